@@ -1,0 +1,113 @@
+"""Execute a plan: phase by phase in plan order, independent calls in parallel, stop at the first failure."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from enum import StrEnum
+
+from lmsform.errors import LmsformError
+from lmsform.plan import Change, Plan
+from lmsform.providers.base import ApplyContext, Provider, Work
+from lmsform.secrets import redact
+
+log = logging.getLogger("lmsform.apply")
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    change: Change
+    outcome: Outcome
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    results: tuple[ChangeResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(result.outcome is Outcome.DONE for result in self.results)
+
+    def with_outcome(self, outcome: Outcome) -> list[ChangeResult]:
+        return [result for result in self.results if result.outcome is outcome]
+
+
+def apply_plan(
+    plan: Plan,
+    provider: Provider,
+    *,
+    parallelism: int,
+    on_result: Callable[[ChangeResult], None] | None = None,
+) -> ApplyResult:
+    """Run exactly the plan's changes. After a failure no new call starts; calls under way finish."""
+    context = ApplyContext(plan.refs)
+    for change in plan.changes:
+        if "id" in change.ids:
+            context.record(change.kind, change.key, change.ids["id"])
+    results: list[ChangeResult] = []
+
+    def report(result: ChangeResult) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    failed = False
+    for kind, action, changes in plan.phases():
+        if failed:
+            for change in changes:
+                report(ChangeResult(change, Outcome.NOT_ATTEMPTED))
+            continue
+        works = provider.work(kind, action, changes)
+        failed = not _run_phase(works, context, parallelism, report)
+    return ApplyResult(tuple(results))
+
+
+def _run_phase(
+    works: list[Work], context: ApplyContext, parallelism: int, report: Callable[[ChangeResult], None]
+) -> bool:
+    queue: Iterator[Work] = iter(works)
+    pending: dict[Future[None], Work] = {}
+    ok = True
+    with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="lmsform-apply") as pool:
+        while True:
+            while ok and len(pending) < parallelism:
+                work = next(queue, None)
+                if work is None:
+                    break
+                pending[pool.submit(work.run, context)] = work
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                work = pending.pop(future)
+                error = future.exception()
+                if error is None:
+                    for change in work.changes:
+                        report(ChangeResult(change, Outcome.DONE))
+                else:
+                    ok = False
+                    message = _describe(error, work)
+                    for change in work.changes:
+                        report(ChangeResult(change, Outcome.FAILED, message))
+    for work in queue:
+        for change in work.changes:
+            report(ChangeResult(change, Outcome.NOT_ATTEMPTED))
+    return ok
+
+
+def _describe(error: BaseException, work: Work) -> str:
+    if isinstance(error, LmsformError):
+        return redact(str(error))
+    if isinstance(error, LookupError):
+        return redact(str(error.args[0]) if error.args else str(error))
+    log.error("unexpected error while applying %s", work.changes[0].address, exc_info=error)
+    return redact(f"unexpected error: {type(error).__name__}: {error}")

@@ -1,0 +1,99 @@
+"""The errors lmsform reports to people, each saying where the problem is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A position in a manifest file; line and column count from 1, as editors show them."""
+
+    file: Path
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in the manifests."""
+
+    location: Location | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class LmsformError(Exception):
+    """Base of every error that ends a command with a clear message and exit code 1."""
+
+
+class ManifestError(LmsformError):
+    """The manifests are invalid; carries every issue found, not only the first."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = sorted(issues, key=_issue_order)
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
+def _issue_order(issue: Issue) -> tuple[str, int, int, str]:
+    if issue.location is None:
+        return ("", 0, 0, issue.message)
+    return (str(issue.location.file), issue.location.line, issue.location.column, issue.message)
+
+
+class ProviderError(LmsformError):
+    """A vendor API call failed: names the vendor, kind, key, HTTP status and the vendor's message."""
+
+    def __init__(
+        self,
+        *,
+        vendor: str,
+        message: str,
+        status: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        kind: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.vendor = vendor
+        self.status = status
+        self.method = method
+        self.path = path
+        self.kind = kind
+        self.key = key
+        self.vendor_message = message
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        subject = " ".join(part for part in (self.vendor, self.kind, self.key) if part)
+        call = f"{self.method} {self.path}" if self.method and self.path else None
+        status = f"HTTP {self.status}" if self.status is not None else None
+        context = ", ".join(part for part in (call, status) if part)
+        return f"{subject}: {self.vendor_message}" + (f" ({context})" if context else "")
+
+    def for_resource(self, kind: str, key: str) -> ProviderError:
+        """The same error, attributed to the resource whose change caused it."""
+        return ProviderError(
+            vendor=self.vendor,
+            message=self.vendor_message,
+            status=self.status,
+            method=self.method,
+            path=self.path,
+            kind=kind,
+            key=key,
+        )
+
+
+def relative(path: Path, root: Path | None = None) -> Path:
+    """Show manifest paths relative to the working directory when they are below it."""
+    base = root or Path.cwd()
+    try:
+        return path.resolve().relative_to(base.resolve())
+    except ValueError:
+        return path

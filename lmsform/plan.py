@@ -1,0 +1,145 @@
+"""The plan: immutable data listing the changes that bring the live account to the manifests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from lmsform.model import KINDS, Key, address
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    DEACTIVATE = "deactivate"
+
+    @property
+    def is_removal(self) -> bool:
+        return self in (Action.DELETE, Action.DEACTIVATE)
+
+
+_KIND_ORDER = {kind.name: index for index, kind in enumerate(KINDS)}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to one object. `before` is the live object, `after` what it will be."""
+
+    action: Action
+    kind: str
+    key: Key
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    changed: tuple[str, ...] = ()
+    # The vendor's identifiers of the live object (updates and removals need them).
+    ids: Mapping[str, str] = field(default_factory=dict)
+    # Objects the vendor removes together with this one (a group's memberships).
+    cascade: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def address(self) -> str:
+        return address(self.kind, self.key)
+
+    def sort_key(self) -> tuple[int, int, int, Key]:
+        """Per kind in dependency order creates, then updates; then removals in reverse dependency order."""
+        kind_index = _KIND_ORDER[self.kind]
+        if self.action.is_removal:
+            return (1, -kind_index, 0, self.key)
+        return (0, kind_index, 0 if self.action is Action.CREATE else 1, self.key)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action.value,
+            "kind": self.kind,
+            "key": list(self.key),
+            "address": self.address,
+            "before": dict(self.before) if self.before is not None else None,
+            "after": dict(self.after) if self.after is not None else None,
+            "changed": list(self.changed),
+            "ids": dict(self.ids),
+            "cascade": list(self.cascade),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Counts:
+    add: int
+    change: int
+    remove: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Ordered changes for one provider target, with the vendor ids of live objects they refer to."""
+
+    provider: str
+    target: str
+    changes: tuple[Change, ...]
+    # Vendor ids of live objects that changes refer to but do not change (a membership's group and user).
+    refs: Mapping[tuple[str, Key], str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @staticmethod
+    def build(
+        provider: str,
+        target: str,
+        changes: list[Change],
+        refs: Mapping[tuple[str, Key], str],
+        warnings: list[str],
+    ) -> Plan:
+        return Plan(
+            provider=provider,
+            target=target,
+            changes=tuple(sorted(changes, key=Change.sort_key)),
+            refs=dict(refs),
+            warnings=tuple(warnings),
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    @property
+    def counts(self) -> Counts:
+        return Counts(
+            add=sum(1 for change in self.changes if change.action is Action.CREATE),
+            change=sum(1 for change in self.changes if change.action is Action.UPDATE),
+            remove=sum(1 for change in self.changes if change.action.is_removal),
+        )
+
+    def phases(self) -> list[tuple[str, Action, list[Change]]]:
+        """Runs of same-kind, same-action changes, in plan order; changes within a phase are independent."""
+        phases: list[tuple[str, Action, list[Change]]] = []
+        for change in self.changes:
+            if phases and phases[-1][0] == change.kind and phases[-1][1] is change.action:
+                phases[-1][2].append(change)
+            else:
+                phases.append((change.kind, change.action, [change]))
+        return phases
+
+    def to_json(self) -> dict[str, Any]:
+        changes = [change.to_json() for change in self.changes]
+        return {
+            "provider": self.provider,
+            "target": self.target,
+            "changes": changes,
+            "refs": [
+                {"kind": kind, "key": list(key), "id": vendor_id}
+                for (kind, key), vendor_id in sorted(self.refs.items())
+            ],
+            "warnings": list(self.warnings),
+            "summary": vars(self.counts),
+            "checksum": _checksum(changes),
+        }
+
+
+def _checksum(changes: list[dict[str, Any]]) -> str:
+    canonical = json.dumps(changes, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

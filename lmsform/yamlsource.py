@@ -1,0 +1,139 @@
+"""Read YAML files keeping where every value came from, so errors can say file:line:column."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from lmsform.errors import Issue, Location, ManifestError
+
+_ENV_REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed YAML file: its round-trip tree (which knows positions) and its path for messages."""
+
+    path: Path
+    shown_as: Path
+    root: Any
+
+    def location(self, node: Any, loc: tuple[str | int, ...] = (), *, at_key: bool = False) -> Location:
+        line, column = position(node, loc, at_key=at_key)
+        return Location(self.shown_as, line, column)
+
+
+def load(path: Path, shown_as: Path) -> Document:
+    yaml = YAML(typ="rt")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ManifestError([Issue(Location(shown_as, 1, 1), f"not UTF-8 text: {error.reason}")]) from None
+    try:
+        root = yaml.load(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        problem = " ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
+        raise ManifestError(
+            [Issue(Location(shown_as, line, column), f"YAML syntax error: {problem}")]
+        ) from None
+    except YAMLError as error:
+        raise ManifestError([Issue(Location(shown_as, 1, 1), f"YAML error: {error}")]) from None
+    return Document(path=path, shown_as=shown_as, root=root)
+
+
+def position(node: Any, loc: tuple[str | int, ...], *, at_key: bool = False) -> tuple[int, int]:
+    """The 1-based line and column of the value at `loc` below `node`, or of the nearest parent.
+
+    With `at_key`, a mapping entry is located at its key (for "unknown field" errors).
+    """
+    line, column = _own_position(node)
+    current = node
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if isinstance(current, CommentedMap) and part in current:
+            row, col = current.lc.key(part) if (at_key and last) else current.lc.value(part)
+            line, column = row + 1, col + 1
+            current = current[part]
+        elif isinstance(current, CommentedSeq) and isinstance(part, int) and 0 <= part < len(current):
+            row, col = current.lc.item(part)
+            line, column = row + 1, col + 1
+            current = current[part]
+        else:
+            break
+    return line, column
+
+
+def _own_position(node: Any) -> tuple[int, int]:
+    if isinstance(node, (CommentedMap, CommentedSeq)):
+        return node.lc.line + 1, node.lc.col + 1
+    return 1, 1
+
+
+def interpolate_environment(document: Document, environ: Mapping[str, str] | None = None) -> list[Issue]:
+    """Replace `${NAME}` in every string value with the environment variable, in place.
+
+    `$$` stands for a literal `$`. A missing variable is an issue at the value that names it.
+    """
+    env = os.environ if environ is None else environ
+    issues: list[Issue] = []
+
+    def substitute(text: str, where: Location) -> str:
+        def replace(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            name = match.group(1)
+            if not _ENV_NAME.fullmatch(name):
+                issues.append(Issue(where, f"invalid environment reference ${{{name}}}"))
+                return ""
+            if name not in env:
+                issues.append(Issue(where, f"environment variable {name} is not set"))
+                return ""
+            return env[name]
+
+        return _ENV_REFERENCE.sub(replace, text)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, CommentedMap):
+            for key in list(node.keys()):
+                value = node[key]
+                if isinstance(value, str) and "$" in value:
+                    node[key] = substitute(str(value), document.location(node, (key,)))
+                else:
+                    walk(value)
+        elif isinstance(node, CommentedSeq):
+            for index, value in enumerate(node):
+                if isinstance(value, str) and "$" in value:
+                    node[index] = substitute(str(value), document.location(node, (index,)))
+                else:
+                    walk(value)
+
+    walk(document.root)
+    return issues
+
+
+def plain(node: Any) -> Any:
+    """The same data as built-in dicts, lists and scalars, for validation."""
+    if isinstance(node, Mapping):
+        return {plain(key): plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [plain(item) for item in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return node
