@@ -1,0 +1,15 @@
+"""Vendors lmsform can manage, by the name used in `provider.type`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lmsform.providers.base import Provider
+
+
+def registry() -> Mapping[str, type[Provider]]:
+    from lmsform.providers.skilljar.provider import SkilljarProvider
+
+    return {provider.name: provider for provider in (SkilljarProvider,)}

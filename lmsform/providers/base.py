@@ -1,0 +1,159 @@
+"""The provider contract: what a vendor implements, and what the core may rely on.
+
+A provider declares what it can manage (`supports`), reads the live account into a State, and
+turns planned changes into API calls. Planning, ordering, safety and output are the core's job.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import Field, HttpUrl, TypeAdapter, field_validator
+
+from lmsform.model import Key, ManageConfig, StrictModel, address
+from lmsform.plan import Action, Change
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+    from lmsform.state import State
+
+SANDBOX = "sandbox"
+
+
+class Removal(StrEnum):
+    """How a vendor removes an object the manifests no longer declare (with `authoritative`)."""
+
+    DELETE = "delete"
+    DEACTIVATE = "deactivate"  # the kind has an `active` field and no delete
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class KindSupport:
+    """What a provider can manage of one kind."""
+
+    fields: frozenset[str]
+    relations: frozenset[str] = frozenset()
+    removal: Removal = Removal.NONE
+    removal_note: str = ""
+    # Kinds whose objects referring to a removed object are removed with it by the vendor.
+    cascades: tuple[str, ...] = ()
+    # Fields the core knows but this vendor cannot manage, with the reason.
+    unsupported_fields: Mapping[str, str] = field(default_factory=dict)
+
+
+class ProviderSettings(StrictModel):
+    """Settings every provider takes; each vendor's model adds its own."""
+
+    type: str
+    base_url: str | None = Field(
+        None, description="API root; default: the vendor's. `sandbox` runs the built-in emulator."
+    )
+    parallelism: int = Field(4, ge=1, le=64, description="How many API calls may run at once.")
+    timeout: float = Field(30.0, gt=0, le=600, description="Seconds to wait for one API response.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str | None) -> str | None:
+        if value is None or value == SANDBOX:
+            return value
+        TypeAdapter(HttpUrl).validate_python(value)
+        return value.rstrip("/")
+
+    DEFAULT_API_ROOT: ClassVar[str] = ""
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.base_url == SANDBOX
+
+    @property
+    def api_root(self) -> str:
+        return self.base_url or self.DEFAULT_API_ROOT
+
+    def credential(self) -> str | None:
+        """The secret that authenticates API calls, if configured."""
+        return None
+
+    def target(self) -> str:
+        """What this configuration points at, for plan headers (a domain, an organisation)."""
+        return self.type
+
+
+class ApplyContext:
+    """Vendor ids known during an apply: those of live objects, and those of objects just created."""
+
+    def __init__(self, known: Mapping[tuple[str, Key], str]) -> None:
+        self._ids = dict(known)
+        self._lock = threading.Lock()
+
+    def id_of(self, kind: str, key: Key) -> str:
+        with self._lock:
+            vendor_id = self._ids.get((kind, key))
+        if vendor_id is None:
+            raise LookupError(f"the id of {address(kind, key)} is not known (was it created?)")
+        return vendor_id
+
+    def record(self, kind: str, key: Key, vendor_id: str) -> None:
+        with self._lock:
+            self._ids[(kind, key)] = vendor_id
+
+
+@dataclass(frozen=True)
+class Work:
+    """One unit of API work that completes one or more planned changes (several: a bulk call)."""
+
+    changes: tuple[Change, ...]
+    run: Callable[[ApplyContext], None]
+
+
+class Provider(ABC):
+    name: ClassVar[str]
+    title: ClassVar[str]
+    settings_model: ClassVar[type[ProviderSettings]]
+    supports: ClassVar[Mapping[str, KindSupport]]
+    # Kinds lmsform knows that this vendor's API cannot manage, with the reason.
+    unsupported_kinds: ClassVar[Mapping[str, str]] = {}
+
+    @abstractmethod
+    def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
+        """Connect to the API at `api_root` (the vendor's, or an emulator's)."""
+
+    @classmethod
+    def check_fields(cls, kind: str, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Vendor limits on declared values, checked offline: (field, message) pairs."""
+        return []
+
+    @abstractmethod
+    def read(self, desired: State, manage: ManageConfig) -> State:
+        """Read the live objects the manifests can affect."""
+
+    def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
+        """Group a phase's changes into units of API work; by default one call per change."""
+        return [Work((change,), _bind(self.execute, change)) for change in changes]
+
+    @abstractmethod
+    def execute(self, change: Change, context: ApplyContext) -> None:
+        """Carry out one change."""
+
+    def close(self) -> None:  # noqa: B027 - providers without resources need no cleanup
+        """Release connections."""
+
+    @classmethod
+    @abstractmethod
+    def emulator_app(cls, state_path: Path, *, api_key: str | None, target: str | None) -> WSGIApplication:
+        """The vendor's emulator as a WSGI app, with its state in `state_path`.
+
+        `api_key` None accepts any non-empty key. `target` is the account it serves (what
+        `ProviderSettings.target()` names, e.g. a Skilljar domain); None means the emulator's default.
+        """
+
+
+def _bind(execute: Callable[[Change, ApplyContext], None], change: Change) -> Callable[[ApplyContext], None]:
+    return lambda context: execute(change, context)

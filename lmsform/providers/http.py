@@ -1,0 +1,235 @@
+"""The one HTTP layer every provider uses: timeouts, retries, pagination and errors that say where.
+
+Retries: urllib3's Retry re-sends idempotent requests (GET, PUT, PATCH, DELETE) that got a 429 or
+a 5xx, with exponential backoff and jitter, honouring `Retry-After`. A POST is never re-sent
+blindly; providers make creates safe to repeat by reading before they write.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
+from urllib3.util.retry import Retry
+
+from lmsform import __version__
+from lmsform.errors import ProviderError
+from lmsform.secrets import redact
+
+log = logging.getLogger("lmsform.http")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+_MESSAGE_LIMIT = 300
+
+
+class HttpClient:
+    """A requests session bound to one vendor's API root."""
+
+    def __init__(
+        self,
+        *,
+        vendor: str,
+        base_url: str,
+        auth: AuthBase | None,
+        timeout: float,
+        parallelism: int,
+        retries: int = 5,
+        backoff: float = 0.5,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.vendor = vendor
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._origin = urlsplit(self.base_url)
+        self._session = requests.Session()
+        self._session.auth = auth
+        self._session.headers.update(
+            {"Accept": "application/json", "User-Agent": f"lmsform/{__version__}", **(headers or {})}
+        )
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            other=0,
+            allowed_methods=IDEMPOTENT_METHODS,
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=backoff,
+            backoff_jitter=backoff / 2,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=max(parallelism, 1) * 2)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._count_lock = threading.Lock()
+        self.requests_sent = 0
+
+    def close(self) -> None:
+        self._session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        kind: str | None = None,
+        key: str | None = None,
+    ) -> requests.Response:
+        """Send one request; a non-2xx answer raises ProviderError with the vendor's message."""
+        url = self._url(path)
+        shown = self._shown(url, params)
+        started = time.monotonic()
+        with self._count_lock:
+            self.requests_sent += 1
+        try:
+            response = self._session.request(method, url, params=params, json=json_body, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise ProviderError(
+                vendor=self.vendor,
+                message=f"request failed: {type(error).__name__}: {redact(str(error))}",
+                method=method,
+                path=shown,
+                kind=kind,
+                key=key,
+            ) from None
+        elapsed_ms = (time.monotonic() - started) * 1000
+        log.info("%s %s -> %s (%.0f ms)", method, shown, response.status_code, elapsed_ms)
+        if response.status_code >= 400:
+            raise ProviderError(
+                vendor=self.vendor,
+                message=vendor_message(response),
+                status=response.status_code,
+                method=method,
+                path=shown,
+                kind=kind,
+                key=key,
+            )
+        return response
+
+    def json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        kind: str | None = None,
+        key: str | None = None,
+    ) -> Any:
+        response = self.request(method, path, params=params, json_body=json_body, kind=kind, key=key)
+        return self.decode(response, kind=kind, key=key)
+
+    def decode(self, response: requests.Response, *, kind: str | None = None, key: str | None = None) -> Any:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ProviderError(
+                vendor=self.vendor,
+                message=f"malformed response: expected JSON, got {_describe_body(response)}",
+                status=response.status_code,
+                method=response.request.method,
+                path=self._shown(response.url, None),
+                kind=kind,
+                key=key,
+            ) from None
+
+    def paginate(
+        self, path: str, *, params: Mapping[str, Any] | None = None, kind: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a list, following `next` links until there are none.
+
+        Accepts the three list shapes vendors use: a page envelope `{count, next, results}`, a
+        cursor envelope `{next, results}`, and a bare JSON array (the whole list).
+        """
+        url: str | None = path
+        query = params
+        seen: set[str] = set()
+        while url is not None:
+            page_id = url + json.dumps(query, sort_keys=True, default=str)
+            if page_id in seen:
+                raise ProviderError(
+                    vendor=self.vendor,
+                    message="pagination loops: `next` points to a page already read",
+                    path=self._shown(url, query),
+                    kind=kind,
+                )
+            seen.add(page_id)
+            body = self.json("GET", url, params=query, kind=kind)
+            if isinstance(body, list):
+                yield from body
+                return
+            if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+                raise ProviderError(
+                    vendor=self.vendor,
+                    message="malformed list response: no `results` array",
+                    path=self._shown(url, query),
+                    kind=kind,
+                )
+            yield from body["results"]
+            url = self._follow(body.get("next"), kind=kind)
+            query = None  # `next` carries the query of the following page
+
+    def _follow(self, next_url: Any, *, kind: str | None) -> str | None:
+        if next_url in (None, ""):
+            return None
+        parts = urlsplit(str(next_url))
+        if parts.netloc != self._origin.netloc:
+            raise ProviderError(
+                vendor=self.vendor,
+                message=f"refusing to follow a `next` link to another host ({parts.netloc})",
+                kind=kind,
+            )
+        # Behind a proxy a vendor may build `next` with http://; keep the scheme we were given.
+        return urlunsplit((self._origin.scheme, *parts[1:]))
+
+    def _url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url + path
+
+    def _shown(self, url: str, params: Mapping[str, Any] | None) -> str:
+        parts = urlsplit(url)
+        shown = parts.path + (f"?{parts.query}" if parts.query else "")
+        if params:
+            query = "&".join(f"{name}={value}" for name, value in params.items())
+            shown += ("&" if parts.query else "?") + query
+        return redact(shown)
+
+
+def vendor_message(response: requests.Response) -> str:
+    """The vendor's own explanation of an error, in one line."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"{response.reason or 'error'}: {_describe_body(response)}"
+    return redact(_flatten(body))[:_MESSAGE_LIMIT]
+
+
+def _flatten(body: Any) -> str:
+    if isinstance(body, dict):
+        if set(body) == {"detail"}:
+            return str(body["detail"])
+        return "; ".join(f"{field}: {_flatten(value)}" for field, value in body.items())
+    if isinstance(body, list):
+        return " ".join(_flatten(item) for item in body)
+    return str(body)
+
+
+def _describe_body(response: requests.Response) -> str:
+    content_type = response.headers.get("Content-Type", "no content type")
+    text = " ".join(response.text.split())[:120]
+    return f"{content_type} body {text!r}" if text else f"{content_type}, empty body"
