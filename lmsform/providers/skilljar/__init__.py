@@ -1,0 +1,1 @@
+"""Skilljar: domain users, groups and group membership through Skilljar's v1 API."""
