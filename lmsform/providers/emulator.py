@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 LOOPBACK = "127.0.0.1"
+_POLL_SECONDS = 0.05  # how soon a background server notices stop(); werkzeug's default is 0.5 s
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,9 @@ class EmulatorServer:
             threaded=True,
             request_handler=_QuietHandler if quiet else None,
         )
+        # Keep-alive connections hold handler threads; stopping must not wait for clients to hang up.
+        setattr(self._server, "daemon_threads", True)  # noqa: B010 - a ThreadingMixIn attribute
+        setattr(self._server, "block_on_close", False)  # noqa: B010
         self._thread: threading.Thread | None = None
         self._on_stop = on_stop
 
