@@ -8,7 +8,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import StrEnum
 
-from lmsform.errors import LmsformError
+from lmsform.errors import LmsformError, ProviderError
 from lmsform.plan import Change, Plan
 from lmsform.providers.base import ApplyContext, Provider, Work
 from lmsform.secrets import redact
@@ -105,6 +105,8 @@ def _run_phase(
 
 
 def _describe(error: BaseException, work: Work) -> str:
+    if isinstance(error, ProviderError):
+        return redact(error.detail)
     if isinstance(error, LmsformError):
         return redact(str(error))
     if isinstance(error, LookupError):

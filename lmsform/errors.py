@@ -71,23 +71,21 @@ class ProviderError(LmsformError):
         super().__init__(self._describe())
 
     def _describe(self) -> str:
-        subject = " ".join(part for part in (self.vendor, self.kind, self.key) if part)
+        subject = self.key or self.kind
+        if self.kind and self.key and not self.key.startswith(f"{self.kind}["):
+            subject = f"{self.kind} {self.key}"
+        return f"{self.vendor}{' ' + subject if subject else ''}: {self._message_and_call()}"
+
+    @property
+    def detail(self) -> str:
+        """The error without the object it concerns, for lines that already name it."""
+        return f"{self.vendor}: {self._message_and_call()}"
+
+    def _message_and_call(self) -> str:
         call = f"{self.method} {self.path}" if self.method and self.path else None
         status = f"HTTP {self.status}" if self.status is not None else None
         context = ", ".join(part for part in (call, status) if part)
-        return f"{subject}: {self.vendor_message}" + (f" ({context})" if context else "")
-
-    def for_resource(self, kind: str, key: str) -> ProviderError:
-        """The same error, attributed to the resource whose change caused it."""
-        return ProviderError(
-            vendor=self.vendor,
-            message=self.vendor_message,
-            status=self.status,
-            method=self.method,
-            path=self.path,
-            kind=kind,
-            key=key,
-        )
+        return self.vendor_message + (f" ({context})" if context else "")
 
 
 def relative(path: Path, root: Path | None = None) -> Path:

@@ -138,9 +138,10 @@ def _read_config(
             )
     config_data = {name: value for name, value in data.items() if name not in DECLARABLE}
     config = _validate(ProjectConfig, config_data, document, data, (), issues)
-    if config is None:
+    provider_data = data.get("provider")
+    if not isinstance(provider_data, CommentedMap):
         return None
-    provider_type = config.provider.get("type")
+    provider_type = provider_data.get("type")
     provider = providers.get(str(provider_type)) if provider_type is not None else None
     if provider is None:
         known = ", ".join(sorted(providers))
@@ -152,7 +153,9 @@ def _read_config(
         )
         issues.append(Issue(document.location(data, where), f"{described}; lmsform supports: {known}"))
         return None
-    settings = _validate(provider.settings_model, config.provider, document, data, ("provider",), issues)
+    settings = _validate(provider.settings_model, provider_data, document, data, ("provider",), issues)
+    if config is None or settings is None:
+        return None
     for kind_name in KINDS_BY_NAME:
         support = provider.supports.get(kind_name)
         if config.manage.mode(kind_name) == "authoritative" and (
@@ -165,8 +168,6 @@ def _read_config(
                     f"manage.{kind_name} cannot be authoritative: {provider.title} {reason}",
                 )
             )
-    if settings is None:
-        return None
     return config, settings, provider
 
 
@@ -184,12 +185,16 @@ def _validate(
         for problem in error.errors(include_input=False, include_url=False):
             loc = prefix + tuple(problem["loc"])
             unknown = problem["type"] == "extra_forbidden"
-            issues.append(Issue(document.location(node, loc, at_key=unknown), _describe(problem, loc, model)))
+            issues.append(
+                Issue(document.location(node, loc, at_key=unknown), _describe(problem, prefix, model))
+            )
         return None
 
 
-def _describe(problem: Mapping[str, Any], loc: tuple[str | int, ...], model: type[StrictModel]) -> str:
-    dotted = ".".join(str(part) for part in loc)
+def _describe(problem: Mapping[str, Any], prefix: tuple[str | int, ...], model: type[StrictModel]) -> str:
+    """A pydantic error in plain words, naming the field but never echoing the value (it may be secret)."""
+    named = [str(part) for part in prefix if isinstance(part, str)] + [str(part) for part in problem["loc"]]
+    dotted = ".".join(named)
     kind = problem["type"]
     if kind == "missing":
         return f"{dotted}: required field is missing"

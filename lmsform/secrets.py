@@ -8,6 +8,7 @@ error message passes through `redact` before it reaches a terminal or a file.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
 MASK = "********"
@@ -24,11 +25,11 @@ def register(value: str) -> None:
 
 
 def redact(text: str) -> str:
+    """`text` with every registered secret masked, whatever its case (hostnames get lower-cased)."""
     with _lock:
         known = sorted(_secrets, key=len, reverse=True)
     for secret in known:
-        if secret in text:
-            text = text.replace(secret, MASK)
+        text = re.sub(re.escape(secret), MASK, text, flags=re.IGNORECASE)
     return text
 
 

@@ -43,7 +43,10 @@ def load(path: Path, shown_as: Path) -> Document:
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        problem = " ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
+        problem = error.problem or error.context or "invalid YAML"
+        started = error.context_mark
+        if error.problem and error.context and started is not None:
+            problem += f" ({error.context} at line {started.line + 1}, column {started.column + 1})"
         raise ManifestError(
             [Issue(Location(shown_as, line, column), f"YAML syntax error: {problem}")]
         ) from None

@@ -58,6 +58,9 @@ class ProviderSettings(StrictModel):
     )
     parallelism: int = Field(4, ge=1, le=64, description="How many API calls may run at once.")
     timeout: float = Field(30.0, gt=0, le=600, description="Seconds to wait for one API response.")
+    retries: int = Field(
+        5, ge=0, le=10, description="Retries of a failed idempotent call (429, 5xx, connection errors)."
+    )
 
     @field_validator("base_url")
     @classmethod

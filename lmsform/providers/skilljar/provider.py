@@ -59,6 +59,7 @@ class SkilljarProvider(Provider):
             auth=HTTPBasicAuth(credential, ""),
             timeout=settings.timeout,
             parallelism=settings.parallelism,
+            retries=settings.retries,
         )
         self.client = SkilljarClient(self.http, settings.domain)
 

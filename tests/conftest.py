@@ -1,0 +1,90 @@
+"""Shared fixtures: a Skilljar emulator on loopback, project directories, and the CLI runner."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from lmsform.cli import main
+from lmsform.providers.emulator import EmulatorServer, RecordedRequest
+from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
+
+# A recognisable API key: tests assert that it never shows up in any output.
+CANARY_KEY = "sk-live-CANARY-4f9d2c71e8"
+DOMAIN = "acme.skilljar.com"
+
+
+@pytest.fixture
+def skilljar(tmp_path: Path) -> Iterator[EmulatorServer]:
+    """A Skilljar emulator accepting only CANARY_KEY, with its state in a fresh SQLite file."""
+    app = create_app(
+        tmp_path / "skilljar.sqlite3", api_key=CANARY_KEY, options=SkilljarEmulatorOptions(domains=(DOMAIN,))
+    )
+    with EmulatorServer(app) as server:
+        yield server
+
+
+@dataclass
+class ProjectDir:
+    """A project directory on disk, written by the test."""
+
+    root: Path
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    def configure(self, base_url: str, *, manage: str = "", extra: str = "") -> Path:
+        manage_block = (
+            f"manage:\n{textwrap.indent(textwrap.dedent(manage).strip(), '  ')}\n" if manage.strip() else ""
+        )
+        return self.write(
+            "lmsform.yaml",
+            f"provider:\n  type: skilljar\n  domain: {DOMAIN}\n  api_key: ${{SKILLJAR_API_KEY}}\n"
+            f"  base_url: {base_url}\n{extra}{manage_block}",
+        )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> ProjectDir:
+    root = tmp_path / "project"
+    root.mkdir()
+    return ProjectDir(root)
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunnerCall:
+    """The CLI, run from the directory holding `project/`, so manifest paths show as project/..."""
+    monkeypatch.setenv("SKILLJAR_API_KEY", CANARY_KEY)
+    monkeypatch.chdir(tmp_path)
+    return CliRunnerCall()
+
+
+class CliRunnerCall:
+    """Runs the real click app in-process, stdout and stderr kept apart."""
+
+    def __call__(
+        self, *args: str | Path, env: dict[str, str | None] | None = None, input: str | None = None
+    ) -> Result:
+        runner = CliRunner(env=env)
+        return runner.invoke(main, [str(arg) for arg in args], input=input, catch_exceptions=False)
+
+
+def api_calls(server: EmulatorServer, *, since: int = 0) -> list[RecordedRequest]:
+    """The vendor API calls the emulator received (its test hooks excluded)."""
+    return [request for request in server.requests[since:] if not request.path.startswith("/_emulator")]
+
+
+def writes(server: EmulatorServer, *, since: int = 0) -> list[tuple[str, str]]:
+    return [
+        (request.method, request.path)
+        for request in api_calls(server, since=since)
+        if request.method != "GET"
+    ]

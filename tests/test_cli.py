@@ -1,0 +1,132 @@
+"""The commands as users run them: the quick start on the sandbox, confirmation, exit codes, the emulator."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from lmsform import cli as cli_module
+from lmsform.providers.emulator import EmulatorServer
+from tests.conftest import CliRunnerCall, ProjectDir, writes
+
+QUICKSTART = Path(__file__).parent.parent / "examples" / "quickstart"
+
+
+def _lmsform(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lmsform", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_quick_start_converges_on_the_sandbox_across_separate_runs(tmp_path: Path) -> None:
+    shutil.copytree(QUICKSTART, tmp_path / "quickstart")
+
+    applied = _lmsform("apply", "quickstart", "--auto-approve", cwd=tmp_path)
+    planned = _lmsform("plan", "quickstart", "--detailed-exitcode", cwd=tmp_path)
+
+    assert applied.returncode == 0, applied.stderr
+    assert "Plan: 10 to add, 0 to change, 0 to remove." in applied.stdout
+    assert "Apply complete: 10 added, 0 changed, 0 removed." in applied.stdout
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout == "No changes. Skilljar acme.skilljar.com matches the manifests.\n"
+    assert (tmp_path / "quickstart" / ".lmsform" / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (tmp_path / "quickstart" / ".lmsform" / "sandbox" / "skilljar.sqlite3").is_file()
+
+
+def test_plan_detailed_exitcode_is_2_when_there_are_changes(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.configure(skilljar.url)
+    project.write("users.yaml", "users:\n  - email: jane@acme.com\n")
+
+    assert cli("plan", project.root).exit_code == 0
+    assert cli("plan", project.root, "--detailed-exitcode").exit_code == 2
+
+
+def test_apply_refuses_without_a_terminal_or_auto_approve(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.configure(skilljar.url)
+    project.write("users.yaml", "users:\n  - email: jane@acme.com\n")
+
+    result = cli("apply", project.root)
+
+    assert result.exit_code == 1
+    assert "Plan: 1 to add" in result.stdout
+    assert (
+        result.stderr
+        == "Error: refusing to apply without --auto-approve: no terminal to ask for confirmation\n"
+    )
+    assert writes(skilljar) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "exit_code", "created"), [("no", 1, False), ("y", 1, False), ("yes", 0, True)]
+)
+def test_apply_asks_on_a_terminal_and_only_yes_applies(
+    skilljar: EmulatorServer,
+    project: ProjectDir,
+    cli: CliRunnerCall,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+    exit_code: int,
+    created: bool,
+) -> None:
+    monkeypatch.setattr(cli_module, "_interactive", lambda: True)
+    project.configure(skilljar.url)
+    project.write("users.yaml", "users:\n  - email: jane@acme.com\n")
+
+    result = cli("apply", project.root, input=f"{answer}\n")
+
+    assert result.exit_code == exit_code
+    assert "Only 'yes' will be accepted" in result.stdout
+    assert (writes(skilljar) != []) is created
+    if not created:
+        assert result.stderr == "Error: Apply cancelled.\n"
+
+
+def test_apply_with_nothing_to_do_makes_no_write(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.configure(skilljar.url)
+    project.write("users.yaml", "users: []\n")
+
+    result = cli("apply", project.root)
+
+    assert result.exit_code == 0
+    assert result.stdout.startswith("No changes.")
+    assert writes(skilljar) == []
+
+
+def test_the_emulator_command_serves_on_the_url_it_prints_first(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lmsform", "emulator", "skilljar", "--port", "0", "--state", "e.sqlite3",
+         "--api-key", "local-key", "--target", "learn.example.com"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert requests.get(f"{url}/v1/ping", auth=("local-key", ""), timeout=5).status_code == 200
+        assert requests.get(f"{url}/v1/ping", auth=("wrong", ""), timeout=5).status_code == 401
+        domain = requests.get(f"{url}/v1/domains/learn.example.com", auth=("local-key", ""), timeout=5)
+        assert domain.json()["name"] == "learn.example.com"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert (tmp_path / "e.sqlite3").is_file()
+
+
+def test_version_and_help(cli: CliRunnerCall) -> None:
+    assert cli("--version").stdout.startswith("lmsform, version ")
+    assert "plan" in cli("--help").stdout

@@ -1,0 +1,151 @@
+"""The shared HTTP layer against a small scripted server on loopback."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import flask
+import pytest
+
+from lmsform.errors import ProviderError
+from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.http import HttpClient
+
+
+@pytest.fixture
+def server() -> Iterator[EmulatorServer]:
+    app = flask.Flask("scripted")
+    hits: dict[str, int] = {}
+
+    def count(name: str) -> int:
+        hits[name] = hits.get(name, 0) + 1
+        return hits[name]
+
+    @app.get("/throttled")
+    def throttled() -> flask.Response:
+        if count("throttled") == 1:
+            return flask.Response('{"detail": "slow down"}', status=429, headers={"Retry-After": "1"})
+        return flask.jsonify({"ok": True})
+
+    @app.route("/flaky", methods=["GET", "POST"])
+    def flaky() -> flask.Response:
+        if count(f"flaky-{flask.request.method}") <= 2:
+            return flask.Response('{"detail": "try again"}', status=503, content_type="application/json")
+        return flask.jsonify({"ok": True})
+
+    @app.get("/pages")
+    def pages() -> flask.Response:
+        page = int(flask.request.args.get("page", "1"))
+        following = f"{flask.request.host_url}pages?page={page + 1}" if page < 3 else None
+        return flask.jsonify({"count": 3, "next": following, "previous": None, "results": [{"n": page}]})
+
+    @app.get("/cursor")
+    def cursor() -> flask.Response:
+        if flask.request.args.get("cursor") == "b":
+            return flask.jsonify({"next": None, "previous": None, "results": [{"n": 2}]})
+        return flask.jsonify(
+            {"next": f"{flask.request.host_url}cursor?cursor=b", "previous": None, "results": [{"n": 1}]}
+        )
+
+    @app.get("/bare")
+    def bare() -> flask.Response:
+        return flask.jsonify([{"n": 1}, {"n": 2}])
+
+    @app.get("/loop")
+    def loop() -> flask.Response:
+        return flask.jsonify(
+            {"count": 9, "next": f"{flask.request.host_url}loop?page=2", "results": [{"n": 1}]}
+        )
+
+    @app.get("/elsewhere")
+    def elsewhere() -> flask.Response:
+        return flask.jsonify({"count": 2, "next": "http://attacker.example/steal", "results": [{"n": 1}]})
+
+    @app.get("/html")
+    def html() -> flask.Response:
+        return flask.Response("<html><body>Bad gateway</body></html>", status=200, content_type="text/html")
+
+    @app.post("/invalid")
+    def invalid() -> flask.Response:
+        return flask.Response(
+            '{"name": ["This field is required."]}', status=400, content_type="application/json"
+        )
+
+    with EmulatorServer(app) as running:
+        yield running
+
+
+def _client(server: EmulatorServer, *, retries: int = 3) -> HttpClient:
+    return HttpClient(
+        vendor="scripted",
+        base_url=server.url,
+        auth=None,
+        timeout=5,
+        parallelism=2,
+        retries=retries,
+        backoff=0.05,
+    )
+
+
+def test_a_429_is_retried_after_the_time_the_server_asks_for(server: EmulatorServer) -> None:
+    started = time.monotonic()
+    assert _client(server).json("GET", "/throttled") == {"ok": True}
+    assert time.monotonic() - started >= 0.95
+    assert [request.status for request in server.requests] == [429, 200]
+
+
+def test_a_5xx_on_an_idempotent_call_is_retried(server: EmulatorServer) -> None:
+    assert _client(server).json("GET", "/flaky") == {"ok": True}
+    assert [request.status for request in server.requests] == [503, 503, 200]
+
+
+def test_a_post_is_never_resent_blindly(server: EmulatorServer) -> None:
+    with pytest.raises(ProviderError) as failure:
+        _client(server).json("POST", "/flaky", kind="groups", key='groups["x"]')
+    assert failure.value.status == 503
+    assert str(failure.value) == 'scripted groups["x"]: try again (POST /flaky, HTTP 503)'
+    assert len(server.requests) == 1
+
+
+def test_retries_are_bounded(server: EmulatorServer) -> None:
+    with pytest.raises(ProviderError) as failure:
+        _client(server, retries=1).json("GET", "/flaky")
+    assert failure.value.status == 503
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"), [("/pages", [1, 2, 3]), ("/cursor", [1, 2]), ("/bare", [1, 2])]
+)
+def test_every_list_shape_is_read_to_the_end(server: EmulatorServer, path: str, expected: list[int]) -> None:
+    assert [item["n"] for item in _client(server).paginate(path)] == expected
+
+
+def test_a_pagination_loop_is_an_error_not_a_hang(server: EmulatorServer) -> None:
+    with pytest.raises(ProviderError, match="pagination loops"):
+        list(_client(server).paginate("/loop"))
+    assert len(server.requests) == 2
+
+
+def test_next_links_to_another_host_are_not_followed(server: EmulatorServer) -> None:
+    with pytest.raises(
+        ProviderError, match=r"refusing to follow a `next` link to another host \(attacker.example\)"
+    ):
+        list(_client(server).paginate("/elsewhere"))
+
+
+def test_a_non_json_answer_is_a_clear_error(server: EmulatorServer) -> None:
+    with pytest.raises(ProviderError) as failure:
+        _client(server).json("GET", "/html", kind="users")
+    assert str(failure.value) == (
+        "scripted users: malformed response: expected JSON, got text/html body "
+        "'<html><body>Bad gateway</body></html>' (GET /html, HTTP 200)"
+    )
+
+
+def test_field_errors_are_surfaced_verbatim(server: EmulatorServer) -> None:
+    with pytest.raises(ProviderError) as failure:
+        _client(server).json("POST", "/invalid", json_body={})
+    assert failure.value.vendor_message == "name: This field is required."
+    assert failure.value.status == 400

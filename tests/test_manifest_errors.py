@@ -1,0 +1,174 @@
+"""Bad manifests: a precise file:line:column error, exit 1, and not a single HTTP request."""
+
+from __future__ import annotations
+
+import pytest
+
+from lmsform.providers.emulator import EmulatorServer
+from tests.conftest import CliRunnerCall, ProjectDir
+
+JANE = "users:\n  - email: jane@acme.com\n    first_name: Jane\n"
+
+
+def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate") -> list[str]:
+    result = cli(command, project.root)
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[-1].endswith("in the manifests; nothing was changed.")
+    return lines[:-1]
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "apply"])
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        pytest.param(
+            {"users.yaml": "users:\n  - email: jane@acme.com\n    first_name: [Jane\n"},
+            [
+                "project/users.yaml:4:1: YAML syntax error: expected ',' or ']', but got '<stream end>' "
+                "(while parsing a flow sequence at line 3, column 17)"
+            ],
+            id="yaml-syntax",
+        ),
+        pytest.param(
+            {"users.yaml": "users:\n  - email: jane@acme.com\n    frist_name: Jane\n"},
+            [
+                "project/users.yaml:3:5: unknown field 'frist_name' "
+                "(expected one of: email, first_name, last_name, active, groups)"
+            ],
+            id="unknown-field",
+        ),
+        pytest.param(
+            {"users.yaml": "users:\n  - email: jane@acme.com\n    active: maybe\n"},
+            ["project/users.yaml:3:13: active: Input should be a valid boolean, unable to interpret input"],
+            id="wrong-type",
+        ),
+        pytest.param(
+            {
+                "a/users.yaml": JANE,
+                "b/more-users.yml": "users:\n  - email: bob@acme.com\n  - email: JANE@acme.com\n",
+            },
+            [
+                "project/b/more-users.yml:3:5: user 'jane@acme.com' is declared twice: "
+                "here and at project/a/users.yaml:2:5"
+            ],
+            id="duplicate-across-files",
+        ),
+        pytest.param(
+            {
+                "users.yaml": JANE + "    groups: [enginering]\n",
+                "groups.yaml": "groups:\n  - name: engineering\n",
+            },
+            [
+                "project/users.yaml:4:14: group 'enginering' is not declared; "
+                "with manage.groups: authoritative every group referred to must be declared"
+            ],
+            id="unknown-group-reference",
+        ),
+        pytest.param(
+            {"users.yaml": "users:\n  - email: not-an-address\n"},
+            ["project/users.yaml:2:12: email: 'not-an-address' is not an e-mail address"],
+            id="bad-email",
+        ),
+        pytest.param(
+            {"courses.yaml": "webinars:\n  - title: Intro\n"},
+            ["project/courses.yaml:1:1: unknown kind 'webinars' (expected one of: users, groups)"],
+            id="unknown-kind",
+        ),
+        pytest.param(
+            {"users.yaml": "users:\n  - email: jane@acme.com\n    first_name: " + "J" * 51 + "\n"},
+            ["project/users.yaml:3:17: first_name: Skilljar allows at most 50 characters here, not 51"],
+            id="vendor-length-limit",
+        ),
+    ],
+)
+def test_bad_manifests_fail_precisely_without_any_request(
+    skilljar: EmulatorServer,
+    project: ProjectDir,
+    cli: CliRunnerCall,
+    command: str,
+    files: dict[str, str],
+    expected: list[str],
+) -> None:
+    project.configure(skilljar.url, manage="groups: authoritative")
+    for name, text in files.items():
+        project.write(name, text)
+
+    errors = _errors_of(cli, project, command)
+
+    assert errors == [f"Error: {line}" for line in expected]
+    assert skilljar.requests == []
+
+
+def test_a_missing_environment_variable_names_where_it_is_used(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.configure(skilljar.url)
+    project.write("users.yaml", JANE)
+
+    result = cli("plan", project.root, env={"SKILLJAR_API_KEY": None})
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "Error: project/lmsform.yaml:4:12: environment variable SKILLJAR_API_KEY is not set"
+    )
+    assert skilljar.requests == []
+
+
+def test_every_error_of_a_run_is_reported_together(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.write("lmsform.yaml", "provider:\n  type: skiljar\n  domain: acme.skilljar.com\n")
+    project.write("a.yaml", "users:\n  - email: a@acme.com\n    active: nope\n  - first_name: NoEmail\n")
+    project.write("b.yaml", "groups:\n  - name: ''\n")
+
+    errors = _errors_of(cli, project)
+
+    assert errors == [
+        "Error: project/a.yaml:3:13: active: Input should be a valid boolean, unable to interpret input",
+        "Error: project/a.yaml:4:5: email: required field is missing",
+        "Error: project/b.yaml:2:11: name: String should have at least 1 character",
+        "Error: project/lmsform.yaml:2:9: unknown provider type 'skiljar'; lmsform supports: skilljar",
+    ]
+
+
+def test_provider_settings_are_validated_by_the_provider_model(
+    project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.write(
+        "lmsform.yaml",
+        "provider:\n  type: skilljar\n  domain: 'Not A Domain!'\n  parallelism: 0\n  api_secret: x\n"
+        "manage:\n  users: sometimes\n",
+    )
+
+    errors = _errors_of(cli, project)
+
+    assert errors == [
+        "Error: project/lmsform.yaml:3:11: provider.domain: must be a domain name such as acme.skilljar.com",
+        "Error: project/lmsform.yaml:4:16: provider.parallelism: Input should be greater than or equal to 1",
+        "Error: project/lmsform.yaml:5:3: unknown field 'provider.api_secret' "
+        "(expected one of: type, base_url, parallelism, timeout, retries, domain, api_key)",
+        "Error: project/lmsform.yaml:7:10: manage.users: Input should be 'additive' or 'authoritative'",
+    ]
+
+
+def test_an_api_key_is_required_outside_the_sandbox(project: ProjectDir, cli: CliRunnerCall) -> None:
+    project.write("lmsform.yaml", "provider:\n  type: skilljar\n  domain: acme.skilljar.com\n")
+
+    errors = _errors_of(cli, project)
+
+    assert errors == [
+        "Error: project/lmsform.yaml:2:3: provider: api_key is required unless base_url is `sandbox` "
+        "(e.g. api_key: ${SKILLJAR_API_KEY})"
+    ]
+
+
+def test_a_missing_project_file_is_an_error(
+    tmp_path: object, cli: CliRunnerCall, project: ProjectDir
+) -> None:
+    result = cli("validate", project.root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "Error: project: no lmsform.yaml here; a project directory holds lmsform.yaml"
+    )
