@@ -14,9 +14,13 @@ import click
 
 from lmsform import __version__, app, render
 from lmsform.apply import apply_plan
-from lmsform.errors import LmsformError, ManifestError
+from lmsform.errors import LmsformError, ManifestError, relative
+from lmsform.manifest import Project
+from lmsform.plan import Plan
 from lmsform.providers import registry
+from lmsform.providers.base import Provider
 from lmsform.providers.emulator import EmulatorServer
+from lmsform.sandbox import sandbox_state_path
 from lmsform.secrets import RedactingFormatter, redact
 
 EXIT_OK = 0
@@ -65,9 +69,8 @@ def plan(directory: Path, verbose: bool, detailed_exitcode: bool) -> None:
     _configure_logging(verbose)
     with _errors_exit():
         project = app.load(directory)
-        with app.connect(project) as provider:
-            planned = app.plan(project, provider)
-        click.echo(render.plan_text(planned, title=project.provider.title), nl=False)
+        with _connected(project) as provider:
+            planned = _shown_plan(project, provider)
     if detailed_exitcode and not planned.is_empty:
         sys.exit(EXIT_CHANGES)
 
@@ -80,9 +83,8 @@ def apply(directory: Path, verbose: bool, auto_approve: bool) -> None:
     _configure_logging(verbose)
     with _errors_exit():
         project = app.load(directory)
-        with app.connect(project) as provider:
-            planned = app.plan(project, provider)
-            click.echo(render.plan_text(planned, title=project.provider.title), nl=False)
+        with _connected(project) as provider:
+            planned = _shown_plan(project, provider)
             if planned.is_empty:
                 return
             if not auto_approve:
@@ -122,6 +124,21 @@ def emulator(
     sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
+
+
+@contextmanager
+def _connected(project: Project) -> Iterator[Provider]:
+    if project.settings.uses_sandbox:
+        state = relative(sandbox_state_path(project.root, project.provider))
+        click.echo(f"Using the built-in {project.provider.title} sandbox (state in {state}).", err=True)
+    with app.connect(project) as provider:
+        yield provider
+
+
+def _shown_plan(project: Project, provider: Provider) -> Plan:
+    planned = app.plan(project, provider)
+    click.echo(render.plan_text(planned, title=project.provider.title), nl=False)
+    return planned
 
 
 def _confirm() -> None:

@@ -8,7 +8,7 @@ returned as `unresolved` and checked by the planner against the live state.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +25,6 @@ from lmsform.model import (
     ManageConfig,
     ProjectConfig,
     StrictModel,
-    address,
 )
 from lmsform.providers.base import Provider, ProviderSettings, Removal
 from lmsform.state import Resource, State
@@ -57,7 +56,6 @@ class Project:
     provider: type[Provider]
     desired: State
     unresolved: tuple[Reference, ...] = ()
-    files: tuple[Path, ...] = field(default_factory=tuple)
 
 
 def load_project(
@@ -83,10 +81,8 @@ def load_project(
     manage = config.manage if config is not None else ManageConfig()
 
     builder = _DesiredStateBuilder(provider, manage, issues)
-    files = [config_path]
     for path in _resource_files(root):
         document = _load_collecting(path, issues)
-        files.append(path)
         if document is not None:
             issues.extend(interpolate_environment(document, environ))
             builder.add(document)
@@ -101,7 +97,6 @@ def load_project(
         provider=provider,
         desired=builder.state,
         unresolved=tuple(unresolved),
-        files=tuple(files),
     )
 
 
@@ -348,6 +343,3 @@ def unresolved_message(reference: Reference, vendor: str) -> Issue:
         reference.source,
         f"{singular} {reference.key[0]!r} is neither declared in the manifests nor present in {vendor}",
     )
-
-
-__all__ = ["CONFIG_FILE", "Project", "Reference", "address", "load_project", "unresolved_message"]

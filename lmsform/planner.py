@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -9,7 +10,7 @@ from deepdiff import DeepDiff
 
 from lmsform.errors import ManifestError
 from lmsform.manifest import Reference, unresolved_message
-from lmsform.model import KINDS, KINDS_BY_NAME, Key, Kind, ManageConfig
+from lmsform.model import KINDS, Key, Kind, ManageConfig
 from lmsform.plan import Action, Change, Plan
 from lmsform.providers.base import KindSupport, Provider, Removal
 from lmsform.state import Resource, State
@@ -28,6 +29,7 @@ def make_plan(
     changes: list[Change] = []
     refs: dict[tuple[str, Key], str] = {}
     cascaded: set[tuple[str, Key]] = set()
+    children = _children_by_parent(live)
     for kind in KINDS:
         support = provider.supports.get(kind.name)
         if support is None:
@@ -44,7 +46,7 @@ def make_plan(
             for key in sorted(present.keys() - wanted.keys()):
                 if (kind.name, key) in cascaded or not _in_removal_scope(kind, key, desired):
                     continue
-                dependents = _dependents(kind, key, support, live)
+                dependents = _dependents(kind, key, support, children)
                 change = _removal(kind, present[key], support, dependents)
                 if change is not None:
                     changes.append(change)
@@ -81,7 +83,8 @@ def _update(kind: Kind, wanted: Resource, present: Resource) -> Change | None:
     changed = changed_fields(wanted.fields, present.fields, kind.key_fields)
     if not changed:
         return None
-    notes = ("reactivates the user",) if "active" in changed and wanted.fields.get("active") is True else ()
+    reactivates = "active" in changed and wanted.fields.get("active") is True
+    notes = (f"reactivates the {kind.singular}",) if reactivates else ()
     return Change(
         Action.UPDATE,
         kind.name,
@@ -133,18 +136,23 @@ def _removal(
     return None
 
 
-def _dependents(kind: Kind, key: Key, support: KindSupport, live: State) -> list[Resource]:
+def _children_by_parent(live: State) -> dict[tuple[str, Key], list[Resource]]:
+    """Live objects by the objects they refer to: a group's memberships, a user's memberships."""
+    index: dict[tuple[str, Key], list[Resource]] = defaultdict(list)
+    for kind in KINDS:
+        for ref_field, target in kind.refs.items():
+            for resource in live.of(kind.name).values():
+                index[(target, kind.ref_key(ref_field, resource.key))].append(resource)
+    return index
+
+
+def _dependents(
+    kind: Kind, key: Key, support: KindSupport, children: Mapping[tuple[str, Key], list[Resource]]
+) -> list[Resource]:
     """Live objects the vendor removes along with this one, when its removal is a delete."""
-    found: list[Resource] = []
     if support.removal is not Removal.DELETE:
-        return found
-    for child_name in support.cascades:
-        child = KINDS_BY_NAME[child_name]
-        ref_fields = [name for name, target in child.refs.items() if target == kind.name]
-        for resource in live.of(child_name).values():
-            if any(child.ref_key(name, resource.key) == key for name in ref_fields):
-                found.append(resource)
-    return found
+        return []
+    return [child for child in children.get((kind.name, key), []) if child.kind in support.cascades]
 
 
 def _format_note(template: str, fields: Mapping[str, Any]) -> str:

@@ -282,3 +282,26 @@ def test_parallelism_setting_changes_nothing_in_the_outcome(
 
     assert len(SkilljarApi(skilljar.url).groups()["cohort"]) == 30
     assert cli("plan", project.root, "--detailed-exitcode").exit_code == 0
+
+
+def test_a_list_item_of_an_unexpected_shape_is_a_clear_error(
+    tmp_path: Path, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    emulator_app = create_app(
+        tmp_path / "s.sqlite3", api_key=CANARY_KEY, options=SkilljarEmulatorOptions((DOMAIN,))
+    )
+
+    def users_without_identity(environ, start_response):  # type: ignore[no-untyped-def]
+        if environ["PATH_INFO"] == f"/v1/domains/{DOMAIN}/users":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"count": 1, "next": null, "previous": null, "results": [{"active": true}]}']
+        return emulator_app(environ, start_response)
+
+    with EmulatorServer(users_without_identity) as server:
+        project.configure(server.url)
+        project.write("people.yaml", PEOPLE)
+
+        result = cli("plan", project.root)
+
+    assert result.exit_code == 1
+    assert result.stderr == "Error: skilljar: malformed response: an item lacks or mistypes 'user'\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,6 +14,16 @@ from lmsform.state import Resource, State
 
 def read_state(client: SkilljarClient, desired: State, *, parallelism: int) -> State:
     """Domain users and groups of the whole organisation, and the members of the groups the manifests name."""
+    try:
+        return _read(client, desired, parallelism)
+    except (KeyError, TypeError, AttributeError) as error:
+        # Skilljar answered with JSON of an unexpected shape: say so instead of a traceback.
+        raise ProviderError(
+            vendor="skilljar", message=f"malformed response: an item lacks or mistypes {error}"
+        ) from None
+
+
+def _read(client: SkilljarClient, desired: State, parallelism: int) -> State:
     live = State()
     _check_domain(client)
     for item in client.list_domain_users():
@@ -88,9 +98,3 @@ def _membership(group: Resource, item: Mapping[str, Any]) -> Resource:
         fields=fields,
         ids={"group": group.ids["id"], "user": str(user["id"])},
     )
-
-
-def live_ids(resources: Iterable[Resource]) -> dict[tuple[str, tuple[str, ...]], str]:
-    return {
-        (resource.kind, resource.key): resource.ids["id"] for resource in resources if "id" in resource.ids
-    }

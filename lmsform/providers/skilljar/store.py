@@ -16,7 +16,7 @@ import secrets
 import sqlite3
 import string
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -290,6 +290,25 @@ class SkilljarStore:
         with self.transaction():
             return self._db.execute(sql, params).fetchall()
 
+    def _slice(
+        self,
+        columns: str,
+        source: str,
+        where: _Conditions,
+        order_by: str,
+        window: Window,
+        convert: Callable[[Sequence[Any]], T],
+    ) -> Slice[T]:
+        """One window of a filtered list, with the count of the whole list."""
+        with self.transaction():
+            total = self._one(f"SELECT COUNT(*) FROM {source} WHERE {where.sql}", where.params)[0]
+            limit, params = _limit_clause(window)
+            rows = self._all(
+                f"SELECT {columns} FROM {source} WHERE {where.sql} ORDER BY {order_by}{limit}",
+                [*where.params, *params],
+            )
+            return Slice(total, [convert(row) for row in rows])
+
     def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
         with self.transaction():
             return self._db.execute(sql, params).rowcount
@@ -315,15 +334,8 @@ class SkilljarStore:
         return None if row is None else DomainRecord(*row)
 
     def list_domains(self, window: Window = Window()) -> Slice[DomainRecord]:
-        with self.transaction():
-            total = self._one("SELECT COUNT(*) FROM domains")[0]
-            limit, params = _limit_clause(window)
-            rows = self._all(
-                "SELECT id, name, catalog_title, access, access_code_message_html, marketing_message "
-                "FROM domains ORDER BY seq" + limit,
-                params,
-            )
-            return Slice(total, [DomainRecord(*row) for row in rows])
+        columns = "id, name, catalog_title, access, access_code_message_html, marketing_message"
+        return self._slice(columns, "domains", _Conditions(), "seq", window, lambda row: DomainRecord(*row))
 
     # --- global users ---------------------------------------------------------------------------
 
@@ -372,22 +384,15 @@ class SkilljarStore:
             where.add("u.last_name = ?", filters.last_name)
         if filters.is_inactive is not None:
             where.add("u.inactive_at IS NOT NULL" if filters.is_inactive else "u.inactive_at IS NULL")
-        with self.transaction():
-            total = self._one(f"SELECT COUNT(*) FROM users u WHERE {where.sql}", where.params)[0]
-            limit, params = _limit_clause(window)
-            rows = self._all(
-                f"SELECT {_USER_COLUMNS} FROM users u WHERE {where.sql} ORDER BY u.seq" + limit,
-                [*where.params, *params],
-            )
-            return Slice(total, [_user_from_row(row) for row in rows])
+        return self._slice(_USER_COLUMNS, "users u", where, "u.seq", window, _user_from_row)
 
     # --- domain users (a user's membership of a domain) -----------------------------------------
 
-    _DOMAIN_USER_SELECT = (
-        f"SELECT du.domain_name, {_USER_COLUMNS}, "
-        "du.active, du.marketing_optin, du.enrolled_at, du.expires_at "
-        "FROM domain_users du JOIN users u ON u.id = du.user_id "
+    _DOMAIN_USER_COLUMNS = (
+        f"du.domain_name, {_USER_COLUMNS}, du.active, du.marketing_optin, du.enrolled_at, du.expires_at"
     )
+    _DOMAIN_USER_SOURCE = "domain_users du JOIN users u ON u.id = du.user_id"
+    _DOMAIN_USER_SELECT = f"SELECT {_DOMAIN_USER_COLUMNS} FROM {_DOMAIN_USER_SOURCE} "
 
     @staticmethod
     def _domain_user_from_row(row: Sequence[Any]) -> DomainUserRecord:
@@ -452,17 +457,14 @@ class SkilljarStore:
             where.add("u.last_name = ?", filters.last_name)
         if filters.active is not None:
             where.add("du.active = ?", filters.active)
-        with self.transaction():
-            total = self._one(
-                f"SELECT COUNT(*) FROM domain_users du JOIN users u ON u.id = du.user_id WHERE {where.sql}",
-                where.params,
-            )[0]
-            limit, params = _limit_clause(window)
-            rows = self._all(
-                self._DOMAIN_USER_SELECT + f"WHERE {where.sql} ORDER BY du.seq" + limit,
-                [*where.params, *params],
-            )
-            return Slice(total, [self._domain_user_from_row(row) for row in rows])
+        return self._slice(
+            self._DOMAIN_USER_COLUMNS,
+            self._DOMAIN_USER_SOURCE,
+            where,
+            "du.seq",
+            window,
+            self._domain_user_from_row,
+        )
 
     # --- groups ---------------------------------------------------------------------------------
 
@@ -525,21 +527,13 @@ class SkilljarStore:
         where = _Conditions()
         if name is not None:
             where.add("g.name = ?", name)
-        with self.transaction():
-            total = self._one(f"SELECT COUNT(*) FROM student_groups g WHERE {where.sql}", where.params)[0]
-            limit, params = _limit_clause(window)
-            rows = self._all(
-                f"SELECT {_GROUP_COLUMNS} FROM student_groups g WHERE {where.sql} ORDER BY g.seq" + limit,
-                [*where.params, *params],
-            )
-            return Slice(total, [_group_from_row(row) for row in rows])
+        return self._slice(_GROUP_COLUMNS, "student_groups g", where, "g.seq", window, _group_from_row)
 
     # --- group memberships ----------------------------------------------------------------------
 
-    _MEMBER_SELECT = (
-        f"SELECT gu.group_id, {_USER_COLUMNS}, gu.created_at "
-        "FROM group_users gu JOIN users u ON u.id = gu.user_id "
-    )
+    _MEMBER_COLUMNS = f"gu.group_id, {_USER_COLUMNS}, gu.created_at"
+    _MEMBER_SOURCE = "group_users gu JOIN users u ON u.id = gu.user_id"
+    _MEMBER_SELECT = f"SELECT {_MEMBER_COLUMNS} FROM {_MEMBER_SOURCE} "
 
     @staticmethod
     def _member_from_row(row: Sequence[Any]) -> GroupMemberRecord:
@@ -565,13 +559,11 @@ class SkilljarStore:
         )
 
     def list_group_members(self, group_id: str, window: Window = Window()) -> Slice[GroupMemberRecord]:
-        with self.transaction():
-            total = self._one("SELECT COUNT(*) FROM group_users WHERE group_id = ?", (group_id,))[0]
-            limit, params = _limit_clause(window)
-            rows = self._all(
-                self._MEMBER_SELECT + "WHERE gu.group_id = ? ORDER BY gu.seq" + limit, [group_id, *params]
-            )
-            return Slice(total, [self._member_from_row(row) for row in rows])
+        where = _Conditions()
+        where.add("gu.group_id = ?", group_id)
+        return self._slice(
+            self._MEMBER_COLUMNS, self._MEMBER_SOURCE, where, "gu.seq", window, self._member_from_row
+        )
 
     # --- whole-state operations (test hooks) ----------------------------------------------------
 
