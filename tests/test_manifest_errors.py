@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 import pytest
 
+from lmsform.errors import ManifestError
+from lmsform.manifest import load_project
+from lmsform.providers.base import KindSupport
 from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.skilljar.provider import SkilljarProvider
 from tests.conftest import CliRunnerCall, ProjectDir
+from tests.skilljar_api import SkilljarApi
 
 JANE = "users:\n  - email: jane@acme.com\n    first_name: Jane\n"
 
@@ -171,4 +179,51 @@ def test_a_missing_project_file_is_an_error(
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         "Error: project: no lmsform.yaml here; a project directory holds lmsform.yaml"
+    )
+
+
+class _NarrowProvider(SkilljarProvider):
+    """A vendor whose API manages users' names only, and no groups (to test what validate refuses)."""
+
+    supports: ClassVar[Mapping[str, KindSupport]] = {
+        "users": KindSupport(fields=frozenset({"first_name"}), unsupported_fields={"active": "no such flag"})
+    }
+    unsupported_kinds: ClassVar[Mapping[str, str]] = {"groups": "its API has no groups"}
+
+
+def test_kinds_and_fields_the_provider_cannot_manage_are_refused_with_the_reason(project: ProjectDir) -> None:
+    project.write(
+        "lmsform.yaml", "provider:\n  type: skilljar\n  domain: acme.skilljar.com\n  base_url: sandbox\n"
+    )
+    project.write("users.yaml", "users:\n  - email: a@acme.com\n    active: false\n    last_name: A\n")
+    project.write("groups.yaml", "groups:\n  - name: g\n")
+
+    with pytest.raises(ManifestError) as failure:
+        load_project(project.root, providers={"skilljar": _NarrowProvider})
+
+    assert [issue.message for issue in failure.value.issues] == [
+        "Skilljar cannot manage groups: its API has no groups",
+        "Skilljar cannot manage users.active: no such flag",
+        "Skilljar cannot manage users.last_name: its API does not manage this field",
+    ]
+    assert [str(issue.location).rsplit("/", 1)[-1] for issue in failure.value.issues] == [
+        "groups.yaml:1:1",
+        "users.yaml:3:5",
+        "users.yaml:4:5",
+    ]
+
+
+def test_a_live_only_group_can_be_referenced_when_groups_are_additive(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    SkilljarApi(skilljar.url).add_group("existing-team")
+    project.configure(skilljar.url)
+    project.write("users.yaml", "users:\n  - email: a@acme.com\n    groups: [existing-team, missing-team]\n")
+
+    result = cli("plan", project.root)
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "Error: project/users.yaml:3:29: group 'missing-team' is neither declared in the manifests "
+        "nor present in Skilljar"
     )

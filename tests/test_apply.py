@@ -1,0 +1,128 @@
+"""The applier with a scripted provider (no HTTP): batches, the parallelism bound, stopping on failure."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lmsform.apply import Outcome, apply_plan
+from lmsform.model import ManageConfig
+from lmsform.plan import Action, Change, Plan
+from lmsform.providers.base import ApplyContext, Provider, ProviderSettings, Work
+from lmsform.providers.skilljar.provider import SkilljarProvider
+from lmsform.state import State
+
+
+class ScriptedProvider(Provider):
+    """Records what it is asked to do; users are created in batches of `batch` per call."""
+
+    name = "scripted"
+    title = "Scripted"
+    settings_model = ProviderSettings
+    supports = SkilljarProvider.supports
+
+    def __init__(self, *, batch: int = 1, fail: set[str] | None = None, delay: float = 0.0) -> None:
+        self.batch = batch
+        self.fail = fail or set()
+        self.delay = delay
+        self.calls: list[tuple[str, ...]] = []
+        self.running = 0
+        self.most_at_once = 0
+        self._lock = threading.Lock()
+
+    def read(self, desired: State, manage: ManageConfig) -> State:
+        return State()
+
+    def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
+        if kind == "users" and action is Action.CREATE:
+            groups = [tuple(changes[i : i + self.batch]) for i in range(0, len(changes), self.batch)]
+            return [Work(group, self._runner(group)) for group in groups]
+        return super().work(kind, action, changes)
+
+    def execute(self, change: Change, context: ApplyContext) -> None:
+        self._runner((change,))(context)
+
+    def _runner(self, changes: tuple[Change, ...]) -> Any:
+        def run(context: ApplyContext) -> None:
+            with self._lock:
+                self.running += 1
+                self.most_at_once = max(self.most_at_once, self.running)
+            try:
+                time.sleep(self.delay)
+                if any(change.address in self.fail for change in changes):
+                    raise RuntimeError("scripted failure")
+                for change in changes:
+                    if change.kind == "users":
+                        context.record("users", change.key, f"id-{change.key[0]}")
+                    if change.kind == "memberships":
+                        context.id_of("users", (change.key[1],))
+                with self._lock:
+                    self.calls.append(tuple(change.address for change in changes))
+            finally:
+                with self._lock:
+                    self.running -= 1
+
+        return run
+
+    @classmethod
+    def emulator_app(cls, state_path: Path, *, api_key: str | None, target: str | None) -> Any:
+        raise NotImplementedError
+
+
+def _plan(users: int, *, members: int = 0) -> Plan:
+    changes = [
+        Change(Action.CREATE, "users", (f"u{n:02d}@acme.com",), None, {"email": f"u{n:02d}@acme.com"})
+        for n in range(users)
+    ]
+    changes += [
+        Change(Action.CREATE, "memberships", ("eng", f"u{n:02d}@acme.com"), None, {}) for n in range(members)
+    ]
+    return Plan.build("scripted", "t", changes, refs={("groups", ("eng",)): "g1"}, warnings=[])
+
+
+def test_a_batch_completes_all_its_changes_in_one_call() -> None:
+    provider = ScriptedProvider(batch=10)
+
+    result = apply_plan(_plan(25, members=2), provider, parallelism=4)
+
+    assert result.ok
+    user_calls = [call for call in provider.calls if call[0].startswith("users")]
+    assert sorted(len(call) for call in user_calls) == [5, 10, 10]
+    assert len(provider.calls) == 5  # 3 bulk calls for 25 users, then one call per membership
+
+
+def test_calls_within_a_phase_run_in_parallel_within_the_bound() -> None:
+    provider = ScriptedProvider(delay=0.05)
+
+    result = apply_plan(_plan(12), provider, parallelism=3)
+
+    assert result.ok
+    assert provider.most_at_once == 3
+
+
+def test_after_a_failure_no_new_call_starts_and_every_change_is_accounted_for() -> None:
+    provider = ScriptedProvider(fail={'users["u01@acme.com"]'})
+
+    result = apply_plan(_plan(6, members=3), provider, parallelism=1)
+
+    outcomes = [(item.change.address, item.outcome) for item in result.results]
+    assert not result.ok
+    assert outcomes[:2] == [
+        ('users["u00@acme.com"]', Outcome.DONE),
+        ('users["u01@acme.com"]', Outcome.FAILED),
+    ]
+    assert {outcome for _, outcome in outcomes[2:]} == {Outcome.NOT_ATTEMPTED}
+    assert len(outcomes) == 9
+    assert provider.calls == [('users["u00@acme.com"]',)]
+    assert result.with_outcome(Outcome.FAILED)[0].error == "unexpected error: RuntimeError: scripted failure"
+
+
+def test_ids_of_objects_created_earlier_in_the_apply_are_available_later() -> None:
+    provider = ScriptedProvider(batch=3)
+
+    result = apply_plan(_plan(3, members=3), provider, parallelism=2)
+
+    assert result.ok, [item.error for item in result.results]
