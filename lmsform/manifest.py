@@ -7,6 +7,7 @@ returned as `unresolved` and checked by the planner against the live state.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,10 +111,16 @@ def _load_collecting(path: Path, issues: list[Issue]) -> Document | None:
 
 def _resource_files(root: Path) -> Iterator[Path]:
     """Every YAML file below the project, except lmsform.yaml and hidden directories (.lmsform, .git)."""
-    for path in sorted(root.rglob("*")):
-        hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
-        if path.is_file() and path.suffix in RESOURCE_SUFFIXES and not hidden and path != root / CONFIG_FILE:
-            yield path
+    found: list[Path] = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]  # do not descend into them
+        base = Path(folder)
+        found.extend(
+            base / name
+            for name in names
+            if Path(name).suffix in RESOURCE_SUFFIXES and not name.startswith(".")
+        )
+    yield from sorted(path for path in found if path != root / CONFIG_FILE)
 
 
 def _read_config(
