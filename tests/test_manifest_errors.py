@@ -227,3 +227,14 @@ def test_a_live_only_group_can_be_referenced_when_groups_are_additive(
         "Error: project/users.yaml:3:29: group 'missing-team' is neither declared in the manifests "
         "nor present in Skilljar"
     )
+
+
+def test_yaml_in_hidden_folders_is_not_read_as_manifests(project: ProjectDir, cli: CliRunnerCall) -> None:
+    project.write("lmsform.yaml", "provider:\n  type: skilljar\n  domain: acme.skilljar.com\n  base_url: sandbox\n")
+    project.write(".github/workflows/plan.yaml", "on: push\njobs: {}\n")
+    project.write("people/users.yml", "users:\n  - email: a@acme.com\n")
+
+    result = cli("validate", project.root)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Valid: 1 users, 0 groups, 0 memberships for Skilljar acme.skilljar.com.\n"
