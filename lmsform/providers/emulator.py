@@ -3,15 +3,17 @@
 Every vendor's emulator is a WSGI application; this module serves it with werkzeug's threaded
 server, in a background thread (tests, the built-in sandbox) or in the foreground
 (`lmsform emulator VENDOR`). It also records every request it answers, so tests can count the
-calls lmsform made and validate them against the vendor's own spec.
+calls lmsform made, validate them against the vendor's own spec, and inject faults.
 """
 
 from __future__ import annotations
 
 import io
+import re
+import socket
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -25,7 +27,7 @@ _POLL_SECONDS = 0.05  # how soon a background server notices stop(); werkzeug's 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request as it arrived on the wire, and the status the emulator answered."""
+    """One exchange as it went over the wire: the request, and what the emulator answered."""
 
     method: str
     path: str
@@ -33,33 +35,86 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     status: int
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: bytes = b""
+    # The emulator committed the change but dropped the connection instead of answering.
+    dropped: bool = False
 
     @property
     def url_path(self) -> str:
         return self.path + (f"?{self.query_string}" if self.query_string else "")
 
 
+@dataclass
+class _DropRule:
+    method: str
+    path: re.Pattern[str]
+    remaining: int
+
+
 class RequestRecorder:
-    """WSGI middleware that keeps a thread-safe log of the requests it passes on."""
+    """WSGI middleware that logs every exchange and can inject faults (thread-safe).
+
+    `drop_answers` makes the next matching requests do their work and then lose their answer: the
+    connection is closed before the response goes out, as when a network drops it after the
+    vendor committed the change.
+    """
 
     def __init__(self, app: WSGIApplication) -> None:
         self._app = app
         self._lock = threading.Lock()
         self._log: list[RecordedRequest] = []
+        self._drops: list[_DropRule] = []
+
+    def drop_answers(self, method: str, path_pattern: str, count: int = 1) -> None:
+        with self._lock:
+            self._drops.append(_DropRule(method.upper(), re.compile(path_pattern), count))
+
+    def _take_drop(self, method: str, path: str) -> bool:
+        with self._lock:
+            for rule in self._drops:
+                if rule.remaining > 0 and rule.method == method and rule.path.fullmatch(path):
+                    rule.remaining -= 1
+                    return True
+        return False
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
-        seen: dict[str, int] = {}
+        answer: dict[str, Any] = {}
 
         def recording_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
-            seen["status"] = int(status.split(" ", 1)[0])
+            answer["status"] = int(status.split(" ", 1)[0])
+            answer["headers"] = dict(headers)
             return start_response(status, headers, exc_info)
 
         result = self._app(environ, recording_start_response)
+        try:
+            response_body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        dropped = self._take_drop(method, path)
+        self._record(environ, body, answer, response_body, dropped)
+        if dropped:
+            connection = environ.get("werkzeug.socket")
+            if connection is not None:
+                connection.shutdown(socket.SHUT_RDWR)
+        return [response_body]
+
+    def _record(
+        self,
+        environ: WSGIEnvironment,
+        body: bytes,
+        answer: dict[str, Any],
+        response_body: bytes,
+        dropped: bool,
+    ) -> None:
         request_headers = {
             key[5:].replace("_", "-").title(): str(value)
             for key, value in environ.items()
@@ -73,11 +128,13 @@ class RequestRecorder:
             query_string=environ.get("QUERY_STRING", ""),
             headers=request_headers,
             body=body,
-            status=seen.get("status", 0),
+            status=answer.get("status", 0),
+            response_headers=answer.get("headers", {}),
+            response_body=response_body,
+            dropped=dropped,
         )
         with self._lock:
             self._log.append(record)
-        return result
 
     @property
     def requests(self) -> list[RecordedRequest]:

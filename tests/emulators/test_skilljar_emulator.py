@@ -1,261 +1,28 @@
-"""The Skilljar emulator over real HTTP, with every 2xx exchange checked against Skilljar's own spec."""
+"""The Skilljar emulator over real HTTP: transport, people, bulk-create and persistence. Every 2xx
+exchange is checked against Skilljar's own spec. Courses, publications, enrollments, webhooks,
+manager access and whole-state hooks have their own modules."""
 
 from __future__ import annotations
 
-import copy
-import json
-import re
-from collections.abc import Callable, Iterator
+import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-import openapi_core
 import pytest
 import requests
-from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from lmsform.providers.emulator import EmulatorServer
-from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app, emulator_store
-from tests import oracle
-
-DOMAIN = "acme.skilljar.com"
-OTHER_DOMAIN = "beta.skilljar.com"
-SAMPLE_ENDS = 10
-KEY = "k"
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
-OBJECT_ID = re.compile(r"[a-z0-9]{13}")
-
-
-# --- fixtures and helpers -----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def skilljar_spec() -> openapi_core.OpenAPI:
-    return oracle.skilljar_spec()
-
-
-def _describe(errors: Any) -> str:
-    return "; ".join(f"{error!r} caused by {error.__cause__!r}" for error in errors)
-
-
-def _sampled(document: Any) -> Any:
-    """Long lists cut to their ends: every item comes from the same code, and openapi-core needs
-    seconds per thousand items."""
-    if isinstance(document, list) and len(document) > 2 * SAMPLE_ENDS:
-        return document[:SAMPLE_ENDS] + document[-SAMPLE_ENDS:]
-    if isinstance(document, dict):
-        return {key: _sampled(value) for key, value in document.items()}
-    return document
-
-
-def _with_sampled_body(response: requests.Response) -> tuple[requests.PreparedRequest, requests.Response]:
-    request = response.request.copy()
-    if request.body and request.headers.get("Content-Type") == "application/json":
-        request.body = json.dumps(_sampled(json.loads(request.body))).encode()
-    sampled = copy.copy(response)
-    if response.headers.get("Content-Type") == "application/json":
-        sampled._content = json.dumps(_sampled(response.json())).encode()
-    sampled.request = request
-    return request, sampled
-
-
-class Emulator:
-    """A running emulator plus a client that checks each successful exchange against the spec."""
-
-    def __init__(self, server: EmulatorServer, spec: openapi_core.OpenAPI, key: str) -> None:
-        self.server = server
-        self.spec = spec
-        self.session = requests.Session()
-        self.session.auth = (key, "")
-        self.checked = 0
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def fresh(self) -> Emulator:
-        """Empty state and a clean request log, for the next test."""
-        assert requests.post(f"{self.url}/_emulator/reset", timeout=10).status_code == 204
-        self.server.recorder.clear()
-        self.checked = 0
-        return self
-
-    def assert_every_success_was_checked(self) -> None:
-        successes = [
-            record
-            for record in self.server.requests
-            if record.path.startswith("/v1/") and 200 <= record.status < 300
-        ]
-        assert self.checked == len(successes), "a successful API call bypassed spec validation"
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        check_request: bool = True,
-        check_response: bool = True,
-        **kwargs: Any,
-    ) -> requests.Response:
-        """Send a request; a 2xx answer must come from a spec-valid request and be a spec-valid response."""
-        target = path if path.startswith("http") else self.url + path
-        response = self.session.request(method, target, timeout=10, **kwargs)
-        if response.ok and "/_emulator/" not in target:
-            self.checked += 1
-            if check_request:
-                self.assert_request_valid(response)
-            if check_response:
-                self.assert_response_valid(response)
-        return response
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.call("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.call("POST", path, **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.call("PATCH", path, **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.call("PUT", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.call("DELETE", path, **kwargs)
-
-    def assert_request_valid(self, response: requests.Response) -> None:
-        request, _ = _with_sampled_body(response)
-        result = self.spec.unmarshal_request(RequestsOpenAPIRequest(request))
-        assert not result.errors, f"{request.method} {request.url}: {_describe(result.errors)}"
-
-    def assert_response_valid(self, response: requests.Response) -> None:
-        request, sampled = _with_sampled_body(response)
-        result = self.spec.unmarshal_response(
-            RequestsOpenAPIRequest(request), RequestsOpenAPIResponse(sampled)
-        )
-        assert not result.errors, f"{request.method} {request.url}: {_describe(result.errors)}"
-
-    def assert_items_valid(self, response: requests.Response) -> None:
-        """`GET /v1/users` answers an envelope, but the spec declares a bare array: check the items."""
-        as_array = copy.copy(response)
-        as_array._content = json.dumps(response.json()["results"]).encode()
-        self.assert_response_valid(as_array)
-
-    # test hooks
-    def seed(self, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.post("/_emulator/seed", json=body)
-        assert response.status_code == 201, response.text
-        seeded: dict[str, Any] = response.json()
-        return seeded
-
-    def state(self) -> dict[str, Any]:
-        state: dict[str, Any] = self.get("/_emulator/state").json()
-        return state
-
-    def add_domain_user(self, email: str, **fields: Any) -> dict[str, Any]:
-        user: dict[str, Any] = {"email": email}
-        user.update({name: fields.pop(name) for name in ("first_name", "last_name") if name in fields})
-        response = self.post(f"/v1/domains/{DOMAIN}/users", json={"user": user, **fields})
-        assert response.status_code == 201, response.text
-        created: dict[str, Any] = response.json()
-        return created
-
-    def create_group(self, name: str, **fields: Any) -> dict[str, Any]:
-        response = self.post("/v1/groups", json={"name": name, **fields})
-        assert response.status_code == 201, response.text
-        created: dict[str, Any] = response.json()
-        return created
-
-
-def _start(
-    state_path: Path,
-    spec: openapi_core.OpenAPI,
-    *,
-    api_key: str | None = KEY,
-    client_key: str = KEY,
-    options: SkilljarEmulatorOptions | None = None,
-) -> Emulator:
-    app = create_app(state_path, api_key=api_key, options=options or SkilljarEmulatorOptions())
-    server = EmulatorServer(app, on_stop=emulator_store(app).close).start()
-    return Emulator(server, spec, client_key)
-
-
-# The tests share two servers per module, one with the default switches and one with every switch
-# flipped, and empty them through the reset hook before each test: far cheaper than a server each.
-@pytest.fixture(scope="module")
-def _default_server(
-    tmp_path_factory: pytest.TempPathFactory, skilljar_spec: openapi_core.OpenAPI
-) -> Iterator[Emulator]:
-    options = SkilljarEmulatorOptions(domains=(DOMAIN, OTHER_DOMAIN))
-    emulator = _start(tmp_path_factory.mktemp("default") / "state.sqlite3", skilljar_spec, options=options)
-    yield emulator
-    emulator.server.stop()
-
-
-@pytest.fixture(scope="module")
-def _flipped_server(
-    tmp_path_factory: pytest.TempPathFactory, skilljar_spec: openapi_core.OpenAPI
-) -> Iterator[Emulator]:
-    options = SkilljarEmulatorOptions(
-        clamp_page_size=False, accept_trailing_slash=True, bulk_create_status=200, users_list_bare_array=True
-    )
-    state_path = tmp_path_factory.mktemp("flipped") / "state.sqlite3"
-    emulator = _start(state_path, skilljar_spec, api_key=None, client_key="sk-live-anything", options=options)
-    yield emulator
-    emulator.server.stop()
-
-
-@pytest.fixture
-def emulator(_default_server: Emulator) -> Iterator[Emulator]:
-    """Domains `acme.skilljar.com` and `beta.skilljar.com`, key `k`, default switches."""
-    yield _default_server.fresh()
-    _default_server.assert_every_success_was_checked()
-
-
-@pytest.fixture
-def flipped(_flipped_server: Emulator) -> Iterator[Emulator]:
-    """Any key; page sizes unclamped, trailing slashes served, bulk-create 200, users as a bare array."""
-    yield _flipped_server.fresh()
-    _flipped_server.assert_every_success_was_checked()
-
-
-StartEmulator = Callable[[], Emulator]
-
-
-@pytest.fixture
-def start_emulator(tmp_path: Path, skilljar_spec: openapi_core.OpenAPI) -> Iterator[StartEmulator]:
-    """Start default emulators on one state file, `tmp_path/state.sqlite3`; all stop at teardown."""
-    running: list[Emulator] = []
-
-    def start() -> Emulator:
-        running.append(_start(tmp_path / "state.sqlite3", skilljar_spec))
-        return running[-1]
-
-    yield start
-    for emulator in running:
-        emulator.server.stop()
-        emulator.assert_every_success_was_checked()
-
-
-def _seed_members(emulator: Emulator, count: int, *, prefix: str = "user", active: bool = True) -> None:
-    users = [
-        {"email": f"{prefix}{index:05d}@example.com", "domains": [{"name": DOMAIN, "active": active}]}
-        for index in range(count)
-    ]
-    emulator.seed({"users": users})
-
-
-def _collect_pages(emulator: Emulator, first_url: str) -> list[dict[str, Any]]:
-    pages: list[dict[str, Any]] = []
-    url: str | None = first_url
-    while url is not None:
-        response = emulator.get(url)
-        assert response.status_code == 200, response.text
-        pages.append(response.json())
-        url = pages[-1]["next"]
-    return pages
-
+from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions
+from tests.emulators.harness import (
+    DOMAIN,
+    KEY,
+    OBJECT_ID,
+    OTHER_DOMAIN,
+    TIMESTAMP,
+    Emulator,
+    StartEmulator,
+    collect_pages,
+    seed_members,
+)
 
 # --- authentication ------------------------------------------------------------------------------------
 
@@ -546,13 +313,65 @@ def test_bulk_create_can_answer_200_with_the_first_row(flipped: Emulator) -> Non
     assert response.json()["user"]["email"] == "first@example.com"
 
 
+def _wait_for_members(emulator: Emulator, count: int, *, timeout_s: float = 5.0) -> float:
+    """Poll the member list until it holds `count` rows; answers how long that took."""
+    started = time.monotonic()
+    while emulator.get(f"/v1/domains/{DOMAIN}/users").json()["count"] != count:
+        assert time.monotonic() - started < timeout_s, f"still not {count} members"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def test_delayed_bulk_create_answers_at_once_and_adds_the_rows_later(start_emulator: StartEmulator) -> None:
+    emulator = start_emulator(SkilljarEmulatorOptions(bulk_create_delay_s=0.3))
+    path = f"/v1/domains/{DOMAIN}/users/bulk-create"
+    rows = [{"email": f"late{index}@example.com"} for index in range(3)]
+
+    rejected = emulator.post(path, json={"users": [*rows, {"email": "bad"}]})
+    assert rejected.status_code == 400  # still validated before answering, all or nothing
+
+    accepted = emulator.post(path, json={"users": rows}, check_response=False)  # the spec declares 200
+    assert accepted.status_code == 202
+    assert accepted.json() == {}
+    assert emulator.get(f"/v1/domains/{DOMAIN}/users").json()["count"] == 0
+    assert _wait_for_members(emulator, 3) > 0.1
+    members = emulator.get(f"/v1/domains/{DOMAIN}/users").json()["results"]
+    assert [item["user"]["email"] for item in members] == [row["email"] for row in rows]
+
+
+def test_reset_drops_a_bulk_create_that_has_not_run_yet(start_emulator: StartEmulator) -> None:
+    emulator = start_emulator(SkilljarEmulatorOptions(bulk_create_delay_s=0.2))
+    response = emulator.post(
+        f"/v1/domains/{DOMAIN}/users/bulk-create",
+        json={"users": [{"email": "never@example.com"}]},
+        check_response=False,
+    )
+    assert response.status_code == 202
+    emulator.fresh()
+    time.sleep(0.4)
+    assert emulator.get(f"/v1/domains/{DOMAIN}/users").json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        SkilljarEmulatorOptions(bulk_create_delay_s=-1),
+        SkilljarEmulatorOptions(bulk_create_delay_s=float("nan")),
+        SkilljarEmulatorOptions(bulk_create_delay_s=1, bulk_create_status=200),
+    ],
+)
+def test_impossible_bulk_create_options_are_refused(start_emulator: StartEmulator, options: Any) -> None:
+    with pytest.raises(ValueError, match="bulk_create"):
+        start_emulator(options)
+
+
 # --- pagination ---------------------------------------------------------------------------------------
 
 
 def test_following_next_visits_every_row_once_in_creation_order(emulator: Emulator) -> None:
-    _seed_members(emulator, 23, active=True)
-    _seed_members(emulator, 3, prefix="inactive", active=False)
-    pages = _collect_pages(emulator, f"{emulator.url}/v1/domains/{DOMAIN}/users?active=true&page_size=10")
+    seed_members(emulator, 23, active=True)
+    seed_members(emulator, 3, prefix="inactive", active=False)
+    pages = collect_pages(emulator, f"{emulator.url}/v1/domains/{DOMAIN}/users?active=true&page_size=10")
 
     assert [page["count"] for page in pages] == [23, 23, 23]
     assert [len(page["results"]) for page in pages] == [10, 10, 3]
@@ -585,14 +404,14 @@ def test_pages_outside_the_collection_are_not_found(emulator: Emulator) -> None:
 def test_page_size_is_clamped_to_the_default_unless_switched_off(
     emulator: Emulator, flipped: Emulator
 ) -> None:
-    _seed_members(emulator, 1001)
+    seed_members(emulator, 1001)
     clamped = emulator.get(f"/v1/domains/{DOMAIN}/users?page_size=5000").json()
     assert len(clamped["results"]) == 1000
     assert clamped["next"] is not None
     assert len(emulator.get(clamped["next"]).json()["results"]) == 1
     assert len(emulator.get(f"/v1/domains/{DOMAIN}/users?page_size=7").json()["results"]) == 7
 
-    _seed_members(flipped, 1001)
+    seed_members(flipped, 1001)
     honoured = flipped.get(f"/v1/domains/{DOMAIN}/users?page_size=5000").json()
     assert len(honoured["results"]) == 1001
     assert honoured["next"] is None
@@ -666,7 +485,7 @@ def test_global_user_list_shapes_and_filters(emulator: Emulator, flipped: Emulat
 
 
 def test_global_user_cursor_pages_follow_to_the_end(emulator: Emulator) -> None:
-    _seed_members(emulator, 1002)
+    seed_members(emulator, 1002)
     first = emulator.get("/v1/users", check_response=False)
     emulator.assert_items_valid(first)
     first_page = first.json()

@@ -10,15 +10,15 @@ import binascii
 import hmac
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import flask
 
-from lmsform.providers.skilljar.store import Slice, Window, format_timestamp
+from lmsform.providers.skilljar.emulator.db import Slice, Window, format_timestamp
 
 T = TypeVar("T")
 
@@ -196,6 +196,60 @@ def timestamp() -> Parser:
             return format_timestamp(moment)
         except (ValueError, OverflowError):
             raise FieldInvalid([_DATETIME_ERROR]) from None
+
+    return parse
+
+
+def choice(options: Collection[str]) -> Parser:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or value not in options:
+            raise FieldInvalid([f'"{value}" is not a valid choice.'])
+        return value
+
+    return parse
+
+
+def matching(pattern: re.Pattern[str], max_length: int | None = None) -> Parser:
+    """Text that must match `pattern` whole (DRF's RegexField)."""
+    as_text = text(max_length, allow_blank=False)
+
+    def parse(value: Any) -> str:
+        result: str = as_text(value)
+        if not pattern.fullmatch(result):
+            raise FieldInvalid(["This value does not match the required pattern."])
+        return result
+
+    return parse
+
+
+def url(max_length: int | None = None) -> Parser:
+    """An absolute http(s) URL (DRF's URLField)."""
+    as_text = text(max_length, allow_blank=False)
+
+    def parse(value: Any) -> str:
+        result: str = as_text(value)
+        try:
+            parts = urlsplit(result)
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            valid = False
+        if not valid or any(character.isspace() for character in result):
+            raise FieldInvalid(["Enter a valid URL."])
+        return result
+
+    return parse
+
+
+def string_map() -> Parser:
+    """A JSON object whose values are all strings (DRF's DictField of CharField, without coercion)."""
+
+    def parse(value: Any) -> dict[str, str]:
+        if not isinstance(value, dict):
+            raise FieldInvalid([f'Expected a dictionary of items but got type "{type(value).__name__}".'])
+        errors = {key: ["Not a valid string."] for key, item in value.items() if not isinstance(item, str)}
+        if errors:
+            raise FieldInvalid(errors)
+        return dict(value)
 
     return parse
 

@@ -1,0 +1,148 @@
+"""The emulator as a Flask app: routing, authentication, one transaction per request, DRF-shaped errors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import flask
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import BaseConverter
+
+from lmsform.providers.skilljar.emulator.area import ApiArea, EmulatorContext, Handler
+from lmsform.providers.skilljar.emulator.courses import CourseApi
+from lmsform.providers.skilljar.emulator.drf import ApiError, Authenticator, json_response
+from lmsform.providers.skilljar.emulator.enrollments import EnrollmentApi
+from lmsform.providers.skilljar.emulator.hooks import HookApi
+from lmsform.providers.skilljar.emulator.jobs import BackgroundJobs
+from lmsform.providers.skilljar.emulator.managers import ManagerAccessApi
+from lmsform.providers.skilljar.emulator.options import SkilljarEmulatorOptions
+from lmsform.providers.skilljar.emulator.people import PeopleApi
+from lmsform.providers.skilljar.emulator.publications import PublicationApi
+from lmsform.providers.skilljar.emulator.store import SkilljarStore
+from lmsform.providers.skilljar.emulator.webhooks import WebhookApi
+
+_STORE_EXTENSION = "lmsform_skilljar_store"
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_DEFAULT_OPTIONS = SkilljarEmulatorOptions()
+_API_AREAS: Sequence[type[ApiArea]] = (
+    PeopleApi,
+    CourseApi,
+    PublicationApi,
+    EnrollmentApi,
+    WebhookApi,
+    ManagerAccessApi,
+)
+
+
+class _DomainNameConverter(BaseConverter):
+    regex = r"[-:.0-9a-z]+"
+
+
+class _ObjectIdConverter(BaseConverter):
+    regex = r"[0-9a-z]+"
+
+
+def _method_not_allowed(method: str, allowed: Sequence[str]) -> ApiError:
+    return ApiError(405, {"detail": f'Method "{method}" not allowed.'}, {"Allow": ", ".join(allowed)})
+
+
+def _view(
+    store: SkilljarStore, handlers: Mapping[str, Handler], authenticator: Authenticator | None
+) -> Handler:
+    allowed = [*handlers, *(["HEAD"] if "GET" in handlers else [])]
+
+    def view(**path_params: str) -> flask.Response:
+        # As in DRF: credentials are checked before the method.
+        if authenticator is not None:
+            authenticator.check(flask.request.headers.get("Authorization"))
+        method = "GET" if flask.request.method == "HEAD" else flask.request.method
+        handler = handlers.get(method)
+        if handler is None:
+            raise _method_not_allowed(flask.request.method, allowed)
+        with store.transaction():
+            return handler(**path_params)
+
+    return view
+
+
+def _register(app: flask.Flask, area: ApiArea, authenticator: Authenticator | None) -> None:
+    for rule, handlers in area.routes():
+        app.add_url_rule(
+            rule,
+            endpoint=rule,
+            view_func=_view(area.store, handlers, authenticator),
+            methods=list(_HTTP_METHODS),
+            provide_automatic_options=False,
+        )
+
+
+def _strip_trailing_slash(wsgi_app: Any) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if len(path) > 1 and path.endswith("/"):
+            environ = {**environ, "PATH_INFO": path.rstrip("/") or "/"}
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
+def _register_error_handlers(app: flask.Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> flask.Response:
+        return json_response(error.body, error.status, error.headers)
+
+    @app.errorhandler(NotFound)
+    def not_found(_: NotFound) -> flask.Response:
+        return json_response({"detail": "Not found."}, 404)
+
+    @app.errorhandler(MethodNotAllowed)
+    def method_not_allowed(error: MethodNotAllowed) -> flask.Response:
+        return json_response(
+            {"detail": f'Method "{flask.request.method}" not allowed.'},
+            405,
+            {"Allow": ", ".join(error.valid_methods or [])},
+        )
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(error: HTTPException) -> flask.Response:
+        return json_response({"detail": error.description}, error.code or 500)
+
+
+def create_app(
+    state_path: str | os.PathLike[str],
+    *,
+    api_key: str | None = None,
+    options: SkilljarEmulatorOptions = _DEFAULT_OPTIONS,
+) -> flask.Flask:
+    """The emulator as a WSGI app on the SQLite state at `state_path` (created if missing).
+
+    `api_key=None` accepts any non-empty key. The store is reachable through `emulator_store(app)`,
+    so whoever runs the app can close it.
+    """
+    options.check()
+    store = SkilljarStore(state_path)
+    for domain_name in options.domains:
+        store.ensure_domain(domain_name)
+    context = EmulatorContext(store, options, BackgroundJobs(store))
+
+    app = flask.Flask(__name__)
+    app.url_map.converters["domain"] = _DomainNameConverter
+    app.url_map.converters["oid"] = _ObjectIdConverter
+    app.extensions[_STORE_EXTENSION] = store
+    authenticator = Authenticator(api_key)
+    for area_type in _API_AREAS:
+        _register(app, area_type(context), authenticator)
+    _register(app, HookApi(context), None)
+    _register_error_handlers(app)
+    if options.accept_trailing_slash:
+        app.wsgi_app = _strip_trailing_slash(app.wsgi_app)  # type: ignore[method-assign]
+    return app
+
+
+def emulator_store(app: flask.Flask) -> SkilljarStore:
+    """The store behind an app made by `create_app`."""
+    store = app.extensions[_STORE_EXTENSION]
+    assert isinstance(store, SkilljarStore)
+    return store

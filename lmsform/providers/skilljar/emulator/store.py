@@ -1,0 +1,102 @@
+"""The emulator's whole state: every area's tables in one SQLite file.
+
+Each area keeps its tables, records and queries in its own module (`people_store`, `course_store`,
+`publication_store`, `enrollment_store`, `webhook_store`, `manager_store`); `SkilljarStore` puts them
+together and owns what spans all of them: creating the schema, resetting and dumping the state.
+
+Tables are created with `CREATE TABLE IF NOT EXISTS`, so a state file written by an older schema
+version opens and gains the newer tables.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from lmsform.providers.skilljar.emulator.course_store import (
+    COURSE_DUMPS,
+    COURSE_RESET_ORDER,
+    COURSE_TABLES,
+    CourseStore,
+)
+from lmsform.providers.skilljar.emulator.db import TableDump
+from lmsform.providers.skilljar.emulator.enrollment_store import (
+    ENROLLMENT_DUMPS,
+    ENROLLMENT_RESET_ORDER,
+    ENROLLMENT_TABLES,
+    EnrollmentStore,
+)
+from lmsform.providers.skilljar.emulator.manager_store import (
+    MANAGER_DUMPS,
+    MANAGER_RESET_ORDER,
+    MANAGER_TABLES,
+    ManagerAccessStore,
+)
+from lmsform.providers.skilljar.emulator.people_store import (
+    PEOPLE_DUMPS,
+    PEOPLE_RESET_ORDER,
+    PEOPLE_TABLES,
+    PeopleStore,
+)
+from lmsform.providers.skilljar.emulator.publication_store import (
+    PUBLICATION_DUMPS,
+    PUBLICATION_RESET_ORDER,
+    PUBLICATION_TABLES,
+    PublicationStore,
+)
+from lmsform.providers.skilljar.emulator.webhook_store import (
+    WEBHOOK_DUMPS,
+    WEBHOOK_RESET_ORDER,
+    WEBHOOK_TABLES,
+    WebhookStore,
+)
+
+SCHEMA_VERSION = 2
+"""1: people only. 2: courses, labels, publications, paths, plans, enrollments, webhooks, manager access."""
+
+_TABLES = (
+    *PEOPLE_TABLES,
+    *COURSE_TABLES,
+    *PUBLICATION_TABLES,
+    *ENROLLMENT_TABLES,
+    *WEBHOOK_TABLES,
+    *MANAGER_TABLES,
+)
+# Tables that point at others come first, so no delete trips a foreign key.
+_RESET_ORDER = (
+    *ENROLLMENT_RESET_ORDER,
+    *MANAGER_RESET_ORDER,
+    *PUBLICATION_RESET_ORDER,
+    *COURSE_RESET_ORDER,
+    *WEBHOOK_RESET_ORDER,
+    *PEOPLE_RESET_ORDER,
+)
+_DUMPS: tuple[TableDump, ...] = (
+    *PEOPLE_DUMPS,
+    *COURSE_DUMPS,
+    *PUBLICATION_DUMPS,
+    *ENROLLMENT_DUMPS,
+    *WEBHOOK_DUMPS,
+    *MANAGER_DUMPS,
+)
+
+
+class SkilljarStore(
+    PeopleStore, CourseStore, PublicationStore, EnrollmentStore, WebhookStore, ManagerAccessStore
+):
+    """All emulator state in one SQLite file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(path)
+        self._migrate(_TABLES, SCHEMA_VERSION)
+
+    def reset(self) -> None:
+        """Remove every row except the domains."""
+        with self.transaction():
+            for table in _RESET_ORDER:
+                self._run(f"DELETE FROM {table}")
+
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every table's rows in creation order, as plain JSON-ready dicts."""
+        with self.transaction():
+            return {dump.key: self._dump_table(dump) for dump in _DUMPS}
