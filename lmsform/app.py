@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from lmsform.manifest import Project, load_project
+from lmsform.model import Key
 from lmsform.plan import Plan
 from lmsform.planner import make_plan
 from lmsform.providers import registry
@@ -38,6 +39,11 @@ def connect(project: Project) -> Iterator[Provider]:
     finally:
         if server is not None:
             server.stop()
+
+
+def secrets_of(project: Project) -> dict[tuple[str, Key], Mapping[str, str]]:
+    """Write-only values by object, for the applier; plans never hold them."""
+    return {(item.kind, item.key): item.secrets for item in project.desired if item.secrets}
 
 
 def plan(project: Project, provider: Provider) -> Plan:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import StrEnum
 
 from lmsform.errors import LmsformError, ProviderError
+from lmsform.model import Key
 from lmsform.plan import Change, Plan
 from lmsform.providers.base import ApplyContext, Provider, Work
 from lmsform.secrets import redact
@@ -47,9 +48,13 @@ def apply_plan(
     *,
     parallelism: int,
     on_result: Callable[[ChangeResult], None] | None = None,
+    secrets: Mapping[tuple[str, Key], Mapping[str, str]] | None = None,
 ) -> ApplyResult:
-    """Run exactly the plan's changes. After a failure no new call starts; calls under way finish."""
-    context = ApplyContext(plan.refs)
+    """Run exactly the plan's changes. After a failure no new call starts; calls under way finish.
+
+    `secrets` are the write-only values (from the environment) that plans never hold.
+    """
+    context = ApplyContext(plan.refs, planned_at=plan.created_at, secrets=secrets)
     for change in plan.changes:
         if "id" in change.ids:
             context.record(change.kind, change.key, change.ids["id"])

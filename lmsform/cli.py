@@ -16,6 +16,7 @@ from lmsform import __version__, app, render
 from lmsform.apply import apply_plan
 from lmsform.errors import LmsformError, ManifestError, relative
 from lmsform.manifest import Project
+from lmsform.model import kind
 from lmsform.plan import Plan
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
@@ -53,7 +54,10 @@ def validate(directory: Path, verbose: bool) -> None:
     _configure_logging(verbose)
     with _errors_exit():
         project = app.load(directory)
-        counts = ", ".join(f"{count} {kind}" for kind, count in project.desired.counts().items())
+        counts = ", ".join(
+            f"{count} {kind(name).singular if count == 1 else name}"
+            for name, count in project.desired.counts().items()
+        )
         click.echo(f"Valid: {counts} for {project.provider.title} {project.settings.target()}.")
 
 
@@ -85,7 +89,7 @@ def apply(directory: Path, verbose: bool, auto_approve: bool) -> None:
         project = app.load(directory)
         with _connected(project) as provider:
             planned = _shown_plan(project, provider)
-            if planned.is_empty:
+            if not planned.changes:
                 return
             if not auto_approve:
                 _confirm()
@@ -94,6 +98,7 @@ def apply(directory: Path, verbose: bool, auto_approve: bool) -> None:
                 provider,
                 parallelism=project.settings.parallelism,
                 on_result=lambda item: click.echo(render.result_line(item)),
+                secrets=app.secrets_of(project),
             )
         click.echo()
         click.echo(render.apply_summary(result), err=not result.ok)

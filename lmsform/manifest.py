@@ -8,45 +8,23 @@ returned as `unresolved` and checked by the planner against the live state.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
-from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from lmsform.errors import Issue, Location, ManifestError, relative
-from lmsform.model import (
-    DECLARABLE,
-    KINDS_BY_NAME,
-    MEMBERSHIPS,
-    Key,
-    Kind,
-    ManageConfig,
-    ProjectConfig,
-    StrictModel,
-)
+from lmsform.declarations import DesiredStateBuilder, Reference
+from lmsform.errors import Issue, ManifestError, relative
+from lmsform.model import DECLARABLE, KINDS_BY_NAME, ManageConfig, ProjectConfig
 from lmsform.providers.base import Provider, ProviderSettings, Removal
-from lmsform.state import Resource, State
-from lmsform.yamlsource import Document, interpolate_environment, load, plain
+from lmsform.state import State
+from lmsform.yamlsource import Document, interpolate_environment, load, validate_node
 
 CONFIG_FILE = "lmsform.yaml"
 RESOURCE_SUFFIXES = (".yaml", ".yml")
-_M = TypeVar("_M", bound=StrictModel)
-
-# Relation fields of declarable kinds → how each entry becomes a membership (group, user).
-_RELATIONS: Mapping[tuple[str, str], str] = {("users", "groups"): "group", ("groups", "members"): "user"}
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A declared object's reference to an object the manifests do not declare."""
-
-    kind: str
-    key: Key
-    source: Location | None
-    by: str
+_WHOLE_ENV_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 @dataclass(frozen=True)
@@ -81,10 +59,11 @@ def load_project(
     config, settings, provider = settings_result or (None, None, None)
     manage = config.manage if config is not None else ManageConfig()
 
-    builder = _DesiredStateBuilder(provider, manage, issues)
+    builder = DesiredStateBuilder(provider, manage, issues)
     for path in _resource_files(root):
         document = _load_collecting(path, issues)
         if document is not None:
+            issues.extend(_secrets_not_from_environment(document))
             issues.extend(interpolate_environment(document, environ))
             builder.add(document)
     unresolved = builder.check_references()
@@ -139,7 +118,7 @@ def _read_config(
                 )
             )
     config_data = {name: value for name, value in data.items() if name not in DECLARABLE}
-    config = _validate(ProjectConfig, config_data, document, data, (), issues)
+    config = validate_node(ProjectConfig, config_data, document, data, (), issues)
     provider_data = data.get("provider")
     if not isinstance(provider_data, CommentedMap):
         return None
@@ -155,7 +134,7 @@ def _read_config(
         )
         issues.append(Issue(document.location(data, where), f"{described}; lmsform supports: {known}"))
         return None
-    settings = _validate(provider.settings_model, provider_data, document, data, ("provider",), issues)
+    settings = validate_node(provider.settings_model, provider_data, document, data, ("provider",), issues)
     if config is None or settings is None:
         return None
     for kind_name in KINDS_BY_NAME:
@@ -173,180 +152,43 @@ def _read_config(
     return config, settings, provider
 
 
-def _validate(
-    model: type[_M],
-    data: Any,
-    document: Document,
-    node: Any,
-    prefix: tuple[str | int, ...],
-    issues: list[Issue],
-) -> _M | None:
-    try:
-        return model.model_validate(plain(data))
-    except ValidationError as error:
-        for problem in error.errors(include_input=False, include_url=False):
-            loc = prefix + tuple(problem["loc"])
-            unknown = problem["type"] == "extra_forbidden"
-            issues.append(
-                Issue(document.location(node, loc, at_key=unknown), _describe(problem, prefix, model))
-            )
-        return None
-
-
-def _describe(problem: Mapping[str, Any], prefix: tuple[str | int, ...], model: type[StrictModel]) -> str:
-    """A pydantic error in plain words, naming the field but never echoing the value (it may be secret)."""
-    named = [str(part) for part in prefix if isinstance(part, str)] + [str(part) for part in problem["loc"]]
-    dotted = ".".join(named)
-    kind = problem["type"]
-    if kind == "missing":
-        return f"{dotted}: required field is missing"
-    if kind == "extra_forbidden":
-        allowed = ", ".join(model.model_fields) if len(problem["loc"]) == 1 else None
-        return f"unknown field {dotted!r}" + (f" (expected one of: {allowed})" if allowed else "")
-    message = str(problem["msg"]).removeprefix("Value error, ")
-    return f"{dotted}: {message}" if dotted else message
-
-
-class _DesiredStateBuilder:
-    """Turns validated declarations into resources, checking duplicates and what the provider supports."""
-
-    def __init__(self, provider: type[Provider] | None, manage: ManageConfig, issues: list[Issue]) -> None:
-        self.provider = provider
-        self.manage = manage
-        self.issues = issues
-        self.state = State()
-
-    def add(self, document: Document) -> None:
-        data = document.root
-        if data is None:
-            return
-        if not isinstance(data, CommentedMap):
-            self.issues.append(
-                Issue(document.location(data), "a manifest file must be a mapping of kinds to lists")
-            )
-            return
-        for kind_name, entries in data.items():
-            where = document.location(data, (kind_name,), at_key=True)
-            kind = DECLARABLE.get(str(kind_name))
-            if kind is None:
-                self.issues.append(Issue(where, _unknown_kind(str(kind_name))))
+def _secrets_not_from_environment(document: Document) -> list[Issue]:
+    """Write-only secrets (webhook passwords) may only be written as ${VARIABLE}, never inline."""
+    issues: list[Issue] = []
+    data = document.root
+    if not isinstance(data, CommentedMap):
+        return issues
+    for kind_name, entries in data.items():
+        kind = DECLARABLE.get(str(kind_name))
+        if (
+            kind is None
+            or kind.spec is None
+            or not kind.spec.SECRETS
+            or not isinstance(entries, CommentedSeq)
+        ):
+            continue
+        for entry in entries:
+            if not isinstance(entry, CommentedMap):
                 continue
-            if self.provider is not None and kind.name not in self.provider.supports:
-                reason = self.provider.unsupported_kinds.get(kind.name, "its API does not manage them")
-                self.issues.append(Issue(where, f"{self.provider.title} cannot manage {kind.name}: {reason}"))
-                continue
-            if entries is None:
-                continue
-            if not isinstance(entries, CommentedSeq):
-                self.issues.append(
-                    Issue(document.location(data, (kind_name,)), f"{kind.name} must be a list")
-                )
-                continue
-            for index, entry in enumerate(entries):
-                self._add_entry(document, kind, entries, index, entry)
-
-    def _add_entry(
-        self, document: Document, kind: Kind, entries: CommentedSeq, index: int, entry: Any
-    ) -> None:
-        assert kind.spec is not None
-        node_issues: list[Issue] = []
-        spec = _validate(kind.spec, entry, document, entries, (index,), node_issues)
-        self.issues.extend(node_issues)
-        if spec is None:
-            return
-        declared = spec.model_fields_set
-        if not self._supported(document, kind, entry, declared, spec):
-            return
-        values = spec.model_dump()
-        relations: frozenset[str] = getattr(kind.spec, "RELATIONS", frozenset())
-        always: frozenset[str] = getattr(kind.spec, "ALWAYS_MANAGED", frozenset())
-        managed = {name: value for name, value in values.items() if name in (declared | always) - relations}
-        source = document.location(entries, (index,))
-        resource = Resource(kind=kind.name, key=kind.key_of(values), fields=managed, source=source)
-        if self._is_duplicate(resource):
-            return
-        self.state.add(resource)
-        for relation in sorted(relations & declared):
-            self._add_memberships(document, kind, entry, relation, values)
-
-    def _supported(
-        self, document: Document, kind: Kind, entry: Any, declared: set[str], spec: StrictModel
-    ) -> bool:
-        if self.provider is None:
-            return True
-        support = self.provider.supports[kind.name]
-        allowed = support.fields | support.relations | set(kind.key_fields)
-        ok = True
-        for name in sorted(declared - allowed):
-            reason = support.unsupported_fields.get(name, "its API does not manage this field")
-            where = document.location(entry, (name,), at_key=True)
-            self.issues.append(
-                Issue(where, f"{self.provider.title} cannot manage {kind.name}.{name}: {reason}")
-            )
-            ok = False
-        for name, message in self.provider.check_fields(kind.name, spec.model_dump()):
-            self.issues.append(Issue(document.location(entry, (name,)), f"{name}: {message}"))
-            ok = False
-        return ok
-
-    def _is_duplicate(self, resource: Resource) -> bool:
-        existing = self.state.get(resource.kind, resource.key)
-        if existing is None:
-            return False
-        singular = KINDS_BY_NAME[resource.kind].singular
-        self.issues.append(
-            Issue(
-                resource.source,
-                f"{singular} {' / '.join(resource.key)!r} is declared twice: here and at {existing.source}",
-            )
-        )
-        return True
-
-    def _add_memberships(
-        self, document: Document, kind: Kind, entry: Any, relation: str, values: Mapping[str, Any]
-    ) -> None:
-        other_side = _RELATIONS[(kind.name, relation)]
-        this_side = "user" if other_side == "group" else "group"
-        own = values[kind.key_fields[0]]
-        items = entry[relation]
-        for index, other in enumerate(values[relation]):
-            fields = {this_side: own, other_side: other}
-            key = MEMBERSHIPS.key_of(fields)
-            if self.state.get(MEMBERSHIPS.name, key) is None:
-                source = document.location(items, (index,))
-                self.state.add(Resource(kind=MEMBERSHIPS.name, key=key, fields=fields, source=source))
-
-    def check_references(self) -> list[Reference]:
-        """Membership ends must be declared, or (for additive kinds) may exist only live."""
-        unresolved: list[Reference] = []
-        for membership in self.state.of(MEMBERSHIPS.name).values():
-            for ref_field, target in MEMBERSHIPS.refs.items():
-                target_key = MEMBERSHIPS.ref_key(ref_field, membership.key)
-                if self.state.get(target, target_key) is not None:
-                    continue
-                singular = KINDS_BY_NAME[target].singular
-                if self.manage.mode(target) == "authoritative":
-                    self.issues.append(
+            for name in sorted(kind.spec.SECRETS & set(entry)):
+                value = entry[name]
+                if value is not None and not (
+                    isinstance(value, str) and _WHOLE_ENV_REFERENCE.fullmatch(value)
+                ):
+                    issues.append(
                         Issue(
-                            membership.source,
-                            f"{singular} {target_key[0]!r} is not declared; with manage.{target}: "
-                            f"authoritative every {singular} referred to must be declared",
+                            document.location(entry, (name,)),
+                            f"{name} must come from the environment: write ${{VARIABLE_NAME}}, not the value",
                         )
                     )
-                else:
-                    unresolved.append(Reference(target, target_key, membership.source, membership.address))
-        return unresolved
-
-
-def _unknown_kind(name: str) -> str:
-    if name in ("provider", "manage", "version"):
-        return f"{name!r} belongs in {CONFIG_FILE}"
-    return f"unknown kind {name!r} (expected one of: {', '.join(DECLARABLE)})"
+    return issues
 
 
 def unresolved_message(reference: Reference, vendor: str) -> Issue:
-    singular = KINDS_BY_NAME[reference.kind].singular
+    kind = KINDS_BY_NAME[reference.kind]
+    hint = f" ({kind.missing_hint})" if kind.missing_hint else ""
     return Issue(
         reference.source,
-        f"{singular} {reference.key[0]!r} is neither declared in the manifests nor present in {vendor}",
+        f"{kind.singular} {reference.key[0]!r} is neither declared in the manifests "
+        f"nor present in {vendor}{hint}",
     )

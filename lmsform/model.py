@@ -1,67 +1,42 @@
-"""What a manifest can declare: one pydantic model per kind, and the kinds' identity rules.
+"""The kinds of resources lmsform manages, their identity rules, and the project settings.
 
-Field policy lives here, next to the fields: which fields form the key, which fields declare
-relationships (and become resources of their own), which defaults are managed even when omitted.
+A kind says how an object is identified (its key), which other objects its key refers to (a
+membership names a group and a user), and which part of the key puts it in the manifests' scope
+for authoritative removal. The per-kind declaration models live in `specs`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field
+
+from lmsform.specs import (
+    CourseSpec,
+    DeclarationModel,
+    EnrollmentSpec,
+    GroupSpec,
+    StrictModel,
+    SupervisorSpec,
+    UserSpec,
+    WebhookSpec,
+)
 
 Key = tuple[str, ...]
 Mode = Literal["additive", "authoritative"]
+# (position in the key, kind of the object named there)
+KeyRef = tuple[int, str]
 
 
-class StrictModel(BaseModel):
-    """Every model of lmsform: unknown fields are errors, so a typo in YAML never passes silently."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _no_refs(key: Key) -> tuple[KeyRef, ...]:
+    return ()
 
 
-def _check_email(value: str) -> str:
-    local, at, domain = value.rpartition("@")
-    if not at or not local or "." not in domain.strip(".") or any(ch.isspace() for ch in value):
-        raise ValueError(f"{value!r} is not an e-mail address")
-    return value
-
-
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_check_email)]
-Name = Annotated[str, StringConstraints(min_length=1)]
-
-
-class UserSpec(StrictModel):
-    """A learner or staff account, identified by e-mail (compared case-insensitively)."""
-
-    RELATIONS: ClassVar[frozenset[str]] = frozenset({"groups"})
-    ALWAYS_MANAGED: ClassVar[frozenset[str]] = frozenset({"active"})
-
-    email: Email = Field(description="The user's e-mail address; the key, compared case-insensitively.")
-    first_name: str | None = Field(None, description="Given name. Omit to leave it as it is.")
-    last_name: str | None = Field(None, description="Family name. Omit to leave it as it is.")
-    active: bool = Field(True, description="false deactivates the user's access (default true).")
-    groups: list[Name] = Field(
-        default_factory=list, description="Groups the user is a member of (merged with the groups' members)."
-    )
-
-
-class GroupSpec(StrictModel):
-    """A named group of users, identified by its exact name."""
-
-    RELATIONS: ClassVar[frozenset[str]] = frozenset({"members"})
-    ALWAYS_MANAGED: ClassVar[frozenset[str]] = frozenset()
-
-    name: Name = Field(description="The group's name; the key, compared exactly.")
-    members: list[Email] = Field(
-        default_factory=list, description="E-mail addresses of members (merged with the users' groups)."
-    )
-    discount_percent: int | None = Field(
-        None, ge=0, le=100, description="A discount applied to purchases by members, in percent."
-    )
+def _no_field_refs(fields: Mapping[str, Any]) -> tuple[tuple[str, Key], ...]:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -70,25 +45,48 @@ class Kind:
 
     name: str
     singular: str
-    spec: type[StrictModel] | None
+    spec: type[DeclarationModel] | None
     key_fields: tuple[str, ...]
     normalise_key: Callable[[Mapping[str, Any]], Key]
-    # Key field → the kind it refers to. A membership refers to a group and a user.
-    refs: Mapping[str, str] = field(default_factory=dict)
-    # Removals of this kind only touch objects whose parent (this ref) is declared in the manifests:
-    # authoritative memberships govern the groups the manifests declare, not every group.
-    removal_scope: str | None = None
+    # Which parts of a key name other objects: a membership's key names a group and a user.
+    key_refs: Callable[[Key], tuple[KeyRef, ...]] = _no_refs
+    # Objects named by field values (a supervisor's courses), which need ids at apply time.
+    field_refs: Callable[[Mapping[str, Any]], tuple[tuple[str, Key], ...]] = _no_field_refs
+    # Authoritative removal only touches objects whose key starts with a scope the manifests govern
+    # (memberships of declared groups; enrollments in the courses, paths and plans they name).
+    scope_length: int | None = None
+    # Reference kinds are only read (paths, plans): the manifests name them, never declare them.
+    reference_only: bool = False
+    # What to do when a referenced object of this kind does not exist.
+    missing_hint: str = ""
 
     def key_of(self, fields: Mapping[str, Any]) -> Key:
         return self.normalise_key(fields)
 
-    def ref_key(self, ref_field: str, key: Key) -> Key:
-        return (key[self.key_fields.index(ref_field)],)
+    def refs_of(self, key: Key) -> list[tuple[str, Key]]:
+        return [(target, (key[position],)) for position, target in self.key_refs(key)]
+
+    def scope_of(self, key: Key) -> Key | None:
+        return None if self.scope_length is None else key[: self.scope_length]
 
 
 def address(kind: str, key: Key) -> str:
     """A resource's address as people see it: users["jane@acme.com"], memberships["eng", "jane@acme.com"]."""
     return f"{kind}[{', '.join(json.dumps(part, ensure_ascii=False) for part in key)}]"
+
+
+ENROLLMENT_TARGET_KINDS = {"course": "publications", "path": "paths", "plan": "plans"}
+ALL_EVENTS = "*"
+
+
+def _enrollment_refs(key: Key) -> tuple[KeyRef, ...]:
+    return ((1, ENROLLMENT_TARGET_KINDS[key[0]]), (2, "users"))
+
+
+def _supervisor_field_refs(fields: Mapping[str, Any]) -> tuple[tuple[str, Key], ...]:
+    courses = tuple(("courses", (title,)) for title in fields.get("courses") or ())
+    paths = tuple(("paths", (slug,)) for slug in fields.get("paths") or ())
+    return courses + paths
 
 
 USERS = Kind(
@@ -111,12 +109,81 @@ MEMBERSHIPS = Kind(
     spec=None,
     key_fields=("group", "user"),
     normalise_key=lambda fields: (str(fields["group"]), str(fields["user"]).lower()),
-    refs={"group": "groups", "user": "users"},
-    removal_scope="group",
+    key_refs=lambda key: ((0, "groups"), (1, "users")),
+    scope_length=1,
+)
+COURSES = Kind(
+    name="courses",
+    singular="course",
+    spec=CourseSpec,
+    key_fields=("title",),
+    normalise_key=lambda fields: (str(fields["title"]),),
+)
+PUBLICATIONS = Kind(
+    name="publications",
+    singular="publication",
+    spec=None,
+    key_fields=("course",),
+    normalise_key=lambda fields: (str(fields["course"]),),
+    key_refs=lambda key: ((0, "courses"),),
+    missing_hint="publish the course with `published: true`",
+)
+PATHS = Kind(
+    name="paths",
+    singular="learning path",
+    spec=None,
+    key_fields=("slug",),
+    normalise_key=lambda fields: (str(fields["slug"]),),
+    reference_only=True,
+)
+PLANS = Kind(
+    name="plans",
+    singular="plan",
+    spec=None,
+    key_fields=("name",),
+    normalise_key=lambda fields: (str(fields["name"]),),
+    reference_only=True,
+)
+ENROLLMENTS = Kind(
+    name="enrollments",
+    singular="enrollment",
+    spec=EnrollmentSpec,
+    key_fields=("type", "target", "user"),
+    normalise_key=lambda fields: (str(fields["type"]), str(fields["target"]), str(fields["user"]).lower()),
+    key_refs=_enrollment_refs,
+    scope_length=2,
+)
+SUPERVISORS = Kind(
+    name="supervisors",
+    singular="supervisor",
+    spec=SupervisorSpec,
+    key_fields=("user",),
+    normalise_key=lambda fields: (str(fields["user"]).lower(),),
+    key_refs=lambda key: ((0, "users"),),
+    field_refs=_supervisor_field_refs,
+)
+WEBHOOKS = Kind(
+    name="webhooks",
+    singular="webhook",
+    spec=WebhookSpec,
+    key_fields=("url", "event"),
+    normalise_key=lambda fields: (str(fields["url"]), str(fields["event"])),
 )
 
-# Dependency order: creates run in this order, removals in reverse.
-KINDS: tuple[Kind, ...] = (USERS, GROUPS, MEMBERSHIPS)
+# Dependency order: creates run in this order, removals in reverse. Supervisors come after the
+# courses and paths they may be given; enrollments after the users and publications they name.
+KINDS: tuple[Kind, ...] = (
+    USERS,
+    GROUPS,
+    MEMBERSHIPS,
+    COURSES,
+    PUBLICATIONS,
+    PATHS,
+    PLANS,
+    ENROLLMENTS,
+    SUPERVISORS,
+    WEBHOOKS,
+)
 KINDS_BY_NAME: Mapping[str, Kind] = {kind.name: kind for kind in KINDS}
 DECLARABLE: Mapping[str, Kind] = {kind.name: kind for kind in KINDS if kind.spec is not None}
 
@@ -131,9 +198,13 @@ class ManageConfig(StrictModel):
     users: Mode = "additive"
     groups: Mode = "additive"
     memberships: Mode = "additive"
+    courses: Mode = "additive"
+    enrollments: Mode = "additive"
+    supervisors: Mode = "additive"
+    webhooks: Mode = "additive"
 
     def mode(self, kind_name: str) -> Mode:
-        mode: Mode = getattr(self, kind_name)
+        mode: Mode = getattr(self, kind_name, "additive")
         return mode
 
 
@@ -150,3 +221,7 @@ class ResourceFile(StrictModel):
 
     users: list[UserSpec] = Field(default_factory=list)
     groups: list[GroupSpec] = Field(default_factory=list)
+    courses: list[CourseSpec] = Field(default_factory=list)
+    enrollments: list[EnrollmentSpec] = Field(default_factory=list)
+    supervisors: list[SupervisorSpec] = Field(default_factory=list)
+    webhooks: list[WebhookSpec] = Field(default_factory=list)

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +18,8 @@ class Action(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     DEACTIVATE = "deactivate"
+    # Write-only settings the vendor cannot report back: sent again on every apply (idempotent).
+    REASSERT = "reassert"
 
     @property
     def is_removal(self) -> bool:
@@ -41,6 +44,8 @@ class Change:
     # Objects the vendor removes together with this one (a group's memberships).
     cascade: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # The live object was not managed by lmsform until now: the update marks it as managed.
+    adopt: bool = False
 
     @property
     def address(self) -> str:
@@ -65,6 +70,7 @@ class Change:
             "ids": dict(self.ids),
             "cascade": list(self.cascade),
             "notes": list(self.notes),
+            "adopt": self.adopt,
         }
 
 
@@ -73,6 +79,7 @@ class Counts:
     add: int
     change: int
     remove: int
+    reassert: int
 
 
 @dataclass(frozen=True)
@@ -83,15 +90,17 @@ class Plan:
     target: str
     changes: tuple[Change, ...]
     # Vendor ids of live objects that changes refer to but do not change (a membership's group and user).
-    refs: Mapping[tuple[str, Key], str] = field(default_factory=dict)
+    refs: Mapping[tuple[str, Key], Mapping[str, str]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # When the plan was made (UTC): a stable timestamp that repeated applies of it reuse.
+    created_at: str = ""
 
     @staticmethod
     def build(
         provider: str,
         target: str,
         changes: list[Change],
-        refs: Mapping[tuple[str, Key], str],
+        refs: Mapping[tuple[str, Key], Mapping[str, str]],
         warnings: list[str],
     ) -> Plan:
         return Plan(
@@ -100,11 +109,13 @@ class Plan:
             changes=tuple(sorted(changes, key=Change.sort_key)),
             refs=dict(refs),
             warnings=tuple(warnings),
+            created_at=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         )
 
     @property
     def is_empty(self) -> bool:
-        return not self.changes
+        """No change to what lmsform can see; re-sent write-only settings do not count."""
+        return all(change.action is Action.REASSERT for change in self.changes)
 
     @property
     def counts(self) -> Counts:
@@ -112,6 +123,7 @@ class Plan:
             add=sum(1 for change in self.changes if change.action is Action.CREATE),
             change=sum(1 for change in self.changes if change.action is Action.UPDATE),
             remove=sum(1 for change in self.changes if change.action.is_removal),
+            reassert=sum(1 for change in self.changes if change.action is Action.REASSERT),
         )
 
     def phases(self) -> list[tuple[str, Action, list[Change]]]:
@@ -131,10 +143,11 @@ class Plan:
             "target": self.target,
             "changes": changes,
             "refs": [
-                {"kind": kind, "key": list(key), "id": vendor_id}
-                for (kind, key), vendor_id in sorted(self.refs.items())
+                {"kind": kind, "key": list(key), "ids": dict(ids)}
+                for (kind, key), ids in sorted(self.refs.items())
             ],
             "warnings": list(self.warnings),
+            "created_at": self.created_at,
             "summary": vars(self.counts),
             "checksum": _checksum(changes),
         }

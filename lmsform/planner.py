@@ -1,4 +1,9 @@
-"""Diff desired against live: objects are matched by key (set algebra), matched objects compared by field."""
+"""Diff desired against live: objects are matched by key (set algebra), matched objects compared by field.
+
+Before the set algebra, a desired object may claim a live one under another key: pinned by the
+vendor's `id`, or found under one of its `previously` keys. Such a rename is an update, and the
+objects that name the renamed one in their keys (a course's publication and enrollments) follow.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,16 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from lmsform.errors import ManifestError
-from lmsform.manifest import Reference, unresolved_message
-from lmsform.model import KINDS, Key, Kind, ManageConfig
+from lmsform.declarations import Reference
+from lmsform.errors import Issue, ManifestError
+from lmsform.expansion import expand
+from lmsform.manifest import unresolved_message
+from lmsform.model import KINDS, KINDS_BY_NAME, Key, Kind, ManageConfig
 from lmsform.plan import Action, Change, Plan
 from lmsform.providers.base import KindSupport, Provider, Removal
 from lmsform.state import Resource, State
+
+REASSERT_NOTE = "{title} cannot report this back, so apply sends it again (idempotent)"
 
 
 def make_plan(
@@ -26,32 +35,8 @@ def make_plan(
     unresolved: Sequence[Reference] = (),
 ) -> Plan:
     _check_references(unresolved, live, provider)
-    changes: list[Change] = []
-    refs: dict[tuple[str, Key], str] = {}
-    cascaded: set[tuple[str, Key]] = set()
-    children = _children_by_parent(live)
-    for kind in KINDS:
-        support = provider.supports.get(kind.name)
-        if support is None:
-            continue
-        wanted, present = desired.of(kind.name), live.of(kind.name)
-        for key in sorted(wanted.keys() - present.keys()):
-            changes.append(Change(Action.CREATE, kind.name, key, before=None, after=dict(wanted[key].fields)))
-            refs.update(_referenced_ids(kind, key, live))
-        for key in sorted(wanted.keys() & present.keys()):
-            change = _update(kind, wanted[key], present[key])
-            if change is not None:
-                changes.append(change)
-        if manage.mode(kind.name) == "authoritative":
-            for key in sorted(present.keys() - wanted.keys()):
-                if (kind.name, key) in cascaded or not _in_removal_scope(kind, key, desired):
-                    continue
-                dependents = _dependents(kind, key, support, children)
-                change = _removal(kind, present[key], support, dependents)
-                if change is not None:
-                    changes.append(change)
-                    cascaded.update((resource.kind, resource.key) for resource in dependents)
-    return Plan.build(provider.name, target, changes, refs, warnings=[])
+    expanded, warnings = expand(desired, live, manage)
+    return _Planner(expanded, live, provider, manage, warnings).plan(target)
 
 
 def changed_fields(
@@ -69,56 +54,261 @@ def _check_references(unresolved: Sequence[Reference], live: State, provider: ty
         raise ManifestError([unresolved_message(ref, provider.title) for ref in missing])
 
 
-def _referenced_ids(kind: Kind, key: Key, live: State) -> dict[tuple[str, Key], str]:
-    found = {}
-    for ref_field, target in kind.refs.items():
-        target_key = kind.ref_key(ref_field, key)
-        resource = live.get(target, target_key)
-        if resource is not None and "id" in resource.ids:
-            found[(target, target_key)] = resource.ids["id"]
+class _Planner:
+    def __init__(
+        self, desired: State, live: State, provider: type[Provider], manage: ManageConfig, warnings: list[str]
+    ) -> None:
+        self.desired = desired
+        self.live = live
+        self.provider = provider
+        self.manage = manage
+        self.warnings = warnings
+        self.changes: list[Change] = []
+        self.issues: list[Issue] = []
+        self.refs: dict[tuple[str, Key], Mapping[str, str]] = {}
+        # Live objects per kind under the keys they have after renames of the objects they name.
+        self.present: dict[str, dict[Key, Resource]] = {}
+        self.live_keys: dict[int, Key] = {}
+        self.renamed: dict[tuple[str, Key], Key] = {}
+        self.cascaded: set[tuple[str, Key]] = set()
+        self.protected_left: dict[tuple[str, str], int] = defaultdict(int)
+
+    def plan(self, target: str) -> Plan:
+        for kind in KINDS:
+            self.present[kind.name] = self._rekeyed(kind)
+        children = _children_by_parent(self.present)
+        for kind in KINDS:
+            support = self.provider.supports.get(kind.name)
+            if support is None or kind.reference_only:
+                continue
+            if not support.readable:
+                self._reassert(kind)
+                continue
+            matched = self._match(kind)
+            self._creates_and_updates(kind, matched)
+            self._removals(kind, support, matched, children)
+        if self.issues:
+            raise ManifestError(self.issues)
+        for (kind_name, reason), count in sorted(self.protected_left.items()):
+            self.warnings.append(f"{count} live {kind_name} left alone: {reason}")
+        for change in self.changes:
+            self._collect_refs(change)
+        return Plan.build(self.provider.name, target, self.changes, self.refs, self.warnings)
+
+    # --- matching ---------------------------------------------------------------------------------
+
+    def _rekeyed(self, kind: Kind) -> dict[Key, Resource]:
+        """Live objects of `kind`, their keys following renames of the objects they name."""
+        result = {}
+        for key, resource in self.live.of(kind.name).items():
+            new_key = list(key)
+            for position, target in kind.key_refs(key):
+                new_key[position] = self.renamed.get((target, (key[position],)), (key[position],))[0]
+            if tuple(new_key) != key:
+                self.renamed[(kind.name, key)] = tuple(new_key)
+            result[tuple(new_key)] = resource
+            self.live_keys[id(resource)] = tuple(new_key)
+        return result
+
+    def _match(self, kind: Kind) -> dict[Key, Resource]:
+        """Desired key → the live object it stands for."""
+        present = self.present[kind.name]
+        matched: dict[Key, Resource] = {}
+        claimed: dict[Key, Resource] = {}
+        for key, wanted in self.desired.of(kind.name).items():
+            found = self._find(kind, wanted, present)
+            if found is None:
+                continue
+            live_key = self._live_key(kind, found)
+            if live_key in claimed:
+                self.issues.append(
+                    Issue(wanted.source, f"{found.address} is also claimed at {claimed[live_key].source}")
+                )
+                continue
+            claimed[live_key] = wanted
+            matched[key] = found
+            if live_key != key:
+                self.renamed[(kind.name, live_key)] = key
+                # The renamed object's dependants were keyed under its old key: key them anew.
+                for later in KINDS[KINDS.index(kind) + 1 :]:
+                    self.present[later.name] = self._rekeyed(later)
+        return matched
+
+    def _find(self, kind: Kind, wanted: Resource, present: Mapping[Key, Resource]) -> Resource | None:
+        pinned = wanted.ids.get("id")
+        if pinned is not None:
+            found = next((item for item in present.values() if item.ids.get("id") == pinned), None)
+            if found is None:
+                self.issues.append(
+                    Issue(wanted.source, f"no {kind.singular} with id {pinned!r} in {self.provider.title}")
+                )
+            return found
+        ambiguous = self.live.ambiguous.get((kind.name, wanted.key))
+        if ambiguous:
+            ids = ", ".join(ambiguous)
+            self.issues.append(
+                Issue(
+                    wanted.source,
+                    f"{len(ambiguous)} {kind.name} in {self.provider.title} share the key {wanted.key[0]!r} "
+                    f"(ids {ids}); add `id:` to say which one this is",
+                )
+            )
+            return None
+        if wanted.key in present:
+            return present[wanted.key]
+        return next((present[old] for old in wanted.previously if old in present), None)
+
+    def _live_key(self, kind: Kind, resource: Resource) -> Key:
+        return self.live_keys[id(resource)]
+
+    # --- creates and updates ----------------------------------------------------------------------
+
+    def _creates_and_updates(self, kind: Kind, matched: Mapping[Key, Resource]) -> None:
+        for key, wanted in sorted(self.desired.of(kind.name).items()):
+            found = matched.get(key)
+            if found is None:
+                if not self._found_elsewhere(kind, key):
+                    self.changes.append(
+                        Change(
+                            Action.CREATE, kind.name, key, None, dict(wanted.fields), notes=_origin(wanted)
+                        )
+                    )
+                continue
+            change = self._update(kind, wanted, found)
+            if change is not None:
+                self.changes.append(change)
+
+    def _found_elsewhere(self, kind: Kind, key: Key) -> bool:
+        """A pinned or ambiguous declaration that failed to match is an error already, not a create."""
+        wanted = self.desired.of(kind.name)[key]
+        return "id" in wanted.ids or (kind.name, key) in self.live.ambiguous
+
+    def _update(self, kind: Kind, wanted: Resource, found: Resource) -> Change | None:
+        renamed = self._live_key(kind, found) != wanted.key
+        changed = changed_fields(wanted.fields, found.fields, () if renamed else kind.key_fields)
+        adopted = found.protected is not None
+        if not changed and not adopted:
+            return None
+        notes = list(_origin(wanted))
+        if adopted:
+            notes.append(f"adopts it: {found.protected}; lmsform manages it from now on")
+        if renamed:
+            notes.append(f"renames it from {found.key[0]!r}")
+        if "active" in changed and wanted.fields.get("active") is True:
+            notes.append(f"reactivates the {kind.singular}")
+        return Change(
+            Action.UPDATE,
+            kind.name,
+            wanted.key,
+            before=dict(found.fields),
+            after={**found.fields, **wanted.fields},
+            changed=changed,
+            ids=dict(found.ids),
+            notes=tuple(notes),
+            adopt=adopted,
+        )
+
+    # --- removals ---------------------------------------------------------------------------------
+
+    def _removals(
+        self,
+        kind: Kind,
+        support: KindSupport,
+        matched: Mapping[Key, Resource],
+        children: Mapping[int, list[Resource]],
+    ) -> None:
+        taken = {id(resource) for resource in matched.values()}
+        authoritative = self.manage.mode(kind.name) == "authoritative"
+        scopes = self.desired.scopes.get(kind.name, set())
+        for key, resource in sorted(self.present[kind.name].items()):
+            if id(resource) in taken or (kind.name, key) in self.cascaded:
+                continue
+            declared_absent = (kind.name, key) in self.desired.absent
+            in_scope = kind.scope_of(key) is None or kind.scope_of(key) in scopes
+            if not declared_absent and not (authoritative and in_scope):
+                continue
+            if resource.protected is not None and not declared_absent:
+                self.protected_left[(kind.name, resource.protected)] += 1
+                continue
+            dependents = _dependents(resource, support, children)
+            change = _removal(kind, key, resource, support, dependents)
+            if change is not None:
+                self.changes.append(change)
+                self.cascaded.update((item.kind, self._current_key(item)) for item in dependents)
+
+    def _current_key(self, resource: Resource) -> Key:
+        return self.renamed.get((resource.kind, resource.key), resource.key)
+
+    # --- write-only kinds ---------------------------------------------------------------------------
+
+    def _reassert(self, kind: Kind) -> None:
+        note = REASSERT_NOTE.format(title=self.provider.title)
+        for key, wanted in sorted(self.desired.of(kind.name).items()):
+            self.changes.append(
+                Change(Action.REASSERT, kind.name, key, None, dict(wanted.fields), notes=(note,))
+            )
+        for kind_name, key in sorted(self.desired.absent):
+            if kind_name == kind.name:
+                self.changes.append(
+                    Change(Action.REASSERT, kind.name, key, None, {"revoke": True}, notes=(note,))
+                )
+
+    def _collect_refs(self, change: Change) -> None:
+        kind = KINDS_BY_NAME[change.kind]
+        named = kind.refs_of(change.key) + list(kind.field_refs(change.after or {}))
+        for target, target_key in named:
+            resource = self.present[target].get(target_key)
+            if resource is not None and resource.ids:
+                self.refs[(target, target_key)] = dict(resource.ids)
+
+
+def _origin(wanted: Resource) -> tuple[str, ...]:
+    return (f"via {wanted.origin}",) if wanted.origin else ()
+
+
+def _children_by_parent(present: Mapping[str, Mapping[Key, Resource]]) -> dict[int, list[Resource]]:
+    """Live objects by the object their key names (by identity): a group's memberships."""
+    index: dict[int, list[Resource]] = defaultdict(list)
+    for kind in KINDS:
+        for key, resource in present[kind.name].items():
+            for target, target_key in kind.refs_of(key):
+                parent = present[target].get(target_key)
+                if parent is not None:
+                    index[id(parent)].append(resource)
+    return index
+
+
+def _dependents(
+    resource: Resource, support: KindSupport, children: Mapping[int, list[Resource]]
+) -> list[Resource]:
+    """Live objects the vendor removes along with this one (transitively), when its removal is a delete."""
+    if support.removal is not Removal.DELETE:
+        return []
+    found: list[Resource] = []
+    queue = [resource]
+    while queue:
+        for child in children.get(id(queue.pop()), []):
+            if child.kind in support.cascades:
+                found.append(child)
+                queue.append(child)
     return found
 
 
-def _update(kind: Kind, wanted: Resource, present: Resource) -> Change | None:
-    changed = changed_fields(wanted.fields, present.fields, kind.key_fields)
-    if not changed:
-        return None
-    reactivates = "active" in changed and wanted.fields.get("active") is True
-    notes = (f"reactivates the {kind.singular}",) if reactivates else ()
-    return Change(
-        Action.UPDATE,
-        kind.name,
-        present.key,
-        before=dict(present.fields),
-        after={**present.fields, **wanted.fields},
-        changed=changed,
-        ids=dict(present.ids),
-        notes=notes,
-    )
-
-
-def _in_removal_scope(kind: Kind, key: Key, desired: State) -> bool:
-    """Authoritative removal of a child kind only applies below parents the manifests declare."""
-    if kind.removal_scope is None:
-        return True
-    parent_kind = kind.refs[kind.removal_scope]
-    return desired.get(parent_kind, kind.ref_key(kind.removal_scope, key)) is not None
-
-
 def _removal(
-    kind: Kind, present: Resource, support: KindSupport, dependents: list[Resource]
+    kind: Kind, key: Key, present: Resource, support: KindSupport, dependents: list[Resource]
 ) -> Change | None:
     note = _format_note(support.removal_note, present.fields)
+    notes = (note,) if note else ()
     if support.removal is Removal.DELETE:
         return Change(
             Action.DELETE,
             kind.name,
-            present.key,
+            key,
             before=dict(present.fields),
             after=None,
             ids=dict(present.ids),
             cascade=tuple(resource.address for resource in dependents),
-            notes=(note,) if note else (),
+            notes=notes,
         )
     if support.removal is Removal.DEACTIVATE:
         if present.fields.get("active") is False:
@@ -126,33 +316,14 @@ def _removal(
         return Change(
             Action.DEACTIVATE,
             kind.name,
-            present.key,
+            key,
             before=dict(present.fields),
             after={**present.fields, "active": False},
             changed=("active",),
             ids=dict(present.ids),
-            notes=(note,) if note else (),
+            notes=notes,
         )
     return None
-
-
-def _children_by_parent(live: State) -> dict[tuple[str, Key], list[Resource]]:
-    """Live objects by the objects they refer to: a group's memberships, a user's memberships."""
-    index: dict[tuple[str, Key], list[Resource]] = defaultdict(list)
-    for kind in KINDS:
-        for ref_field, target in kind.refs.items():
-            for resource in live.of(kind.name).values():
-                index[(target, kind.ref_key(ref_field, resource.key))].append(resource)
-    return index
-
-
-def _dependents(
-    kind: Kind, key: Key, support: KindSupport, children: Mapping[tuple[str, Key], list[Resource]]
-) -> list[Resource]:
-    """Live objects the vendor removes along with this one, when its removal is a delete."""
-    if support.removal is not Removal.DELETE:
-        return []
-    return [child for child in children.get((kind.name, key), []) if child.kind in support.cascades]
 
 
 def _format_note(template: str, fields: Mapping[str, Any]) -> str:

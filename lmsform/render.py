@@ -17,31 +17,42 @@ _SYMBOLS = {
     Action.UPDATE: ("~", "yellow"),
     Action.DELETE: ("-", "red"),
     Action.DEACTIVATE: ("-", "red"),
+    Action.REASSERT: ("=", "cyan"),
 }
 _DONE = {
     Action.CREATE: "created",
     Action.UPDATE: "updated",
     Action.DELETE: "deleted",
     Action.DEACTIVATE: "deactivated",
+    Action.REASSERT: "sent again",
 }
 
 
 def plan_text(plan: Plan, *, title: str) -> str:
+    warnings = [click.style(f"Warning: {warning}", fg="yellow") for warning in plan.warnings]
     if plan.is_empty:
-        return f"No changes. {title} {plan.target} matches the manifests.\n"
+        lines = [*warnings, f"No changes. {title} {plan.target} matches the manifests."]
+        if plan.changes:
+            shown = ", ".join(change.address for change in plan.changes[:5])
+            more = f" and {len(plan.changes) - 5} more" if len(plan.changes) > 5 else ""
+            lines.append(
+                f"{title} cannot report back {len(plan.changes)} write-only setting(s); "
+                f"apply sends them again (idempotent): {shown}{more}"
+            )
+        return "\n".join(lines) + "\n"
     lines = [f"lmsform will make these changes to {title} {plan.target}:", ""]
     for change in plan.changes:
         lines.extend(change_lines(change))
     lines.append("")
-    for warning in plan.warnings:
-        lines.append(click.style(f"Warning: {warning}", fg="yellow"))
+    lines.extend(warnings)
     lines.append(summary_line(plan))
     return "\n".join(lines) + "\n"
 
 
 def summary_line(plan: Plan) -> str:
     counts = plan.counts
-    return f"Plan: {counts.add} to add, {counts.change} to change, {counts.remove} to remove."
+    resend = f", {counts.reassert} to send again" if counts.reassert else ""
+    return f"Plan: {counts.add} to add, {counts.change} to change, {counts.remove} to remove{resend}."
 
 
 def change_lines(change: Change) -> list[str]:
@@ -49,8 +60,10 @@ def change_lines(change: Change) -> list[str]:
     header = f"  {click.style(symbol, fg=colour, bold=True)} {change.address}"
     if change.action.is_removal:
         header += click.style(f"  ({change.action.value})", fg=colour)
+    elif change.action is Action.REASSERT and change.after is not None and change.after.get("revoke"):
+        header += click.style("  (revoke)", fg=colour)
     lines = [header]
-    if change.action is Action.CREATE and change.after is not None:
+    if change.action in (Action.CREATE, Action.REASSERT) and change.after is not None:
         lines.extend(_field_lines(_shown_fields(change)))
     elif change.action is Action.UPDATE and change.before is not None and change.after is not None:
         lines.extend(_diff_lines(change.before, change.after, change.changed))
@@ -108,8 +121,12 @@ def apply_summary(result: ApplyResult) -> str:
         added = sum(1 for item in done if item.change.action is Action.CREATE)
         changed = sum(1 for item in done if item.change.action is Action.UPDATE)
         removed = sum(1 for item in done if item.change.action.is_removal)
+        resent = sum(1 for item in done if item.change.action is Action.REASSERT)
+        extra = f", {resent} sent again" if resent else ""
         return click.style(
-            f"Apply complete: {added} added, {changed} changed, {removed} removed.", fg="green", bold=True
+            f"Apply complete: {added} added, {changed} changed, {removed} removed{extra}.",
+            fg="green",
+            bold=True,
         )
     failed = result.with_outcome(Outcome.FAILED)
     skipped = result.with_outcome(Outcome.NOT_ATTEMPTED)

@@ -24,5 +24,5 @@ def start_sandbox(root: Path, provider: type[Provider], settings: ProviderSettin
     ignore = root / LOCAL_DIR / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# lmsform's local state (sandbox data); never commit it\n*\n", encoding="utf-8")
-    app = provider.emulator_app(state_path, api_key=None, target=settings.target())
+    app = provider.emulator_app(state_path, api_key=None, target=settings.target(), sandbox=True)
     return EmulatorServer(app).start()

@@ -7,14 +7,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from lmsform.errors import Issue, Location, ManifestError
 
+M = TypeVar("M", bound=BaseModel)
 _ENV_REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -140,3 +142,38 @@ def plain(node: Any) -> Any:
     if isinstance(node, float):
         return float(node)
     return node
+
+
+def validate_node(
+    model: type[M],
+    data: Any,
+    document: Document,
+    node: Any,
+    prefix: tuple[str | int, ...],
+    issues: list[Issue],
+) -> M | None:
+    """`data` (a node of `document`, below `node` at `prefix`) as a `model`, or None with the issues."""
+    try:
+        return model.model_validate(plain(data))
+    except ValidationError as error:
+        for problem in error.errors(include_input=False, include_url=False):
+            loc = prefix + tuple(problem["loc"])
+            unknown = problem["type"] == "extra_forbidden"
+            issues.append(
+                Issue(document.location(node, loc, at_key=unknown), _describe(problem, prefix, model))
+            )
+        return None
+
+
+def _describe(problem: Mapping[str, Any], prefix: tuple[str | int, ...], model: type[BaseModel]) -> str:
+    """A pydantic error in plain words, naming the field but never echoing the value (it may be secret)."""
+    named = [str(part) for part in prefix if isinstance(part, str)] + [str(part) for part in problem["loc"]]
+    dotted = ".".join(named)
+    kind = problem["type"]
+    if kind == "missing":
+        return f"{dotted}: required field is missing"
+    if kind == "extra_forbidden":
+        allowed = ", ".join(model.model_fields) if len(problem["loc"]) == 1 else None
+        return f"unknown field {dotted!r}" + (f" (expected one of: {allowed})" if allowed else "")
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    return f"{dotted}: {message}" if dotted else message

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, HttpUrl, TypeAdapter, field_validator
 
-from lmsform.model import Key, ManageConfig, StrictModel, address
+from lmsform.model import Key, ManageConfig, address
 from lmsform.plan import Action, Change
+from lmsform.specs import StrictModel
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -47,6 +48,8 @@ class KindSupport:
     cascades: tuple[str, ...] = ()
     # Fields the core knows but this vendor cannot manage, with the reason.
     unsupported_fields: Mapping[str, str] = field(default_factory=dict)
+    # False when the API cannot read objects of this kind back: they are re-sent on every apply.
+    readable: bool = True
 
 
 class ProviderSettings(StrictModel):
@@ -90,22 +93,39 @@ class ProviderSettings(StrictModel):
 
 
 class ApplyContext:
-    """Vendor ids known during an apply: those of live objects, and those of objects just created."""
+    """What an apply knows besides the plan's changes.
 
-    def __init__(self, known: Mapping[tuple[str, Key], str]) -> None:
-        self._ids = dict(known)
+    The vendor ids of live objects and of objects created so far; when the plan was made (a stable
+    timestamp for vendors whose creates are idempotent on one); write-only secrets from the
+    environment, which plans never hold.
+    """
+
+    def __init__(
+        self,
+        known: Mapping[tuple[str, Key], Mapping[str, str]],
+        *,
+        planned_at: str,
+        secrets: Mapping[tuple[str, Key], Mapping[str, str]] | None = None,
+    ) -> None:
+        self._ids = {ref: dict(ids) for ref, ids in known.items()}
         self._lock = threading.Lock()
+        self.planned_at = planned_at
+        self._secrets = secrets or {}
 
-    def id_of(self, kind: str, key: Key) -> str:
+    def id_of(self, kind: str, key: Key, which: str = "id") -> str:
+        """A vendor id of an object (`which` names another of its ids, e.g. a path's definition)."""
         with self._lock:
-            vendor_id = self._ids.get((kind, key))
+            vendor_id = self._ids.get((kind, key), {}).get(which)
         if vendor_id is None:
             raise LookupError(f"the id of {address(kind, key)} is not known (was it created?)")
         return vendor_id
 
     def record(self, kind: str, key: Key, vendor_id: str) -> None:
         with self._lock:
-            self._ids[(kind, key)] = vendor_id
+            self._ids.setdefault((kind, key), {})["id"] = vendor_id
+
+    def secret(self, kind: str, key: Key, name: str) -> str | None:
+        return self._secrets.get((kind, key), {}).get(name)
 
 
 @dataclass(frozen=True)
@@ -150,11 +170,15 @@ class Provider(ABC):
 
     @classmethod
     @abstractmethod
-    def emulator_app(cls, state_path: Path, *, api_key: str | None, target: str | None) -> WSGIApplication:
+    def emulator_app(
+        cls, state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool = False
+    ) -> WSGIApplication:
         """The vendor's emulator as a WSGI app, with its state in `state_path`.
 
         `api_key` None accepts any non-empty key. `target` is the account it serves (what
         `ProviderSettings.target()` names, e.g. a Skilljar domain); None means the emulator's default.
+        `sandbox` adds what the vendor's API cannot create but manifests may name (Skilljar's
+        learning paths and plans), so the examples run on the built-in sandbox.
         """
 
 

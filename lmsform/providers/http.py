@@ -1,8 +1,9 @@
 """The one HTTP layer every provider uses: timeouts, retries, pagination and errors that say where.
 
-Retries: urllib3's Retry re-sends idempotent requests (GET, PUT, PATCH, DELETE) that got a 429 or
-a 5xx, with exponential backoff and jitter, honouring `Retry-After`. A POST is never re-sent
-blindly; providers make creates safe to repeat by reading before they write.
+Retries: urllib3's Retry re-sends idempotent requests (GET, PUT, PATCH, DELETE) that got a 429, a
+5xx or no answer, with exponential backoff and jitter, honouring `Retry-After`. A POST is re-sent
+only when the caller says the vendor makes it idempotent (Skilljar's enrollment create with an
+explicit `enrolled_at`); other creates are made safe by reading before writing.
 """
 
 from __future__ import annotations
@@ -50,32 +51,42 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._origin = urlsplit(self.base_url)
-        self._session = requests.Session()
-        self._session.auth = auth
-        self._session.headers.update(
-            {"Accept": "application/json", "User-Agent": f"lmsform/{__version__}", **(headers or {})}
-        )
-        retry = Retry(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status=retries,
-            other=0,
-            allowed_methods=IDEMPOTENT_METHODS,
-            status_forcelist=RETRY_STATUSES,
-            backoff_factor=backoff,
-            backoff_jitter=backoff / 2,
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=max(parallelism, 1) * 2)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        common_headers = {
+            "Accept": "application/json",
+            "User-Agent": f"lmsform/{__version__}",
+            **(headers or {}),
+        }
+
+        def session(methods: frozenset[str]) -> requests.Session:
+            retry = Retry(
+                total=retries,
+                connect=retries,
+                read=retries,
+                status=retries,
+                other=0,
+                allowed_methods=methods,
+                status_forcelist=RETRY_STATUSES,
+                backoff_factor=backoff,
+                backoff_jitter=backoff / 2,
+                respect_retry_after_header=True,
+                raise_on_status=False,
+            )
+            adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=max(parallelism, 1) * 2)
+            made = requests.Session()
+            made.auth = auth
+            made.headers.update(common_headers)
+            made.mount("http://", adapter)
+            made.mount("https://", adapter)
+            return made
+
+        self._session = session(IDEMPOTENT_METHODS)
+        self._idempotent_post_session = session(IDEMPOTENT_METHODS | {"POST"})
         self._count_lock = threading.Lock()
         self.requests_sent = 0
 
     def close(self) -> None:
         self._session.close()
+        self._idempotent_post_session.close()
 
     def request(
         self,
@@ -86,15 +97,21 @@ class HttpClient:
         json_body: Any = None,
         kind: str | None = None,
         key: str | None = None,
+        idempotent: bool = False,
     ) -> requests.Response:
-        """Send one request; a non-2xx answer raises ProviderError with the vendor's message."""
+        """Send one request; a non-2xx answer raises ProviderError with the vendor's message.
+
+        `idempotent` lets a POST be re-sent after a lost answer: only for creates the vendor
+        deduplicates.
+        """
         url = self._url(path)
         shown = self._shown(url, params)
         started = time.monotonic()
         with self._count_lock:
             self.requests_sent += 1
         try:
-            response = self._session.request(method, url, params=params, json=json_body, timeout=self.timeout)
+            session = self._idempotent_post_session if idempotent else self._session
+            response = session.request(method, url, params=params, json=json_body, timeout=self.timeout)
         except requests.RequestException as error:
             raise ProviderError(
                 vendor=self.vendor,
@@ -127,8 +144,11 @@ class HttpClient:
         json_body: Any = None,
         kind: str | None = None,
         key: str | None = None,
+        idempotent: bool = False,
     ) -> Any:
-        response = self.request(method, path, params=params, json_body=json_body, kind=kind, key=key)
+        response = self.request(
+            method, path, params=params, json_body=json_body, kind=kind, key=key, idempotent=idempotent
+        )
         return self.decode(response, kind=kind, key=key)
 
     def decode(self, response: requests.Response, *, kind: str | None = None, key: str | None = None) -> Any:

@@ -1,8 +1,12 @@
-"""Skilljar's v1 REST API: one method per endpoint, dicts in and out, paths exactly as the spec has them."""
+"""Skilljar's v1 REST API: one method per endpoint, dicts in and out, paths exactly as the spec has them.
+
+Query parameters are sent only where the spec declares them (`page_size` is not declared on every
+list), so every request validates against the vendor's spec.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -11,6 +15,14 @@ from lmsform.providers.http import HttpClient
 
 # The page size the vendor documents for these lists; a server may honour less, so we follow `next`.
 LIST_PAGE_SIZE = 1000
+BULK_CREATE_LIMIT = 1000
+
+# Enrollment collections by target type: (collection under the domain, enrollment collection).
+_ENROLLMENT_PATHS = {
+    "course": ("published-courses", "enrollments"),
+    "path": ("published-paths", "published-path-enrollments"),
+    "plan": ("plan", "plan-enrollments"),
+}
 
 
 def _segment(value: str) -> str:
@@ -23,11 +35,22 @@ class SkilljarClient:
         self.domain = domain
         self._domain_path = f"/v1/domains/{_segment(domain)}"
 
+    def _json(self, method: str, path: str, body: Any = None, *, kind: str, key: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.http.json(method, path, json_body=body, kind=kind, key=key)
+        return result
+
+    def _delete(self, path: str, *, kind: str, key: str) -> None:
+        """Delete; an object that is already gone counts as deleted (a retried DELETE answers 404)."""
+        try:
+            self.http.request("DELETE", path, kind=kind, key=key)
+        except ProviderError as error:
+            if error.status != 404:
+                raise
+
     # Domains
 
     def get_domain(self) -> dict[str, Any]:
-        body: dict[str, Any] = self.http.json("GET", self._domain_path, kind="domain", key=self.domain)
-        return body
+        return self._json("GET", self._domain_path, kind="domain", key=self.domain)
 
     # Domain users: a user's membership of this domain
 
@@ -39,50 +62,49 @@ class SkilljarClient:
     def create_domain_user(self, user: Mapping[str, Any], *, active: bool, key: str) -> dict[str, Any]:
         """Adds the user to the domain; for a known e-mail, Skilljar returns the existing user unchanged."""
         body = {"user": dict(user), "active": active}
-        created: dict[str, Any] = self.http.json(
-            "POST", f"{self._domain_path}/users", json_body=body, kind="users", key=key
-        )
-        return created
+        return self._json("POST", f"{self._domain_path}/users", body, kind="users", key=key)
 
-    def update_domain_user(self, user_id: str, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        updated: dict[str, Any] = self.http.json(
-            "PATCH",
-            f"{self._domain_path}/users/{_segment(user_id)}",
-            json_body=dict(fields),
+    def bulk_create_domain_users(self, rows: Sequence[Mapping[str, Any]], *, key: str) -> None:
+        """Queues up to 1000 users; Skilljar answers before they exist (202), without their ids."""
+        self.http.request(
+            "POST",
+            f"{self._domain_path}/users/bulk-create",
+            json_body={"users": list(rows)},
             kind="users",
             key=key,
         )
-        return updated
+
+    def update_domain_user(self, user_id: str, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
+        path = f"{self._domain_path}/users/{_segment(user_id)}"
+        return self._json("PATCH", path, dict(fields), kind="users", key=key)
+
+    def grant_manager_access(self, user_id: str, grant: Mapping[str, Any], *, key: str) -> dict[str, Any]:
+        path = f"{self._domain_path}/users/{_segment(user_id)}/manager-access"
+        return self._json("PUT", path, dict(grant), kind="supervisors", key=key)
+
+    def revoke_manager_access(self, user_id: str, *, key: str) -> None:
+        self._delete(
+            f"{self._domain_path}/users/{_segment(user_id)}/manager-access", kind="supervisors", key=key
+        )
 
     # Global users: identity (e-mail, names) across all domains
 
     def update_user(self, user_id: str, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        updated: dict[str, Any] = self.http.json(
-            "PATCH", f"/v1/users/{_segment(user_id)}", json_body=dict(fields), kind="users", key=key
-        )
-        return updated
+        return self._json("PATCH", f"/v1/users/{_segment(user_id)}", dict(fields), kind="users", key=key)
 
-    # Groups
+    # Groups and membership
 
     def list_groups(self) -> Iterator[dict[str, Any]]:
         return self.http.paginate("/v1/groups", params={"page_size": LIST_PAGE_SIZE}, kind="groups")
 
     def create_group(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        created: dict[str, Any] = self.http.json(
-            "POST", "/v1/groups", json_body=dict(fields), kind="groups", key=key
-        )
-        return created
+        return self._json("POST", "/v1/groups", dict(fields), kind="groups", key=key)
 
     def update_group(self, group_id: str, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        updated: dict[str, Any] = self.http.json(
-            "PATCH", f"/v1/groups/{_segment(group_id)}", json_body=dict(fields), kind="groups", key=key
-        )
-        return updated
+        return self._json("PATCH", f"/v1/groups/{_segment(group_id)}", dict(fields), kind="groups", key=key)
 
     def delete_group(self, group_id: str, *, key: str) -> None:
         self._delete(f"/v1/groups/{_segment(group_id)}", kind="groups", key=key)
-
-    # Group membership
 
     def list_group_users(self, group_id: str) -> Iterator[dict[str, Any]]:
         return self.http.paginate(
@@ -90,23 +112,13 @@ class SkilljarClient:
         )
 
     def add_group_user(self, group_id: str, user_id: str, *, key: str) -> dict[str, Any]:
-        added: dict[str, Any] = self.http.json(
-            "POST",
-            f"/v1/groups/{_segment(group_id)}/users",
-            json_body={"user": {"id": user_id}},
-            kind="memberships",
-            key=key,
-        )
-        return added
+        body = {"user": {"id": user_id}}
+        return self._json("POST", f"/v1/groups/{_segment(group_id)}/users", body, kind="memberships", key=key)
 
     def group_user_exists(self, group_id: str, user_id: str, *, key: str) -> bool:
+        path = f"/v1/groups/{_segment(group_id)}/users/{_segment(user_id)}"
         try:
-            self.http.request(
-                "GET",
-                f"/v1/groups/{_segment(group_id)}/users/{_segment(user_id)}",
-                kind="memberships",
-                key=key,
-            )
+            self.http.request("GET", path, kind="memberships", key=key)
         except ProviderError as error:
             if error.status == 404:
                 return False
@@ -118,10 +130,87 @@ class SkilljarClient:
             f"/v1/groups/{_segment(group_id)}/users/{_segment(user_id)}", kind="memberships", key=key
         )
 
-    def _delete(self, path: str, *, kind: str, key: str) -> None:
-        """Delete; an object that is already gone counts as deleted (a retried DELETE answers 404)."""
-        try:
-            self.http.request("DELETE", path, kind=kind, key=key)
-        except ProviderError as error:
-            if error.status != 404:
-                raise
+    # Courses (organisation-wide definitions)
+
+    def list_courses(self) -> Iterator[dict[str, Any]]:
+        return self.http.paginate("/v1/courses", params={"page_size": LIST_PAGE_SIZE}, kind="courses")
+
+    def create_course(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
+        return self._json("POST", "/v1/courses", dict(fields), kind="courses", key=key)
+
+    def update_course(self, course_id: str, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
+        return self._json(
+            "PATCH", f"/v1/courses/{_segment(course_id)}", dict(fields), kind="courses", key=key
+        )
+
+    def delete_course(self, course_id: str, *, key: str) -> None:
+        self._delete(f"/v1/courses/{_segment(course_id)}", kind="courses", key=key)
+
+    # Publications: a course on this domain
+
+    def list_publications(self) -> Iterator[dict[str, Any]]:
+        return self.http.paginate(f"{self._domain_path}/published-courses", kind="publications")
+
+    def publish_course(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
+        path = f"{self._domain_path}/published-courses"
+        return self._json("POST", path, dict(fields), kind="publications", key=key)
+
+    def update_publication(
+        self, publication_id: str, fields: Mapping[str, Any], *, key: str
+    ) -> dict[str, Any]:
+        path = f"{self._domain_path}/published-courses/{_segment(publication_id)}"
+        return self._json("PATCH", path, dict(fields), kind="publications", key=key)
+
+    def unpublish_course(self, publication_id: str, *, key: str) -> None:
+        path = f"{self._domain_path}/published-courses/{_segment(publication_id)}"
+        self._delete(path, kind="publications", key=key)
+
+    # Learning paths and plans (read here; enrollments below)
+
+    def list_paths(self) -> Iterator[dict[str, Any]]:
+        return self.http.paginate(f"{self._domain_path}/published-paths", kind="paths")
+
+    def list_plans(self) -> Iterator[dict[str, Any]]:
+        return self.http.paginate(f"{self._domain_path}/plan", kind="plans")
+
+    # Enrollments in a published course, a published path or a plan
+
+    def _enrollments_path(self, target_type: str, target_id: str) -> str:
+        collection, enrollments = _ENROLLMENT_PATHS[target_type]
+        return f"{self._domain_path}/{collection}/{_segment(target_id)}/{enrollments}"
+
+    def list_enrollments(self, target_type: str, target_id: str) -> Iterator[dict[str, Any]]:
+        path = self._enrollments_path(target_type, target_id)
+        return self.http.paginate(path, params={"page_size": LIST_PAGE_SIZE}, kind="enrollments")
+
+    def enroll(
+        self, target_type: str, target_id: str, body: Mapping[str, Any], *, key: str
+    ) -> dict[str, Any]:
+        """Creates an enrollment; with an explicit `enrolled_at` Skilljar makes this safe to repeat."""
+        path = self._enrollments_path(target_type, target_id)
+        result: dict[str, Any] = self.http.json(
+            "POST", path, json_body=dict(body), kind="enrollments", key=key, idempotent=True
+        )
+        return result
+
+    def update_enrollment(
+        self, target_type: str, target_id: str, enrollment_id: str, fields: Mapping[str, Any], *, key: str
+    ) -> dict[str, Any]:
+        path = f"{self._enrollments_path(target_type, target_id)}/{_segment(enrollment_id)}"
+        return self._json("PATCH", path, dict(fields), kind="enrollments", key=key)
+
+    # Webhooks
+
+    def list_webhooks(self) -> Iterator[dict[str, Any]]:
+        return self.http.paginate("/v1/webhooks", kind="webhooks")
+
+    def create_webhook(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
+        return self._json("POST", "/v1/webhooks", dict(fields), kind="webhooks", key=key)
+
+    def update_webhook(self, webhook_id: str, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
+        return self._json(
+            "PATCH", f"/v1/webhooks/{_segment(webhook_id)}", dict(fields), kind="webhooks", key=key
+        )
+
+    def delete_webhook(self, webhook_id: str, *, key: str) -> None:
+        self._delete(f"/v1/webhooks/{_segment(webhook_id)}", kind="webhooks", key=key)

@@ -6,31 +6,64 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from lmsform.errors import ProviderError
-from lmsform.model import GROUPS, MEMBERSHIPS, USERS
+from lmsform.model import (
+    ALL_EVENTS,
+    COURSES,
+    ENROLLMENT_TARGET_KINDS,
+    ENROLLMENTS,
+    GROUPS,
+    MEMBERSHIPS,
+    PUBLICATIONS,
+    SUPERVISORS,
+    USERS,
+    WEBHOOKS,
+)
 from lmsform.plan import Action, Change
 from lmsform.providers.base import ApplyContext
 from lmsform.providers.skilljar.client import SkilljarClient
+from lmsform.providers.skilljar.reader import OWNER_LABEL, PUBLICATION_SETTINGS
 
 NAME_FIELDS = ("first_name", "last_name")
 GROUP_FIELDS = ("name", "discount_percent")
+# lmsform's course fields → Skilljar's.
+COURSE_FIELDS = {
+    "title": "title",
+    "short_description": "short_description",
+    "long_description": "long_description_html",
+    "sequential_navigation": "enforce_sequential_navigation",
+}
+WEBHOOK_FIELDS = {"url": "target_url", "active": "active", "basic_auth_username": "basic_auth_username"}
 
 Operation = Callable[[SkilljarClient, Change, ApplyContext], None]
+
+
+def _after(change: Change) -> Mapping[str, Any]:
+    assert change.after is not None, f"{change.action} of {change.address} has no target state"
+    return change.after
+
+
+# --- users -------------------------------------------------------------------------------------------
 
 
 def create_user(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
     after = _after(change)
     identity = {"email": after["email"], **{name: after[name] for name in NAME_FIELDS if name in after}}
     created = client.create_domain_user(identity, active=bool(after.get("active", True)), key=change.address)
-    user = created["user"]
-    user_id = str(user["id"])
+    user_id = str(created["user"]["id"])
     context.record(USERS.name, change.key, user_id)
-    # A known e-mail returns the existing user unchanged: names and `active` must then be set apart.
+    settle_user(client, change, user_id, created)
+
+
+def settle_user(client: SkilljarClient, change: Change, user_id: str, live: Mapping[str, Any]) -> None:
+    """Skilljar keeps a known e-mail's names and membership as they were: set what differs."""
+    after = _after(change)
+    user = live["user"]
     names = {
         name: after[name] for name in NAME_FIELDS if name in after and (user.get(name) or "") != after[name]
     }
     if names:
         client.update_user(user_id, names, key=change.address)
-    if "active" in after and bool(created.get("active", True)) != after["active"]:
+    if "active" in after and bool(live.get("active", True)) != after["active"]:
         client.update_domain_user(user_id, {"active": after["active"]}, key=change.address)
 
 
@@ -48,10 +81,14 @@ def deactivate_user(client: SkilljarClient, change: Change, context: ApplyContex
     client.update_domain_user(change.ids["id"], {"active": False}, key=change.address)
 
 
+# --- groups and memberships ----------------------------------------------------------------------------
+
+
 def create_group(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
     after = _after(change)
-    body = {name: after[name] for name in GROUP_FIELDS if name in after}
-    created = client.create_group(body, key=change.address)
+    created = client.create_group(
+        {name: after[name] for name in GROUP_FIELDS if name in after}, key=change.address
+    )
     context.record(GROUPS.name, change.key, str(created["id"]))
 
 
@@ -81,9 +118,152 @@ def remove_member(client: SkilljarClient, change: Change, context: ApplyContext)
     client.remove_group_user(change.ids["group"], change.ids["user"], key=change.address)
 
 
-def _after(change: Change) -> Mapping[str, Any]:
-    assert change.after is not None, f"{change.action} of {change.address} has no target state"
-    return change.after
+# --- courses and publications ----------------------------------------------------------------------------
+
+
+def _course_body(after: Mapping[str, Any], names: set[str] | None = None) -> dict[str, Any]:
+    body = {COURSE_FIELDS[name]: after[name] for name in COURSE_FIELDS if name in after}
+    if names is not None:
+        body = {COURSE_FIELDS[name]: after[name] for name in COURSE_FIELDS if name in names}
+    return body
+
+
+def _owned_labels(labels: Any) -> list[str]:
+    return sorted({*(labels or []), OWNER_LABEL})
+
+
+def create_course(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    after = _after(change)
+    body = _course_body(after)
+    # Skilljar requires these two; lmsform fills them when the manifest leaves them out.
+    body.setdefault("short_description", after["title"])
+    body.setdefault("enforce_sequential_navigation", False)
+    body["labels"] = _owned_labels(after.get("labels"))
+    created = client.create_course(body, key=change.address)
+    context.record(COURSES.name, change.key, str(created["id"]))
+
+
+def update_course(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    after = _after(change)
+    body = _course_body(after, set(change.changed))
+    if "labels" in change.changed or change.adopt:
+        # Writing labels replaces the set: keep lmsform's label, which marks the course as managed.
+        body["labels"] = _owned_labels(after.get("labels"))
+    client.update_course(change.ids["id"], body, key=change.address)
+
+
+def delete_course(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    client.delete_course(change.ids["id"], key=change.address)
+
+
+def publish_course(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    after = _after(change)
+    course_id = context.id_of(COURSES.name, change.key)
+    body = {
+        "course": {"id": course_id},
+        **{name: after[name] for name in PUBLICATION_SETTINGS if name in after},
+    }
+    created = client.publish_course(body, key=change.address)
+    context.record(PUBLICATIONS.name, change.key, str(created["id"]))
+
+
+def update_publication(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    after = _after(change)
+    body = {name: after[name] for name in change.changed if name in PUBLICATION_SETTINGS}
+    if body:
+        client.update_publication(change.ids["id"], body, key=change.address)
+
+
+def unpublish_course(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    client.unpublish_course(change.ids["id"], key=change.address)
+
+
+# --- enrollments -------------------------------------------------------------------------------------------
+
+
+def enroll(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    target_type, target, user = change.key
+    after = _after(change)
+    target_id = context.id_of(ENROLLMENT_TARGET_KINDS[target_type], (target,))
+    # An explicit enrolled_at, the same on every retry of this plan, makes Skilljar's create idempotent.
+    body: dict[str, Any] = {
+        "user": {"id": context.id_of(USERS.name, (user,))},
+        "enrolled_at": context.planned_at,
+        "active": bool(after.get("active", True)),
+    }
+    if after.get("expires_at") is not None:
+        body["expires_at"] = after["expires_at"]
+    client.enroll(target_type, target_id, body, key=change.address)
+
+
+def update_enrollment(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    after = _after(change)
+    body: dict[str, Any] = {name: after[name] for name in ("active", "expires_at") if name in change.changed}
+    client.update_enrollment(change.key[0], change.ids["target"], change.ids["id"], body, key=change.address)
+
+
+def deactivate_enrollment(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    """Skilljar has no delete: every active enrollment of the learner in that course is deactivated."""
+    for enrollment_id in filter(None, change.ids.get("active_ids", "").split(",")):
+        client.update_enrollment(
+            change.key[0], change.ids["target"], enrollment_id, {"active": False}, key=change.address
+        )
+
+
+# --- supervisors (student-manager access) -----------------------------------------------------------------
+
+
+def reassert_supervisor(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    after = _after(change)
+    user_id = context.id_of(USERS.name, change.key)
+    if after.get("revoke"):
+        client.revoke_manager_access(user_id, key=change.address)
+        return
+    grant = {
+        "group_name": after["group"],
+        "course_access_level": after["course_access"],
+        "path_access_level": after["path_access"],
+        "can_create_users": bool(after.get("can_create_users", False)),
+        "course_ids": [context.id_of(COURSES.name, (title,)) for title in after.get("courses") or []],
+        "path_ids": [context.id_of("paths", (slug,), "path") for slug in after.get("paths") or []],
+    }
+    answer = client.grant_manager_access(user_id, grant, key=change.address)
+    invalid = {name: ids for name, ids in (answer.get("invalid_ids") or {}).items() if ids}
+    if invalid:
+        raise ProviderError(
+            vendor="skilljar", message=f"Skilljar did not accept these ids: {invalid}", kind=SUPERVISORS.name,
+            key=change.address,
+        )  # fmt: skip
+
+
+# --- webhooks ----------------------------------------------------------------------------------------------
+
+
+def _webhook_body(change: Change, context: ApplyContext, names: set[str]) -> dict[str, Any]:
+    after = _after(change)
+    body = {WEBHOOK_FIELDS[name]: after[name] for name in WEBHOOK_FIELDS if name in names and name in after}
+    password = context.secret(WEBHOOKS.name, change.key, "basic_auth_password")
+    if password is not None:
+        body["basic_auth_password"] = password
+    return body
+
+
+def create_webhook(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    after = _after(change)
+    body = _webhook_body(change, context, set(after))
+    body["event_type"] = None if after["event"] == ALL_EVENTS else after["event"]
+    created = client.create_webhook(body, key=change.address)
+    context.record(WEBHOOKS.name, change.key, str(created["id"]))
+
+
+def update_webhook(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    client.update_webhook(
+        change.ids["id"], _webhook_body(change, context, set(change.changed)), key=change.address
+    )
+
+
+def delete_webhook(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+    client.delete_webhook(change.ids["id"], key=change.address)
 
 
 OPERATIONS: Mapping[tuple[str, Action], Operation] = {
@@ -95,4 +275,17 @@ OPERATIONS: Mapping[tuple[str, Action], Operation] = {
     (GROUPS.name, Action.DELETE): delete_group,
     (MEMBERSHIPS.name, Action.CREATE): add_member,
     (MEMBERSHIPS.name, Action.DELETE): remove_member,
+    (COURSES.name, Action.CREATE): create_course,
+    (COURSES.name, Action.UPDATE): update_course,
+    (COURSES.name, Action.DELETE): delete_course,
+    (PUBLICATIONS.name, Action.CREATE): publish_course,
+    (PUBLICATIONS.name, Action.UPDATE): update_publication,
+    (PUBLICATIONS.name, Action.DELETE): unpublish_course,
+    (ENROLLMENTS.name, Action.CREATE): enroll,
+    (ENROLLMENTS.name, Action.UPDATE): update_enrollment,
+    (ENROLLMENTS.name, Action.DEACTIVATE): deactivate_enrollment,
+    (SUPERVISORS.name, Action.REASSERT): reassert_supervisor,
+    (WEBHOOKS.name, Action.CREATE): create_webhook,
+    (WEBHOOKS.name, Action.UPDATE): update_webhook,
+    (WEBHOOKS.name, Action.DELETE): delete_webhook,
 }

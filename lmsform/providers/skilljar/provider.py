@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from requests.auth import HTTPBasicAuth
 
-from lmsform.model import GROUPS, MEMBERSHIPS, USERS, ManageConfig
-from lmsform.plan import Change
-from lmsform.providers.base import ApplyContext, KindSupport, Provider, ProviderSettings, Removal
+from lmsform.errors import ProviderError
+from lmsform.model import (
+    COURSES,
+    ENROLLMENTS,
+    GROUPS,
+    MEMBERSHIPS,
+    PUBLICATIONS,
+    SUPERVISORS,
+    USERS,
+    WEBHOOKS,
+    ManageConfig,
+)
+from lmsform.plan import Action, Change
+from lmsform.providers.base import ApplyContext, KindSupport, Provider, ProviderSettings, Removal, Work
 from lmsform.providers.http import HttpClient
-from lmsform.providers.skilljar.client import SkilljarClient
-from lmsform.providers.skilljar.operations import OPERATIONS
+from lmsform.providers.skilljar.client import BULK_CREATE_LIMIT, SkilljarClient
+from lmsform.providers.skilljar.operations import NAME_FIELDS, OPERATIONS, settle_user
 from lmsform.providers.skilljar.reader import read_state
 from lmsform.providers.skilljar.settings import SkilljarSettings
 from lmsform.state import State
@@ -21,12 +34,35 @@ from lmsform.state import State
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-# Length limits of Skilljar's User and Group schemas, checked before any call.
+# The sandbox's learning paths and plans, which Skilljar's API cannot create.
+SANDBOX_PATHS = (("onboarding", "Onboarding"), ("compliance", "Compliance"))
+SANDBOX_PLANS = (("All Access", "all-access"),)
+# Below this many new users, single creates (which return ids) beat a bulk call plus re-reads.
+BULK_THRESHOLD = 10
+_FIRST_POLL_SECONDS = 0.2
+_LONGEST_POLL_SECONDS = 5.0
+
+# Limits of Skilljar's schemas, checked before any call.
 _MAX_LENGTHS: Mapping[tuple[str, str], int] = {
     (USERS.name, "first_name"): 50,
     (USERS.name, "last_name"): 50,
     (GROUPS.name, "name"): 100,
+    (WEBHOOKS.name, "url"): 1024,
 }
+EVENT_TYPES = frozenset(
+    {
+        "COURSE_COMPLETION",
+        "COURSE_ENROLLMENT",
+        "DOMAIN_ENROLLMENT",
+        "LESSON_COMPLETION",
+        "PATH_COMPLETION",
+        "PATH_ENROLLMENT",
+        "PURCHASE_FULFILLMENT",
+        "QUIZ_COMPLETION",
+        "VILT_EVENT_REGISTRATION",
+        "DASHBOARD_TASK_CREATED",
+    }
+)
 
 
 class SkilljarProvider(Provider):
@@ -48,6 +84,43 @@ class SkilljarProvider(Provider):
             cascades=(MEMBERSHIPS.name,),
         ),
         MEMBERSHIPS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE),
+        COURSES.name: KindSupport(
+            fields=frozenset({"short_description", "long_description", "sequential_navigation", "labels"}),
+            relations=frozenset({"published"}),
+            removal=Removal.DELETE,
+            removal_note="deletes the course, its drafts, its publications and their enrollments; "
+            "cannot be undone",
+            cascades=(PUBLICATIONS.name, ENROLLMENTS.name),
+        ),
+        PUBLICATIONS.name: KindSupport(
+            fields=frozenset(),
+            removal=Removal.DELETE,
+            removal_note="cannot be undone on Skilljar: publishing again makes a new publication; "
+            "the enrollments go with this one",
+            cascades=(ENROLLMENTS.name,),
+        ),
+        "paths": KindSupport(fields=frozenset()),
+        "plans": KindSupport(fields=frozenset()),
+        ENROLLMENTS.name: KindSupport(
+            fields=frozenset({"active", "expires_at"}),
+            relations=frozenset({"course", "path", "plan", "users", "groups"}),
+            removal=Removal.DEACTIVATE,
+            removal_note="Skilljar cannot delete enrollments; each active one of this learner is deactivated",
+        ),
+        SUPERVISORS.name: KindSupport(
+            fields=frozenset(
+                {"group", "course_access", "path_access", "can_create_users", "courses", "paths", "revoke"}
+            ),
+            readable=False,
+        ),
+        WEBHOOKS.name: KindSupport(
+            fields=frozenset({"events", "active", "basic_auth_username", "basic_auth_password"}),
+            removal=Removal.DELETE,
+        ),
+    }
+    unsupported_kinds: ClassVar[Mapping[str, str]] = {
+        SUPERVISORS.name: "cannot list student-manager access, so it cannot remove grants it does not know; "
+        "declare `revoke: true` on a supervisor instead",
     }
 
     def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
@@ -72,20 +145,87 @@ class SkilljarProvider(Provider):
                 problems.append(
                     (field_name, f"Skilljar allows at most {limit} characters here, not {len(value)}")
                 )
+        if kind == WEBHOOKS.name:
+            for event in fields.get("events") or []:
+                if event not in EVENT_TYPES:
+                    problems.append(
+                        (
+                            "events",
+                            f"{event!r} is not a Skilljar event type ({', '.join(sorted(EVENT_TYPES))})",
+                        )
+                    )
         return problems
 
     def read(self, desired: State, manage: ManageConfig) -> State:
-        return read_state(self.client, desired, parallelism=self.settings.parallelism)
+        return read_state(self.client, desired, manage, parallelism=self.settings.parallelism)
+
+    def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
+        if kind == USERS.name and action is Action.CREATE and len(changes) >= BULK_THRESHOLD:
+            chunks = [
+                tuple(changes[start : start + BULK_CREATE_LIMIT])
+                for start in range(0, len(changes), BULK_CREATE_LIMIT)
+            ]
+            return [Work(chunk, partial(self._bulk_create_users, chunk)) for chunk in chunks]
+        return super().work(kind, action, changes)
 
     def execute(self, change: Change, context: ApplyContext) -> None:
         OPERATIONS[(change.kind, change.action)](self.client, change, context)
+
+    def _bulk_create_users(self, chunk: Sequence[Change], context: ApplyContext) -> None:
+        """One bulk call; Skilljar creates the users later, so wait until they all show in the list."""
+        label = f"users (bulk of {len(chunk)})"
+        rows = []
+        for planned in chunk:
+            after = planned.after or {}
+            row = {"email": after["email"], "active": bool(after.get("active", True))}
+            row.update({name: after[name] for name in NAME_FIELDS if name in after})
+            rows.append(row)
+        self.client.bulk_create_domain_users(rows, key=label)
+        waiting = {change.key[0]: change for change in chunk}
+        deadline = time.monotonic() + self.settings.bulk_timeout
+        pause = _FIRST_POLL_SECONDS
+        while True:
+            for item in self.client.list_domain_users():
+                created = waiting.pop(str(item["user"]["email"]).lower(), None)
+                if created is not None:
+                    user_id = str(item["user"]["id"])
+                    context.record(USERS.name, created.key, user_id)
+                    settle_user(self.client, created, user_id, item)
+            if not waiting:
+                return
+            if time.monotonic() + pause > deadline:
+                missing = ", ".join(sorted(waiting)[:5])
+                raise ProviderError(
+                    vendor=self.name,
+                    message=f"{len(waiting)} bulk-created user(s) did not appear within "
+                    f"{self.settings.bulk_timeout:g} s (first: {missing}); run plan again to see them",
+                    kind=USERS.name,
+                    key=label,
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, _LONGEST_POLL_SECONDS)
 
     def close(self) -> None:
         self.http.close()
 
     @classmethod
-    def emulator_app(cls, state_path: Path, *, api_key: str | None, target: str | None) -> WSGIApplication:
-        from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
+    def emulator_app(
+        cls, state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool = False
+    ) -> WSGIApplication:
+        from lmsform.providers.skilljar.emulator import (
+            SkilljarEmulatorOptions,
+            create_app,
+            emulator_store,
+            seed,
+        )
 
         options = SkilljarEmulatorOptions(domains=(target,)) if target else SkilljarEmulatorOptions()
-        return create_app(state_path, api_key=api_key, options=options)
+        app = create_app(state_path, api_key=api_key, options=options)
+        if sandbox:
+            domain = options.domains[0]
+            # Seeding reuses what exists by slug and name, so this is safe on every start.
+            seed(emulator_store(app), {
+                "paths": [{"domain": domain, "slug": slug, "title": title} for slug, title in SANDBOX_PATHS],
+                "plans": [{"domain": domain, "name": name, "slug": slug} for name, slug in SANDBOX_PLANS],
+            })  # fmt: skip
+        return app

@@ -24,6 +24,10 @@ class SkilljarSettings(ProviderSettings):
         "Not needed with `base_url: sandbox`.",
     )
 
+    bulk_timeout: float = Field(
+        300.0, gt=0, le=3600, description="Seconds to wait for bulk-created users to appear."
+    )
+
     @field_validator("domain")
     @classmethod
     def _domain_is_a_hostname(cls, value: str) -> str:

@@ -1,0 +1,320 @@
+"""Turn validated manifest entries into the desired State, one small function per kind.
+
+Relationships become resources of their own (a user's `groups` become memberships, a course's
+`published` a publication); duplicates and references are checked here, with the place of each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from lmsform.errors import Issue, Location
+from lmsform.model import (
+    ALL_EVENTS,
+    COURSES,
+    DECLARABLE,
+    ENROLLMENT_TARGET_KINDS,
+    ENROLLMENTS,
+    KINDS_BY_NAME,
+    MEMBERSHIPS,
+    PUBLICATIONS,
+    SUPERVISORS,
+    WEBHOOKS,
+    Key,
+    Kind,
+    ManageConfig,
+    address,
+)
+from lmsform.providers.base import Provider
+from lmsform.secrets import register as register_secret
+from lmsform.specs import (
+    CourseSpec,
+    DeclarationModel,
+    EnrollmentSpec,
+    GroupSpec,
+    PublicationSpec,
+    SupervisorSpec,
+    UserSpec,
+    WebhookSpec,
+    declared_values,
+)
+from lmsform.state import GroupExpansion, Resource, State
+from lmsform.yamlsource import Document, validate_node
+
+_NO_SETTINGS = PublicationSpec.model_validate({})
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A declared object's reference to an object the manifests do not declare."""
+
+    kind: str
+    key: Key
+    source: Location | None
+    by: str
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One validated manifest entry and where it is."""
+
+    kind: Kind
+    spec: DeclarationModel
+    document: Document
+    node: Any
+
+    @property
+    def source(self) -> Location:
+        return self.document.location(self.node)
+
+    def at(self, *loc: str | int) -> Location:
+        return self.document.location(self.node, loc)
+
+    def managed_fields(self) -> dict[str, Any]:
+        """Declared values (and always-managed defaults) that are compared with the live object."""
+        spec = type(self.spec)
+        values = declared_values(self.spec)
+        chosen = (
+            (self.spec.model_fields_set | spec.ALWAYS_MANAGED) - spec.RELATIONS - spec.IDENTITY - spec.SECRETS
+        )
+        return {name: value for name, value in values.items() if name in chosen}
+
+
+class DesiredStateBuilder:
+    """Collects entries from every manifest file into one desired State."""
+
+    def __init__(self, provider: type[Provider] | None, manage: ManageConfig, issues: list[Issue]) -> None:
+        self.provider = provider
+        self.manage = manage
+        self.issues = issues
+        self.state = State()
+        self._references: list[Reference] = []
+        self._builders: Mapping[str, Callable[[_Entry], None]] = {
+            "users": self._user,
+            "groups": self._group,
+            "courses": self._course,
+            "enrollments": self._enrollment,
+            "supervisors": self._supervisor,
+            "webhooks": self._webhook,
+        }
+
+    def add(self, document: Document) -> None:
+        data = document.root
+        if data is None:
+            return
+        if not isinstance(data, CommentedMap):
+            self.issues.append(
+                Issue(document.location(data), "a manifest file must be a mapping of kinds to lists")
+            )
+            return
+        for kind_name, entries in data.items():
+            where = document.location(data, (kind_name,), at_key=True)
+            kind = DECLARABLE.get(str(kind_name))
+            if kind is None:
+                self.issues.append(Issue(where, unknown_kind(str(kind_name))))
+                continue
+            if self.provider is not None and kind.name not in self.provider.supports:
+                reason = self.provider.unsupported_kinds.get(kind.name, "its API does not manage them")
+                self.issues.append(Issue(where, f"{self.provider.title} cannot manage {kind.name}: {reason}"))
+                continue
+            if entries is None:
+                continue
+            if not isinstance(entries, CommentedSeq):
+                self.issues.append(
+                    Issue(document.location(data, (kind_name,)), f"{kind.name} must be a list")
+                )
+                continue
+            for index, node in enumerate(entries):
+                self._add_entry(document, kind, entries, index, node)
+
+    def _add_entry(
+        self, document: Document, kind: Kind, entries: CommentedSeq, index: int, node: Any
+    ) -> None:
+        assert kind.spec is not None
+        spec = validate_node(kind.spec, node, document, entries, (index,), self.issues)
+        if spec is None:
+            return
+        entry = _Entry(kind, spec, document, node)
+        if self._supported(entry):
+            self._builders[kind.name](entry)
+
+    def _supported(self, entry: _Entry) -> bool:
+        if self.provider is None:
+            return True
+        support = self.provider.supports[entry.kind.name]
+        spec = type(entry.spec)
+        allowed = support.fields | support.relations | set(entry.kind.key_fields) | spec.IDENTITY
+        ok = True
+        for name in sorted(entry.spec.model_fields_set - allowed):
+            reason = support.unsupported_fields.get(name, "its API does not manage this field")
+            where = entry.document.location(entry.node, (name,), at_key=True)
+            self.issues.append(
+                Issue(where, f"{self.provider.title} cannot manage {entry.kind.name}.{name}: {reason}")
+            )
+            ok = False
+        for name, message in self.provider.check_fields(entry.kind.name, declared_values(entry.spec)):
+            self.issues.append(Issue(entry.at(name), f"{name}: {message}"))
+            ok = False
+        return ok
+
+    # --- one builder per kind -------------------------------------------------------------------
+
+    def _user(self, entry: _Entry) -> None:
+        assert isinstance(entry.spec, UserSpec)
+        fields = entry.managed_fields()
+        email = fields["email"]
+        self._declare(Resource("users", entry.kind.key_of(fields), fields, source=entry.source))
+        for index, group in enumerate(entry.spec.groups):
+            self._membership(group, email, entry.at("groups", index))
+
+    def _group(self, entry: _Entry) -> None:
+        assert isinstance(entry.spec, GroupSpec)
+        fields = entry.managed_fields()
+        key = entry.kind.key_of(fields)
+        self._declare(Resource("groups", key, fields, source=entry.source))
+        self.state.scopes.setdefault(MEMBERSHIPS.name, set()).add(key)
+        for index, member in enumerate(entry.spec.members):
+            self._membership(fields["name"], member, entry.at("members", index))
+
+    def _membership(self, group: str, user: str, source: Location) -> None:
+        fields = {"group": group, "user": user}
+        key = MEMBERSHIPS.key_of(fields)
+        if self.state.get(MEMBERSHIPS.name, key) is None:  # declared on both sides: one membership
+            self._declare(Resource(MEMBERSHIPS.name, key, fields, source=source))
+
+    def _course(self, entry: _Entry) -> None:
+        spec = entry.spec
+        assert isinstance(spec, CourseSpec)
+        fields = entry.managed_fields()
+        key = COURSES.key_of(fields)
+        self._declare(
+            Resource(
+                COURSES.name,
+                key,
+                fields,
+                ids={"id": spec.id} if spec.id else {},
+                source=entry.source,
+                previously=tuple((title,) for title in spec.previously),
+            )
+        )
+        if spec.published is False:
+            self.state.absent[(PUBLICATIONS.name, key)] = entry.at("published")
+        elif spec.published is not None:
+            settings = spec.published if isinstance(spec.published, PublicationSpec) else _NO_SETTINGS
+            chosen = settings.model_fields_set
+            values = {name: value for name, value in declared_values(settings).items() if name in chosen}
+            publication = {"course": fields["title"], **values}
+            self._declare(Resource(PUBLICATIONS.name, key, publication, source=entry.at("published")))
+
+    def _enrollment(self, entry: _Entry) -> None:
+        spec = entry.spec
+        assert isinstance(spec, EnrollmentSpec)
+        target_type, target = spec.target
+        common = {"type": target_type, "target": target, **entry.managed_fields()}
+        for name in ("course", "path", "plan", "users", "groups"):
+            common.pop(name, None)
+        self.state.scopes.setdefault(ENROLLMENTS.name, set()).add((target_type, target))
+        target_source = entry.at(target_type)
+        for index, email in enumerate(spec.users):
+            fields = {**common, "user": email}
+            resource = Resource(
+                ENROLLMENTS.name, ENROLLMENTS.key_of(fields), fields, source=entry.at("users", index)
+            )
+            self._declare(resource, ref_sources={1: target_source})
+        by = f"enrollments in {target_type} {target!r}"
+        for index, group in enumerate(spec.groups):
+            where = entry.at("groups", index)
+            self.state.expansions.append(GroupExpansion(ENROLLMENTS.name, common, group, where))
+            self._refer(Reference("groups", (group,), where, by))
+        self._refer(Reference(ENROLLMENT_TARGET_KINDS[target_type], (target,), target_source, by))
+
+    def _supervisor(self, entry: _Entry) -> None:
+        spec = entry.spec
+        assert isinstance(spec, SupervisorSpec)
+        fields = entry.managed_fields()
+        key = SUPERVISORS.key_of(fields)
+        if spec.revoke:
+            self.state.absent[(SUPERVISORS.name, key)] = entry.source
+            self._refer(Reference("users", key, entry.at("user"), address(SUPERVISORS.name, key)))
+            return
+        fields.pop("revoke", None)
+        self._declare(Resource(SUPERVISORS.name, key, fields, source=entry.source))
+        if spec.group is not None:
+            self._refer(Reference("groups", (spec.group,), entry.at("group"), address(SUPERVISORS.name, key)))
+
+    def _webhook(self, entry: _Entry) -> None:
+        spec = entry.spec
+        assert isinstance(spec, WebhookSpec)
+        fields = entry.managed_fields()
+        fields.pop("events", None)
+        secrets = {"basic_auth_password": spec.basic_auth_password} if spec.basic_auth_password else {}
+        for value in secrets.values():
+            register_secret(value)
+        events = spec.events or [ALL_EVENTS]
+        for index, event in enumerate(events):
+            source = entry.at("events", index) if spec.events else entry.source
+            per_event = {**fields, "event": event}
+            key = WEBHOOKS.key_of(per_event)
+            self._declare(Resource(WEBHOOKS.name, key, per_event, source=source, secrets=secrets))
+
+    # --- shared steps ---------------------------------------------------------------------------
+
+    def _declare(self, resource: Resource, ref_sources: Mapping[int, Location] | None = None) -> None:
+        existing = self.state.get(resource.kind, resource.key)
+        if existing is not None:
+            singular = KINDS_BY_NAME[resource.kind].singular
+            shown = " / ".join(resource.key)
+            self.issues.append(
+                Issue(
+                    resource.source, f"{singular} {shown!r} is declared twice: here and at {existing.source}"
+                )
+            )
+            return
+        self.state.add(resource)
+        kind = KINDS_BY_NAME[resource.kind]
+        for position, target in kind.key_refs(resource.key):
+            where = (ref_sources or {}).get(position, resource.source)
+            self._refer(Reference(target, (resource.key[position],), where, resource.address))
+        for target, target_key in kind.field_refs(resource.fields):
+            self._refer(Reference(target, target_key, resource.source, resource.address))
+
+    def _refer(self, reference: Reference) -> None:
+        self._references.append(reference)
+
+    def check_references(self) -> list[Reference]:
+        """References must name declared objects, or (for additive kinds) objects that may exist live.
+
+        Returns those to check against the live account at plan time.
+        """
+        unresolved: dict[tuple[str, Key], Reference] = {}
+        seen: set[tuple[str, Key, Location | None]] = set()
+        for reference in self._references:
+            target = KINDS_BY_NAME[reference.kind]
+            place = (reference.kind, reference.key, reference.source)
+            if self.state.get(reference.kind, reference.key) is not None or place in seen:
+                continue
+            seen.add(place)
+            name = f"{target.singular} {reference.key[0]!r}"
+            if (reference.kind, reference.key) in self.state.absent:
+                self.issues.append(Issue(reference.source, f"{name} is declared not to exist"))
+            elif target.spec is not None and self.manage.mode(reference.kind) == "authoritative":
+                self.issues.append(
+                    Issue(
+                        reference.source,
+                        f"{name} is not declared; with manage.{reference.kind}: authoritative "
+                        f"every {target.singular} referred to must be declared",
+                    )
+                )
+            else:
+                unresolved.setdefault((reference.kind, reference.key), reference)
+        return list(unresolved.values())
+
+
+def unknown_kind(name: str) -> str:
+    if name in ("provider", "manage", "version"):
+        return f"{name!r} belongs in lmsform.yaml"
+    return f"unknown kind {name!r} (expected one of: {', '.join(DECLARABLE)})"

@@ -1,0 +1,72 @@
+"""Expand declarations that name a group into one object per member ("everyone in Engineering").
+
+Members are the group's desired members, plus its live ones when lmsform leaves the group's live
+members in place (memberships additive, or a group the manifests do not declare).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from lmsform.errors import Issue, ManifestError
+from lmsform.model import KINDS_BY_NAME, MEMBERSHIPS, USERS, ManageConfig
+from lmsform.state import GroupExpansion, Resource, State
+
+
+def expand(desired: State, live: State, manage: ManageConfig) -> tuple[State, list[str]]:
+    """The desired state with every group expansion turned into resources, and warnings."""
+    if not desired.expansions:
+        return desired, []
+    result = desired.copy()
+    members = _members_by_group(desired, live, manage)
+    issues: list[Issue] = []
+    not_users: dict[str, int] = defaultdict(int)
+    for expansion in desired.expansions:
+        for email in members.get(expansion.group, []):
+            if (
+                desired.get(USERS.name, (email.lower(),)) is None
+                and live.get(USERS.name, (email.lower(),)) is None
+            ):
+                not_users[expansion.group] += 1
+                continue
+            _add(result, expansion, email, issues)
+    if issues:
+        raise ManifestError(issues)
+    warnings = [
+        f"{count} member(s) of group {group!r} are not users of this account and were left out of its "
+        f"{desired.expansions[0].kind}"
+        for group, count in sorted(not_users.items())
+    ]
+    return result, warnings
+
+
+def _members_by_group(desired: State, live: State, manage: ManageConfig) -> dict[str, list[str]]:
+    governed = desired.scopes.get(MEMBERSHIPS.name, set())
+    members: dict[str, dict[str, str]] = defaultdict(dict)
+    for key, membership in desired.of(MEMBERSHIPS.name).items():
+        members[key[0]][key[1]] = membership.fields["user"]
+    for key, membership in live.of(MEMBERSHIPS.name).items():
+        live_members_stay = manage.memberships == "additive" or (key[0],) not in governed
+        if live_members_stay:
+            members[key[0]].setdefault(key[1], membership.fields["user"])
+    return {group: sorted(emails.values(), key=str.lower) for group, emails in members.items()}
+
+
+def _add(result: State, expansion: GroupExpansion, email: str, issues: list[Issue]) -> None:
+    kind = KINDS_BY_NAME[expansion.kind]
+    fields = {**expansion.make_fields, "user": email}
+    key = kind.key_of(fields)
+    existing = result.get(kind.name, key)
+    if existing is None:
+        result.add(
+            Resource(kind.name, key, fields, source=expansion.source, origin=f"group {expansion.group}")
+        )
+    elif existing.origin is not None and dict(existing.fields) != fields:
+        # Declared for the user directly: that declaration wins. Two groups disagreeing is an error.
+        issues.append(
+            Issue(
+                expansion.source,
+                f"{existing.address} comes from {existing.origin} (at {existing.source}) "
+                f"and group {expansion.group!r} with different settings",
+            )
+        )

@@ -1,0 +1,212 @@
+"""What a manifest entry of each kind may say: one pydantic model per declarable kind.
+
+Field policy lives on the model: `RELATIONS` are fields that declare other resources (a user's
+groups become memberships), `ALWAYS_MANAGED` fields are managed with their default even when the
+manifest omits them, `IDENTITY` fields help match a live object and are never compared, `SECRETS`
+are write-only values that must come from the environment and never reach a plan or a log.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    model_validator,
+)
+
+
+class StrictModel(BaseModel):
+    """Every model of lmsform: unknown fields are errors, so a typo in YAML never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeclarationModel(StrictModel):
+    RELATIONS: ClassVar[frozenset[str]] = frozenset()
+    ALWAYS_MANAGED: ClassVar[frozenset[str]] = frozenset()
+    IDENTITY: ClassVar[frozenset[str]] = frozenset()
+    SECRETS: ClassVar[frozenset[str]] = frozenset()
+
+
+def _check_email(value: str) -> str:
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain.strip(".") or any(ch.isspace() for ch in value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+def _check_web_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_check_email)]
+Name = Annotated[str, StringConstraints(min_length=1)]
+Text = Annotated[str, StringConstraints(min_length=1)]
+WebUrl = Annotated[str, AfterValidator(_check_web_url)]
+
+_INSTANT = TypeAdapter(AwareDatetime)
+
+
+def canonical_instant(value: str | datetime) -> str:
+    """One spelling per instant (UTC, `Z`), so manifest and vendor timestamps compare equal."""
+    moment = _INSTANT.validate_python(value)
+    text: str = _INSTANT.dump_python(moment.astimezone(UTC), mode="json")
+    return text
+
+
+class UserSpec(DeclarationModel):
+    """A learner or staff account, identified by e-mail (compared case-insensitively)."""
+
+    RELATIONS = frozenset({"groups"})
+    ALWAYS_MANAGED = frozenset({"active"})
+
+    email: Email = Field(description="The user's e-mail address; the key, compared case-insensitively.")
+    first_name: str | None = Field(None, description="Given name. Omit to leave it as it is.")
+    last_name: str | None = Field(None, description="Family name. Omit to leave it as it is.")
+    active: bool = Field(True, description="false deactivates the user's access (default true).")
+    groups: list[Name] = Field(
+        default_factory=list, description="Groups the user is a member of (merged with the groups' members)."
+    )
+
+
+class GroupSpec(DeclarationModel):
+    """A named group of users, identified by its exact name."""
+
+    RELATIONS = frozenset({"members"})
+
+    name: Name = Field(description="The group's name; the key, compared exactly.")
+    members: list[Email] = Field(
+        default_factory=list, description="E-mail addresses of members (merged with the users' groups)."
+    )
+    discount_percent: int | None = Field(
+        None, ge=0, le=100, description="A discount applied to purchases by members, in percent."
+    )
+
+
+class PublicationSpec(StrictModel):
+    """How a course appears on the provider's domain (its catalogue page and registration)."""
+
+    slug: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        None, description="The course's URL path on the domain."
+    )
+    hidden: bool | None = Field(None, description="Show the course in the catalogue only to its groups.")
+    registration_required: bool | None = Field(None, description="false makes the content public.")
+    registration_starts_at: AwareDatetime | None = Field(None, description="When registration opens.")
+    registration_ends_at: AwareDatetime | None = Field(None, description="When registration closes.")
+    strict_enforce_group_visibility: bool | None = None
+    restrict_access_start_end_dates: bool | None = None
+    allow_self_service_reenroll: bool | None = None
+    unique_progress_per_enrollment: bool | None = None
+    require_all_prerequisites: bool | None = None
+
+
+class CourseSpec(DeclarationModel):
+    """A course, identified by its title (or pinned to an existing course by `id`)."""
+
+    RELATIONS = frozenset({"published"})
+    IDENTITY = frozenset({"id", "previously"})
+
+    title: Name = Field(description="The course's title; the key.")
+    id: Annotated[str, StringConstraints(pattern=r"^[0-9a-z]+$")] | None = Field(
+        None, description="Adopt the existing course with this id, whatever its title."
+    )
+    previously: list[Name] = Field(
+        default_factory=list, description="Former titles: a course found under one of them is renamed."
+    )
+    short_description: Text | None = None
+    long_description: str | None = Field(None, description="HTML shown on the course page.")
+    sequential_navigation: bool | None = Field(None, description="Learners must take lessons in order.")
+    labels: list[Name] | None = Field(None, description="Labels of the course (replaces its label set).")
+    published: bool | PublicationSpec | None = Field(
+        None,
+        description="true or settings: published on the provider's domain; false: unpublished "
+        "(irreversible on some vendors); omitted: left as it is.",
+    )
+
+
+class EnrollmentSpec(DeclarationModel):
+    """Who takes a course, learning path or plan: users by e-mail and/or every member of groups."""
+
+    ALWAYS_MANAGED = frozenset({"active"})
+
+    course: Name | None = Field(None, description="Title of a course published on the domain.")
+    path: Name | None = Field(None, description="Slug of a learning path published on the domain.")
+    plan: Name | None = Field(None, description="Name of a plan of the domain.")
+    users: list[Email] = Field(default_factory=list, description="Learners, by e-mail.")
+    groups: list[Name] = Field(default_factory=list, description="Every member of these groups.")
+    active: bool = Field(True, description="false deactivates these enrollments.")
+    expires_at: AwareDatetime | None = Field(None, description="When access ends.")
+
+    @model_validator(mode="after")
+    def _one_target_and_learners(self) -> EnrollmentSpec:
+        targets = [name for name in ("course", "path", "plan") if getattr(self, name) is not None]
+        if len(targets) != 1:
+            raise ValueError("name exactly one of course, path or plan")
+        if not self.users and not self.groups:
+            raise ValueError("name the learners in users, groups or both")
+        return self
+
+    @property
+    def target(self) -> tuple[str, str]:
+        for name in ("course", "path", "plan"):
+            value = getattr(self, name)
+            if value is not None:
+                return name, value
+        raise AssertionError("validated to have a target")
+
+
+class SupervisorSpec(DeclarationModel):
+    """A user who manages one group's learners (on Skilljar: student-manager access)."""
+
+    user: Email = Field(description="The supervisor, by e-mail; the key.")
+    group: Name | None = Field(None, description="The group they manage.")
+    course_access: Text | None = Field(None, description="Their access level to courses.")
+    path_access: Text | None = Field(None, description="Their access level to learning paths.")
+    can_create_users: bool = Field(False, description="They may add learners to their group.")
+    courses: list[Name] = Field(default_factory=list, description="Titles of the courses they may assign.")
+    paths: list[Name] = Field(default_factory=list, description="Slugs of the paths they may assign.")
+    revoke: bool = Field(False, description="true takes the access away.")
+
+    @model_validator(mode="after")
+    def _grant_is_complete(self) -> SupervisorSpec:
+        if not self.revoke:
+            missing = [
+                name for name in ("group", "course_access", "path_access") if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(f"a grant needs {', '.join(missing)} (or revoke: true)")
+        return self
+
+
+class WebhookSpec(DeclarationModel):
+    """Event notifications to a URL; a list of events makes one webhook per event."""
+
+    ALWAYS_MANAGED = frozenset({"active"})
+    SECRETS = frozenset({"basic_auth_password"})
+
+    url: WebUrl = Field(description="Where events are posted.")
+    events: list[Name] = Field(
+        default_factory=list, description="Event types, one webhook each; empty: one webhook for all events."
+    )
+    active: bool = Field(True, description="false pauses deliveries.")
+    basic_auth_username: str | None = Field(None, description="HTTP Basic user name sent with deliveries.")
+    basic_auth_password: str | None = Field(
+        None, description="HTTP Basic password: only as ${ENVIRONMENT_VARIABLE}; write-only, never compared."
+    )
+
+
+def declared_values(spec: BaseModel) -> dict[str, Any]:
+    """The entry's values as JSON-compatible data (instants in canonical form)."""
+    values: dict[str, Any] = spec.model_dump(mode="json")
+    return values
