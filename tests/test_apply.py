@@ -68,7 +68,9 @@ class ScriptedProvider(Provider):
         return run
 
     @classmethod
-    def emulator_app(cls, state_path: Path, *, api_key: str | None, target: str | None) -> Any:
+    def emulator_app(
+        cls, state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool = False
+    ) -> Any:
         raise NotImplementedError
 
 
@@ -80,7 +82,7 @@ def _plan(users: int, *, members: int = 0) -> Plan:
     changes += [
         Change(Action.CREATE, "memberships", ("eng", f"u{n:02d}@acme.com"), None, {}) for n in range(members)
     ]
-    return Plan.build("scripted", "t", changes, refs={("groups", ("eng",)): "g1"}, warnings=[])
+    return Plan.build("scripted", "t", changes, refs={("groups", ("eng",)): {"id": "g1"}}, warnings=[])
 
 
 def test_a_batch_completes_all_its_changes_in_one_call() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -130,3 +131,23 @@ def test_the_emulator_command_serves_on_the_url_it_prints_first(tmp_path: Path) 
 def test_version_and_help(cli: CliRunnerCall) -> None:
     assert cli("--version").stdout.startswith("lmsform, version ")
     assert "plan" in cli("--help").stdout
+
+
+def test_the_skilljar_example_converges_on_the_sandbox(tmp_path: Path) -> None:
+    shutil.copytree(Path(__file__).parent.parent / "examples" / "skilljar", tmp_path / "acme")
+    env = {**os.environ, "ACME_HOOK_PASSWORD": "example-CANARY-password"}
+
+    applied = subprocess.run(
+        [sys.executable, "-m", "lmsform", "apply", "acme", "--auto-approve"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    planned = subprocess.run(
+        [sys.executable, "-m", "lmsform", "plan", "acme", "--detailed-exitcode"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Apply complete: 62 added, 0 changed, 0 removed, 2 sent again." in applied.stdout
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert planned.stdout.startswith("No changes. Skilljar acme.skilljar.com matches the manifests.\n")
+    assert "example-CANARY-password" not in applied.stdout + applied.stderr + planned.stdout + planned.stderr

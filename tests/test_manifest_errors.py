@@ -81,7 +81,10 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
         ),
         pytest.param(
             {"courses.yaml": "webinars:\n  - title: Intro\n"},
-            ["project/courses.yaml:1:1: unknown kind 'webinars' (expected one of: users, groups)"],
+            [
+                "project/courses.yaml:1:1: unknown kind 'webinars' "
+                "(expected one of: users, groups, courses, enrollments, supervisors, webhooks)"
+            ],
             id="unknown-kind",
         ),
         pytest.param(
@@ -156,7 +159,7 @@ def test_provider_settings_are_validated_by_the_provider_model(
         "Error: project/lmsform.yaml:3:11: provider.domain: must be a domain name such as acme.skilljar.com",
         "Error: project/lmsform.yaml:4:16: provider.parallelism: Input should be greater than or equal to 1",
         "Error: project/lmsform.yaml:5:3: unknown field 'provider.api_secret' "
-        "(expected one of: type, base_url, parallelism, timeout, retries, domain, api_key)",
+        "(expected one of: type, base_url, parallelism, timeout, retries, domain, api_key, bulk_timeout)",
         "Error: project/lmsform.yaml:7:10: manage.users: Input should be 'additive' or 'authoritative'",
     ]
 
@@ -230,11 +233,13 @@ def test_a_live_only_group_can_be_referenced_when_groups_are_additive(
 
 
 def test_yaml_in_hidden_folders_is_not_read_as_manifests(project: ProjectDir, cli: CliRunnerCall) -> None:
-    project.write("lmsform.yaml", "provider:\n  type: skilljar\n  domain: acme.skilljar.com\n  base_url: sandbox\n")
+    project.write(
+        "lmsform.yaml", "provider:\n  type: skilljar\n  domain: acme.skilljar.com\n  base_url: sandbox\n"
+    )
     project.write(".github/workflows/plan.yaml", "on: push\njobs: {}\n")
     project.write("people/users.yml", "users:\n  - email: a@acme.com\n")
 
     result = cli("validate", project.root)
 
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Valid: 1 users, 0 groups, 0 memberships for Skilljar acme.skilljar.com.\n"
+    assert result.stdout == "Valid: 1 user for Skilljar acme.skilljar.com.\n"

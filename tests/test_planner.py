@@ -10,10 +10,10 @@ import pytest
 from lmsform.errors import Location, ManifestError
 from lmsform.manifest import Reference
 from lmsform.model import ManageConfig
-from lmsform.plan import Action
+from lmsform.plan import Action, Plan
 from lmsform.planner import make_plan
 from lmsform.providers.skilljar.provider import SkilljarProvider
-from lmsform.state import Resource, State
+from lmsform.state import GroupExpansion, Resource, State
 
 
 def user(email: str, *, uid: str | None = None, **fields: Any) -> Resource:
@@ -32,9 +32,12 @@ def member(group_name: str, email: str, *, ids: dict[str, str] | None = None) ->
 
 
 def state(*resources: Resource) -> State:
+    """A State; as the manifest loader does, declared groups put their memberships in scope."""
     result = State()
     for resource in resources:
         result.add(resource)
+        if resource.kind == "groups":
+            result.scopes.setdefault("memberships", set()).add(resource.key)
     return result
 
 
@@ -169,7 +172,7 @@ def test_creates_carry_the_ids_of_the_live_objects_they_refer_to() -> None:
     plan = make_plan(desired, live, provider=SkilljarProvider, manage=ManageConfig(), target="d")
 
     assert [change.action for change in plan.changes] == [Action.CREATE]
-    assert plan.refs == {("users", ("jane@acme.com",)): "u1", ("groups", ("eng",)): "g1"}
+    assert plan.refs == {("users", ("jane@acme.com",)): {"id": "u1"}, ("groups", ("eng",)): {"id": "g1"}}
 
 
 def test_a_reference_to_an_object_that_is_not_live_is_an_error_at_its_place() -> None:
@@ -205,7 +208,206 @@ def test_the_plan_json_is_stable_and_carries_a_checksum_of_the_changes() -> None
         target="d",
     )
 
-    assert first.to_json() == second.to_json()
+    assert first.to_json()["changes"] == second.to_json()["changes"]
+    assert first.to_json()["checksum"] == second.to_json()["checksum"]
     assert first.to_json()["checksum"] != other.to_json()["checksum"]
     assert first.to_json()["changes"][0]["ids"] == {"id": "u1"}
-    assert first.to_json()["summary"] == {"add": 0, "change": 1, "remove": 0}
+    assert first.to_json()["summary"] == {"add": 0, "change": 1, "remove": 0, "reassert": 0}
+
+
+# --- courses: identity, renames, ownership, cascades ---------------------------------------------------
+
+
+def course(title: str, *, cid: str | None = None, owned: bool = True, **fields: Any) -> Resource:
+    return Resource(
+        "courses",
+        (title,),
+        {"title": title, **fields},
+        ids={"id": cid} if cid else {},
+        protected=None if owned else "it has no 'lmsform' label",
+    )
+
+
+def publication(title: str, *, pid: str | None = None, **fields: Any) -> Resource:
+    return Resource("publications", (title,), {"course": title, **fields}, ids={"id": pid} if pid else {})
+
+
+def enrollment(title: str, email: str, *, eid: str | None = None, active: bool = True) -> Resource:
+    fields = {"type": "course", "target": title, "user": email, "active": active}
+    ids = {"id": eid, "target": "p1", "active_ids": eid if active else ""} if eid else {}
+    return Resource("enrollments", ("course", title, email), fields, ids=ids)
+
+
+LIVE_CATALOGUE = state(
+    JANE_LIVE,
+    course("Safety 101", cid="c1", short_description="Old"),
+    publication("Safety 101", pid="p1", hidden=False),
+    enrollment("Safety 101", "jane@acme.com", eid="e1"),
+)
+
+
+def _actions(plan: Plan) -> list[tuple[str, str]]:
+    return [(change.action.value, change.address) for change in plan.changes]
+
+
+def test_a_previously_title_makes_a_rename_an_update_and_dependants_follow() -> None:
+    renamed = Resource(
+        "courses",
+        ("Safety Basics",),
+        {"title": "Safety Basics", "short_description": "Old"},
+        previously=(("Safety 101",),),
+    )
+    desired = state(
+        renamed,
+        publication("Safety Basics", hidden=False),
+        enrollment("Safety Basics", "jane@acme.com"),
+    )
+    desired.scopes["enrollments"] = {("course", "Safety Basics")}
+
+    plan = make_plan(
+        desired, LIVE_CATALOGUE, provider=SkilljarProvider, manage=ManageConfig(enrollments="authoritative"),
+        target="d",
+    )  # fmt: skip
+
+    assert _actions(plan) == [("update", 'courses["Safety Basics"]')]
+    assert plan.changes[0].changed == ("title",)
+    assert plan.changes[0].ids == {"id": "c1"}
+    assert "renames it from 'Safety 101'" in plan.changes[0].notes
+
+
+def test_a_pinned_id_adopts_a_course_whatever_its_title_and_marks_it_managed() -> None:
+    live = state(course("Legacy name", cid="c9", owned=False, short_description="x"))
+    pinned = Resource("courses", ("New name",), {"title": "New name"}, ids={"id": "c9"})
+
+    plan = make_plan(state(pinned), live, provider=SkilljarProvider, manage=ManageConfig(), target="d")
+
+    assert _actions(plan) == [("update", 'courses["New name"]')]
+    assert plan.changes[0].adopt is True
+    assert plan.changes[0].changed == ("title",)
+
+
+def test_a_title_several_courses_share_must_be_pinned() -> None:
+    live = state(course("Intro", cid="c1"), course("Intro #2", cid="c2"))
+    live.ambiguous[("courses", ("Intro",))] = ["c1", "c2"]
+    wanted = Resource("courses", ("Intro",), {"title": "Intro"}, source=Location(Path("c.yaml"), 2, 5))
+
+    with pytest.raises(ManifestError) as failure:
+        make_plan(state(wanted), live, provider=SkilljarProvider, manage=ManageConfig(), target="d")
+
+    assert str(failure.value) == (
+        "c.yaml:2:5: 2 courses in Skilljar share the key 'Intro' (ids c1, c2); "
+        "add `id:` to say which one this is"
+    )
+
+
+def test_authoritative_courses_never_touch_courses_lmsform_does_not_own() -> None:
+    live = state(course("Theirs", cid="c1", owned=False), course("Ours", cid="c2"))
+
+    plan = make_plan(
+        state(), live, provider=SkilljarProvider, manage=ManageConfig(courses="authoritative"), target="d"
+    )
+
+    assert _actions(plan) == [("delete", 'courses["Ours"]')]
+    assert plan.warnings == ("1 live courses left alone: it has no 'lmsform' label",)
+
+
+def test_deleting_a_course_takes_its_publication_and_enrollments_with_it() -> None:
+    plan = make_plan(
+        state(), LIVE_CATALOGUE, provider=SkilljarProvider,
+        manage=ManageConfig(courses="authoritative", enrollments="authoritative"), target="d",
+    )  # fmt: skip
+
+    assert _actions(plan) == [("delete", 'courses["Safety 101"]')]
+    assert plan.changes[0].cascade == (
+        'publications["Safety 101"]',
+        'enrollments["course", "Safety 101", "jane@acme.com"]',
+    )
+
+
+def test_published_false_unpublishes_even_when_additive() -> None:
+    desired = state(course("Safety 101", short_description="Old"))
+    desired.absent[("publications", ("Safety 101",))] = None
+
+    plan = make_plan(desired, LIVE_CATALOGUE, provider=SkilljarProvider, manage=ManageConfig(), target="d")
+
+    assert _actions(plan) == [("delete", 'publications["Safety 101"]')]
+    assert "cannot be undone" in plan.changes[0].notes[0]
+    assert plan.changes[0].cascade == ('enrollments["course", "Safety 101", "jane@acme.com"]',)
+
+
+# --- enrollments through groups ---------------------------------------------------------------------
+
+
+def _group_enrollment(desired: State, group_name: str) -> None:
+    desired.expansions.append(
+        GroupExpansion(
+            "enrollments", {"type": "course", "target": "Safety 101", "active": True}, group_name, None
+        )
+    )
+    desired.scopes["enrollments"] = {("course", "Safety 101")}
+
+
+@pytest.mark.parametrize(
+    ("memberships", "expected_users"),
+    [("additive", ["bob@acme.com", "jane@acme.com"]), ("authoritative", ["bob@acme.com"])],
+)
+def test_a_group_enrollment_expands_to_members_declared_and_kept_live(
+    memberships: str, expected_users: list[str]
+) -> None:
+    live = state(
+        JANE_LIVE,
+        user("bob@acme.com", uid="u2", active=True),
+        user("stranger@else.com", uid="u3", active=True),
+        group("eng", gid="g1"),
+        member("eng", "jane@acme.com", ids={"group": "g1", "user": "u1"}),
+        course("Safety 101", cid="c1"),
+        publication("Safety 101", pid="p1"),
+    )
+    desired = state(group("eng"), member("eng", "bob@acme.com"), publication("Safety 101"))
+    _group_enrollment(desired, "eng")
+
+    plan = make_plan(
+        desired,
+        live,
+        provider=SkilljarProvider,
+        manage=ManageConfig(memberships=memberships),
+        target="d",  # type: ignore[arg-type]
+    )
+
+    enrolled = [change for change in plan.changes if change.kind == "enrollments"]
+    assert [change.key[2] for change in enrolled] == expected_users
+    assert all(change.notes == ("via group eng",) for change in enrolled)
+
+
+def test_group_members_who_are_not_users_of_the_domain_are_left_out_with_a_warning() -> None:
+    live = state(
+        group("eng", gid="g1"), member("eng", "outsider@else.com"), publication("Safety 101", pid="p1")
+    )
+    desired = state()
+    _group_enrollment(desired, "eng")
+
+    plan = make_plan(desired, live, provider=SkilljarProvider, manage=ManageConfig(), target="d")
+
+    assert plan.changes == ()
+    assert plan.warnings == (
+        "1 member(s) of group 'eng' are not users of this account and were left out of its enrollments",
+    )
+
+
+# --- write-only supervisors -----------------------------------------------------------------------------
+
+
+def test_supervisors_are_sent_again_on_every_plan_without_counting_as_changes() -> None:
+    grant = Resource("supervisors", ("ann@acme.com",), {"user": "ann@acme.com", "group": "eng"})
+    desired = state(grant)
+    desired.absent[("supervisors", ("old@acme.com",))] = None
+
+    plan = make_plan(desired, state(), provider=SkilljarProvider, manage=ManageConfig(), target="d")
+
+    assert _actions(plan) == [
+        ("reassert", 'supervisors["ann@acme.com"]'),
+        ("reassert", 'supervisors["old@acme.com"]'),
+    ]
+    assert plan.changes[1].after == {"revoke": True}
+    assert plan.is_empty
+    assert plan.counts.reassert == 2

@@ -11,7 +11,7 @@ import pytest
 from lmsform.providers.emulator import EmulatorServer, RecordedRequest
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, api_calls, writes
-from tests.oracle import request_errors, skilljar_spec
+from tests.oracle import exchange_errors, skilljar_spec
 from tests.skilljar_api import SkilljarApi
 
 PEOPLE = """
@@ -33,7 +33,7 @@ groups:
 
 
 def _assert_spec_valid(requests: Iterable[RecordedRequest]) -> None:
-    assert request_errors(skilljar_spec(), requests) == []
+    assert exchange_errors(skilljar_spec(), requests) == []
 
 
 def _applied(cli: CliRunnerCall, project: ProjectDir) -> None:
