@@ -243,3 +243,45 @@ def test_yaml_in_hidden_folders_is_not_read_as_manifests(project: ProjectDir, cl
 
     assert result.exit_code == 0, result.output
     assert result.stdout == "Valid: 1 user for Skilljar acme.skilljar.com.\n"
+
+
+def test_skilljar_limits_on_new_kinds_are_checked_offline(project: ProjectDir, cli: CliRunnerCall) -> None:
+    project.write(
+        "lmsform.yaml", "provider:\n  type: skilljar\n  domain: acme.skilljar.com\n  base_url: sandbox\n"
+    )
+    project.write(
+        "catalogue.yaml",
+        "courses:\n  - title: Safety\n    published:\n      slug: safety\n"
+        "enrollments:\n  - course: Safety\n    path: onboarding\n    users: [a@acme.com]\n"
+        "webhooks:\n  - url: https://hooks.example/x\n    events: [COURSE_DONE]\n"
+        "supervisors:\n  - user: a@acme.com\n    group: g\n",
+    )
+
+    errors = _errors_of(cli, project)
+
+    assert errors == [
+        "Error: project/catalogue.yaml:4:7: published: slug: Skilljar needs lower-case words joined by "
+        "hyphens, e.g. safety-101",
+        "Error: project/catalogue.yaml:6:5: name exactly one of course, path or plan",
+        "Error: project/catalogue.yaml:11:13: events: 'COURSE_DONE' is not a Skilljar event type "
+        "(COURSE_COMPLETION, COURSE_ENROLLMENT, DASHBOARD_TASK_CREATED, DOMAIN_ENROLLMENT, "
+        "LESSON_COMPLETION, PATH_COMPLETION, PATH_ENROLLMENT, PURCHASE_FULFILLMENT, QUIZ_COMPLETION, "
+        "VILT_EVENT_REGISTRATION)",
+        "Error: project/catalogue.yaml:13:5: a grant needs course_access, path_access (or revoke: true)",
+    ]
+
+
+def test_supervisors_cannot_be_authoritative_on_skilljar(project: ProjectDir, cli: CliRunnerCall) -> None:
+    project.write(
+        "lmsform.yaml",
+        "provider:\n  type: skilljar\n  domain: acme.skilljar.com\n  base_url: sandbox\n"
+        "manage:\n  supervisors: authoritative\n",
+    )
+
+    errors = _errors_of(cli, project)
+
+    assert errors == [
+        "Error: project/lmsform.yaml:6:16: manage.supervisors cannot be authoritative: Skilljar cannot list "
+        "student-manager access, so it cannot remove grants it does not know; declare `revoke: true` on a "
+        "supervisor instead"
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -49,6 +50,8 @@ _MAX_LENGTHS: Mapping[tuple[str, str], int] = {
     (GROUPS.name, "name"): 100,
     (WEBHOOKS.name, "url"): 1024,
 }
+# The spec's pattern: at least two words (`safety-101`, not `safety`).
+_PUBLISHED_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
 EVENT_TYPES = frozenset(
     {
         "COURSE_COMPLETION",
@@ -145,6 +148,12 @@ class SkilljarProvider(Provider):
                 problems.append(
                     (field_name, f"Skilljar allows at most {limit} characters here, not {len(value)}")
                 )
+        published = fields.get("published")
+        slug = published.get("slug") if kind == COURSES.name and isinstance(published, Mapping) else None
+        if slug is not None and not _PUBLISHED_SLUG.fullmatch(str(slug)):
+            problems.append(
+                ("published", "slug: Skilljar needs lower-case words joined by hyphens, e.g. safety-101")
+            )
         if kind == WEBHOOKS.name:
             for event in fields.get("events") or []:
                 if event not in EVENT_TYPES:
