@@ -24,7 +24,6 @@ from lmsform.providers.emulator import EmulatorServer
 from lmsform.sandbox import sandbox_state_path
 from lmsform.secrets import RedactingFormatter, redact
 
-EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 

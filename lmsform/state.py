@@ -83,11 +83,6 @@ class State:
     def of(self, kind: str) -> Mapping[Key, Resource]:
         return self._resources[kind]
 
-    def find_by_id(self, kind: str, vendor_id: str) -> Resource | None:
-        return next(
-            (item for item in self._resources[kind].values() if item.ids.get("id") == vendor_id), None
-        )
-
     def __iter__(self) -> Iterator[Resource]:
         for kind in KINDS:
             yield from self._resources[kind.name].values()

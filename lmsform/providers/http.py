@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -81,8 +80,6 @@ class HttpClient:
 
         self._session = session(IDEMPOTENT_METHODS)
         self._idempotent_post_session = session(IDEMPOTENT_METHODS | {"POST"})
-        self._count_lock = threading.Lock()
-        self.requests_sent = 0
 
     def close(self) -> None:
         self._session.close()
@@ -107,8 +104,6 @@ class HttpClient:
         url = self._url(path)
         shown = self._shown(url, params)
         started = time.monotonic()
-        with self._count_lock:
-            self.requests_sent += 1
         try:
             session = self._idempotent_post_session if idempotent else self._session
             response = session.request(method, url, params=params, json=json_body, timeout=self.timeout)
