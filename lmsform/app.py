@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from lmsform.errors import ManifestError, PlanFileError, StalePlanError
+from lmsform.ignoring import ignored_declarations, without_ignored
 from lmsform.manifest import Project, load_project
-from lmsform.model import Key
-from lmsform.plan import Plan
+from lmsform.model import Key, address
+from lmsform.plan import ABSENT, Plan
 from lmsform.planner import make_plan
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
+from lmsform.safety import Guard, check_plan, make_guard
 from lmsform.sandbox import start_sandbox
+from lmsform.state import State
 
 
 def load(directory: Path) -> Project:
-    return load_project(directory, providers=registry())
+    project = load_project(directory, providers=registry())
+    issues = ignored_declarations(project.desired, project.config.ignored)
+    if issues:
+        raise ManifestError(issues)
+    return project
 
 
 @contextmanager
@@ -46,13 +57,92 @@ def secrets_of(project: Project) -> dict[tuple[str, Key], Mapping[str, str]]:
     return {(item.kind, item.key): item.secrets for item in project.desired if item.secrets}
 
 
-def plan(project: Project, provider: Provider) -> Plan:
-    live = provider.read(project.desired, project.config.manage)
-    return make_plan(
+@dataclass(frozen=True)
+class Reading:
+    """The live account as lmsform sees it (ignored objects left out), and what it must not demote."""
+
+    live: State
+    guard: Guard
+
+
+def read(project: Project, provider: Provider) -> Reading:
+    live = without_ignored(provider.read(project.desired, project.config.manage), project.config.ignored)
+    return Reading(live, make_guard(project.config, provider.guarded(live)))
+
+
+def plan(project: Project, provider: Provider) -> tuple[Plan, Reading]:
+    reading = read(project, provider)
+    made = make_plan(
         project.desired,
-        live,
+        reading.live,
         provider=project.provider,
         manage=project.config.manage,
         target=project.settings.target(),
         unresolved=project.unresolved,
+        guard=reading.guard,
     )
+    return replace(made, manifest_digest=project.digest), reading
+
+
+def check_safety(project: Project, planned: Plan, reading: Reading, *, force: bool) -> None:
+    check_plan(planned, project.config, reading.guard, force=force)
+
+
+# --- saved plans ------------------------------------------------------------------------------------
+
+
+def plan_document(planned: Plan, project: Project, *, relative_to: Path) -> dict[str, Any]:
+    """The plan's JSON, plus where its project is (relative to `relative_to`) and the output settings."""
+    document = planned.to_json()
+    document["project"] = Path(_relative(project.root, relative_to)).as_posix()
+    document["redact"] = project.config.output.redact
+    return document
+
+
+def save_plan(planned: Plan, project: Project, path: Path) -> None:
+    document = plan_document(planned, project, relative_to=path.resolve().parent)
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read_plan_file(path: Path) -> tuple[Plan, dict[str, Any]]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise PlanFileError(f"{path}: cannot read the plan: {error}") from None
+    except ValueError as error:
+        raise PlanFileError(f"{path}: not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise PlanFileError(f"{path}: not an lmsform plan")
+    return Plan.from_json(document), document
+
+
+def project_of_plan(path: Path, document: Mapping[str, Any]) -> Path:
+    return (path.resolve().parent / str(document.get("project", "."))).resolve()
+
+
+def check_fresh(saved: Plan, project: Project, live: State) -> None:
+    """Refuse a saved plan made from other manifests, or from live objects that have changed since."""
+    reasons = []
+    if (saved.provider, saved.target) != (project.provider.name, project.settings.target()):
+        reasons.append(
+            f"it was made for {saved.provider} {saved.target}, the project is for "
+            f"{project.provider.name} {project.settings.target()}"
+        )
+    if saved.manifest_digest != project.digest:
+        reasons.append("the manifests changed since the plan was made")
+    for (kind, key), was in sorted(saved.live_fingerprint.items()):
+        resource = live.get(kind, key)
+        now = ABSENT if resource is None else resource.fingerprint()
+        if now != was:
+            happened = "was created" if was == ABSENT else "was removed" if now == ABSENT else "was changed"
+            reasons.append(
+                f"{address(kind, key)} {happened} in {project.provider.title} since the plan was made"
+            )
+    if reasons:
+        raise StalePlanError(reasons)
+
+
+def _relative(path: Path, base: Path) -> str:
+    import os
+
+    return os.path.relpath(path.resolve(), base)

@@ -47,12 +47,14 @@ def apply_plan(
     provider: Provider,
     *,
     parallelism: int,
-    on_result: Callable[[ChangeResult], None] | None = None,
+    on_batch: Callable[[list[ChangeResult]], None] | None = None,
     secrets: Mapping[tuple[str, Key], Mapping[str, str]] | None = None,
 ) -> ApplyResult:
     """Run exactly the plan's changes. After a failure no new call starts; calls under way finish.
 
-    `secrets` are the write-only values (from the environment) that plans never hold.
+    `on_batch` hears of each finished unit of work (one change, or a bulk call's many), and of the
+    changes not attempted. `secrets` are the write-only values (from the environment) that plans
+    never hold.
     """
     context = ApplyContext(plan.refs, planned_at=plan.created_at, secrets=secrets)
     for change in plan.changes:
@@ -60,16 +62,15 @@ def apply_plan(
             context.record(change.kind, change.key, change.ids["id"])
     results: list[ChangeResult] = []
 
-    def report(result: ChangeResult) -> None:
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
+    def report(batch: list[ChangeResult]) -> None:
+        results.extend(batch)
+        if on_batch is not None and batch:
+            on_batch(batch)
 
     failed = False
     for kind, action, changes in plan.phases():
         if failed:
-            for change in changes:
-                report(ChangeResult(change, Outcome.NOT_ATTEMPTED))
+            report([ChangeResult(change, Outcome.NOT_ATTEMPTED) for change in changes])
             continue
         works = provider.work(kind, action, changes)
         failed = not _run_phase(works, context, parallelism, report)
@@ -77,7 +78,7 @@ def apply_plan(
 
 
 def _run_phase(
-    works: list[Work], context: ApplyContext, parallelism: int, report: Callable[[ChangeResult], None]
+    works: list[Work], context: ApplyContext, parallelism: int, report: Callable[[list[ChangeResult]], None]
 ) -> bool:
     queue: Iterator[Work] = iter(works)
     pending: dict[Future[None], Work] = {}
@@ -96,16 +97,12 @@ def _run_phase(
                 work = pending.pop(future)
                 error = future.exception()
                 if error is None:
-                    for change in work.changes:
-                        report(ChangeResult(change, Outcome.DONE))
+                    report([ChangeResult(change, Outcome.DONE) for change in work.changes])
                 else:
                     ok = False
                     message = _describe(error, work)
-                    for change in work.changes:
-                        report(ChangeResult(change, Outcome.FAILED, message))
-    for work in queue:
-        for change in work.changes:
-            report(ChangeResult(change, Outcome.NOT_ATTEMPTED))
+                    report([ChangeResult(change, Outcome.FAILED, message) for change in work.changes])
+    report([ChangeResult(change, Outcome.NOT_ATTEMPTED) for work in queue for change in work.changes])
     return ok
 
 

@@ -3,106 +3,264 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import click
 
-from lmsform import __version__, app, render
-from lmsform.apply import apply_plan
-from lmsform.errors import LmsformError, ManifestError, relative
+from lmsform import __version__, app, schema
+from lmsform.apply import ApplyResult, apply_plan
+from lmsform.console import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    apply_progress,
+    configure_logging,
+    confirm,
+    errors_exit,
+    fail,
+)
+from lmsform.errors import relative
+from lmsform.export import export_project
 from lmsform.manifest import Project
-from lmsform.model import kind
+from lmsform.model import DECLARABLE, kind
+from lmsform.output import FORMATS, Report, render
+from lmsform.output.redaction import Redactor
+from lmsform.output.text import apply_summary
 from lmsform.plan import Plan
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
 from lmsform.providers.emulator import EmulatorServer
 from lmsform.sandbox import sandbox_state_path
-from lmsform.secrets import RedactingFormatter, redact
-
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _common(command: _F) -> _F:
-    command = click.option(
+def _verbose(command: _F) -> _F:
+    return click.option(
         "-v",
         "--verbose",
         is_flag=True,
         help="Log every HTTP call (method, path, status, time); secrets masked.",
     )(command)
+
+
+def _directory(command: _F) -> _F:
     return click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))(command)
+
+
+def _output(command: _F) -> _F:
+    command = click.option(
+        "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+    )(command)
+    return click.option(
+        "--redact",
+        type=click.Choice(["none", "emails"]),
+        help="Mask e-mail local parts and names in text and Markdown (default: output.redact).",
+    )(command)
+
+
+def _force(command: _F) -> _F:
+    return click.option(
+        "--force", is_flag=True, help="Go ahead although the plan exceeds the safety thresholds."
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lmsform")
 def main() -> None:
-    """Learning-management systems as code: plan and apply users, groups and memberships from YAML."""
+    """Learning-management systems as code: plan and apply an LMS account from YAML manifests."""
 
 
 @main.command()
-@_common
+@_directory
+@_verbose
 def validate(directory: Path, verbose: bool) -> None:
     """Check the manifests offline. Exit 0 valid, 1 invalid."""
-    _configure_logging(verbose)
-    with _errors_exit():
+    configure_logging(verbose)
+    with errors_exit():
         project = app.load(directory)
         counts = ", ".join(
             f"{count} {kind(name).singular if count == 1 else name}"
             for name, count in project.desired.counts().items()
         )
-        click.echo(f"Valid: {counts} for {project.provider.title} {project.settings.target()}.")
+        click.echo(
+            f"Valid: {counts or 'nothing declared'} for {project.provider.title} {project.settings.target()}."
+        )
 
 
 @main.command()
-@_common
+@_directory
+@_verbose
+@_output
+@_force
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
 )
-def plan(directory: Path, verbose: bool, detailed_exitcode: bool) -> None:
-    """Show what apply would change."""
-    _configure_logging(verbose)
-    with _errors_exit():
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan as JSON for `apply`."
+)
+def plan(
+    directory: Path,
+    verbose: bool,
+    output_format: str,
+    redact: str | None,
+    force: bool,
+    detailed_exitcode: bool,
+    out: Path | None,
+) -> None:
+    """Show what apply would change (and save it with --out)."""
+    configure_logging(verbose)
+    with errors_exit():
         project = app.load(directory)
         with _connected(project) as provider:
-            planned = _shown_plan(project, provider)
+            planned, reading = app.plan(project, provider)
+        _show(project, planned, output_format, redact)
+        app.check_safety(project, planned, reading, force=force)
+        if out is not None:
+            app.save_plan(planned, project, out)
+            click.echo(f"Saved the plan to {out}; apply it with: lmsform apply {out}", err=True)
     if detailed_exitcode and not planned.is_empty:
         sys.exit(EXIT_CHANGES)
 
 
 @main.command()
-@_common
-@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
-def apply(directory: Path, verbose: bool, auto_approve: bool) -> None:
-    """Show the plan, ask for confirmation, then make the changes."""
-    _configure_logging(verbose)
-    with _errors_exit():
+@_directory
+@_verbose
+@_output
+def drift(directory: Path, verbose: bool, output_format: str, redact: str | None) -> None:
+    """Report what changed in the live account outside git. Exit 0 in sync, 2 drift, 1 error."""
+    configure_logging(verbose)
+    with errors_exit():
         project = app.load(directory)
         with _connected(project) as provider:
-            planned = _shown_plan(project, provider)
-            if not planned.changes:
-                return
-            if not auto_approve:
-                _confirm()
-            result = apply_plan(
-                planned,
-                provider,
-                parallelism=project.settings.parallelism,
-                on_result=lambda item: click.echo(render.result_line(item)),
-                secrets=app.secrets_of(project),
-            )
-        click.echo()
-        click.echo(render.apply_summary(result), err=not result.ok)
-    if not result.ok:
+            found, _ = app.plan(project, provider)
+        _show(project, found, output_format, redact, report="drift")
+    if not found.is_empty:
+        sys.exit(EXIT_CHANGES)
+
+
+@main.command()
+@click.argument("target", default=".", type=click.Path(path_type=Path))
+@_verbose
+@_force
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+def apply(target: Path, verbose: bool, force: bool, auto_approve: bool) -> None:
+    """Apply a saved plan exactly (TARGET is a plan file), or plan and apply a project directory."""
+    configure_logging(verbose)
+    with errors_exit():
+        result = (
+            _apply_saved(target, force) if target.is_file() else _apply_directory(target, force, auto_approve)
+        )
+    if result is not None and not result.ok:
         sys.exit(EXIT_ERROR)
+
+
+def _apply_directory(directory: Path, force: bool, auto_approve: bool) -> ApplyResult | None:
+    project = app.load(directory)
+    with _connected(project) as provider:
+        planned, reading = app.plan(project, provider)
+        _show(project, planned, "text", None)
+        app.check_safety(project, planned, reading, force=force)
+        if not planned.changes:
+            return None
+        if not auto_approve:
+            confirm()
+        return _run(project, provider, planned)
+
+
+def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
+    saved, document = app.read_plan_file(path)
+    project = app.load(app.project_of_plan(path, document))
+    with _connected(project) as provider:
+        reading = app.read(project, provider)
+        app.check_fresh(saved, project, reading.live)
+        _show(project, saved, "text", None)
+        app.check_safety(project, saved, reading, force=force)
+        if not saved.changes:
+            return None
+        return _run(project, provider, saved)
+
+
+def _run(project: Project, provider: Provider, planned: Plan) -> ApplyResult:
+    redactor = Redactor(project.config.output.redact)
+    with apply_progress(len(planned.changes), redactor) as progress:
+        result = apply_plan(
+            planned,
+            provider,
+            parallelism=project.settings.parallelism,
+            on_batch=progress,
+            secrets=app.secrets_of(project),
+        )
+    click.echo()
+    click.echo(apply_summary(result, redactor), err=not result.ok)
+    return result
+
+
+@main.command()
+@click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_output
+def show(plan_file: Path, output_format: str, redact: str | None) -> None:
+    """Render a saved plan."""
+    with errors_exit():
+        saved, document = app.read_plan_file(plan_file)
+        title = registry()[saved.provider].title if saved.provider in registry() else saved.provider
+        mode = redact or str(document.get("redact", "none"))
+        click.echo(render(saved, output_format, title=title, redact=mode, document=document), nl=False)
+
+
+@main.command(name="export")
+@_directory
+@_verbose
+@click.option(
+    "--kinds",
+    help=f"Comma-separated kinds to export (default: all the provider can read): {', '.join(DECLARABLE)}.",
+)
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write (default: DIRECTORY).",
+)
+def export_command(directory: Path, verbose: bool, kinds: str | None, to: Path | None) -> None:
+    """Write manifests for the live account, to bring an existing LMS under lmsform."""
+    configure_logging(verbose)
+    with errors_exit():
+        project = app.load(directory)
+        chosen = [name.strip() for name in kinds.split(",")] if kinds else None
+        with _connected(project) as provider:
+            written = export_project(project, provider, chosen, to or directory)
+        for path in written:
+            click.echo(f"wrote {relative(path)}")
+
+
+@main.command()
+@_directory
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file is not formatted.")
+def fmt(directory: Path, check: bool) -> None:
+    """Normalise manifest files (key order, indentation), keeping comments."""
+    from lmsform.formatting import format_project
+
+    with errors_exit():
+        result = format_project(directory, check=check)
+    for path, reason in result.skipped:
+        click.echo(f"skipped {relative(path)}: {reason}", err=True)
+    for path in result.changed:
+        click.echo(f"{'would reformat' if check else 'reformatted'} {relative(path)}")
+    if (check and result.changed) or result.skipped:
+        sys.exit(EXIT_ERROR)
+
+
+@main.command(name="schema")
+@click.argument("directory", default="schemas", type=click.Path(file_okay=False, path_type=Path))
+def schema_command(directory: Path) -> None:
+    """Write the JSON Schemas of the manifest format (one set per provider) for editors."""
+    for path in schema.write(directory):
+        click.echo(f"wrote {relative(path)}")
 
 
 @main.command()
@@ -139,51 +297,22 @@ def _connected(project: Project) -> Iterator[Provider]:
         yield provider
 
 
-def _shown_plan(project: Project, provider: Provider) -> Plan:
-    planned = app.plan(project, provider)
-    click.echo(render.plan_text(planned, title=project.provider.title), nl=False)
-    return planned
-
-
-def _confirm() -> None:
-    if not _interactive():
-        _fail("refusing to apply without --auto-approve: no terminal to ask for confirmation")
-    answer = click.prompt(
-        "\nDo you want to apply these changes? Only 'yes' will be accepted", default="", show_default=False
+def _show(
+    project: Project, planned: Plan, output_format: str, redact: str | None, report: Report = "plan"
+) -> None:
+    document = (
+        app.plan_document(planned, project, relative_to=Path.cwd()) if output_format == "json" else None
     )
-    if answer.strip() != "yes":
-        _fail("Apply cancelled.")
+    mode = redact or project.config.output.redact
+    text = render(
+        planned,
+        output_format,
+        title=project.provider.title,
+        redact=mode,
+        report=report,
+        document=document,
+    )
+    click.echo(text, nl=False)
 
 
-def _interactive() -> bool:
-    return sys.stdin.isatty()
-
-
-@contextmanager
-def _errors_exit() -> Iterator[None]:
-    try:
-        yield
-    except ManifestError as error:
-        for issue in error.issues:
-            click.echo(click.style("Error: ", fg="red", bold=True) + redact(str(issue)), err=True)
-        count = len(error.issues)
-        click.echo(
-            f"{count} error{'s' if count != 1 else ''} in the manifests; nothing was changed.", err=True
-        )
-        sys.exit(EXIT_ERROR)
-    except LmsformError as error:
-        _fail(str(error))
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(click.style("Error: ", fg="red", bold=True) + redact(message), err=True)
-    sys.exit(EXIT_ERROR)
-
-
-def _configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter("%(name)s: %(message)s"))
-    root = logging.getLogger("lmsform")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
-    root.propagate = False
+__all__ = ["fail", "main"]

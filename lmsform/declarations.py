@@ -175,7 +175,8 @@ class DesiredStateBuilder:
         assert isinstance(entry.spec, GroupSpec)
         fields = entry.managed_fields()
         key = entry.kind.key_of(fields)
-        self._declare(Resource("groups", key, fields, source=entry.source))
+        previously = tuple((name,) for name in entry.spec.previously)
+        self._declare(Resource("groups", key, fields, source=entry.source, previously=previously))
         self.state.scopes.setdefault(MEMBERSHIPS.name, set()).add(key)
         for index, member in enumerate(entry.spec.members):
             self._membership(fields["name"], member, entry.at("members", index))

@@ -47,6 +47,34 @@ def _issue_order(issue: Issue) -> tuple[str, int, int, str]:
     return (str(issue.location.file), issue.location.line, issue.location.column, issue.message)
 
 
+class PlanFileError(LmsformError):
+    """A saved plan cannot be read."""
+
+
+class StalePlanError(LmsformError):
+    """A saved plan no longer matches the manifests or the live account; nothing was changed."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        lines = "\n".join(f"  - {reason}" for reason in reasons)
+        super().__init__(
+            f"stale plan: it no longer matches what it was made from; nothing was changed.\n{lines}\n"
+            "Run `lmsform plan` again and review the new plan."
+        )
+
+
+class UnsafePlanError(LmsformError):
+    """The plan breaks a safety rule (threshold, protected object); nothing was changed."""
+
+    def __init__(self, reasons: list[str], *, forceable: bool) -> None:
+        self.reasons = reasons
+        self.forceable = forceable
+        hint = "\nRe-run with --force if this is intended." if forceable else ""
+        super().__init__(
+            "unsafe plan, nothing was changed:\n" + "\n".join(f"  - {r}" for r in reasons) + hint
+        )
+
+
 class ProviderError(LmsformError):
     """A vendor API call failed: names the vendor, kind, key, HTTP status and the vendor's message."""
 

@@ -7,6 +7,7 @@ returned as `unresolved` and checked by the planner against the live state.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -35,6 +36,8 @@ class Project:
     provider: type[Provider]
     desired: State
     unresolved: tuple[Reference, ...] = ()
+    # A digest of every manifest file, so a saved plan can tell the manifests changed since.
+    digest: str = ""
 
 
 def load_project(
@@ -60,7 +63,8 @@ def load_project(
     manage = config.manage if config is not None else ManageConfig()
 
     builder = DesiredStateBuilder(provider, manage, issues)
-    for path in _resource_files(root):
+    files = [config_path, *_resource_files(root)]
+    for path in files[1:]:
         document = _load_collecting(path, issues)
         if document is not None:
             issues.extend(_secrets_not_from_environment(document))
@@ -77,7 +81,17 @@ def load_project(
         provider=provider,
         desired=builder.state,
         unresolved=tuple(unresolved),
+        digest=manifest_digest(root, files),
     )
+
+
+def manifest_digest(root: Path, files: list[Path]) -> str:
+    """sha256 over the project's manifest files: their paths (relative) and their bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return "sha256:" + digest.hexdigest()
 
 
 def _load_collecting(path: Path, issues: list[Issue]) -> Document | None:

@@ -75,6 +75,12 @@ def address(kind: str, key: Key) -> str:
     return f"{kind}[{', '.join(json.dumps(part, ensure_ascii=False) for part in key)}]"
 
 
+def parse_address(text: str) -> tuple[str, Key]:
+    """The kind and key an address names: the inverse of `address`."""
+    kind_name, _, rest = text.partition("[")
+    return kind_name, tuple(str(part) for part in json.loads(f"[{rest.removesuffix(']')}]"))
+
+
 ENROLLMENT_TARGET_KINDS = {"course": "publications", "path": "paths", "plan": "plans"}
 ALL_EVENTS = "*"
 
@@ -208,12 +214,71 @@ class ManageConfig(StrictModel):
         return mode
 
 
+Redaction = Literal["none", "emails"]
+KindName = Literal[
+    "users", "groups", "memberships", "courses", "publications", "enrollments", "supervisors", "webhooks"
+]
+Patterns = dict[KindName, list[str]]
+
+
+class OutputConfig(StrictModel):
+    redact: Redaction = Field(
+        "none", description="`emails` masks e-mail local parts and names in text and Markdown output."
+    )
+
+
+class Threshold(StrictModel):
+    max_remove_percent: float | None = Field(None, ge=0, le=100)
+    max_update_percent: float | None = Field(None, ge=0, le=100)
+
+
+class SafetyConfig(StrictModel):
+    """Refuse plans that remove or update too large a share of a kind (octoDNS-style), unless --force."""
+
+    max_remove_percent: float = Field(
+        30, ge=0, le=100, description="Largest share of a kind one plan may remove."
+    )
+    max_update_percent: float = Field(
+        30, ge=0, le=100, description="Largest share of a kind one plan may update."
+    )
+    min_existing: int = Field(
+        10, ge=0, description="Thresholds apply once a kind has this many live objects."
+    )
+    kinds: dict[KindName, Threshold] = Field(default_factory=dict, description="Per-kind overrides.")
+
+    def limits(self, kind_name: str) -> tuple[float, float]:
+        override = self.kinds.get(kind_name)  # type: ignore[call-overload]
+        remove = override.max_remove_percent if override and override.max_remove_percent is not None else None
+        update = override.max_update_percent if override and override.max_update_percent is not None else None
+        return (
+            self.max_remove_percent if remove is None else remove,
+            self.max_update_percent if update is None else update,
+        )
+
+
 class ProjectConfig(StrictModel):
     """The contents of lmsform.yaml. `provider` is validated by the chosen provider's own settings model."""
 
     version: Literal[1] = Field(1, description="Manifest format version.")
     provider: dict[str, Any] = Field(description="Which vendor, and its settings.")
     manage: ManageConfig = Field(default_factory=ManageConfig)
+    output: OutputConfig = Field(default_factory=lambda: OutputConfig.model_validate({}))
+    safety: SafetyConfig = Field(default_factory=lambda: SafetyConfig.model_validate({}))
+    protect: Patterns = Field(
+        default_factory=dict,
+        description="Per kind, keys or glob patterns of objects lmsform must never remove or demote, "
+        "even after they leave the manifests.",
+    )
+    ignore: Patterns = Field(
+        default_factory=dict,
+        description="Per kind, keys or glob patterns of live objects lmsform neither reports nor touches.",
+    )
+
+    def protected(self, kind_name: str) -> list[str]:
+        return list(self.protect.get(kind_name, []))  # type: ignore[call-overload]
+
+    def ignored(self, kind_name: str) -> list[str]:
+        return list(self.ignore.get(kind_name, []))  # type: ignore[call-overload]
 
 
 class ResourceFile(StrictModel):

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from lmsform import __version__
+from lmsform.errors import PlanFileError
 from lmsform.model import KINDS, Key, address
 
 
@@ -27,6 +29,9 @@ class Action(StrEnum):
 
 
 _KIND_ORDER = {kind.name: index for index, kind in enumerate(KINDS)}
+# Version of the JSON form of plans (saved plans, `--format json`); bump on incompatible changes.
+FORMAT_VERSION = 1
+ABSENT = "absent"
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,21 @@ class Change:
             "adopt": self.adopt,
         }
 
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Change:
+        return Change(
+            action=Action(data["action"]),
+            kind=str(data["kind"]),
+            key=tuple(str(part) for part in data["key"]),
+            before=data.get("before"),
+            after=data.get("after"),
+            changed=tuple(data.get("changed", ())),
+            ids=dict(data.get("ids", {})),
+            cascade=tuple(data.get("cascade", ())),
+            notes=tuple(data.get("notes", ())),
+            adopt=bool(data.get("adopt", False)),
+        )
+
 
 @dataclass(frozen=True)
 class Counts:
@@ -94,6 +114,12 @@ class Plan:
     warnings: tuple[str, ...] = ()
     # When the plan was made (UTC): a stable timestamp that repeated applies of it reuse.
     created_at: str = ""
+    # What the plan was made from, so a saved plan can tell when it has gone stale: a digest of
+    # the manifest files, and one of each live object it depends on (ABSENT for objects it creates).
+    manifest_digest: str = ""
+    live_fingerprint: Mapping[tuple[str, Key], str] = field(default_factory=dict)
+    # Live objects per kind when the plan was made, for the safety thresholds.
+    existing: Mapping[str, int] = field(default_factory=dict)
 
     @staticmethod
     def build(
@@ -102,6 +128,8 @@ class Plan:
         changes: list[Change],
         refs: Mapping[tuple[str, Key], Mapping[str, str]],
         warnings: list[str],
+        live_fingerprint: Mapping[tuple[str, Key], str] | None = None,
+        existing: Mapping[str, int] | None = None,
     ) -> Plan:
         return Plan(
             provider=provider,
@@ -110,6 +138,8 @@ class Plan:
             refs=dict(refs),
             warnings=tuple(warnings),
             created_at=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            live_fingerprint=dict(live_fingerprint or {}),
+            existing=dict(existing or {}),
         )
 
     @property
@@ -137,20 +167,56 @@ class Plan:
         return phases
 
     def to_json(self) -> dict[str, Any]:
+        """The plan as documented, versioned JSON. Holds no secret: plans never carry write-only values."""
         changes = [change.to_json() for change in self.changes]
         return {
+            "format_version": FORMAT_VERSION,
+            "lmsform_version": __version__,
             "provider": self.provider,
             "target": self.target,
+            "created_at": self.created_at,
+            "summary": vars(self.counts),
             "changes": changes,
             "refs": [
                 {"kind": kind, "key": list(key), "ids": dict(ids)}
                 for (kind, key), ids in sorted(self.refs.items())
             ],
             "warnings": list(self.warnings),
-            "created_at": self.created_at,
-            "summary": vars(self.counts),
+            "existing": dict(sorted(self.existing.items())),
+            "manifest_digest": self.manifest_digest,
+            "live_fingerprint": [
+                {"kind": kind, "key": list(key), "digest": digest}
+                for (kind, key), digest in sorted(self.live_fingerprint.items())
+            ],
             "checksum": _checksum(changes),
         }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Plan:
+        """A plan read back from its JSON form; raises PlanFileError if it is not one."""
+        version = data.get("format_version") if isinstance(data, Mapping) else None
+        if version != FORMAT_VERSION:
+            raise PlanFileError(f"not an lmsform plan of format version {FORMAT_VERSION} (found {version!r})")
+        try:
+            changes = tuple(Change.from_json(item) for item in data["changes"])
+            if _checksum([change.to_json() for change in changes]) != data["checksum"]:
+                raise PlanFileError("the plan's changes do not match its checksum: it was edited")
+            return Plan(
+                provider=str(data["provider"]),
+                target=str(data["target"]),
+                changes=changes,
+                refs={(item["kind"], tuple(item["key"])): dict(item["ids"]) for item in data["refs"]},
+                warnings=tuple(data["warnings"]),
+                created_at=str(data["created_at"]),
+                manifest_digest=str(data["manifest_digest"]),
+                live_fingerprint={
+                    (item["kind"], tuple(item["key"])): str(item["digest"])
+                    for item in data["live_fingerprint"]
+                },
+                existing={str(name): int(count) for name, count in data["existing"].items()},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise PlanFileError(f"malformed plan file: {type(error).__name__}: {error}") from None
 
 
 def _checksum(changes: list[dict[str, Any]]) -> str:

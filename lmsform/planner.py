@@ -17,9 +17,10 @@ from lmsform.declarations import Reference
 from lmsform.errors import Issue, ManifestError
 from lmsform.expansion import expand
 from lmsform.manifest import unresolved_message
-from lmsform.model import KINDS, KINDS_BY_NAME, Key, Kind, ManageConfig
-from lmsform.plan import Action, Change, Plan
+from lmsform.model import KINDS, KINDS_BY_NAME, Key, Kind, ManageConfig, address
+from lmsform.plan import ABSENT, Action, Change, Plan
 from lmsform.providers.base import KindSupport, Provider, Removal
+from lmsform.safety import Guard, demotes
 from lmsform.state import Resource, State
 
 REASSERT_NOTE = "{title} cannot report this back, so apply sends it again (idempotent)"
@@ -33,10 +34,17 @@ def make_plan(
     manage: ManageConfig,
     target: str,
     unresolved: Sequence[Reference] = (),
+    guard: Guard | None = None,
 ) -> Plan:
+    """The plan from live to desired. `guard` names objects that must never be removed or demoted:
+    their removals are left out of the plan, with a warning."""
     _check_references(unresolved, live, provider)
     expanded, warnings = expand(desired, live, manage)
-    return _Planner(expanded, live, provider, manage, warnings).plan(target)
+    return _Planner(expanded, live, provider, manage, warnings, guard or _unguarded).plan(target)
+
+
+def _unguarded(kind: str, key: Key) -> str | None:
+    return None
 
 
 def changed_fields(
@@ -56,8 +64,15 @@ def _check_references(unresolved: Sequence[Reference], live: State, provider: ty
 
 class _Planner:
     def __init__(
-        self, desired: State, live: State, provider: type[Provider], manage: ManageConfig, warnings: list[str]
+        self,
+        desired: State,
+        live: State,
+        provider: type[Provider],
+        manage: ManageConfig,
+        warnings: list[str],
+        guard: Guard,
     ) -> None:
+        self.guard = guard
         self.desired = desired
         self.live = live
         self.provider = provider
@@ -72,6 +87,8 @@ class _Planner:
         self.renamed: dict[tuple[str, Key], Key] = {}
         self.cascaded: set[tuple[str, Key]] = set()
         self.protected_left: dict[tuple[str, str], int] = defaultdict(int)
+        # What each change depends on: live objects by their live key, ABSENT for objects to create.
+        self.depends: dict[tuple[str, Key], str] = {}
 
     def plan(self, target: str) -> Plan:
         for kind in KINDS:
@@ -93,7 +110,10 @@ class _Planner:
             self.warnings.append(f"{count} live {kind_name} left alone: {reason}")
         for change in self.changes:
             self._collect_refs(change)
-        return Plan.build(self.provider.name, target, self.changes, self.refs, self.warnings)
+        existing = {kind: len(self.live.of(kind)) for kind in KINDS_BY_NAME if self.live.of(kind)}
+        return Plan.build(
+            self.provider.name, target, self.changes, self.refs, self.warnings, self.depends, existing
+        )
 
     # --- matching ---------------------------------------------------------------------------------
 
@@ -168,6 +188,7 @@ class _Planner:
             found = matched.get(key)
             if found is None:
                 if not self._found_elsewhere(kind, key):
+                    self.depends[(kind.name, key)] = ABSENT
                     self.changes.append(
                         Change(
                             Action.CREATE, kind.name, key, None, dict(wanted.fields), notes=_origin(wanted)
@@ -175,7 +196,10 @@ class _Planner:
                     )
                 continue
             change = self._update(kind, wanted, found)
+            if change is not None and demotes(change) and self._kept(change, [(kind.name, change.key)]):
+                continue
             if change is not None:
+                self.depends[(kind.name, found.key)] = found.fingerprint()
                 self.changes.append(change)
 
     def _found_elsewhere(self, kind: Kind, key: Key) -> bool:
@@ -186,9 +210,11 @@ class _Planner:
     def _update(self, kind: Kind, wanted: Resource, found: Resource) -> Change | None:
         renamed = self._live_key(kind, found) != wanted.key
         changed = changed_fields(wanted.fields, found.fields, () if renamed else kind.key_fields)
-        adopted = found.protected is not None
-        if not changed and not adopted:
+        if not changed:
+            # Matching an object lmsform does not own adopts it on paper only: the ownership mark
+            # is written with the next real update, so an export re-plans with no changes.
             return None
+        adopted = found.protected is not None
         notes = list(_origin(wanted))
         if adopted:
             notes.append(f"adopts it: {found.protected}; lmsform manages it from now on")
@@ -232,7 +258,11 @@ class _Planner:
                 continue
             dependents = _dependents(resource, support, children)
             change = _removal(kind, key, resource, support, dependents)
+            touched = [(kind.name, key)] + [(item.kind, self._current_key(item)) for item in dependents]
+            if change is not None and self._kept(change, touched):
+                continue
             if change is not None:
+                self.depends[(kind.name, resource.key)] = resource.fingerprint()
                 self.changes.append(change)
                 self.cascaded.update((item.kind, self._current_key(item)) for item in dependents)
 
@@ -248,10 +278,21 @@ class _Planner:
                 Change(Action.REASSERT, kind.name, key, None, dict(wanted.fields), notes=(note,))
             )
         for kind_name, key in sorted(self.desired.absent):
-            if kind_name == kind.name:
-                self.changes.append(
-                    Change(Action.REASSERT, kind.name, key, None, {"revoke": True}, notes=(note,))
+            revoke = Change(Action.REASSERT, kind.name, key, None, {"revoke": True}, notes=(note,))
+            if kind_name == kind.name and not self._kept(revoke, [(kind.name, key)]):
+                self.changes.append(revoke)
+
+    def _kept(self, change: Change, touched: Sequence[tuple[str, Key]]) -> bool:
+        """Leave out a change that would remove or demote a guarded object, and say so."""
+        for kind_name, key in touched:
+            why = self.guard(kind_name, key)
+            if why is not None:
+                self.warnings.append(
+                    f"{change.address} is left as it is: it would {change.action.value} "
+                    f"{address(kind_name, key)}, which is protected ({why})"
                 )
+                return True
+        return False
 
     def _collect_refs(self, change: Change) -> None:
         kind = KINDS_BY_NAME[change.kind]
@@ -260,6 +301,7 @@ class _Planner:
             resource = self.present[target].get(target_key)
             if resource is not None and resource.ids:
                 self.refs[(target, target_key)] = dict(resource.ids)
+                self.depends.setdefault((target, resource.key), resource.fingerprint())
 
 
 def _origin(wanted: Resource) -> tuple[str, ...]:

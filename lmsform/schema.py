@@ -1,38 +1,55 @@
-"""JSON Schemas of the manifest format, generated from the models (editors use them to validate YAML).
+"""JSON Schemas of the manifest format, generated from the models, one set per provider.
 
-`python -m lmsform.schema` rewrites schemas/; a test fails when the committed files are stale.
+Providers manage different kinds and fields, so each gets its own pair of schemas (lmsform.yaml,
+resource files) under `schemas/<provider>/`. `lmsform schema` rewrites them; a test fails when
+the committed files are stale.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from lmsform.model import ProjectConfig, ResourceFile
+from lmsform.model import DECLARABLE, ProjectConfig, ResourceFile
 from lmsform.providers import registry
+from lmsform.providers.base import Provider
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-FILES = {"lmsform.schema.json": "project", "resources.schema.json": "resources"}
+PROJECT_FILE = "lmsform.schema.json"
+RESOURCES_FILE = "resources.schema.json"
 
 
-def project_schema() -> dict[str, Any]:
-    """lmsform.yaml, with `provider` as one of the providers' own settings models."""
+def project_schema(provider: type[Provider]) -> dict[str, Any]:
+    """lmsform.yaml for one provider: `provider` is that provider's own settings model."""
     schema = ProjectConfig.model_json_schema()
     definitions: dict[str, Any] = schema.setdefault("$defs", {})
-    choices = []
-    for _, provider in sorted(registry().items()):
-        settings = provider.settings_model.model_json_schema(ref_template="#/$defs/{model}")
-        definitions.update(settings.pop("$defs", {}))
-        definitions[provider.settings_model.__name__] = settings
-        choices.append({"$ref": f"#/$defs/{provider.settings_model.__name__}"})
-    schema["properties"]["provider"] = {"description": "Which vendor, and its settings.", "oneOf": choices}
-    return _document(schema, "lmsform project settings (lmsform.yaml)")
+    settings = provider.settings_model.model_json_schema(ref_template="#/$defs/{model}")
+    definitions.update(settings.pop("$defs", {}))
+    definitions[provider.settings_model.__name__] = settings
+    schema["properties"]["provider"] = {
+        "description": f"{provider.title} and its settings.",
+        "$ref": f"#/$defs/{provider.settings_model.__name__}",
+    }
+    return _document(schema, f"lmsform project settings for {provider.title} (lmsform.yaml)")
 
 
-def resources_schema() -> dict[str, Any]:
-    return _document(ResourceFile.model_json_schema(), "lmsform resource manifest")
+def resources_schema(provider: type[Provider]) -> dict[str, Any]:
+    """Resource files for one provider: only the kinds and fields it can manage."""
+    schema = ResourceFile.model_json_schema()
+    definitions = schema.get("$defs", {})
+    for kind_name, kind in DECLARABLE.items():
+        support = provider.supports.get(kind_name)
+        if support is None:
+            schema["properties"].pop(kind_name, None)
+            continue
+        assert kind.spec is not None
+        allowed = support.fields | support.relations | set(kind.key_fields) | kind.spec.IDENTITY
+        spec_schema = definitions[kind.spec.__name__]
+        spec_schema["properties"] = {
+            name: value for name, value in spec_schema["properties"].items() if name in allowed
+        }
+    return _document(schema, f"lmsform resource manifest for {provider.title}")
 
 
 def _document(schema: dict[str, Any], title: str) -> dict[str, Any]:
@@ -40,23 +57,28 @@ def _document(schema: dict[str, Any], title: str) -> dict[str, Any]:
 
 
 def rendered() -> dict[str, str]:
-    builders = {"project": project_schema, "resources": resources_schema}
-    return {
-        name: json.dumps(builders[which](), indent=2, sort_keys=True) + "\n" for name, which in FILES.items()
-    }
+    """Relative path → file text, for every provider."""
+    files = {}
+    for name, provider in sorted(registry().items()):
+        files[f"{name}/{PROJECT_FILE}"] = _text(project_schema(provider))
+        files[f"{name}/{RESOURCES_FILE}"] = _text(resources_schema(provider))
+    return files
+
+
+def _text(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
 def write(directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in rendered().items():
-        path = directory / name
+    for relative_path, text in rendered().items():
+        path = directory / relative_path
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("schemas")
-    for path in write(target):
-        print(path)
+    for written_path in write(Path("schemas")):
+        print(written_path)

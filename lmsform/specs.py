@@ -84,8 +84,12 @@ class GroupSpec(DeclarationModel):
     """A named group of users, identified by its exact name."""
 
     RELATIONS = frozenset({"members"})
+    IDENTITY = frozenset({"previously"})
 
     name: Name = Field(description="The group's name; the key, compared exactly.")
+    previously: list[Name] = Field(
+        default_factory=list, description="Former names: a group found under one of them is renamed."
+    )
     members: list[Email] = Field(
         default_factory=list, description="E-mail addresses of members (merged with the users' groups)."
     )

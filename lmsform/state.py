@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +39,11 @@ class Resource:
     @property
     def address(self) -> str:
         return address(self.kind, self.key)
+
+    def fingerprint(self) -> str:
+        """A digest of what the vendor said about this object, to notice when it changes."""
+        canonical = json.dumps([self.fields, self.ids], sort_keys=True, default=str, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,9 @@ class State:
 
     def add(self, resource: Resource) -> None:
         self._resources[resource.kind][resource.key] = resource
+
+    def discard(self, kind: str, key: Key) -> None:
+        self._resources[kind].pop(key, None)
 
     def get(self, kind: str, key: Key) -> Resource | None:
         return self._resources[kind].get(key)

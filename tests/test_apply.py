@@ -36,6 +36,9 @@ class ScriptedProvider(Provider):
     def read(self, desired: State, manage: ManageConfig) -> State:
         return State()
 
+    def read_all(self) -> State:
+        return State()
+
     def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
         if kind == "users" and action is Action.CREATE:
             groups = [tuple(changes[i : i + self.batch]) for i in range(0, len(changes), self.batch)]

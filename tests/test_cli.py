@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from lmsform import cli as cli_module
+from lmsform import console
 from lmsform.providers.emulator import EmulatorServer
 from tests.conftest import CliRunnerCall, ProjectDir, writes
 
@@ -82,7 +82,7 @@ def test_apply_asks_on_a_terminal_and_only_yes_applies(
     exit_code: int,
     created: bool,
 ) -> None:
-    monkeypatch.setattr(cli_module, "_interactive", lambda: True)
+    monkeypatch.setattr(console, "interactive", lambda: True)
     project.configure(skilljar.url)
     project.write("users.yaml", "users:\n  - email: jane@acme.com\n")
 

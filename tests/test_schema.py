@@ -1,4 +1,4 @@
-"""The committed JSON Schemas match the models, and accept the examples."""
+"""The committed JSON Schemas match the models, accept the examples and reject what lmsform rejects."""
 
 from __future__ import annotations
 
@@ -10,41 +10,59 @@ import pytest
 from ruamel.yaml import YAML
 
 from lmsform import schema
+from tests.conftest import CliRunnerCall
 
 ROOT = Path(__file__).parent.parent
 SCHEMAS = ROOT / "schemas"
+EXAMPLES = sorted((ROOT / "examples").glob("*/**/*.yaml"))
 
 
-def _schema(name: str) -> dict[str, object]:
-    loaded: dict[str, object] = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+def _schema(relative: str) -> dict[str, object]:
+    loaded: dict[str, object] = json.loads((SCHEMAS / relative).read_text(encoding="utf-8"))
     return loaded
 
 
 def test_committed_schemas_are_up_to_date() -> None:
-    for name, text in schema.rendered().items():
-        assert (SCHEMAS / name).read_text(encoding="utf-8") == text, (
-            f"run `python -m lmsform.schema` ({name})"
-        )
+    committed = {path.relative_to(SCHEMAS).as_posix() for path in SCHEMAS.rglob("*.json")}
+    assert committed == set(schema.rendered()), "run `lmsform schema`"
+    for relative, text in schema.rendered().items():
+        assert (SCHEMAS / relative).read_text(encoding="utf-8") == text, f"run `lmsform schema` ({relative})"
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "examples").rglob("*.yaml")), ids=lambda path: path.name)
-def test_the_examples_validate_against_the_schemas(path: Path) -> None:
-    which = "lmsform.schema.json" if path.name == "lmsform.yaml" else "resources.schema.json"
+def test_the_schema_command_writes_them(cli: CliRunnerCall, tmp_path: Path) -> None:
+    result = cli("schema", tmp_path / "out")
+    assert result.exit_code == 0
+    assert (tmp_path / "out" / "skilljar" / "resources.schema.json").read_text() == (
+        SCHEMAS / "skilljar" / "resources.schema.json"
+    ).read_text()
+
+
+@pytest.mark.parametrize("path", [path for path in EXAMPLES if "/ci/" not in path.as_posix()], ids=str)
+def test_examples_name_their_schema_and_validate_against_it(path: Path) -> None:
+    first_line = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first_line.startswith("# yaml-language-server: $schema=")
+    target = (path.parent / first_line.split("$schema=", 1)[1]).resolve()
+    assert target.is_file() and SCHEMAS.resolve() in target.parents
     # YAML loads timestamps as datetimes; editors and JSON Schema see the text, a string.
     document = json.loads(json.dumps(YAML(typ="safe").load(path), default=lambda value: value.isoformat()))
-    jsonschema.validate(document, _schema(which))
+    jsonschema.validate(document, json.loads(target.read_text(encoding="utf-8")))
 
 
 @pytest.mark.parametrize(
     ("which", "document"),
     [
-        ("resources.schema.json", {"users": [{"email": "a@acme.com", "frist_name": "A"}]}),
-        ("resources.schema.json", {"groups": [{"name": "g", "discount_percent": 120}]}),
-        ("lmsform.schema.json", {"provider": {"type": "skilljar"}}),
-        ("lmsform.schema.json", {"provider": {"type": "other", "domain": "a.b"}}),
+        ("skilljar/resources.schema.json", {"users": [{"email": "a@acme.com", "frist_name": "A"}]}),
+        ("skilljar/resources.schema.json", {"groups": [{"name": "g", "discount_percent": 120}]}),
+        ("skilljar/resources.schema.json", {"roles": [{"name": "admin"}]}),
+        ("skilljar/lmsform.schema.json", {"provider": {"type": "skilljar"}}),
+        ("skilljar/lmsform.schema.json", {"provider": {"type": "other", "domain": "a.b"}}),
         (
-            "lmsform.schema.json",
+            "skilljar/lmsform.schema.json",
             {"provider": {"type": "skilljar", "domain": "a.b"}, "manage": {"users": "all"}},
+        ),
+        (
+            "skilljar/lmsform.schema.json",
+            {"provider": {"type": "skilljar", "domain": "a.b"}, "output": {"redact": "x"}},
         ),
     ],
 )

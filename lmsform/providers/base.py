@@ -157,6 +157,15 @@ class Provider(ABC):
     def read(self, desired: State, manage: ManageConfig) -> State:
         """Read the live objects the manifests can affect."""
 
+    @abstractmethod
+    def read_all(self) -> State:
+        """Every object of the account this API can read, for `lmsform export`."""
+
+    def guarded(self, live: State) -> dict[tuple[str, Key], str]:
+        """Objects no plan may remove or demote, with the reason: the owner of the API key, the
+        vendor's account owners (lock-out guard). None by default."""
+        return {}
+
     def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
         """Group a phase's changes into units of API work; by default one call per change."""
         return [Work((change,), _bind(self.execute, change)) for change in changes]

@@ -168,6 +168,11 @@ class SkilljarProvider(Provider):
     def read(self, desired: State, manage: ManageConfig) -> State:
         return read_state(self.client, desired, manage, parallelism=self.settings.parallelism)
 
+    def read_all(self) -> State:
+        return read_state(
+            self.client, State(), ManageConfig(), parallelism=self.settings.parallelism, everything=True
+        )
+
     def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
         if kind == USERS.name and action is Action.CREATE and len(changes) >= BULK_THRESHOLD:
             chunks = [

@@ -52,9 +52,17 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def read_state(client: SkilljarClient, desired: State, manage: ManageConfig, *, parallelism: int) -> State:
+def read_state(
+    client: SkilljarClient,
+    desired: State,
+    manage: ManageConfig,
+    *,
+    parallelism: int,
+    everything: bool = False,
+) -> State:
+    """The live objects the manifests can affect; with `everything`, the whole readable account (export)."""
     try:
-        return _Reader(client, desired, manage, parallelism).read()
+        return _Reader(client, desired, manage, parallelism, everything).read()
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         # Skilljar answered with JSON of an unexpected shape: say so instead of a traceback.
         raise ProviderError(
@@ -64,8 +72,9 @@ def read_state(client: SkilljarClient, desired: State, manage: ManageConfig, *, 
 
 class _Reader:
     def __init__(
-        self, client: SkilljarClient, desired: State, manage: ManageConfig, parallelism: int
+        self, client: SkilljarClient, desired: State, manage: ManageConfig, parallelism: int, everything: bool
     ) -> None:
+        self.everything = everything
         self.client = client
         self.desired = desired
         self.manage = manage
@@ -81,12 +90,13 @@ class _Reader:
             self.live.add(group)
         self._read_memberships(groups)
         if (
-            self._mentions(COURSES.name, PUBLICATIONS.name)
+            self.everything
+            or self._mentions(COURSES.name, PUBLICATIONS.name)
             or self.desired.scopes.get(ENROLLMENTS.name)
             or self._supervisors_name("courses", "paths")
         ):
             self._read_catalogue()
-        if self._mentions(WEBHOOKS.name):
+        if self.everything or self._mentions(WEBHOOKS.name):
             for resource in _webhooks(self.client.list_webhooks()):
                 self.live.add(resource)
         return self.live
@@ -111,7 +121,12 @@ class _Reader:
         named = set(self.desired.of(GROUPS.name))
         named.update((key[0],) for key in self.desired.of(MEMBERSHIPS.name))
         named.update((expansion.group,) for expansion in self.desired.expansions)
-        in_scope = [groups[key] for key in sorted(named) if key in groups]
+        named.update(old for group in self.desired.of(GROUPS.name).values() for old in group.previously)
+        in_scope = [
+            groups[key]
+            for key in sorted(named | (set(groups) if self.everything else set()))
+            if key in groups
+        ]
         member_lists = self._parallel(
             lambda group: list(self.client.list_group_users(group.ids["id"])), in_scope
         )
@@ -128,16 +143,20 @@ class _Reader:
         targets: list[tuple[str, Resource]] = []
         scopes = self.desired.scopes.get(ENROLLMENTS.name, set())
         courses = self._courses_to_read_enrollments_of(courses_by_id)
-        targets += [("course", publication) for publication in publications if publication.key[0] in courses]
-        if any(kind == "path" for kind, _ in scopes) or self._supervisors_name("paths"):
+        targets += [
+            ("course", publication)
+            for publication in publications
+            if self.everything or publication.key[0] in courses
+        ]
+        if self.everything or any(kind == "path" for kind, _ in scopes) or self._supervisors_name("paths"):
             for path in map(_path, self.client.list_paths()):
                 self.live.add(path)
-                if ("path", path.key[0]) in scopes:
+                if self.everything or ("path", path.key[0]) in scopes:
                     targets.append(("path", path))
-        if any(kind == "plan" for kind, _ in scopes):
+        if self.everything or any(kind == "plan" for kind, _ in scopes):
             for plan in map(_plan, self.client.list_plans()):
                 self.live.add(plan)
-                if ("plan", plan.key[0]) in scopes:
+                if self.everything or ("plan", plan.key[0]) in scopes:
                     targets.append(("plan", plan))
         enrollment_lists = self._parallel(
             lambda target: list(self.client.list_enrollments(target[0], target[1].ids["id"])), targets

@@ -1,0 +1,193 @@
+"""Write manifests for a live account: bring an existing LMS under lmsform.
+
+The files are written so that, next to the project's lmsform.yaml, they validate and re-plan with
+no changes: only what the provider can read and lmsform can declare, each value as lmsform
+compares it. What cannot be exported is said in a comment at the top of the file.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from lmsform.errors import LmsformError
+from lmsform.ignoring import without_ignored
+from lmsform.manifest import Project
+from lmsform.model import ALL_EVENTS, DECLARABLE, PUBLICATIONS, KindName
+from lmsform.providers.base import Provider
+from lmsform.state import Resource, State
+
+# Which file each kind goes to, in writing order.
+FILES: Mapping[str, str] = {
+    "users": "users.yaml",
+    "groups": "groups.yaml",
+    "courses": "courses.yaml",
+    "enrollments": "enrollments.yaml",
+    "webhooks": "webhooks.yaml",
+}
+_PUBLICATION_SETTINGS_SKIPPED = frozenset({"course"})
+
+
+class ExportError(LmsformError):
+    pass
+
+
+def export_project(project: Project, provider: Provider, kinds: Sequence[str] | None, to: Path) -> list[Path]:
+    chosen = list(kinds) if kinds else [name for name in FILES if name in provider.supports]
+    unknown = [name for name in chosen if name not in DECLARABLE]
+    if unknown:
+        raise ExportError(
+            f"cannot export {', '.join(unknown)}: not a kind (choose from {', '.join(DECLARABLE)})"
+        )
+    exportable = [name for name in chosen if name in FILES and name in provider.supports]
+    skipped = sorted(set(chosen) - set(exportable))
+    if skipped:
+        raise ExportError(
+            f"{provider.title} cannot export {', '.join(skipped)}: its API cannot read them back"
+        )
+    targets = [to / FILES[name] for name in exportable]
+    existing = [path for path in targets if path.exists()]
+    if existing:
+        raise ExportError(
+            f"export would overwrite {', '.join(map(str, existing))}; choose another folder with --to"
+        )
+    live = without_ignored(provider.read_all(), project.config.ignored)
+    to.mkdir(parents=True, exist_ok=True)
+    for name, path in zip(exportable, targets, strict=True):
+        _write(path, name, _BUILDERS[name](live), provider.title)
+    return targets
+
+
+def _users(live: State) -> list[dict[str, Any]]:
+    entries = []
+    for user in _sorted(live.of("users").values()):
+        entry: dict[str, Any] = {"email": user.fields["email"]}
+        for name in ("first_name", "last_name"):
+            if user.fields.get(name):
+                entry[name] = user.fields[name]
+        if user.fields.get("active") is False:
+            entry["active"] = False
+        entries.append(entry)
+    return entries
+
+
+def _groups(live: State) -> list[dict[str, Any]]:
+    members: dict[str, list[str]] = defaultdict(list)
+    for (group_name, user), membership in sorted(live.of("memberships").items()):
+        if live.get("users", (user,)) is not None:  # members from other domains are not users here
+            members[group_name].append(membership.fields["user"])
+    entries = []
+    for group in _sorted(live.of("groups").values()):
+        entry: dict[str, Any] = {"name": group.fields["name"]}
+        if group.fields.get("discount_percent") is not None:
+            entry["discount_percent"] = group.fields["discount_percent"]
+        if members.get(group.key[0]):
+            entry["members"] = members[group.key[0]]
+        entries.append(entry)
+    return entries
+
+
+def _courses(live: State) -> list[dict[str, Any]]:
+    entries = []
+    for course in _sorted(live.of("courses").values()):
+        if len(course.key) > 1:
+            continue  # a second course of the same title: a title can be declared once
+        fields = course.fields
+        entry: dict[str, Any] = {"title": fields["title"]}
+        if live.ambiguous.get(("courses", course.key)):
+            entry["id"] = course.ids["id"]
+        for name in ("short_description", "long_description"):
+            if fields.get(name):
+                entry[name] = fields[name]
+        entry["sequential_navigation"] = bool(fields.get("sequential_navigation"))
+        if fields.get("labels"):
+            entry["labels"] = list(fields["labels"])
+        publication = live.get(PUBLICATIONS.name, course.key)
+        if publication is not None:
+            settings = {
+                name: value
+                for name, value in publication.fields.items()
+                if name not in _PUBLICATION_SETTINGS_SKIPPED and value is not None
+            }
+            entry["published"] = settings or True
+        entries.append(entry)
+    return entries
+
+
+def _enrollments(live: State) -> list[dict[str, Any]]:
+    grouped: dict[tuple[str, str, bool, str | None], list[str]] = defaultdict(list)
+    for enrollment in _sorted(live.of("enrollments").values()):
+        fields = enrollment.fields
+        if live.get("users", (enrollment.key[2],)) is None:
+            continue
+        grouped[(fields["type"], fields["target"], bool(fields["active"]), fields.get("expires_at"))].append(
+            fields["user"]
+        )
+    entries = []
+    for (target_type, target, active, expires_at), users in sorted(
+        grouped.items(), key=lambda item: str(item[0])
+    ):
+        entry: dict[str, Any] = {target_type: target, "users": users}
+        if not active:
+            entry["active"] = False
+        if expires_at is not None:
+            entry["expires_at"] = expires_at
+        entries.append(entry)
+    return entries
+
+
+def _webhooks(live: State) -> list[dict[str, Any]]:
+    # A hook for all events is an entry of its own: `events` omitted.
+    grouped: dict[tuple[str, bool, str, bool], list[str]] = defaultdict(list)
+    for hook in _sorted(live.of("webhooks").values()):
+        fields = hook.fields
+        every = fields["event"] == ALL_EVENTS
+        grouped[
+            (fields["url"], bool(fields["active"]), fields.get("basic_auth_username") or "", every)
+        ].append(fields["event"])
+    entries = []
+    for (url, active, username, every), events in sorted(grouped.items()):
+        entry: dict[str, Any] = {"url": url}
+        if not every:
+            entry["events"] = sorted(events)
+        if not active:
+            entry["active"] = False
+        if username:
+            entry["basic_auth_username"] = username
+        entries.append(entry)
+    return entries
+
+
+_BUILDERS = {
+    "users": _users,
+    "groups": _groups,
+    "courses": _courses,
+    "enrollments": _enrollments,
+    "webhooks": _webhooks,
+}
+_NOTES: Mapping[str, str] = {
+    "webhooks": "Passwords cannot be exported: add `basic_auth_password: ${VARIABLE}` where one is needed.",
+    "enrollments": "Enrollments are listed per learner; group-based entries can replace them by hand.",
+}
+
+
+def _sorted(resources: Iterable[Resource]) -> list[Resource]:
+    return sorted(resources, key=lambda resource: resource.key)
+
+
+def _write(path: Path, kind_name: KindName | str, entries: list[dict[str, Any]], title: str) -> None:
+    document = CommentedMap({kind_name: entries})
+    header = f"Exported from {title} by `lmsform export`."
+    if kind_name in _NOTES:
+        header += "\n" + _NOTES[kind_name]
+    document.yaml_set_start_comment(header)
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    with path.open("w", encoding="utf-8") as handle:
+        yaml.dump(document, handle)

@@ -1,0 +1,40 @@
+"""Plans, drift reports and apply results for people (text, Markdown) and machines (JSON).
+
+Rendering only formats: it decides nothing. Text and Markdown can mask learners' personal data
+(`output.redact: emails`); JSON keeps keys exact, since the applier needs them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from lmsform.output.markdown import plan_markdown
+from lmsform.output.redaction import Redactor
+from lmsform.output.text import plan_text
+from lmsform.plan import Plan
+
+Format = Literal["text", "markdown", "json"]
+Report = Literal["plan", "drift"]
+FORMATS = ("text", "markdown", "json")
+
+
+def render(
+    plan: Plan,
+    output_format: str,
+    *,
+    title: str,
+    redact: str,
+    report: Report = "plan",
+    document: Mapping[str, Any] | None = None,
+) -> str:
+    """`document` is the plan's JSON to print for `json` (with project and output settings)."""
+    if output_format == "json":
+        data = dict(document if document is not None else plan.to_json())
+        data["report"] = report
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    redactor = Redactor(redact)
+    if output_format == "markdown":
+        return plan_markdown(plan, title=title, redactor=redactor, report=report)
+    return plan_text(plan, title=title, redactor=redactor, report=report)

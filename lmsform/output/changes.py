@@ -1,0 +1,112 @@
+"""What a change looks like to a reader, independent of the output format."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lmsform.model import kind
+from lmsform.output.redaction import Redactor
+from lmsform.plan import Action, Change, Plan
+
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.DELETE: "-",
+    Action.DEACTIVATE: "-",
+    Action.REASSERT: "=",
+}
+CASCADE_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class FieldView:
+    name: str
+    before: str | None  # None for a new value (create, re-send)
+    after: str
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    symbol: str
+    address: str
+    qualifier: str  # "(deactivate)", "(revoke)" or ""
+    fields: tuple[FieldView, ...]
+    notes: tuple[str, ...]
+
+
+def view(change: Change, redactor: Redactor) -> ChangeView:
+    qualifier = ""
+    if change.action.is_removal:
+        qualifier = f"({change.action.value})"
+    elif change.action is Action.REASSERT and (change.after or {}).get("revoke"):
+        qualifier = "(revoke)"
+    fields: list[FieldView] = []
+    if change.action in (Action.CREATE, Action.REASSERT) and change.after is not None:
+        fields = [
+            FieldView(name, None, _value(name, value, redactor))
+            for name, value in _new_fields(change).items()
+        ]
+    elif change.action is Action.UPDATE and change.before is not None and change.after is not None:
+        fields = [
+            FieldView(
+                name,
+                _value(name, change.before.get(name), redactor),
+                _value(name, change.after.get(name), redactor),
+            )
+            for name in change.changed
+        ]
+    notes = list(change.notes)
+    if change.cascade:
+        more = len(change.cascade) - CASCADE_SHOWN
+        shown = ", ".join(change.cascade[:CASCADE_SHOWN]) + (f" and {more} more" if more > 0 else "")
+        notes.append(f"also removes {shown}")
+    return ChangeView(
+        SYMBOLS[change.action],
+        redactor.text(change.address),
+        qualifier,
+        tuple(fields),
+        tuple(redactor.text(note) for note in notes),
+    )
+
+
+def _new_fields(change: Change) -> dict[str, Any]:
+    """A new object's values, without the key fields its address already shows."""
+    assert change.after is not None
+    key_fields = kind(change.kind).key_fields
+    shown_key = dict(zip(key_fields, change.key, strict=False))
+    return {
+        name: value
+        for name, value in change.after.items()
+        if value is not None and not (name in shown_key and shown_key[name].lower() == str(value).lower())
+    }
+
+
+def _value(name: str, value: Any, redactor: Redactor) -> str:
+    return redactor.text(json.dumps(redactor.value(name, value), ensure_ascii=False, default=str))
+
+
+def summary(plan: Plan, report: str) -> str:
+    counts = plan.counts
+    resend = f", {counts.reassert} to send again" if counts.reassert and report == "plan" else ""
+    label = "Plan" if report == "plan" else "Drift"
+    return f"{label}: {counts.add} to add, {counts.change} to change, {counts.remove} to remove{resend}."
+
+
+def counts_by_kind(plan: Plan) -> Mapping[str, Mapping[str, int]]:
+    table: dict[str, dict[str, int]] = {}
+    for change in plan.changes:
+        row = table.setdefault(change.kind, {"add": 0, "change": 0, "remove": 0, "reassert": 0})
+        column = (
+            "add"
+            if change.action is Action.CREATE
+            else "change"
+            if change.action is Action.UPDATE
+            else "reassert"
+            if change.action is Action.REASSERT
+            else "remove"
+        )
+        row[column] += 1
+    return table

@@ -1,0 +1,72 @@
+"""Plans and drift reports as Markdown for a pull-request comment (GitHub-flavoured).
+
+The first line is a hidden marker, so a CI step can find its earlier comment and update it
+instead of adding one per push. Changes are grouped by kind as `diff` blocks (GitHub colours the
++ and - lines); a kind with many changes is collapsed.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from lmsform.output.changes import ChangeView, counts_by_kind, summary, view
+from lmsform.output.redaction import Redactor
+from lmsform.plan import Action, Change, Plan
+
+MARKERS = {"plan": "<!-- lmsform:plan -->", "drift": "<!-- lmsform:drift -->"}
+COLLAPSE_OVER = 10
+_COLUMNS = (("add", "Add"), ("change", "Change"), ("remove", "Remove"), ("reassert", "Send again"))
+
+
+def plan_markdown(plan: Plan, *, title: str, redactor: Redactor, report: str = "plan") -> str:
+    changes = [
+        change for change in plan.changes if not (report == "drift" and change.action is Action.REASSERT)
+    ]
+    lines = [MARKERS[report], f"### lmsform {report}: {title} `{plan.target}`", ""]
+    if plan.is_empty:
+        verdict = "No changes" if report == "plan" else "No drift"
+        lines.append(f"**{verdict}.** {title} `{plan.target}` matches the manifests.")
+    else:
+        lines += [f"**{summary(plan, report)}**", "", *_table(plan, report)]
+    lines += [""] + [f"> **Warning:** {redactor.text(warning)}" for warning in plan.warnings]
+    for kind_name, group in groupby(changes, key=lambda change: change.kind):
+        lines += ["", *_section(kind_name, list(group), redactor)]
+    if report == "plan" and plan.created_at:
+        lines += [
+            "",
+            f"<sub>Planned at {plan.created_at}. Apply the saved plan to make exactly these changes.</sub>",
+        ]
+    return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
+
+
+def _table(plan: Plan, report: str) -> list[str]:
+    columns = [(name, label) for name, label in _COLUMNS if report == "plan" or name != "reassert"]
+    rows = ["| Kind | " + " | ".join(label for _, label in columns) + " |"]
+    rows.append("|:--|" + "--:|" * len(columns))
+    totals = dict.fromkeys((name for name, _ in columns), 0)
+    for kind_name, counts in counts_by_kind(plan).items():
+        rows.append(f"| {kind_name} | " + " | ".join(str(counts[name]) for name, _ in columns) + " |")
+        for name, _ in columns:
+            totals[name] += counts[name]
+    rows.append("| **Total** | " + " | ".join(f"**{totals[name]}**" for name, _ in columns) + " |")
+    return rows
+
+
+def _section(kind_name: str, changes: list[Change], redactor: Redactor) -> list[str]:
+    body = ["```diff", *(line for change in changes for line in _diff_lines(view(change, redactor))), "```"]
+    heading = f"{kind_name}: {len(changes)} change{'s' if len(changes) != 1 else ''}"
+    if len(changes) > COLLAPSE_OVER:
+        return ["<details>", f"<summary><b>{heading}</b></summary>", "", *body, "", "</details>"]
+    return [f"#### {heading}", "", *body]
+
+
+def _diff_lines(change: ChangeView) -> list[str]:
+    head = {"+": "+", "-": "-", "~": "!", "=": "#"}[change.symbol]
+    lines = [f"{head} {change.address}" + (f"  {change.qualifier}" if change.qualifier else "")]
+    for field in change.fields:
+        if field.before is None:
+            lines.append(f"{head}     {field.name}: {field.after}")
+        else:
+            lines += [f"-     {field.name}: {field.before}", f"+     {field.name}: {field.after}"]
+    lines += [f"#     {note}" for note in change.notes]
+    return lines
