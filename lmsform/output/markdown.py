@@ -7,8 +7,7 @@ instead of adding one per push. Changes are grouped by kind as `diff` blocks (Gi
 
 from __future__ import annotations
 
-from itertools import groupby
-
+from lmsform.model import KINDS
 from lmsform.output.changes import ChangeView, counts_by_kind, summary, view
 from lmsform.output.redaction import Redactor
 from lmsform.plan import Action, Change, Plan
@@ -29,13 +28,12 @@ def plan_markdown(plan: Plan, *, title: str, redactor: Redactor, report: str = "
     else:
         lines += [f"**{summary(plan, report)}**", "", *_table(plan, report)]
     lines += [""] + [f"> **Warning:** {redactor.text(warning)}" for warning in plan.warnings]
-    for kind_name, group in groupby(changes, key=lambda change: change.kind):
-        lines += ["", *_section(kind_name, list(group), redactor)]
-    if report == "plan" and plan.created_at:
-        lines += [
-            "",
-            f"<sub>Planned at {plan.created_at}. Apply the saved plan to make exactly these changes.</sub>",
-        ]
+    by_kind: dict[str, list[Change]] = {}
+    for change in changes:  # one section per kind, in dependency order
+        by_kind.setdefault(change.kind, []).append(change)
+    for kind in KINDS:
+        if kind.name in by_kind:
+            lines += ["", *_section(kind.name, by_kind[kind.name], redactor)]
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
 
 

@@ -1,0 +1,84 @@
+"""examples/pr-comment/plan.md is what lmsform posts on a realistic pull request: keep it true.
+
+The pull request changes examples/skilljar after it was applied: a course renamed and republished,
+a new hire, a leaver, a longer enrollment, one more webhook event. Regenerate the file with
+`LMSFORM_REGENERATE=1 python -m pytest tests/test_pr_comment_example.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CliRunnerCall
+
+ROOT = Path(__file__).parent.parent
+EXPECTED = ROOT / "examples" / "pr-comment" / "plan.md"
+
+PULL_REQUEST = {
+    "people/staff.yaml": [
+        (
+            "  - email: sam.okafor@acme.com\n",
+            "  - email: nadia.rahman@acme.com     # new hire\n    first_name: Nadia\n    last_name: Rahman\n"
+            "    groups: [sales]\n  - email: sam.okafor@acme.com\n",
+        ),
+        (
+            "  - email: tom.berg@acme.com\n    first_name: Tom\n    last_name: Berg\n"
+            "    groups: [operations]\n",
+            "",
+        ),
+    ],
+    "catalogue/courses.yaml": [
+        (
+            "  - title: Working at Heights\n",
+            "  - title: Working at Heights and Ladders\n    previously: [Working at Heights]\n",
+        ),
+        (
+            "      hidden: true                 # only visible to the groups it is offered to",
+            "      hidden: false",
+        ),
+    ],
+    "enrollments.yaml": [
+        ("  - course: Working at Heights\n", "  - course: Working at Heights and Ladders\n"),
+        ("expires_at: 2027-06-30T00:00:00Z", "expires_at: 2027-12-31T00:00:00Z"),
+    ],
+    "supervisors.yaml": [
+        (
+            "courses: [Manual Handling Basics, Working at Heights]",
+            "courses: [Manual Handling Basics, Working at Heights and Ladders]",
+        )
+    ],
+    "integrations.yaml": [
+        (
+            "events: [COURSE_COMPLETION, PATH_COMPLETION]",
+            "events: [COURSE_COMPLETION, PATH_COMPLETION, QUIZ_COMPLETION]",
+        )
+    ],
+}
+
+
+def test_the_committed_pull_request_comment_is_what_lmsform_renders(
+    cli: CliRunnerCall, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACME_HOOK_PASSWORD", "example-password")
+    project = tmp_path / "acme"
+    shutil.copytree(ROOT / "examples" / "skilljar", project)
+    assert cli("apply", project, "--auto-approve").exit_code == 0
+    for name, edits in PULL_REQUEST.items():
+        path = project / name
+        text = path.read_text(encoding="utf-8")
+        for old, new in edits:
+            assert old in text, (name, old)
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")
+
+    result = cli("plan", project, "--format", "markdown", "--redact", "emails")
+
+    assert result.exit_code == 0, result.output
+    if os.environ.get("LMSFORM_REGENERATE"):
+        EXPECTED.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == EXPECTED.read_text(encoding="utf-8")
+    assert "tom.berg@" not in result.stdout and "Nadia" not in result.stdout
