@@ -278,8 +278,13 @@ def test_parallelism_setting_changes_nothing_in_the_outcome(
     project.configure(skilljar.url, extra=f"  parallelism: {parallelism}\n")
     project.write("people.yaml", people + "groups:\n  - name: cohort\n")
 
-    _applied(cli, project)
+    applied = cli("apply", project.root, "--auto-approve")
 
+    assert applied.exit_code == 0, applied.output
+    # Not a terminal: one line per finished unit of work; the 30 users were one bulk call.
+    lines = applied.stdout.splitlines()
+    assert "users: 30 created in one call" in lines
+    assert sum(1 for line in lines if line.startswith("memberships[")) == 30
     assert len(SkilljarApi(skilljar.url).groups()["cohort"]) == 30
     assert cli("plan", project.root, "--detailed-exitcode").exit_code == 0
 
