@@ -63,7 +63,7 @@ def load_project(
     manage = config.manage if config is not None else ManageConfig()
 
     builder = DesiredStateBuilder(provider, manage, issues)
-    files = [config_path, *_resource_files(root)]
+    files = [config_path, *resource_files(root)]
     for path in files[1:]:
         document = _load_collecting(path, issues)
         if document is not None:
@@ -102,7 +102,7 @@ def _load_collecting(path: Path, issues: list[Issue]) -> Document | None:
         return None
 
 
-def _resource_files(root: Path) -> Iterator[Path]:
+def resource_files(root: Path) -> Iterator[Path]:
     """Every YAML file below the project, except lmsform.yaml and hidden directories (.lmsform, .git)."""
     found: list[Path] = []
     for folder, subfolders, names in os.walk(root):
