@@ -1,7 +1,8 @@
 """examples/pr-comment/plan.md is what lmsform posts on a realistic pull request: keep it true.
 
-The pull request changes examples/skilljar after it was applied: a course renamed and republished,
-a new hire, a leaver, a longer enrollment, one more webhook event. Regenerate the file with
+The pull request changes examples/skilljar after it was applied: a course renamed and shown in the
+catalogue again, a new hire, twelve interns in a new group, a leaver, a longer enrollment, one more
+webhook event. Regenerate the file with
 `LMSFORM_REGENERATE=1 python -m pytest tests/test_pr_comment_example.py`.
 """
 
@@ -30,6 +31,17 @@ PULL_REQUEST = {
             "    groups: [operations]\n",
             "",
         ),
+    ],
+    "groups.yaml": [
+        (
+            "  - name: contractors\n",
+            "  - name: interns                  # the summer cohort: collapsed in the comment\n"
+            "    members: [" + ", ".join(f"intern{n:02d}@acme.com" for n in range(1, 13)) + "]\n"
+            "  - name: contractors\n",
+        )
+    ],
+    "people/interns.yaml": [
+        ("", "users:\n" + "".join(f"  - email: intern{n:02d}@acme.com\n" for n in range(1, 13)))
     ],
     "catalogue/courses.yaml": [
         (
@@ -69,7 +81,7 @@ def test_the_committed_pull_request_comment_is_what_lmsform_renders(
     assert cli("apply", project, "--auto-approve").exit_code == 0
     for name, edits in PULL_REQUEST.items():
         path = project / name
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
         for old, new in edits:
             assert old in text, (name, old)
             text = text.replace(old, new)
