@@ -81,7 +81,7 @@ def plan(project: Project, provider: Provider) -> tuple[Plan, Reading]:
         unresolved=project.unresolved,
         guard=reading.guard,
     )
-    return replace(made, manifest_digest=project.digest), reading
+    return replace(made, manifest_digest=project.digest, notices=tuple(provider.notices(made))), reading
 
 
 def check_safety(project: Project, planned: Plan, reading: Reading, *, force: bool) -> None:

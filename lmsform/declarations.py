@@ -19,6 +19,7 @@ from lmsform.model import (
     DECLARABLE,
     ENROLLMENT_TARGET_KINDS,
     ENROLLMENTS,
+    GROUP_SUPERVISORS,
     KINDS_BY_NAME,
     MEMBERSHIPS,
     PUBLICATIONS,
@@ -29,7 +30,7 @@ from lmsform.model import (
     ManageConfig,
     address,
 )
-from lmsform.providers.base import Provider
+from lmsform.providers.base import KindSupport, Provider
 from lmsform.secrets import register as register_secret
 from lmsform.specs import (
     CourseSpec,
@@ -135,7 +136,11 @@ class DesiredStateBuilder:
         self, document: Document, kind: Kind, entries: CommentedSeq, index: int, node: Any
     ) -> None:
         assert kind.spec is not None
-        spec = validate_node(kind.spec, node, document, entries, (index,), self.issues)
+        expected = None
+        if self.provider is not None:
+            support = self.provider.supports[kind.name]
+            expected = _allowed(kind, support)
+        spec = validate_node(kind.spec, node, document, entries, (index,), self.issues, expected)
         if spec is None:
             return
         entry = _Entry(kind, spec, document, node)
@@ -146,9 +151,16 @@ class DesiredStateBuilder:
         if self.provider is None:
             return True
         support = self.provider.supports[entry.kind.name]
-        spec = type(entry.spec)
-        allowed = support.fields | support.relations | set(entry.kind.key_fields) | spec.IDENTITY
+        key = support.key or entry.kind.key_fields
+        allowed = _allowed(entry.kind, support)
         ok = True
+        for name in key:
+            if name in type(entry.spec).model_fields and getattr(entry.spec, name) is None:
+                where = entry.source
+                self.issues.append(
+                    Issue(where, f"{self.provider.title} identifies {entry.kind.name} by {name}: declare it")
+                )
+                ok = False
         for name in sorted(entry.spec.model_fields_set - allowed):
             reason = support.unsupported_fields.get(name, "its API does not manage this field")
             where = entry.document.location(entry.node, (name,), at_key=True)
@@ -164,12 +176,29 @@ class DesiredStateBuilder:
     # --- one builder per kind -------------------------------------------------------------------
 
     def _user(self, entry: _Entry) -> None:
-        assert isinstance(entry.spec, UserSpec)
+        spec = entry.spec
+        assert isinstance(spec, UserSpec)
         fields = entry.managed_fields()
-        email = fields["email"]
-        self._declare(Resource("users", entry.kind.key_of(fields), fields, source=entry.source))
-        for index, group in enumerate(entry.spec.groups):
-            self._membership(group, email, entry.at("groups", index))
+        user = fields[entry.kind.key_fields_of(fields)[0]]
+        secrets = {"password": spec.password} if spec.password else {}
+        for value in secrets.values():
+            register_secret(value)
+        match_on: dict[str, str] = {}
+        if spec.adopt_by and fields.get(spec.adopt_by):
+            match_on[str(spec.adopt_by)] = str(fields[spec.adopt_by])
+        resource = Resource(
+            "users",
+            entry.kind.key_of(fields),
+            fields,
+            source=entry.source,
+            secrets=secrets,
+            match_on=match_on,
+        )
+        self._declare(resource)
+        for index, group in enumerate(spec.groups):
+            self._relation(MEMBERSHIPS, group, user, entry.at("groups", index))
+        for index, group in enumerate(spec.supervises):
+            self._relation(GROUP_SUPERVISORS, group, user, entry.at("supervises", index))
 
     def _group(self, entry: _Entry) -> None:
         assert isinstance(entry.spec, GroupSpec)
@@ -178,14 +207,18 @@ class DesiredStateBuilder:
         previously = tuple((name,) for name in entry.spec.previously)
         self._declare(Resource("groups", key, fields, source=entry.source, previously=previously))
         self.state.scopes.setdefault(MEMBERSHIPS.name, set()).add(key)
+        self.state.scopes.setdefault(GROUP_SUPERVISORS.name, set()).add(key)
         for index, member in enumerate(entry.spec.members):
-            self._membership(fields["name"], member, entry.at("members", index))
+            self._relation(MEMBERSHIPS, fields["name"], member, entry.at("members", index))
+        for index, supervisor in enumerate(entry.spec.supervisors):
+            self._relation(GROUP_SUPERVISORS, fields["name"], supervisor, entry.at("supervisors", index))
 
-    def _membership(self, group: str, user: str, source: Location) -> None:
+    def _relation(self, kind: Kind, group: str, user: str, source: Location) -> None:
+        """A (group, user) relation, declared on either side; both sides declaring it make one."""
         fields = {"group": group, "user": user}
-        key = MEMBERSHIPS.key_of(fields)
-        if self.state.get(MEMBERSHIPS.name, key) is None:  # declared on both sides: one membership
-            self._declare(Resource(MEMBERSHIPS.name, key, fields, source=source))
+        key = kind.key_of(fields)
+        if self.state.get(kind.name, key) is None:
+            self._declare(Resource(kind.name, key, fields, source=source))
 
     def _course(self, entry: _Entry) -> None:
         spec = entry.spec
@@ -214,12 +247,14 @@ class DesiredStateBuilder:
     def _enrollment(self, entry: _Entry) -> None:
         spec = entry.spec
         assert isinstance(spec, EnrollmentSpec)
-        target_type, target = spec.target
+        word, target = spec.target
+        # The manifest's word for the target (`course:`) names a lesson at some vendors.
+        target_type = (self.provider.enrollment_targets if self.provider else {}).get(word, word)
         common = {"type": target_type, "target": target, **entry.managed_fields()}
         for name in ("course", "path", "plan", "users", "groups"):
             common.pop(name, None)
         self.state.scopes.setdefault(ENROLLMENTS.name, set()).add((target_type, target))
-        target_source = entry.at(target_type)
+        target_source = entry.at(word)
         for index, email in enumerate(spec.users):
             fields = {**common, "user": email}
             resource = Resource(
@@ -313,6 +348,13 @@ class DesiredStateBuilder:
             else:
                 unresolved.setdefault((reference.kind, reference.key), reference)
         return list(unresolved.values())
+
+
+def _allowed(kind: Kind, support: KindSupport) -> set[str]:
+    """The fields a provider lets a manifest entry of this kind declare."""
+    assert kind.spec is not None
+    identity = kind.spec.IDENTITY - set(support.unsupported_fields)
+    return set(support.fields | support.relations | identity) | set(support.key or kind.key_fields)
 
 
 def unknown_kind(name: str) -> str:

@@ -153,9 +153,8 @@ def _read_config(
         return None
     for kind_name in KINDS_BY_NAME:
         support = provider.supports.get(kind_name)
-        if config.manage.mode(kind_name) == "authoritative" and (
-            support is None or support.removal is Removal.NONE
-        ):
+        cannot_list = support is None or (support.removal is Removal.NONE and not support.readable)
+        if config.manage.mode(kind_name) == "authoritative" and cannot_list:
             reason = provider.unsupported_kinds.get(kind_name, "its API cannot remove them")
             issues.append(
                 Issue(

@@ -59,9 +59,15 @@ class Kind:
     reference_only: bool = False
     # What to do when a referenced object of this kind does not exist.
     missing_hint: str = ""
+    # The fields an object's key is made of, when that depends on the object (a user's key is its
+    # user name where the vendor has one, else its e-mail); None: `key_fields`.
+    key_source: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
 
     def key_of(self, fields: Mapping[str, Any]) -> Key:
         return self.normalise_key(fields)
+
+    def key_fields_of(self, fields: Mapping[str, Any]) -> tuple[str, ...]:
+        return self.key_source(fields) if self.key_source is not None else self.key_fields
 
     def refs_of(self, key: Key) -> list[tuple[str, Key]]:
         return [(target, (key[position],)) for position, target in self.key_refs(key)]
@@ -81,7 +87,7 @@ def parse_address(text: str) -> tuple[str, Key]:
     return kind_name, tuple(str(part) for part in json.loads(f"[{rest.removesuffix(']')}]"))
 
 
-ENROLLMENT_TARGET_KINDS = {"course": "publications", "path": "paths", "plan": "plans"}
+ENROLLMENT_TARGET_KINDS = {"course": "publications", "lesson": "lessons", "path": "paths", "plan": "plans"}
 ALL_EVENTS = "*"
 
 
@@ -95,12 +101,17 @@ def _supervisor_field_refs(fields: Mapping[str, Any]) -> tuple[tuple[str, Key], 
     return courses + paths
 
 
+def _user_key_source(fields: Mapping[str, Any]) -> tuple[str, ...]:
+    return ("username",) if fields.get("username") else ("email",)
+
+
 USERS = Kind(
     name="users",
     singular="user",
     spec=UserSpec,
     key_fields=("email",),
-    normalise_key=lambda fields: (str(fields["email"]).lower(),),
+    key_source=_user_key_source,
+    normalise_key=lambda fields: (str(fields[_user_key_source(fields)[0]]).lower(),),
 )
 GROUPS = Kind(
     name="groups",
@@ -108,10 +119,20 @@ GROUPS = Kind(
     spec=GroupSpec,
     key_fields=("name",),
     normalise_key=lambda fields: (str(fields["name"]),),
+    field_refs=lambda fields: (("groups", (str(fields["parent"]),)),) if fields.get("parent") else (),
 )
 MEMBERSHIPS = Kind(
     name="memberships",
     singular="membership",
+    spec=None,
+    key_fields=("group", "user"),
+    normalise_key=lambda fields: (str(fields["group"]), str(fields["user"]).lower()),
+    key_refs=lambda key: ((0, "groups"), (1, "users")),
+    scope_length=1,
+)
+GROUP_SUPERVISORS = Kind(
+    name="group_supervisors",
+    singular="group supervisor",
     spec=None,
     key_fields=("group", "user"),
     normalise_key=lambda fields: (str(fields["group"]), str(fields["user"]).lower()),
@@ -133,6 +154,15 @@ PUBLICATIONS = Kind(
     normalise_key=lambda fields: (str(fields["course"]),),
     key_refs=lambda key: ((0, "courses"),),
     missing_hint="publish the course with `published: true`",
+)
+LESSONS = Kind(
+    name="lessons",
+    singular="lesson",
+    spec=None,
+    key_fields=("name",),
+    normalise_key=lambda fields: (str(fields["name"]),),
+    reference_only=True,
+    missing_hint="a lesson must exist and be active; lessons are made in the vendor's web app",
 )
 PATHS = Kind(
     name="paths",
@@ -182,8 +212,10 @@ KINDS: tuple[Kind, ...] = (
     USERS,
     GROUPS,
     MEMBERSHIPS,
+    GROUP_SUPERVISORS,
     COURSES,
     PUBLICATIONS,
+    LESSONS,
     PATHS,
     PLANS,
     ENROLLMENTS,
@@ -204,6 +236,7 @@ class ManageConfig(StrictModel):
     users: Mode = "additive"
     groups: Mode = "additive"
     memberships: Mode = "additive"
+    group_supervisors: Mode = "additive"
     courses: Mode = "additive"
     enrollments: Mode = "additive"
     supervisors: Mode = "additive"
@@ -216,7 +249,15 @@ class ManageConfig(StrictModel):
 
 Redaction = Literal["none", "emails"]
 KindName = Literal[
-    "users", "groups", "memberships", "courses", "publications", "enrollments", "supervisors", "webhooks"
+    "users",
+    "groups",
+    "memberships",
+    "group_supervisors",
+    "courses",
+    "publications",
+    "enrollments",
+    "supervisors",
+    "webhooks",
 ]
 Patterns = dict[KindName, list[str]]
 

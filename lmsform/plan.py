@@ -120,6 +120,8 @@ class Plan:
     live_fingerprint: Mapping[tuple[str, Key], str] = field(default_factory=dict)
     # Live objects per kind when the plan was made, for the safety thresholds.
     existing: Mapping[str, int] = field(default_factory=dict)
+    # What the vendor will do besides the changes, for reviewers (a welcome e-mail, or none).
+    notices: tuple[str, ...] = ()
 
     @staticmethod
     def build(
@@ -182,6 +184,7 @@ class Plan:
                 for (kind, key), ids in sorted(self.refs.items())
             ],
             "warnings": list(self.warnings),
+            "notices": list(self.notices),
             "existing": dict(sorted(self.existing.items())),
             "manifest_digest": self.manifest_digest,
             "live_fingerprint": [
@@ -207,6 +210,7 @@ class Plan:
                 changes=changes,
                 refs={(item["kind"], tuple(item["key"])): dict(item["ids"]) for item in data["refs"]},
                 warnings=tuple(data["warnings"]),
+                notices=tuple(data.get("notices", ())),
                 created_at=str(data["created_at"]),
                 manifest_digest=str(data["manifest_digest"]),
                 live_fingerprint={

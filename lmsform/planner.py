@@ -87,6 +87,8 @@ class _Planner:
         self.renamed: dict[tuple[str, Key], Key] = {}
         self.cascaded: set[tuple[str, Key]] = set()
         self.protected_left: dict[tuple[str, str], int] = defaultdict(int)
+        # What the manifests ask for but the vendor's API cannot do, by kind and what.
+        self.impossible: dict[tuple[str, str], list[str]] = defaultdict(list)
         # What each change depends on: live objects by their live key, ABSENT for objects to create.
         self.depends: dict[tuple[str, Key], str] = {}
 
@@ -108,6 +110,8 @@ class _Planner:
             raise ManifestError(self.issues)
         for (kind_name, reason), count in sorted(self.protected_left.items()):
             self.warnings.append(f"{count} live {kind_name} left alone: {reason}")
+        for (kind_name, what), addresses in sorted(self.impossible.items()):
+            self.warnings.append(self._impossible(kind_name, what, addresses))
         for change in self.changes:
             self._collect_refs(change)
         existing = {kind: len(self.live.of(kind)) for kind in KINDS_BY_NAME if self.live.of(kind)}
@@ -176,7 +180,31 @@ class _Planner:
             return None
         if wanted.key in present:
             return present[wanted.key]
-        return next((present[old] for old in wanted.previously if old in present), None)
+        former = next((present[old] for old in wanted.previously if old in present), None)
+        if former is not None or not wanted.match_on:
+            return former
+        return self._adopted(kind, wanted, present)
+
+    def _adopted(self, kind: Kind, wanted: Resource, present: Mapping[Key, Resource]) -> Resource | None:
+        """The one live object whose fields match `match_on` (compared without regard to case)."""
+        candidates = [
+            item
+            for item in present.values()
+            if all(
+                str(item.fields.get(name) or "").casefold() == value.casefold()
+                for name, value in wanted.match_on.items()
+            )
+        ]
+        if len(candidates) > 1:
+            shown = ", ".join(item.address for item in candidates[:5])
+            which = " and ".join(f"{name} {value!r}" for name, value in wanted.match_on.items())
+            self.issues.append(
+                Issue(
+                    wanted.source, f"cannot adopt by {which}: {len(candidates)} {kind.name} match ({shown})"
+                )
+            )
+            return None
+        return candidates[0] if candidates else None
 
     def _live_key(self, kind: Kind, resource: Resource) -> Key:
         return self.live_keys[id(resource)]
@@ -196,6 +224,9 @@ class _Planner:
                     )
                 continue
             change = self._update(kind, wanted, found)
+            if change is not None and not self.provider.supports[kind.name].updatable:
+                self.impossible[(kind.name, "changed")].append(change.address)
+                continue
             if change is not None and demotes(change) and self._kept(change, [(kind.name, change.key)]):
                 continue
             if change is not None:
@@ -209,7 +240,9 @@ class _Planner:
 
     def _update(self, kind: Kind, wanted: Resource, found: Resource) -> Change | None:
         renamed = self._live_key(kind, found) != wanted.key
-        changed = changed_fields(wanted.fields, found.fields, () if renamed else kind.key_fields)
+        support = self.provider.supports[kind.name]
+        ignored = support.create_only | set(() if renamed else kind.key_fields_of(wanted.fields))
+        changed = changed_fields(wanted.fields, found.fields, tuple(ignored))
         if not changed:
             # Matching an object lmsform does not own adopts it on paper only: the ownership mark
             # is written with the next real update, so an export re-plans with no changes.
@@ -258,6 +291,9 @@ class _Planner:
                 continue
             dependents = _dependents(resource, support, children)
             change = _removal(kind, key, resource, support, dependents)
+            if change is None and support.removal is Removal.NONE:
+                self.impossible[(kind.name, "removed")].append(resource.address)
+                continue
             touched = [(kind.name, key)] + [(item.kind, self._current_key(item)) for item in dependents]
             if change is not None and self._kept(change, touched):
                 continue
@@ -265,6 +301,20 @@ class _Planner:
                 self.depends[(kind.name, resource.key)] = resource.fingerprint()
                 self.changes.append(change)
                 self.cascaded.update((item.kind, self._current_key(item)) for item in dependents)
+
+    def _impossible(self, kind_name: str, what: str, addresses: list[str]) -> str:
+        """A warning for differences the API cannot resolve: reported on every plan, never planned."""
+        support = self.provider.supports[kind_name]
+        shown = ", ".join(addresses[:3]) + (f" and {len(addresses) - 3} more" if len(addresses) > 3 else "")
+        reason = (
+            support.removal_note
+            if what == "removed"
+            else f"{self.provider.title} cannot change them once made"
+        )
+        return (
+            f"{len(addresses)} {kind_name} cannot be {what} through {self.provider.title}'s API "
+            f"({reason}): {shown}"
+        )
 
     def _current_key(self, resource: Resource) -> Key:
         return self.renamed.get((resource.kind, resource.key), resource.key)

@@ -44,7 +44,8 @@ def resources_schema(provider: type[Provider]) -> dict[str, Any]:
             schema["properties"].pop(kind_name, None)
             continue
         assert kind.spec is not None
-        allowed = support.fields | support.relations | set(kind.key_fields) | kind.spec.IDENTITY
+        identity = kind.spec.IDENTITY - set(support.unsupported_fields)
+        allowed = support.fields | support.relations | set(support.key or kind.key_fields) | identity
         spec_schema = definitions[kind.spec.__name__]
         spec_schema["properties"] = {
             name: value for name, value in spec_schema["properties"].items() if name in allowed

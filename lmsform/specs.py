@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -65,33 +65,77 @@ def canonical_instant(value: str | datetime) -> str:
     return text
 
 
+# Roles lmsform can grant. A vendor's account owner role is never granted or removed by lmsform.
+ROLES = ("admin", "editor", "supervisor", "trainee", "instructor")
+
+
+def _check_roles(value: list[str]) -> list[str]:
+    unknown = [role for role in value if role not in ROLES]
+    if "owner" in unknown:
+        raise ValueError("the owner role can never be granted or removed by lmsform")
+    if unknown:
+        raise ValueError(f"unknown role {unknown[0]!r} (roles are {', '.join(ROLES)})")
+    return sorted(set(value))
+
+
 class UserSpec(DeclarationModel):
-    """A learner or staff account, identified by e-mail (compared case-insensitively)."""
+    """A learner or staff account, identified by e-mail, or by user name where the vendor has one."""
 
-    RELATIONS = frozenset({"groups"})
+    RELATIONS = frozenset({"groups", "supervises"})
     ALWAYS_MANAGED = frozenset({"active"})
+    IDENTITY = frozenset({"adopt_by"})
+    SECRETS = frozenset({"password"})
 
-    email: Email = Field(description="The user's e-mail address; the key, compared case-insensitively.")
+    username: Name | None = Field(
+        None, description="Login name; the key where the vendor identifies users by it (Damstra)."
+    )
+    email: Email = Field(
+        description="The user's e-mail address; the key elsewhere, compared case-insensitively."
+    )
     first_name: str | None = Field(None, description="Given name. Omit to leave it as it is.")
     last_name: str | None = Field(None, description="Family name. Omit to leave it as it is.")
+    phone: str | None = Field(None, description="Phone number.")
+    mobile: str | None = Field(None, description="Mobile number.")
+    employee_number: str | None = Field(None, description="Employee number.")
+    time_zone: str | None = Field(None, description="IANA time zone, e.g. Australia/Perth.")
+    roles: Annotated[list[str], AfterValidator(_check_roles)] | None = Field(
+        None, description=f"The user's roles, the whole set: {', '.join(ROLES)}."
+    )
     active: bool = Field(True, description="false deactivates the user's access (default true).")
+    password: str | None = Field(
+        None, description="Initial password: only as ${ENVIRONMENT_VARIABLE}; set on create, never compared."
+    )
+    adopt_by: Literal["email", "employee_number"] | None = Field(
+        None,
+        description="When no user has this user's key, adopt the one live user with the same e-mail or "
+        "employee number (and give it this key). Several matches are an error.",
+    )
     groups: list[Name] = Field(
         default_factory=list, description="Groups the user is a member of (merged with the groups' members)."
+    )
+    supervises: list[Name] = Field(
+        default_factory=list, description="Groups the user supervises (merged with the groups' supervisors)."
     )
 
 
 class GroupSpec(DeclarationModel):
     """A named group of users, identified by its exact name."""
 
-    RELATIONS = frozenset({"members"})
+    RELATIONS = frozenset({"members", "supervisors"})
     IDENTITY = frozenset({"previously"})
 
     name: Name = Field(description="The group's name; the key, compared exactly.")
     previously: list[Name] = Field(
         default_factory=list, description="Former names: a group found under one of them is renamed."
     )
-    members: list[Email] = Field(
-        default_factory=list, description="E-mail addresses of members (merged with the users' groups)."
+    description: str | None = Field(None, description="What the group is for.")
+    parent: Name | None = Field(None, description="The group this one sits under (hierarchical vendors).")
+    members: list[Name] = Field(
+        default_factory=list,
+        description="Members by user key, e-mail or user name (merged with the users' groups).",
+    )
+    supervisors: list[Name] = Field(
+        default_factory=list, description="Supervisors by user key (merged with the users' `supervises`)."
     )
     discount_percent: int | None = Field(
         None, ge=0, le=100, description="A discount applied to purchases by members, in percent."
@@ -147,10 +191,17 @@ class EnrollmentSpec(DeclarationModel):
     course: Name | None = Field(None, description="Title of a course published on the domain.")
     path: Name | None = Field(None, description="Slug of a learning path published on the domain.")
     plan: Name | None = Field(None, description="Name of a plan of the domain.")
-    users: list[Email] = Field(default_factory=list, description="Learners, by e-mail.")
+    users: list[Name] = Field(
+        default_factory=list, description="Learners, by user key (e-mail or user name)."
+    )
     groups: list[Name] = Field(default_factory=list, description="Every member of these groups.")
     active: bool = Field(True, description="false deactivates these enrollments.")
     expires_at: AwareDatetime | None = Field(None, description="When access ends.")
+    starts_at: AwareDatetime | None = Field(
+        None, description="When the enrollment starts (scheduling vendors)."
+    )
+    grace_period: int | None = Field(None, ge=1, description="How long learners have to complete it.")
+    grace_period_unit: Literal["days", "months"] | None = Field(None, description="Unit of grace_period.")
 
     @model_validator(mode="after")
     def _one_target_and_learners(self) -> EnrollmentSpec:
@@ -173,7 +224,7 @@ class EnrollmentSpec(DeclarationModel):
 class SupervisorSpec(DeclarationModel):
     """A user who manages one group's learners (on Skilljar: student-manager access)."""
 
-    user: Email = Field(description="The supervisor, by e-mail; the key.")
+    user: Name = Field(description="The supervisor, by user key; the key.")
     group: Name | None = Field(None, description="The group they manage.")
     course_access: Text | None = Field(None, description="Their access level to courses.")
     path_access: Text | None = Field(None, description="Their access level to learning paths.")

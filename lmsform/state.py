@@ -33,6 +33,8 @@ class Resource:
     origin: str | None = None
     # Desired: write-only values (passwords), kept out of plans and output.
     secrets: Mapping[str, str] = field(default_factory=dict)
+    # Desired: when no live object has this key, adopt the one whose fields have these values.
+    match_on: Mapping[str, str] = field(default_factory=dict)
     # Live: why lmsform must not remove this object (not created by lmsform, kept by vendor rules).
     protected: str | None = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -151,8 +151,12 @@ def validate_node(
     node: Any,
     prefix: tuple[str | int, ...],
     issues: list[Issue],
+    expected: Iterable[str] | None = None,
 ) -> M | None:
-    """`data` (a node of `document`, below `node` at `prefix`) as a `model`, or None with the issues."""
+    """`data` (a node of `document`, below `node` at `prefix`) as a `model`, or None with the issues.
+
+    `expected` lists the fields to suggest for an unknown one (default: all of the model's).
+    """
     try:
         return model.model_validate(plain(data))
     except ValidationError as error:
@@ -160,12 +164,19 @@ def validate_node(
             loc = prefix + tuple(problem["loc"])
             unknown = problem["type"] == "extra_forbidden"
             issues.append(
-                Issue(document.location(node, loc, at_key=unknown), _describe(problem, prefix, model))
+                Issue(
+                    document.location(node, loc, at_key=unknown), _describe(problem, prefix, model, expected)
+                )
             )
         return None
 
 
-def _describe(problem: Mapping[str, Any], prefix: tuple[str | int, ...], model: type[BaseModel]) -> str:
+def _describe(
+    problem: Mapping[str, Any],
+    prefix: tuple[str | int, ...],
+    model: type[BaseModel],
+    expected: Iterable[str] | None,
+) -> str:
     """A pydantic error in plain words, naming the field but never echoing the value (it may be secret)."""
     named = [str(part) for part in prefix if isinstance(part, str)] + [str(part) for part in problem["loc"]]
     dotted = ".".join(named)
@@ -173,7 +184,8 @@ def _describe(problem: Mapping[str, Any], prefix: tuple[str | int, ...], model: 
     if kind == "missing":
         return f"{dotted}: required field is missing"
     if kind == "extra_forbidden":
-        allowed = ", ".join(model.model_fields) if len(problem["loc"]) == 1 else None
+        fields = [name for name in model.model_fields if expected is None or name in set(expected)]
+        allowed = ", ".join(fields) if len(problem["loc"]) == 1 else None
         return f"unknown field {dotted!r}" + (f" (expected one of: {allowed})" if allowed else "")
     message = str(problem["msg"]).removeprefix("Value error, ")
     return f"{dotted}: {message}" if dotted else message

@@ -75,7 +75,7 @@ def view(change: Change, redactor: Redactor) -> ChangeView:
 def _new_fields(change: Change) -> dict[str, Any]:
     """A new object's values, without the key fields its address already shows."""
     assert change.after is not None
-    key_fields = kind(change.kind).key_fields
+    key_fields = kind(change.kind).key_fields_of(change.after)
     shown_key = dict(zip(key_fields, change.key, strict=False))
     return {
         name: value

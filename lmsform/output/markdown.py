@@ -28,6 +28,7 @@ def plan_markdown(plan: Plan, *, title: str, redactor: Redactor, report: str = "
     else:
         lines += [f"**{summary(plan, report)}**", "", *_table(plan, report)]
     lines += [""] + [f"> **Warning:** {redactor.text(warning)}" for warning in plan.warnings]
+    lines += [f"> **Note:** {redactor.text(notice)}" for notice in plan.notices]
     by_kind: dict[str, list[Change]] = {}
     for change in changes:  # one section per kind, in dependency order
         by_kind.setdefault(change.kind, []).append(change)

@@ -21,6 +21,7 @@ _DONE = {
 
 def plan_text(plan: Plan, *, title: str, redactor: Redactor, report: str = "plan") -> str:
     warnings = [click.style(f"Warning: {redactor.text(warning)}", fg="yellow") for warning in plan.warnings]
+    warnings += [f"Note: {redactor.text(notice)}" for notice in plan.notices]
     if plan.is_empty:
         verdict = (
             f"No changes. {title} {plan.target} matches the manifests."

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import Field, HttpUrl, TypeAdapter, field_validator
 
 from lmsform.model import Key, ManageConfig, address
-from lmsform.plan import Action, Change
+from lmsform.plan import Action, Change, Plan
 from lmsform.specs import StrictModel
 
 if TYPE_CHECKING:
@@ -50,6 +50,13 @@ class KindSupport:
     unsupported_fields: Mapping[str, str] = field(default_factory=dict)
     # False when the API cannot read objects of this kind back: they are re-sent on every apply.
     readable: bool = True
+    # The fields that identify an object of this kind at this vendor (users: `username` or `email`);
+    # None: the kind's own key fields. They must be declared.
+    key: tuple[str, ...] | None = None
+    # False when the API cannot change an object once made: a difference is reported, not planned.
+    updatable: bool = True
+    # Fields the API takes only when creating an object: never compared afterwards.
+    create_only: frozenset[str] = frozenset()
 
 
 class ProviderSettings(StrictModel):
@@ -143,6 +150,8 @@ class Provider(ABC):
     supports: ClassVar[Mapping[str, KindSupport]]
     # Kinds lmsform knows that this vendor's API cannot manage, with the reason.
     unsupported_kinds: ClassVar[Mapping[str, str]] = {}
+    # What an enrollment's target word in the manifests (`course:`) is at this vendor (a lesson).
+    enrollment_targets: ClassVar[Mapping[str, str]] = {}
 
     @abstractmethod
     def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
@@ -160,6 +169,10 @@ class Provider(ABC):
     @abstractmethod
     def read_all(self) -> State:
         """Every object of the account this API can read, for `lmsform export`."""
+
+    def notices(self, plan: Plan) -> list[str]:
+        """What the vendor will do besides the planned changes, for reviewers. None by default."""
+        return []
 
     def guarded(self, live: State) -> dict[tuple[str, Key], str]:
         """Objects no plan may remove or demote, with the reason: the owner of the API key, the

@@ -78,6 +78,12 @@ class SkilljarProvider(Provider):
             relations=frozenset({"groups"}),
             removal=Removal.DEACTIVATE,
             removal_note="Skilljar cannot delete domain users; the user's access is deactivated",
+            unsupported_fields={
+                "adopt_by": "Skilljar identifies users by e-mail, so there is nothing else to adopt by",
+                "roles": "Skilljar's API has no user roles (student-manager access is `supervisors:`)",
+                "username": "Skilljar identifies users by e-mail",
+                "password": "Skilljar's API takes no passwords",
+            },
         ),
         GROUPS.name: KindSupport(
             fields=frozenset({"discount_percent"}),
@@ -85,6 +91,10 @@ class SkilljarProvider(Provider):
             removal=Removal.DELETE,
             removal_note="deletes the group and its {user_count} membership(s); cannot be undone",
             cascades=(MEMBERSHIPS.name,),
+            unsupported_fields={
+                "parent": "Skilljar groups are flat",
+                "supervisors": "Skilljar has no group supervisors; use `supervisors:` (student managers)",
+            },
         ),
         MEMBERSHIPS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE),
         COURSES.name: KindSupport(
