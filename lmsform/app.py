@@ -37,7 +37,7 @@ def connect(project: Project) -> Iterator[Provider]:
     settings = project.settings
     server = start_sandbox(project.root, project.provider, settings) if settings.uses_sandbox else None
     try:
-        api_root = server.url if server is not None else settings.api_root
+        api_root = project.provider.emulator_api_root(server.url) if server is not None else settings.api_root
         credential = settings.credential()
         if credential is None:
             assert server is not None, "settings validation requires a credential outside the sandbox"

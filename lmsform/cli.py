@@ -281,7 +281,7 @@ def emulator(
     provider = registry()[vendor]
     path = state_path or Path(f"{vendor}-emulator.sqlite3")
     server = EmulatorServer(provider.emulator_app(path, api_key=api_key, target=target), port=port)
-    click.echo(server.url)
+    click.echo(provider.emulator_api_root(server.url))
     click.echo(f"{provider.title} emulator serving; state in {path}. Press Ctrl-C to stop.", err=True)
     sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):

@@ -57,9 +57,21 @@ def changed_fields(
 
 
 def _check_references(unresolved: Sequence[Reference], live: State, provider: type[Provider]) -> None:
-    missing = [ref for ref in unresolved if live.get(ref.kind, ref.key) is None]
-    if missing:
-        raise ManifestError([unresolved_message(ref, provider.title) for ref in missing])
+    issues = [
+        unresolved_message(ref, provider.title) for ref in unresolved if live.get(ref.kind, ref.key) is None
+    ]
+    for ref in unresolved:
+        ids = live.ambiguous.get((ref.kind, ref.key))
+        if ids:
+            name = f"{KINDS_BY_NAME[ref.kind].singular} {ref.key[0]!r}"
+            issues.append(
+                Issue(
+                    ref.source,
+                    f"{len(ids)} objects in {provider.title} are named {name} (ids {', '.join(ids)})",
+                )
+            )
+    if issues:
+        raise ManifestError(issues)
 
 
 class _Planner:

@@ -191,6 +191,11 @@ class Provider(ABC):
         """Release connections."""
 
     @classmethod
+    def emulator_api_root(cls, server_url: str) -> str:
+        """Where the API lives on an emulator serving at `server_url` (what `base_url` must say)."""
+        return server_url
+
+    @classmethod
     @abstractmethod
     def emulator_app(
         cls, state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool = False

@@ -198,6 +198,44 @@ class HttpClient:
             url = self._follow(body.get("next"), kind=kind)
             query = None  # `next` carries the query of the following page
 
+    def paginate_offset(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        size: int = 100,
+        start_param: str = "startIndex",
+        size_param: str = "maxResults",
+        kind: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of an offset-paged list (`{results, meta: {totalResultCount}}`).
+
+        Advances by the number of items actually received (a server may clamp the page size);
+        stops at an empty page, at `meta.totalResultCount`, or, without `meta`, at a short page.
+        """
+        start = 0
+        while True:
+            query = {**(params or {}), start_param: start, size_param: size}
+            body = self.json("GET", path, params=query, kind=kind)
+            results = body.get("results") if isinstance(body, dict) else None
+            if not isinstance(results, list):
+                raise ProviderError(
+                    vendor=self.vendor,
+                    message="malformed list response: no `results` array",
+                    path=self._shown(self._url(path), query),
+                    kind=kind,
+                )
+            yield from results
+            start += len(results)
+            meta = body.get("meta")
+            total = meta.get("totalResultCount") if isinstance(meta, dict) else None
+            if (
+                not results
+                or (isinstance(total, int) and start >= total)
+                or (total is None and len(results) < size)
+            ):
+                return
+
     def _follow(self, next_url: Any, *, kind: str | None) -> str | None:
         if next_url in (None, ""):
             return None

@@ -1,0 +1,109 @@
+"""One contract case per provider: its emulator, a project for it, and a change to that project.
+
+Every provider must pass the same contract (tests/providers/test_contract.py) against its own
+emulator; a new provider adds its case here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from lmsform.providers import registry
+from lmsform.providers.base import Provider
+from tests.conftest import CANARY_KEY
+
+CANARY = CANARY_KEY  # the `cli` fixture puts it in every vendor's key variable too
+
+
+@dataclass(frozen=True)
+class ContractCase:
+    provider: str
+    # lmsform.yaml's provider settings besides type and base_url (the key read from KEY_VARIABLE).
+    settings: str
+    key_variable: str
+    files: dict[str, str]
+    # The same project after a change that updates and removes objects.
+    changed: dict[str, str]
+    manage: str = ""
+    # Objects the vendor's API cannot create but the project names (lessons, learning paths).
+    seed: Callable[[str], None] = lambda url: None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def provider_class(self) -> type[Provider]:
+        return registry()[self.provider]
+
+    def config(self, api_root: str) -> str:
+        manage = f"manage:\n{self.manage}" if self.manage else ""
+        return f"provider:\n  type: {self.provider}\n  base_url: {api_root}\n{self.settings}{manage}"
+
+
+def _seed_skilljar(url: str) -> None:
+    seed = {"paths": [{"domain": "acme.skilljar.com", "slug": "onboarding", "title": "Onboarding"}]}
+    requests.post(f"{url}/_emulator/seed", json=seed, timeout=10).raise_for_status()
+
+
+SKILLJAR = ContractCase(
+    provider="skilljar",
+    settings="  domain: acme.skilljar.com\n  api_key: ${SKILLJAR_API_KEY}\n",
+    key_variable="SKILLJAR_API_KEY",
+    manage="  users: authoritative\n  memberships: authoritative\n  enrollments: authoritative\n",
+    files={
+        "people.yaml": """
+users:
+  - email: ann@acme.com
+    first_name: Ann
+    groups: [crew]
+  - email: bob@acme.com
+    first_name: Bob
+    groups: [crew]
+  - email: cy@acme.com
+    first_name: Cy
+groups:
+  - name: crew
+""",
+        "learning.yaml": """
+courses:
+  - title: Site Safety
+    short_description: Stay safe on site.
+    published: true
+enrollments:
+  - course: Site Safety
+    groups: [crew]
+  - path: onboarding
+    users: [cy@acme.com]
+""",
+    },
+    changed={
+        "people.yaml": """
+users:
+  - email: ann@acme.com
+    first_name: Annabel
+    groups: [crew]
+  - email: cy@acme.com
+    first_name: Cy
+    groups: [crew]
+groups:
+  - name: crew
+""",
+    },
+    seed=_seed_skilljar,
+)
+
+CASES = [SKILLJAR]
+
+
+def case_ids(case: Any) -> str:
+    return str(case.provider)
+
+
+def write_project(root: Path, case: ContractCase, api_root: str, files: dict[str, str]) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "lmsform.yaml").write_text(case.config(api_root), encoding="utf-8")
+    for name, text in files.items():
+        (root / name).write_text(text.lstrip("\n"), encoding="utf-8")
