@@ -18,7 +18,17 @@ from ruamel.yaml.comments import CommentedMap
 from lmsform.errors import LmsformError
 from lmsform.ignoring import without_ignored
 from lmsform.manifest import Project
-from lmsform.model import ALL_EVENTS, DECLARABLE, PUBLICATIONS, KindName
+from lmsform.model import (
+    ALL_EVENTS,
+    DECLARABLE,
+    GROUP_SUPERVISORS,
+    GROUPS,
+    MEMBERSHIPS,
+    PUBLICATIONS,
+    USERS,
+    Kind,
+    KindName,
+)
 from lmsform.providers.base import Provider
 from lmsform.state import Resource, State
 
@@ -59,40 +69,54 @@ def export_project(project: Project, provider: Provider, kinds: Sequence[str] | 
     live = without_ignored(provider.read_all(), project.config.ignored)
     to.mkdir(parents=True, exist_ok=True)
     for name, path in zip(exportable, targets, strict=True):
-        _write(path, name, _BUILDERS[name](live), provider.title)
+        _write(path, name, _BUILDERS[name](live, type(provider)), provider.title)
     return targets
 
 
-def _users(live: State) -> list[dict[str, Any]]:
-    entries = []
-    for user in _sorted(live.of("users").values()):
-        entry: dict[str, Any] = {"email": user.fields["email"]}
-        for name in ("first_name", "last_name"):
-            if user.fields.get(name):
-                entry[name] = user.fields[name]
-        if user.fields.get("active") is False:
-            entry["active"] = False
-        entries.append(entry)
-    return entries
+def _declared(kind: Kind, resource: Resource, provider: type[Provider]) -> dict[str, Any]:
+    """A live object's values as a manifest entry declares them: the vendor's key fields, then the
+    fields it manages, in the model's order; empty values and default `active: true` left out."""
+    support = provider.supports[kind.name]
+    assert kind.spec is not None
+    wanted = set(support.key or kind.key_fields) | (support.fields - kind.spec.SECRETS)
+    entry: dict[str, Any] = {}
+    for name in kind.spec.model_fields:
+        value = resource.fields.get(name)
+        if name in wanted and value not in (None, "", []) and not (name == "active" and value is True):
+            entry[name] = list(value) if isinstance(value, (list, tuple)) else value
+    return entry
 
 
-def _groups(live: State) -> list[dict[str, Any]]:
-    members: dict[str, list[str]] = defaultdict(list)
-    for (group_name, user), membership in sorted(live.of("memberships").items()):
+def _users(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
+    return [_declared(USERS, user, provider) for user in _sorted(live.of("users").values())]
+
+
+def _related(live: State, kind_name: str) -> dict[str, list[str]]:
+    """Users related to each group (members, supervisors), as the user's key field spells them."""
+    related: dict[str, list[str]] = defaultdict(list)
+    for (group_name, user), relation in sorted(live.of(kind_name).items()):
         if live.get("users", (user,)) is not None:  # members from other domains are not users here
-            members[group_name].append(membership.fields["user"])
+            related[group_name].append(relation.fields["user"])
+    return related
+
+
+def _groups(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
+    members = _related(live, MEMBERSHIPS.name)
+    supervisors = _related(live, GROUP_SUPERVISORS.name)
     entries = []
     for group in _sorted(live.of("groups").values()):
-        entry: dict[str, Any] = {"name": group.fields["name"]}
-        if group.fields.get("discount_percent") is not None:
-            entry["discount_percent"] = group.fields["discount_percent"]
+        if len(group.key) > 1:
+            continue  # a second group of the same name: a name can be declared once
+        entry = _declared(GROUPS, group, provider)
         if members.get(group.key[0]):
             entry["members"] = members[group.key[0]]
+        if supervisors.get(group.key[0]):
+            entry["supervisors"] = supervisors[group.key[0]]
         entries.append(entry)
     return entries
 
 
-def _courses(live: State) -> list[dict[str, Any]]:
+def _courses(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
     entries = []
     for course in _sorted(live.of("courses").values()):
         if len(course.key) > 1:
@@ -119,7 +143,7 @@ def _courses(live: State) -> list[dict[str, Any]]:
     return entries
 
 
-def _enrollments(live: State) -> list[dict[str, Any]]:
+def _enrollments(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
     grouped: dict[tuple[str, str, bool, str | None], list[str]] = defaultdict(list)
     for enrollment in _sorted(live.of("enrollments").values()):
         fields = enrollment.fields
@@ -132,7 +156,8 @@ def _enrollments(live: State) -> list[dict[str, Any]]:
     for (target_type, target, active, expires_at), users in sorted(
         grouped.items(), key=lambda item: str(item[0])
     ):
-        entry: dict[str, Any] = {target_type: target, "users": users}
+        words = {kind: word for word, kind in provider.enrollment_targets.items()}
+        entry: dict[str, Any] = {words.get(target_type, target_type): target, "users": users}
         if not active:
             entry["active"] = False
         if expires_at is not None:
@@ -141,7 +166,7 @@ def _enrollments(live: State) -> list[dict[str, Any]]:
     return entries
 
 
-def _webhooks(live: State) -> list[dict[str, Any]]:
+def _webhooks(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
     # A hook for all events is an entry of its own: `events` omitted.
     grouped: dict[tuple[str, bool, str, bool], list[str]] = defaultdict(list)
     for hook in _sorted(live.of("webhooks").values()):

@@ -63,13 +63,10 @@ def _check_references(unresolved: Sequence[Reference], live: State, provider: ty
     for ref in unresolved:
         ids = live.ambiguous.get((ref.kind, ref.key))
         if ids:
-            name = f"{KINDS_BY_NAME[ref.kind].singular} {ref.key[0]!r}"
-            issues.append(
-                Issue(
-                    ref.source,
-                    f"{len(ids)} objects in {provider.title} are named {name} (ids {', '.join(ids)})",
-                )
+            which = (
+                f"{len(ids)} {ref.kind} in {provider.title} are named {ref.key[0]!r} (ids {', '.join(ids)})"
             )
+            issues.append(Issue(ref.source, f"{which}: rename all but one there to refer to it"))
     if issues:
         raise ManifestError(issues)
 

@@ -527,6 +527,6 @@ def scrambled(text: str) -> str:
 
 
 def test_the_committed_examples_are_formatted(cli: CliRunnerCall) -> None:
-    for example in ("quickstart", "skilljar"):
+    for example in ("quickstart", "skilljar", "damstra"):
         result = cli("fmt", Path(__file__).parent.parent / "examples" / example, "--check")
         assert result.exit_code == 0, result.output

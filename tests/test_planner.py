@@ -411,3 +411,24 @@ def test_supervisors_are_sent_again_on_every_plan_without_counting_as_changes() 
     assert plan.changes[1].after == {"revoke": True}
     assert plan.is_empty
     assert plan.counts.reassert == 2
+
+
+def test_a_reference_to_a_name_several_live_objects_share_is_an_error() -> None:
+    live = state(Resource("lessons", ("Induction",), {"name": "Induction"}, ids={"id": "1"}))
+    live.ambiguous[("lessons", ("Induction",))] = ["1", "2"]
+    reference = Reference("lessons", ("Induction",), Location(Path("e.yaml"), 2, 13), "enrollments")
+
+    with pytest.raises(ManifestError) as failure:
+        make_plan(
+            state(),
+            live,
+            provider=SkilljarProvider,
+            manage=ManageConfig(),
+            target="d",
+            unresolved=[reference],
+        )
+
+    assert str(failure.value) == (
+        "e.yaml:2:13: 2 lessons in Skilljar are named 'Induction' (ids 1, 2): "
+        "rename all but one there to refer to it"
+    )

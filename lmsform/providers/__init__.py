@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 
 def registry() -> Mapping[str, type[Provider]]:
+    from lmsform.providers.damstra.provider import DamstraProvider
     from lmsform.providers.skilljar.provider import SkilljarProvider
 
-    return {provider.name: provider for provider in (SkilljarProvider,)}
+    return {provider.name: provider for provider in (SkilljarProvider, DamstraProvider)}

@@ -95,7 +95,86 @@ groups:
     seed=_seed_skilljar,
 )
 
-CASES = [SKILLJAR]
+
+def _seed_damstra(url: str) -> None:
+    seed = {
+        "lessons": [
+            {"name": "Site Induction", "status": "active"},
+            {"name": "Fire Safety", "status": "active"},
+        ]
+    }
+    requests.post(f"{url}/_emulator/seed", json=seed, timeout=10).raise_for_status()
+
+
+DAMSTRA = ContractCase(
+    provider="damstra",
+    settings="  organisation: Acme Safety\n  access_key: ${DAMSTRA_ACCESS_KEY}\n",
+    key_variable="DAMSTRA_ACCESS_KEY",
+    manage="  users: authoritative\n  memberships: authoritative\n  group_supervisors: authoritative\n",
+    files={
+        "people.yaml": """
+users:
+  - username: ann.lee
+    email: ann.lee@acme.com
+    first_name: Ann
+    last_name: Lee
+    roles: [supervisor, trainee]
+    groups: [crew-a]
+    supervises: [crew-a]
+  - username: bob.ray
+    email: bob.ray@acme.com
+    first_name: Bob
+    last_name: Ray
+    groups: [crew-a]
+  - username: cy.ng
+    email: cy.ng@acme.com
+    first_name: Cy
+    last_name: Ng
+    groups: [crew-b]
+groups:
+  - name: site-perth
+    description: The Perth site
+  - name: crew-a
+    parent: site-perth
+  - name: crew-b
+    parent: site-perth
+""",
+        "learning.yaml": """
+enrollments:
+  - course: Site Induction
+    groups: [crew-a, crew-b]
+  - course: Fire Safety
+    users: [ann.lee]
+""",
+    },
+    changed={
+        "people.yaml": """
+users:
+  - username: ann.lee
+    email: ann.lee@acme.com
+    first_name: Ann
+    last_name: Lee
+    roles: [admin, supervisor]
+    groups: [crew-a]
+    supervises: [crew-a, crew-b]
+  - username: cy.ng
+    email: cy.ng@acme.com
+    first_name: Cy
+    last_name: Ng
+    groups: [crew-a]
+groups:
+  - name: site-perth
+    description: The Perth site
+  - name: crew-a
+    parent: site-perth
+  - name: crew-b
+    parent: site-perth
+""",
+    },
+    seed=_seed_damstra,
+)
+
+CASES = [SKILLJAR, DAMSTRA]
 
 
 def case_ids(case: Any) -> str:

@@ -1,0 +1,174 @@
+"""Every error the emulator answers, with the bodies the vendor documents (§1.6) or §9 decides.
+
+* 403 E806L `{"message","reason","internalCode":806,"error"}` for a missing or wrong `AccessKey`; the
+  terse E806S `{"internalCode":806,"error":"Token not valid"}` on the endpoints §1.6 lists (here:
+  `GET /group`, `GET /group/{id}`, `GET /lesson`, `GET /lessondetails`).
+* 403 E831 for forbidden role operations: adding or removing OWNER (7), inactivating the owner (§9.1 A4).
+* 404 A6 for an unknown user, lesson or lesson version; lesson schedules use internalCode 840.
+* 404 A7 (valid JSON, `error: true`, internalCode 842) for `GET /group/{id}` only; every other call
+  naming an unknown or inactive group answers E842 `{"message","reason","internalCode":842,"statusCode"}`
+  (decision: the doc documents E842 on the membership calls and nothing for update/inactivate).
+* 404 G8 for unknown ids inside `userIds` (the A6 keys without `error`, as §9.5 G8 writes it).
+* 400 A8 `{"message","reason","internalCode":400,"error","statusCode":400}` for every validation error.
+* 409 `{"error","message"}` for a taken `userName` or an ambiguous bulk merge; `{"error"}` alone for a
+  duplicate lesson schedule, as documented.
+* Unknown paths 404 and wrong methods 405 with the A8 key set (decision: the doc shows neither).
+* An unexpected failure inside the emulator answers HTTP 503 with the E500 body (§9.1 A5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class ApiError(Exception):
+    """An HTTP error answered with a JSON body."""
+
+    def __init__(self, status: int, body: Mapping[str, Any]) -> None:
+        super().__init__(status, body)
+        self.status = status
+        self.body = dict(body)
+
+
+def invalid_access_key(*, terse: bool) -> ApiError:
+    if terse:
+        return ApiError(403, {"internalCode": 806, "error": "Token not valid"})
+    return ApiError(
+        403,
+        {
+            "message": "AccessKey does not exist",
+            "reason": "Invalid access key",
+            "internalCode": 806,
+            "error": "Invalid security token",
+        },
+    )
+
+
+def not_authorised() -> ApiError:
+    return ApiError(403, {"internalCode": 831, "error": "You are not authorised to make this request"})
+
+
+def not_found(kind: str, ident: int) -> ApiError:
+    """A6: `kind` as it reads in a sentence, e.g. "User" or "Lesson version"."""
+    return ApiError(
+        404,
+        {
+            "message": f"{kind} with id {ident} not found",
+            "reason": f"{kind} not found",
+            "internalCode": 404,
+            "error": "Not found",
+            "statusCode": 404,
+        },
+    )
+
+
+def schedule_not_found(ident: int) -> ApiError:
+    return ApiError(
+        404,
+        {
+            "message": f"Lesson Schedule with id {ident} not found",
+            "reason": "Lesson Schedule not found",
+            "internalCode": 840,
+            "error": "Lesson Schedule does not exist",
+            "statusCode": 404,
+        },
+    )
+
+
+def group_lookup_failed() -> ApiError:
+    """A7: `GET /group/{id}` for an unknown or inactive group."""
+    return ApiError(
+        404,
+        {
+            "message": "No group found for that Id",
+            "reason": "No Group found",
+            "error": True,
+            "internalCode": 842,
+            "statusCode": 404,
+        },
+    )
+
+
+def group_not_found(ident: int) -> ApiError:
+    """E842: every other call naming an unknown or inactive group."""
+    return ApiError(
+        404,
+        {
+            "message": f"Group with id {ident} not found",
+            "reason": "Group not found",
+            "internalCode": 842,
+            "statusCode": 404,
+        },
+    )
+
+
+def listed_user_not_found(ident: int) -> ApiError:
+    """G8: an unknown id in a membership call's `userIds`."""
+    return ApiError(
+        404,
+        {
+            "message": f"User with id {ident} not found",
+            "reason": "User not found",
+            "internalCode": 404,
+            "statusCode": 404,
+        },
+    )
+
+
+def bad_request(message: str, *, error: str = "Bad Request") -> ApiError:
+    """A8."""
+    return ApiError(
+        400,
+        {
+            "message": message,
+            "reason": "Invalid request",
+            "internalCode": 400,
+            "error": error,
+            "statusCode": 400,
+        },
+    )
+
+
+def user_name_taken(user_name: str) -> ApiError:
+    return ApiError(
+        409, {"error": "User already exists", "message": f"userName {user_name} is already in use"}
+    )
+
+
+def ambiguous_merge(message: str) -> ApiError:
+    return ApiError(409, {"error": "Ambiguous merge", "message": message})
+
+
+def schedule_exists() -> ApiError:
+    return ApiError(409, {"error": "Lesson Schedule already exists"})
+
+
+def no_such_path(method: str, path: str) -> ApiError:
+    return ApiError(
+        404,
+        {
+            "message": f"No endpoint {method} {path}",
+            "reason": "Not found",
+            "internalCode": 404,
+            "error": "Not found",
+            "statusCode": 404,
+        },
+    )
+
+
+def method_not_allowed(method: str, path: str) -> ApiError:
+    return ApiError(
+        405,
+        {
+            "message": f"Method {method} is not supported on {path}",
+            "reason": "Method not allowed",
+            "internalCode": 405,
+            "error": "Method Not Allowed",
+            "statusCode": 405,
+        },
+    )
+
+
+def server_error() -> ApiError:
+    return ApiError(503, {"internalCode": 500, "error": "Internal Server Error"})

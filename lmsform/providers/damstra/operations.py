@@ -1,0 +1,244 @@
+"""Planned changes → Damstra Learning API calls.
+
+Damstra's writes favour batches: one bulk import for many new users, one call per group and
+direction for members and supervisors, one call per user for all of their new lesson schedules.
+`work` groups a phase's changes into those calls; each function below runs one of them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from lmsform.errors import ProviderError
+from lmsform.model import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, USERS
+from lmsform.plan import Action, Change
+from lmsform.providers.base import ApplyContext, Work
+from lmsform.providers.damstra.client import DamstraClient
+from lmsform.providers.damstra.reader import ENROLLED_STATUSES, OWNER_ROLE, ROLE_IDS
+from lmsform.providers.damstra.settings import DamstraSettings
+
+# Below this many new users, single creates beat a bulk import (no difference in safety).
+BULK_THRESHOLD = 10
+_RELATION_ACTIONS = {
+    (MEMBERSHIPS.name, Action.CREATE): "add_members",
+    (MEMBERSHIPS.name, Action.DELETE): "remove_members",
+    (GROUP_SUPERVISORS.name, Action.CREATE): "add_supervisors",
+    (GROUP_SUPERVISORS.name, Action.DELETE): "remove_supervisors",
+}
+
+
+def _after(change: Change) -> Mapping[str, Any]:
+    assert change.after is not None, f"{change.action} of {change.address} has no target state"
+    return change.after
+
+
+class DamstraOperations:
+    def __init__(self, client: DamstraClient, settings: DamstraSettings) -> None:
+        self.client = client
+        self.settings = settings
+
+    def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work] | None:
+        """Batched work for this phase, or None for one call per change."""
+        if kind == USERS.name and action is Action.CREATE and len(changes) >= BULK_THRESHOLD:
+            size = self.settings.bulk_import_size
+            chunks = [tuple(changes[start : start + size]) for start in range(0, len(changes), size)]
+            return [Work(chunk, partial(self.import_users, chunk)) for chunk in chunks]
+        if kind == GROUPS.name and action is Action.CREATE:
+            ordered = tuple(_parents_first(changes))  # a child needs its parent's id
+            return [Work(ordered, partial(self.create_groups, ordered))]
+        if (kind, action) in _RELATION_ACTIONS:
+            by_group: dict[str, list[Change]] = defaultdict(list)
+            for change in changes:
+                by_group[change.key[0]].append(change)
+            return [
+                Work(tuple(group), partial(self.change_relations, tuple(group)))
+                for group in by_group.values()
+            ]
+        if kind == ENROLLMENTS.name and action is Action.CREATE:
+            by_call: dict[tuple[Any, ...], list[Change]] = defaultdict(list)
+            for change in changes:
+                after = _after(change)
+                options = (after.get("starts_at"), after.get("grace_period"), after.get("grace_period_unit"))
+                by_call[(change.key[2], *options)].append(change)
+            return [Work(tuple(batch), partial(self.schedule, tuple(batch))) for batch in by_call.values()]
+        return None
+
+    def execute(self, change: Change, context: ApplyContext) -> None:
+        operation = _SINGLE.get((change.kind, change.action))
+        if operation is None:
+            raise ProviderError(
+                vendor="damstra", message=f"cannot {change.action.value} {change.kind}", key=change.address
+            )
+        operation(self, change, context)
+
+    # --- users -------------------------------------------------------------------------------------
+
+    def user_body(self, change: Change, context: ApplyContext) -> dict[str, Any]:
+        """The whole user, as every Damstra user update requires (read-modify-write)."""
+        after = _after(change)
+        roles = [ROLE_IDS[role] for role in after.get("roles") or ["trainee"]]
+        if after.get("owner"):
+            roles.append(OWNER_ROLE)  # never granted or removed by lmsform; kept as it is
+        body: dict[str, Any] = {
+            "userName": after["username"],
+            "firstName": after.get("first_name") or "",
+            "lastName": after.get("last_name") or "",
+            "emailAddress": after["email"],
+            "phoneNumber": after.get("phone") or "",
+            "mobileNumber": after.get("mobile") or "",
+            "employeeNumber": after.get("employee_number") or "",
+            "roles": sorted(roles),
+            "timeZone": after.get("time_zone") or self.settings.default_time_zone,
+        }
+        password = context.secret(USERS.name, change.key, "password")
+        if password is not None and change.action is Action.CREATE:
+            body["password"] = password
+        return body
+
+    def create_user(self, change: Change, context: ApplyContext) -> None:
+        body = {**self.user_body(change, context), "sendWelcomeEmail": self.settings.send_welcome_email}
+        created = self.client.create_user(body, key=change.address)
+        user_id = str(created["id"])
+        context.record(USERS.name, change.key, user_id)
+        if _after(change).get("active") is False:
+            self.client.inactivate_user(int(user_id), key=change.address)
+
+    def import_users(self, chunk: Sequence[Change], context: ApplyContext) -> None:
+        label = f"users (bulk import of {len(chunk)})"
+        # Damstra resets omitted roles to trainee on import: the body always carries them.
+        rows = [
+            {**self.user_body(change, context), "sendWelcomeEmail": self.settings.send_welcome_email}
+            for change in chunk
+        ]
+        imported = self.client.bulk_import(rows, key=label)
+        by_name = {str(item["userName"]).lower(): str(item["id"]) for item in imported}
+        for change in chunk:
+            user_id = by_name.get(change.key[0])
+            if user_id is None:
+                raise ProviderError(
+                    vendor="damstra", message="the bulk import did not return this user", key=change.address
+                )
+            context.record(USERS.name, change.key, user_id)
+            if _after(change).get("active") is False:
+                self.client.inactivate_user(int(user_id), key=change.address)
+
+    def update_user(self, change: Change, context: ApplyContext) -> None:
+        user_id = int(change.ids["id"])
+        if set(change.changed) - {"active"}:
+            body = {"id": user_id, **self.user_body(change, context)}
+            self.client.update_user(user_id, body, key=change.address)
+        if "active" in change.changed:
+            if _after(change)["active"]:
+                self.client.activate_user(user_id, key=change.address)
+            else:
+                self.client.inactivate_user(user_id, key=change.address)
+
+    def deactivate_user(self, change: Change, context: ApplyContext) -> None:
+        self.client.inactivate_user(int(change.ids["id"]), key=change.address)
+
+    # --- groups, members, supervisors ------------------------------------------------------------------
+
+    def group_body(self, change: Change, context: ApplyContext) -> dict[str, Any]:
+        after = _after(change)
+        parent = after.get("parent")
+        return {
+            "name": after["name"],
+            "description": after.get("description") or after["name"],  # Damstra requires one
+            "parentId": int(context.id_of(GROUPS.name, (parent,))) if parent else None,
+        }
+
+    def create_groups(self, ordered: Sequence[Change], context: ApplyContext) -> None:
+        for change in ordered:
+            created = self.client.create_group(self.group_body(change, context), key=change.address)
+            context.record(GROUPS.name, change.key, str(created["id"]))
+
+    def update_group(self, change: Change, context: ApplyContext) -> None:
+        self.client.update_group(int(change.ids["id"]), self.group_body(change, context), key=change.address)
+
+    def inactivate_group(self, change: Change, context: ApplyContext) -> None:
+        self.client.inactivate_group(int(change.ids["id"]), key=change.address)
+
+    def change_relations(self, changes: Sequence[Change], context: ApplyContext) -> None:
+        """One call adds (or removes) every member, or supervisor, of one group."""
+        first = changes[0]
+        group_id = int(context.id_of(GROUPS.name, (first.key[0],)))
+        user_ids = [
+            int(change.ids["user"])
+            if "user" in change.ids
+            else int(context.id_of(USERS.name, (change.key[1],)))
+            for change in changes
+        ]
+        action = _RELATION_ACTIONS[(first.kind, first.action)]
+        label = f"{first.kind}[{first.key[0]!r}] ({len(changes)} user(s))"
+        self.client.change_group_users(group_id, action, user_ids, kind=first.kind, key=label)
+
+    # --- enrollments (lesson schedules) ------------------------------------------------------------------
+
+    def schedule(self, batch: Sequence[Change], context: ApplyContext) -> None:
+        """Schedule one user for several lessons in one call; after a 409 (a schedule that already
+        exists, perhaps from a retried call), schedule only what is still missing."""
+        first = batch[0]
+        after = _after(first)
+        user_id = int(context.id_of(USERS.name, (first.key[2],)))
+        versions = {
+            change.key[1]: int(context.id_of(LESSONS.name, (change.key[1],), "version")) for change in batch
+        }
+        body: dict[str, Any] = {
+            "gracePeriod": str(after.get("grace_period") or self.settings.grace_period),
+            "gracePeriodUnit": after.get("grace_period_unit") or self.settings.grace_period_unit,
+        }
+        if after.get("starts_at"):
+            body["scheduleDate"] = _f1(str(after["starts_at"]))
+        label = f"enrollments of {first.key[2]!r}"
+        try:
+            self.client.schedule(user_id, {**body, "lessonVersionIds": sorted(versions.values())}, key=label)
+        except ProviderError as error:
+            if error.status != 409:
+                raise
+            held = {
+                str(item.get("lessonName"))
+                for item in self.client.list_schedules(user_id)
+                if item.get("status") in ENROLLED_STATUSES
+            }
+            missing = sorted(version for name, version in versions.items() if name not in held)
+            if missing:
+                self.client.schedule(user_id, {**body, "lessonVersionIds": missing}, key=label)
+
+
+def _f1(instant: str) -> str:
+    """Damstra's request date format: `2015-10-29T15:28:59+0000`."""
+    moment = datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _parents_first(changes: Sequence[Change]) -> list[Change]:
+    by_name = {change.key[0]: change for change in changes}
+    ordered: list[Change] = []
+    placed: set[str] = set()
+
+    def place(change: Change, trail: tuple[str, ...]) -> None:
+        name = change.key[0]
+        if name in placed:
+            return
+        parent = (change.after or {}).get("parent")
+        if parent in by_name and parent not in trail:
+            place(by_name[parent], (*trail, name))
+        placed.add(name)
+        ordered.append(change)
+
+    for change in changes:
+        place(change, ())
+    return ordered
+
+
+_SINGLE: Mapping[tuple[str, Action], Callable[[DamstraOperations, Change, ApplyContext], None]] = {
+    (USERS.name, Action.CREATE): DamstraOperations.create_user,
+    (USERS.name, Action.UPDATE): DamstraOperations.update_user,
+    (USERS.name, Action.DEACTIVATE): DamstraOperations.deactivate_user,
+    (GROUPS.name, Action.UPDATE): DamstraOperations.update_group,
+    (GROUPS.name, Action.DELETE): DamstraOperations.inactivate_group,
+}

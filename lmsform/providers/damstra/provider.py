@@ -1,0 +1,193 @@
+"""The Damstra Learning provider: what it can manage, and how it reads and writes an organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from lmsform.model import (
+    ENROLLMENTS,
+    GROUP_SUPERVISORS,
+    GROUPS,
+    LESSONS,
+    MEMBERSHIPS,
+    USERS,
+    Key,
+    ManageConfig,
+)
+from lmsform.plan import Action, Change, Plan
+from lmsform.providers.base import ApplyContext, KindSupport, Provider, ProviderSettings, Removal, Work
+from lmsform.providers.damstra.client import AccessKeyAuth, DamstraClient
+from lmsform.providers.damstra.operations import DamstraOperations
+from lmsform.providers.damstra.reader import read_state
+from lmsform.providers.damstra.settings import DamstraSettings
+from lmsform.providers.http import HttpClient
+from lmsform.state import State
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+API_PATH = "/api/v2"
+# What the sandbox holds that Damstra's API cannot create: lessons (authored in the web app).
+SANDBOX_LESSONS = (
+    "Site Induction",
+    "Working at Heights",
+    "Manual Handling",
+    "Fire Safety",
+    "First Aid Basics",
+)
+
+
+class DamstraProvider(Provider):
+    name: ClassVar[str] = "damstra"
+    title: ClassVar[str] = "Damstra"
+    settings_model: ClassVar[type[ProviderSettings]] = DamstraSettings
+    supports: ClassVar[Mapping[str, KindSupport]] = {
+        USERS.name: KindSupport(
+            key=("username",),
+            fields=frozenset(
+                {
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "phone",
+                    "mobile",
+                    "employee_number",
+                    "time_zone",
+                    "roles",
+                    "active",
+                    "password",
+                }
+            ),
+            relations=frozenset({"groups", "supervises"}),
+            removal=Removal.DEACTIVATE,
+            removal_note="Damstra cannot delete users; the user is inactivated (and can be re-activated)",
+        ),
+        GROUPS.name: KindSupport(
+            fields=frozenset({"description", "parent"}),
+            relations=frozenset({"members", "supervisors"}),
+            removal=Removal.DELETE,
+            removal_note="inactivates the group: irreversible, Damstra cannot re-activate a group",
+        ),
+        MEMBERSHIPS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE),
+        GROUP_SUPERVISORS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE),
+        LESSONS.name: KindSupport(fields=frozenset()),
+        ENROLLMENTS.name: KindSupport(
+            fields=frozenset({"starts_at", "grace_period", "grace_period_unit"}),
+            relations=frozenset({"course", "users", "groups"}),
+            removal=Removal.NONE,
+            removal_note="Damstra's API can only add lesson schedules; cancel them in the web app",
+            updatable=False,
+            create_only=frozenset({"starts_at", "grace_period", "grace_period_unit"}),
+            unsupported_fields={
+                "expires_at": "Damstra schedules end after their grace period: use grace_period",
+                "active": "Damstra's API can only add lesson schedules",
+            },
+        ),
+    }
+    unsupported_kinds: ClassVar[Mapping[str, str]] = {
+        "webhooks": "configures webhooks only in its web app (Manage > Integrations > WebHooks); "
+        "its API cannot read, create or delete them",
+        "courses": "lessons are authored in its web app; name them in enrollments (`course: <lesson name>`)",
+        "supervisors": "supervises groups, not single users: list supervisors on the group "
+        "(`supervisors:`) or the user (`supervises:`)",
+    }
+    enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "lesson"}
+
+    def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
+        assert isinstance(settings, DamstraSettings)
+        self.settings = settings
+        self.http = HttpClient(
+            vendor=self.name,
+            base_url=api_root,
+            auth=AccessKeyAuth(credential),
+            timeout=settings.timeout,
+            parallelism=settings.parallelism,
+            retries=settings.retries,
+            headers={"Content-Type": "application/json"},
+        )
+        self.client = DamstraClient(self.http)
+        self.operations = DamstraOperations(self.client, settings)
+
+    @classmethod
+    def check_fields(cls, kind: str, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+        if kind == USERS.name:
+            return [
+                (name, "Damstra requires it for every user")
+                for name in ("first_name", "last_name")
+                if not fields.get(name)
+            ]
+        if kind == ENROLLMENTS.name and (fields.get("grace_period") is None) != (
+            fields.get("grace_period_unit") is None
+        ):
+            return [("grace_period", "give grace_period and grace_period_unit together")]
+        if kind == ENROLLMENTS.name and (fields.get("path") or fields.get("plan")):
+            return [("course", "Damstra schedules lessons: name one with `course:`")]
+        return []
+
+    def read(self, desired: State, manage: ManageConfig) -> State:
+        return read_state(self.client, desired, manage, parallelism=self.settings.parallelism)
+
+    def read_all(self) -> State:
+        return read_state(
+            self.client, State(), ManageConfig(), parallelism=self.settings.parallelism, everything=True
+        )
+
+    def guarded(self, live: State) -> dict[tuple[str, Key], str]:
+        """The account owner is never inactivated or demoted: Damstra has exactly one."""
+        return {
+            (USERS.name, key): "it is the Damstra account owner, kept by the lock-out guard"
+            for key, user in live.of(USERS.name).items()
+            if user.fields.get("owner")
+        }
+
+    def notices(self, plan: Plan) -> list[str]:
+        new_users = sum(
+            1 for change in plan.changes if change.kind == USERS.name and change.action is Action.CREATE
+        )
+        if not new_users:
+            return []
+        if self.settings.send_welcome_email:
+            return [
+                f"Damstra e-mails a welcome to each of the {new_users} new user(s) "
+                "(provider.send_welcome_email: true)"
+            ]
+        return [
+            f"Damstra sends no welcome e-mail to the {new_users} new user(s) "
+            "(provider.send_welcome_email: false)"
+        ]
+
+    def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
+        batched = self.operations.work(kind, action, changes)
+        return batched if batched is not None else super().work(kind, action, changes)
+
+    def execute(self, change: Change, context: ApplyContext) -> None:
+        self.operations.execute(change, context)
+
+    def close(self) -> None:
+        self.http.close()
+
+    @classmethod
+    def emulator_api_root(cls, server_url: str) -> str:
+        return server_url + API_PATH
+
+    @classmethod
+    def emulator_app(
+        cls, state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool = False
+    ) -> WSGIApplication:
+        from lmsform.providers.damstra.emulator import (
+            DamstraEmulatorOptions,
+            create_app,
+            emulator_store,
+            seed,
+        )
+
+        options = DamstraEmulatorOptions(organisation=target) if target else DamstraEmulatorOptions()
+        app = create_app(state_path, access_key=api_key, options=options)
+        if sandbox:
+            seed(
+                emulator_store(app),
+                {"lessons": [{"name": name, "status": "active"} for name in SANDBOX_LESSONS]},
+            )
+        return app

@@ -1,0 +1,183 @@
+"""Read a Damstra Learning organisation into a State; all normalisation of what Damstra returns is here.
+
+One paged list of users (every status) carries their roles, their groups and the groups they
+supervise, so memberships and supervision cost no extra request. Lessons are read when the
+manifests name any; lesson schedules, one request per user, only for the users whose enrollments
+matter, concurrently within the provider's parallelism.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from lmsform.errors import ProviderError
+from lmsform.model import (
+    ENROLLMENTS,
+    GROUP_SUPERVISORS,
+    GROUPS,
+    LESSONS,
+    MEMBERSHIPS,
+    USERS,
+    Key,
+    ManageConfig,
+)
+from lmsform.providers.damstra.client import DamstraClient
+from lmsform.state import Resource, State
+
+ROLE_IDS: Mapping[str, int] = {"admin": 3, "editor": 4, "supervisor": 5, "trainee": 6, "instructor": 8}
+ROLE_NAMES: Mapping[int, str] = {number: name for name, number in ROLE_IDS.items()}
+OWNER_ROLE = 7
+ACTIVE_STATUS = 56
+# Schedules that count as "enrolled": open ones, and completed ones (the learner took it).
+ENROLLED_STATUSES = frozenset({"scheduled", "due", "overdue", "completed"})
+
+
+def read_state(
+    client: DamstraClient, desired: State, manage: ManageConfig, *, parallelism: int, everything: bool = False
+) -> State:
+    try:
+        return _Reader(client, desired, manage, parallelism, everything).read()
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise ProviderError(
+            vendor="damstra", message=f"malformed response: an item lacks or mistypes {error}"
+        ) from None
+
+
+class _Reader:
+    def __init__(
+        self, client: DamstraClient, desired: State, manage: ManageConfig, parallelism: int, everything: bool
+    ) -> None:
+        self.client = client
+        self.desired = desired
+        self.manage = manage
+        self.parallelism = parallelism
+        self.everything = everything
+        self.live = State()
+
+    def read(self) -> State:
+        users = list(self.client.list_users())
+        groups = self._read_groups()
+        names = {resource.ids["id"]: resource.key[0] for resource in groups}
+        for item in users:
+            user = _user(item)
+            self.live.add(user)
+            for kind, field in ((MEMBERSHIPS, "groups"), (GROUP_SUPERVISORS, "groupsSupervised")):
+                for group in item.get(field) or []:
+                    group_name = names.get(str(group["id"]))
+                    if group_name is not None:  # inactive groups are gone; Damstra may still list them
+                        self.live.add(_relation(kind.name, group_name, user))
+        if self.everything or self.desired.scopes.get(ENROLLMENTS.name):
+            self._read_lessons_and_schedules()
+        return self.live
+
+    def _read_groups(self) -> list[Resource]:
+        items = list(self.client.list_groups())
+        by_id = {str(item["id"]): item for item in items}
+        seen: dict[str, list[str]] = defaultdict(list)
+        resources = []
+        for item in items:
+            name = str(item["name"])
+            seen[name].append(str(item["id"]))
+            key: Key = (name,) if len(seen[name]) == 1 else (name, str(item["id"]))
+            parent = by_id.get(str(item.get("parentId")))
+            fields = {
+                "name": name,
+                "description": item.get("description") or "",
+                "parent": str(parent["name"]) if parent is not None else None,
+            }
+            resource = Resource(GROUPS.name, key, fields, ids={"id": str(item["id"])})
+            self.live.add(resource)
+            resources.append(resource)
+        for name, ids in seen.items():
+            if len(ids) > 1:  # Damstra does not keep group names unique
+                self.live.ambiguous[(GROUPS.name, (name,))] = ids
+        return resources
+
+    def _read_lessons_and_schedules(self) -> None:
+        lessons_by_id: dict[str, str] = {}
+        for item in self.client.list_lessons():
+            lessons_by_id[str(item["lessonId"])] = str(item["name"])
+            if item.get("status") == "active":  # only active lessons can be scheduled
+                name = str(item["name"])
+                fields = {"name": name, "status": item["status"]}
+                ids = {"id": str(item["lessonId"]), "version": str(item["lessonVersionId"])}
+                earlier = self.live.get(LESSONS.name, (name,))
+                if earlier is not None:  # lesson names are not unique on Damstra
+                    self.live.ambiguous.setdefault((LESSONS.name, (name,)), [earlier.ids["id"]]).append(
+                        ids["id"]
+                    )
+                    continue
+                self.live.add(Resource(LESSONS.name, (name,), fields, ids=ids))
+        learners = self._learners_to_read()
+        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+            schedules = list(
+                pool.map(lambda user: list(self.client.list_schedules(int(user.ids["id"]))), learners)
+            )
+        for user, items in zip(learners, schedules, strict=True):
+            for resource in _enrollments(user, items, lessons_by_id):
+                self.live.add(resource)
+
+    def _learners_to_read(self) -> list[Resource]:
+        """Whose schedules matter: every user's when enrollments are authoritative (or exported),
+        else only those of the users the manifests enroll (schedules of others cannot change)."""
+        users = self.live.of(USERS.name)
+        if self.everything or self.manage.mode(ENROLLMENTS.name) == "authoritative":
+            return list(users.values())
+        named = {key[2] for key in self.desired.of(ENROLLMENTS.name)}
+        named.update(_members_of_expanded_groups(self.desired, self.live))
+        return [users[(name,)] for name in sorted(named) if (name,) in users]
+
+
+def _members_of_expanded_groups(desired: State, live: State) -> set[str]:
+    groups = {expansion.group for expansion in desired.expansions}
+    members = {key[1] for key in desired.of(MEMBERSHIPS.name) if key[0] in groups}
+    members.update(key[1] for key in live.of(MEMBERSHIPS.name) if key[0] in groups)
+    return members
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _user(item: Mapping[str, Any]) -> Resource:
+    roles = [int(role) for role in item.get("roles") or []]
+    fields = {
+        "username": item["userName"],
+        "email": item["emailAddress"],
+        "first_name": _text(item.get("firstName")),
+        "last_name": _text(item.get("lastName")),
+        "phone": _text(item.get("phoneNumber")),
+        "mobile": _text(item.get("mobileNumber")),
+        "employee_number": _text(item.get("employeeNumber")),
+        "time_zone": _text(item.get("timeZone")),
+        "roles": sorted(ROLE_NAMES[role] for role in roles if role in ROLE_NAMES),
+        "active": item.get("clientStatusId") == ACTIVE_STATUS,
+        "owner": OWNER_ROLE in roles,
+    }
+    return Resource(USERS.name, USERS.key_of(fields), fields, ids={"id": str(item["id"])})
+
+
+def _relation(kind_name: str, group_name: str, user: Resource) -> Resource:
+    fields = {"group": group_name, "user": user.fields["username"]}
+    return Resource(kind_name, (group_name, user.key[0]), fields, ids={"user": user.ids["id"]})
+
+
+def _enrollments(
+    user: Resource, items: Iterable[Mapping[str, Any]], lessons: Mapping[str, str]
+) -> list[Resource]:
+    """One resource per lesson the user is enrolled in: Damstra may hold several schedules for it."""
+    held: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for item in items:
+        if item.get("status") in ENROLLED_STATUSES:
+            name = lessons.get(str(item["lessonId"]), item.get("lessonName"))
+            if name:
+                held[str(name)].append(item)
+    resources = []
+    for name, schedules in held.items():
+        fields = {"type": "lesson", "target": name, "user": user.fields["username"], "active": True}
+        ids = {"id": str(max(int(item["id"]) for item in schedules)), "user": user.ids["id"]}
+        resources.append(Resource(ENROLLMENTS.name, ENROLLMENTS.key_of(fields), fields, ids=ids))
+    return resources

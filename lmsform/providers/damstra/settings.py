@@ -1,0 +1,56 @@
+"""Settings of the Damstra Learning provider (the `provider:` mapping of lmsform.yaml)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from lmsform import secrets
+from lmsform.providers.base import ProviderSettings
+
+
+class DamstraSettings(ProviderSettings):
+    DEFAULT_API_ROOT: ClassVar[str] = "https://app.velpic.com/api/v2"
+
+    type: Literal["damstra"] = Field(description="Damstra Learning (formerly Velpic).")
+    organisation: str = Field(
+        "Damstra Learning", min_length=1, description="The organisation's name, as plans show it."
+    )
+    access_key: SecretStr | None = Field(
+        None,
+        description="The organisation's API access key; write `${DAMSTRA_ACCESS_KEY}`. "
+        "Not needed with `base_url: sandbox`.",
+    )
+    send_welcome_email: bool = Field(
+        False, description="Let Damstra e-mail new users a welcome (its default is to send one)."
+    )
+    default_time_zone: str = Field(
+        "Australia/Perth", description="Time zone of users the manifests give none (IANA name)."
+    )
+    grace_period: int = Field(14, ge=1, description="Default time learners have to complete a lesson.")
+    grace_period_unit: Literal["days", "months"] = "days"
+    bulk_import_size: int = Field(500, ge=1, le=5000, description="Users per bulk import call.")
+
+    @field_validator("access_key")
+    @classmethod
+    def _register_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            if not value.get_secret_value().strip():
+                raise ValueError("is empty")
+            secrets.register(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _key_unless_sandbox(self) -> DamstraSettings:
+        if self.access_key is None and not self.uses_sandbox:
+            raise ValueError(
+                "access_key is required unless base_url is `sandbox` (e.g. access_key: ${DAMSTRA_ACCESS_KEY})"
+            )
+        return self
+
+    def target(self) -> str:
+        return self.organisation
+
+    def credential(self) -> str | None:
+        return self.access_key.get_secret_value() if self.access_key is not None else None
