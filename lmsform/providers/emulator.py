@@ -188,7 +188,10 @@ class EmulatorServer:
 
     def start(self) -> EmulatorServer:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="lmsform-emulator", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": _POLL_SECONDS},
+            name="lmsform-emulator",
+            daemon=True,
         )
         self._thread.start()
         return self
