@@ -67,6 +67,7 @@ class _Entry:
     spec: DeclarationModel
     document: Document
     node: Any
+    support: KindSupport | None
 
     @property
     def source(self) -> Location:
@@ -76,12 +77,14 @@ class _Entry:
         return self.document.location(self.node, loc)
 
     def managed_fields(self) -> dict[str, Any]:
-        """Declared values (and always-managed defaults) that are compared with the live object."""
+        """Declared values (and the defaults of the kind's always-managed fields this vendor has)
+        that are compared with the live object."""
         spec = type(self.spec)
         values = declared_values(self.spec)
-        chosen = (
-            (self.spec.model_fields_set | spec.ALWAYS_MANAGED) - spec.RELATIONS - spec.IDENTITY - spec.SECRETS
-        )
+        always = spec.ALWAYS_MANAGED
+        if self.support is not None:
+            always = always & _allowed(self.kind, self.support)
+        chosen = (self.spec.model_fields_set | always) - spec.RELATIONS - spec.IDENTITY - spec.SECRETS
         return {name: value for name, value in values.items() if name in chosen}
 
 
@@ -137,13 +140,14 @@ class DesiredStateBuilder:
     ) -> None:
         assert kind.spec is not None
         expected = None
+        support = None
         if self.provider is not None:
             support = self.provider.supports[kind.name]
             expected = _allowed(kind, support)
         spec = validate_node(kind.spec, node, document, entries, (index,), self.issues, expected)
         if spec is None:
             return
-        entry = _Entry(kind, spec, document, node)
+        entry = _Entry(kind, spec, document, node, support)
         if self._supported(entry):
             self._builders[kind.name](entry)
 
@@ -168,6 +172,14 @@ class DesiredStateBuilder:
                 Issue(where, f"{self.provider.title} cannot manage {entry.kind.name}.{name}: {reason}")
             )
             ok = False
+        declared_roles = entry.node.get("roles") if "roles" in entry.spec.model_fields_set else None
+        for index, role in enumerate(declared_roles or []):
+            if role not in self.provider.roles:
+                offered = ", ".join(sorted(self.provider.roles))
+                self.issues.append(
+                    Issue(entry.at("roles", index), f"{self.provider.title} has no role {role!r} ({offered})")
+                )
+                ok = False
         for name, message in self.provider.check_fields(entry.kind.name, declared_values(entry.spec)):
             self.issues.append(Issue(entry.at(name), f"{name}: {message}"))
             ok = False
@@ -191,6 +203,7 @@ class DesiredStateBuilder:
             entry.kind.key_of(fields),
             fields,
             source=entry.source,
+            previously=tuple((address.lower(),) for address in spec.previously),
             secrets=secrets,
             match_on=match_on,
         )

@@ -7,11 +7,13 @@ compares it. What cannot be exported is said in a comment at the top of the file
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
@@ -30,6 +32,7 @@ from lmsform.model import (
     KindName,
 )
 from lmsform.providers.base import Provider
+from lmsform.specs import EnrollmentSpec
 from lmsform.state import Resource, State
 
 # Which file each kind goes to, in writing order.
@@ -69,7 +72,14 @@ def export_project(project: Project, provider: Provider, kinds: Sequence[str] | 
     live = without_ignored(provider.read_all(), project.config.ignored)
     to.mkdir(parents=True, exist_ok=True)
     for name, path in zip(exportable, targets, strict=True):
-        _write(path, name, _BUILDERS[name](live, type(provider)), provider.title)
+        notes = [_NOTES[name]] if name in _NOTES else []
+        unread = sorted(provider.supports[name].readback)
+        if unread:
+            notes.append(
+                f"{provider.title} cannot read back {', '.join(unread)}: left out (not managed) "
+                "until you declare them."
+            )
+        _write(path, name, _BUILDERS[name](live, type(provider)), provider.title, notes)
     return targets
 
 
@@ -144,26 +154,34 @@ def _courses(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
 
 
 def _enrollments(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
-    grouped: dict[tuple[str, str, bool, str | None], list[str]] = defaultdict(list)
+    """One entry per target and set of settings, listing its learners."""
+    settings = sorted(provider.supports["enrollments"].fields)
+    grouped: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for enrollment in _sorted(live.of("enrollments").values()):
         fields = enrollment.fields
         if live.get("users", (enrollment.key[2],)) is None:
             continue
-        grouped[(fields["type"], fields["target"], bool(fields["active"]), fields.get("expires_at"))].append(
-            fields["user"]
-        )
-    entries = []
-    for (target_type, target, active, expires_at), users in sorted(
-        grouped.items(), key=lambda item: str(item[0])
-    ):
-        words = {kind: word for word, kind in provider.enrollment_targets.items()}
-        entry: dict[str, Any] = {words.get(target_type, target_type): target, "users": users}
-        if not active:
-            entry["active"] = False
-        if expires_at is not None:
-            entry["expires_at"] = expires_at
-        entries.append(entry)
-    return entries
+        chosen = {name: fields[name] for name in settings if _sayable(name, fields.get(name))}
+        if chosen.get("active") is True:
+            del chosen["active"]
+        grouped[(fields["type"], fields["target"], json.dumps(chosen, sort_keys=True))].append(fields["user"])
+    words = {kind: word for word, kind in provider.enrollment_targets.items()}
+    return [
+        {words.get(target_type, target_type): target, "users": users, **json.loads(chosen)}
+        for (target_type, target, chosen), users in sorted(grouped.items())
+    ]
+
+
+def _sayable(name: str, value: Any) -> bool:
+    """Can an enrollment entry declare this value? What a vendor only half reads (Versal's
+    "author, contributor or publisher") cannot be: it is left out, so it is not managed."""
+    if value is None:
+        return False
+    try:
+        TypeAdapter(EnrollmentSpec.model_fields[name].annotation or Any).validate_python(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _webhooks(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
@@ -205,11 +223,11 @@ def _sorted(resources: Iterable[Resource]) -> list[Resource]:
     return sorted(resources, key=lambda resource: resource.key)
 
 
-def _write(path: Path, kind_name: KindName | str, entries: list[dict[str, Any]], title: str) -> None:
+def _write(
+    path: Path, kind_name: KindName | str, entries: list[dict[str, Any]], title: str, notes: list[str]
+) -> None:
     document = CommentedMap({kind_name: entries})
-    header = f"Exported from {title} by `lmsform export`."
-    if kind_name in _NOTES:
-        header += "\n" + _NOTES[kind_name]
+    header = "\n".join([f"Exported from {title} by `lmsform export`.", *notes])
     document.yaml_set_start_comment(header)
     yaml = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=4, offset=2)

@@ -57,8 +57,9 @@ class Kind:
     scope_length: int | None = None
     # Reference kinds are only read (paths, plans): the manifests name them, never declare them.
     reference_only: bool = False
-    # What to do when a referenced object of this kind does not exist.
+    # What to do when a referenced object of this kind does not exist, or several have its key.
     missing_hint: str = ""
+    ambiguous_hint: str = "rename all but one there to refer to it"
     # The fields an object's key is made of, when that depends on the object (a user's key is its
     # user name where the vendor has one, else its e-mail); None: `key_fields`.
     key_source: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
@@ -87,7 +88,13 @@ def parse_address(text: str) -> tuple[str, Key]:
     return kind_name, tuple(str(part) for part in json.loads(f"[{rest.removesuffix(']')}]"))
 
 
-ENROLLMENT_TARGET_KINDS = {"course": "publications", "lesson": "lessons", "path": "paths", "plan": "plans"}
+ENROLLMENT_TARGET_KINDS = {
+    "course": "publications",
+    "org_course": "org_courses",
+    "lesson": "lessons",
+    "path": "paths",
+    "plan": "plans",
+}
 ALL_EVENTS = "*"
 
 
@@ -164,6 +171,17 @@ LESSONS = Kind(
     reference_only=True,
     missing_hint="a lesson must exist and be active; lessons are made in the vendor's web app",
 )
+ORG_COURSES = Kind(
+    name="org_courses",
+    singular="course",
+    spec=None,
+    key_fields=("title",),
+    normalise_key=lambda fields: (str(fields["title"]),),
+    reference_only=True,
+    missing_hint="the vendor's API cannot create courses: make it in the vendor's authoring tool, "
+    "or name an existing course by its exact title or its id",
+    ambiguous_hint="name the one you mean by its id",
+)
 PATHS = Kind(
     name="paths",
     singular="learning path",
@@ -216,6 +234,7 @@ KINDS: tuple[Kind, ...] = (
     COURSES,
     PUBLICATIONS,
     LESSONS,
+    ORG_COURSES,
     PATHS,
     PLANS,
     ENROLLMENTS,

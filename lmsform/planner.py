@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -58,15 +59,19 @@ def changed_fields(
 
 def _check_references(unresolved: Sequence[Reference], live: State, provider: type[Provider]) -> None:
     issues = [
-        unresolved_message(ref, provider.title) for ref in unresolved if live.get(ref.kind, ref.key) is None
+        unresolved_message(ref, provider.title)
+        for ref in unresolved
+        if live.get(ref.kind, ref.key) is None and (ref.kind, ref.key) not in live.ambiguous
     ]
     for ref in unresolved:
         ids = live.ambiguous.get((ref.kind, ref.key))
         if ids:
+            target = KINDS_BY_NAME[ref.kind]
             which = (
-                f"{len(ids)} {ref.kind} in {provider.title} are named {ref.key[0]!r} (ids {', '.join(ids)})"
+                f"{len(ids)} {target.singular}s in {provider.title} are named {ref.key[0]!r} "
+                f"(ids {', '.join(ids)})"
             )
-            issues.append(Issue(ref.source, f"{which}: rename all but one there to refer to it"))
+            issues.append(Issue(ref.source, f"{which}: {target.ambiguous_hint}"))
     if issues:
         raise ManifestError(issues)
 
@@ -100,6 +105,9 @@ class _Planner:
         self.impossible: dict[tuple[str, str], list[str]] = defaultdict(list)
         # What each change depends on: live objects by their live key, ABSENT for objects to create.
         self.depends: dict[tuple[str, Key], str] = {}
+        # Live objects a declaration replaces (found under a former key the vendor cannot change):
+        # (kind, live key) → the new key.
+        self.replaced: dict[tuple[str, Key], Key] = {}
 
     def plan(self, target: str) -> Plan:
         for kind in KINDS:
@@ -190,6 +198,9 @@ class _Planner:
         if wanted.key in present:
             return present[wanted.key]
         former = next((present[old] for old in wanted.previously if old in present), None)
+        if former is not None and not self.provider.supports[kind.name].renames:
+            self.replaced[(kind.name, self._live_key(kind, former))] = wanted.key
+            return None
         if former is not None or not wanted.match_on:
             return former
         return self._adopted(kind, wanted, present)
@@ -226,14 +237,13 @@ class _Planner:
             if found is None:
                 if not self._found_elsewhere(kind, key):
                     self.depends[(kind.name, key)] = ABSENT
-                    self.changes.append(
-                        Change(
-                            Action.CREATE, kind.name, key, None, dict(wanted.fields), notes=_origin(wanted)
-                        )
-                    )
+                    notes = _origin(wanted) + self._replacing(kind, key)
+                    made = {**self.provider.supports[kind.name].create_defaults, **wanted.fields}
+                    self.changes.append(Change(Action.CREATE, kind.name, key, None, made, notes=notes))
                 continue
             change = self._update(kind, wanted, found)
-            if change is not None and not self.provider.supports[kind.name].updatable:
+            updatable = self.provider.supports[kind.name].updatable
+            if change is not None and change.action is Action.UPDATE and not updatable:
                 self.impossible[(kind.name, "changed")].append(change.address)
                 continue
             if change is not None and demotes(change) and self._kept(change, [(kind.name, change.key)]):
@@ -241,6 +251,14 @@ class _Planner:
             if change is not None:
                 self.depends[(kind.name, found.key)] = found.fingerprint()
                 self.changes.append(change)
+
+    def _replacing(self, kind: Kind, key: Key) -> tuple[str, ...]:
+        return tuple(
+            f"replaces {address(kind.name, old)}: {self.provider.title} cannot change a {kind.singular}'s "
+            f"{' or '.join(kind.key_fields).replace('email', 'e-mail address')}, so this is a new one"
+            for (kind_name, old), new in sorted(self.replaced.items())
+            if kind_name == kind.name and new == key
+        )
 
     def _found_elsewhere(self, kind: Kind, key: Key) -> bool:
         """A pinned or ambiguous declaration that failed to match is an error already, not a create."""
@@ -251,7 +269,17 @@ class _Planner:
         renamed = self._live_key(kind, found) != wanted.key
         support = self.provider.supports[kind.name]
         ignored = support.create_only | set(() if renamed else kind.key_fields_of(wanted.fields))
-        changed = changed_fields(wanted.fields, found.fields, tuple(ignored))
+        changed = set(changed_fields(wanted.fields, found.fields, tuple(ignored | set(support.readback))))
+        unknown = []
+        for name, judge in support.readback.items():
+            if name in wanted.fields:
+                verdict = judge(wanted.fields[name], found.fields.get(name))
+                if verdict is False:
+                    changed.add(name)
+                elif verdict is None:
+                    unknown.append(name)
+        if not changed and unknown:
+            return self._resent(kind, wanted, found, tuple(sorted(unknown)))
         if not changed:
             # Matching an object lmsform does not own adopts it on paper only: the ownership mark
             # is written with the next real update, so an export re-plans with no changes.
@@ -270,10 +298,25 @@ class _Planner:
             wanted.key,
             before=dict(found.fields),
             after={**found.fields, **wanted.fields},
-            changed=changed,
+            changed=tuple(sorted(changed)),
             ids=dict(found.ids),
             notes=tuple(notes),
             adopt=adopted,
+        )
+
+    def _resent(self, kind: Kind, wanted: Resource, found: Resource, unknown: tuple[str, ...]) -> Change:
+        """A matched object whose readable fields agree, but some declared values cannot be read."""
+        what = ", ".join(unknown)
+        note = f"{self.provider.title} cannot report {what} back, so apply sends it again (idempotent)"
+        return Change(
+            Action.REASSERT,
+            kind.name,
+            wanted.key,
+            before=dict(found.fields),
+            after={**found.fields, **wanted.fields},
+            changed=unknown,
+            ids=dict(found.ids),
+            notes=(*_origin(wanted), note),
         )
 
     # --- removals ---------------------------------------------------------------------------------
@@ -291,7 +334,8 @@ class _Planner:
         for key, resource in sorted(self.present[kind.name].items()):
             if id(resource) in taken or (kind.name, key) in self.cascaded:
                 continue
-            declared_absent = (kind.name, key) in self.desired.absent
+            replacement = self.replaced.get((kind.name, key))
+            declared_absent = (kind.name, key) in self.desired.absent or replacement is not None
             in_scope = kind.scope_of(key) is None or kind.scope_of(key) in scopes
             if not declared_absent and not (authoritative and in_scope):
                 continue
@@ -300,6 +344,9 @@ class _Planner:
                 continue
             dependents = _dependents(resource, support, children)
             change = _removal(kind, key, resource, support, dependents)
+            if change is not None and replacement is not None:
+                why = f"replaced by {address(kind.name, replacement)}"
+                change = replace(change, notes=(why, *change.notes))
             if change is None and support.removal is Removal.NONE:
                 self.impossible[(kind.name, "removed")].append(resource.address)
                 continue

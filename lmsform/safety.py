@@ -73,7 +73,14 @@ def _protection_violations(plan: Plan, guard: Guard) -> list[str]:
 
 
 def threshold_violations(plan: Plan, config: ProjectConfig) -> list[str]:
+    # What the vendor removes along with an object counts as removed too (a user's enrollments).
     removals = Counter(change.kind for change in plan.changes if change.action.is_removal)
+    removals.update(
+        parse_address(item)[0]
+        for change in plan.changes
+        if change.action.is_removal
+        for item in change.cascade
+    )
     updates = Counter(change.kind for change in plan.changes if change.action is Action.UPDATE)
     reasons = []
     for kind, existing in sorted(plan.existing.items()):

@@ -50,7 +50,16 @@ def resources_schema(provider: type[Provider]) -> dict[str, Any]:
         spec_schema["properties"] = {
             name: value for name, value in spec_schema["properties"].items() if name in allowed
         }
+        if "roles" in spec_schema["properties"]:
+            _offer(spec_schema["properties"]["roles"], sorted(provider.roles))
     return _document(schema, f"lmsform resource manifest for {provider.title}")
+
+
+def _offer(roles: dict[str, Any], offered: list[str]) -> None:
+    """Narrow a roles list to the vendor's roles."""
+    for option in roles.get("anyOf", [roles]):
+        if option.get("type") == "array":
+            option["items"] = {"enum": offered, "type": "string"}
 
 
 def _document(schema: dict[str, Any], title: str) -> dict[str, Any]:

@@ -65,16 +65,10 @@ def canonical_instant(value: str | datetime) -> str:
     return text
 
 
-# Roles lmsform can grant. A vendor's account owner role is never granted or removed by lmsform.
-ROLES = ("admin", "editor", "supervisor", "trainee", "instructor")
-
-
 def _check_roles(value: list[str]) -> list[str]:
-    unknown = [role for role in value if role not in ROLES]
-    if "owner" in unknown:
+    """Which roles exist depends on the vendor, which checks them; the owner role never does."""
+    if "owner" in value:
         raise ValueError("the owner role can never be granted or removed by lmsform")
-    if unknown:
-        raise ValueError(f"unknown role {unknown[0]!r} (roles are {', '.join(ROLES)})")
     return sorted(set(value))
 
 
@@ -83,7 +77,7 @@ class UserSpec(DeclarationModel):
 
     RELATIONS = frozenset({"groups", "supervises"})
     ALWAYS_MANAGED = frozenset({"active"})
-    IDENTITY = frozenset({"adopt_by"})
+    IDENTITY = frozenset({"adopt_by", "previously"})
     SECRETS = frozenset({"password"})
 
     username: Name | None = Field(
@@ -92,14 +86,22 @@ class UserSpec(DeclarationModel):
     email: Email = Field(
         description="The user's e-mail address; the key elsewhere, compared case-insensitively."
     )
+    previously: list[Email] = Field(
+        default_factory=list,
+        description="Former e-mail addresses. Where the vendor cannot change one (Versal), the user found "
+        "under a former address is replaced by a new account.",
+    )
     first_name: str | None = Field(None, description="Given name. Omit to leave it as it is.")
     last_name: str | None = Field(None, description="Family name. Omit to leave it as it is.")
+    full_name: str | None = Field(None, description="The name shown, where the vendor keeps one apart.")
+    short_description: str | None = Field(None, description="A brief statement about the user.")
+    long_description: str | None = Field(None, description="A paragraph about the user.")
     phone: str | None = Field(None, description="Phone number.")
     mobile: str | None = Field(None, description="Mobile number.")
     employee_number: str | None = Field(None, description="Employee number.")
     time_zone: str | None = Field(None, description="IANA time zone, e.g. Australia/Perth.")
     roles: Annotated[list[str], AfterValidator(_check_roles)] | None = Field(
-        None, description=f"The user's roles, the whole set: {', '.join(ROLES)}."
+        None, description="The user's roles, the whole set (which roles exist depends on the vendor)."
     )
     active: bool = Field(True, description="false deactivates the user's access (default true).")
     password: str | None = Field(
@@ -202,6 +204,10 @@ class EnrollmentSpec(DeclarationModel):
     )
     grace_period: int | None = Field(None, ge=1, description="How long learners have to complete it.")
     grace_period_unit: Literal["days", "months"] | None = Field(None, description="Unit of grace_period.")
+    role: Literal["learner", "author", "contributor", "publisher"] | None = Field(
+        None, description="The users' role in the course (vendors with course roles)."
+    )
+    tracked: bool | None = Field(None, description="Whether the course reports these users' progress.")
 
     @model_validator(mode="after")
     def _one_target_and_learners(self) -> EnrollmentSpec:

@@ -203,8 +203,8 @@ def test_each_change_makes_the_minimal_calls(
         ),
         (
             {"people.yaml": USER_A + "    roles: [trainee, foreman]\n"},
-            "project/people.yaml:6:12: roles: unknown role 'foreman' "
-            "(roles are admin, editor, supervisor, trainee, instructor)",
+            "project/people.yaml:6:22: Damstra has no role 'foreman' "
+            "(admin, editor, instructor, supervisor, trainee)",
         ),
         (
             {"people.yaml": USER_A + "    roles: [owner]\n"},

@@ -73,8 +73,11 @@ def view(change: Change, redactor: Redactor) -> ChangeView:
 
 
 def _new_fields(change: Change) -> dict[str, Any]:
-    """A new object's values, without the key fields its address already shows."""
+    """A new object's values, without the key fields its address already shows; of an object sent
+    again, the values that cannot be read back."""
     assert change.after is not None
+    if change.action is Action.REASSERT and change.changed:
+        return {name: change.after.get(name) for name in change.changed}
     key_fields = kind(change.kind).key_fields_of(change.after)
     shown_key = dict(zip(key_fields, change.key, strict=False))
     return {

@@ -32,9 +32,14 @@ def plan_text(plan: Plan, *, title: str, redactor: Redactor, report: str = "plan
         if plan.changes and report == "plan":
             shown = ", ".join(redactor.text(change.address) for change in plan.changes[:5])
             more = f" and {len(plan.changes) - 5} more" if len(plan.changes) > 5 else ""
+            unread = sorted({name for change in plan.changes for name in change.changed})
+            what = (
+                f"the {' and '.join(unread)} of {len(plan.changes)} object(s)"
+                if unread
+                else f"{len(plan.changes)} write-only setting(s)"
+            )
             lines.append(
-                f"{title} cannot report back {len(plan.changes)} write-only setting(s); "
-                f"apply sends them again (idempotent): {shown}{more}"
+                f"{title} cannot report back {what}; apply sends them again (idempotent): {shown}{more}"
             )
         return "\n".join(lines) + "\n"
     heading = (

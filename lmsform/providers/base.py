@@ -36,6 +36,9 @@ class Removal(StrEnum):
     NONE = "none"
 
 
+Readback = Callable[[Any, Any], "bool | None"]
+
+
 @dataclass(frozen=True)
 class KindSupport:
     """What a provider can manage of one kind."""
@@ -57,6 +60,20 @@ class KindSupport:
     updatable: bool = True
     # Fields the API takes only when creating an object: never compared afterwards.
     create_only: frozenset[str] = frozenset()
+    # Fields the API reads back only in part, or not at all: given the declared and the live value,
+    # True (the same), False (they differ) or None (cannot tell: apply sends the value again).
+    readback: Mapping[str, Readback] = field(default_factory=dict)
+    # False when the vendor cannot change an object's key (Versal's e-mail addresses): an object
+    # declared with a former key (`previously`) replaces the live one instead of renaming it.
+    renames: bool = True
+    # Values a new object gets where the manifests say nothing (shown in the plan); afterwards an
+    # omitted field is left as it is, like any other.
+    create_defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+def write_only(declared: Any, live: Any) -> bool | None:
+    """A field the API never reports back."""
+    return None
 
 
 class ProviderSettings(StrictModel):
@@ -152,6 +169,8 @@ class Provider(ABC):
     unsupported_kinds: ClassVar[Mapping[str, str]] = {}
     # What an enrollment's target word in the manifests (`course:`) is at this vendor (a lesson).
     enrollment_targets: ClassVar[Mapping[str, str]] = {}
+    # The user roles this vendor has, by the names manifests use.
+    roles: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:

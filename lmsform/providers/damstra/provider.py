@@ -20,7 +20,7 @@ from lmsform.plan import Action, Change, Plan
 from lmsform.providers.base import ApplyContext, KindSupport, Provider, ProviderSettings, Removal, Work
 from lmsform.providers.damstra.client import AccessKeyAuth, DamstraClient
 from lmsform.providers.damstra.operations import DamstraOperations
-from lmsform.providers.damstra.reader import read_state
+from lmsform.providers.damstra.reader import ROLE_IDS, read_state
 from lmsform.providers.damstra.settings import DamstraSettings
 from lmsform.providers.http import HttpClient
 from lmsform.state import State
@@ -63,6 +63,12 @@ class DamstraProvider(Provider):
             relations=frozenset({"groups", "supervises"}),
             removal=Removal.DEACTIVATE,
             removal_note="Damstra cannot delete users; the user is inactivated (and can be re-activated)",
+            unsupported_fields={
+                "previously": "Damstra identifies users by user name, which cannot change",
+                "full_name": "Damstra keeps first and last names only",
+                "short_description": "Damstra users have no descriptions",
+                "long_description": "Damstra users have no descriptions",
+            },
         ),
         GROUPS.name: KindSupport(
             fields=frozenset({"description", "parent"}),
@@ -94,6 +100,7 @@ class DamstraProvider(Provider):
         "(`supervisors:`) or the user (`supervises:`)",
     }
     enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "lesson"}
+    roles: ClassVar[frozenset[str]] = frozenset(ROLE_IDS)
 
     def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
         assert isinstance(settings, DamstraSettings)

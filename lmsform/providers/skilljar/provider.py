@@ -83,6 +83,7 @@ class SkilljarProvider(Provider):
                 "roles": "Skilljar's API has no user roles (student-manager access is `supervisors:`)",
                 "username": "Skilljar identifies users by e-mail",
                 "password": "Skilljar's API takes no passwords",
+                "previously": "lmsform does not change Skilljar users' e-mail addresses",
             },
         ),
         GROUPS.name: KindSupport(
