@@ -1,0 +1,145 @@
+"""The emulator as a Flask app: routing, the `SID` check, faults, one transaction per request, errors.
+
+* The API is served under `/api2` (the spec's `basePath`), over plain HTTP (§1.1); test hooks under
+  `/_emulator` need no `SID`.
+* Each API request is counted, then may be answered by an injected fault, then is authenticated
+  (`auth`), then runs in one store transaction: an error rolls back everything it wrote.
+* Unknown paths answer 404 and known paths with another method 405, both as `Error_View_Model`; a
+  crash inside the emulator answers 500 the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import flask
+from werkzeug.exceptions import InternalServerError, MethodNotAllowed, NotFound
+
+from lmsform.providers.versal.emulator.area import ApiArea, EmulatorContext, Handler, Operation, json_response
+from lmsform.providers.versal.emulator.auth import SID_HEADER, Authenticator, KeyCheck
+from lmsform.providers.versal.emulator.courses import CourseApi
+from lmsform.providers.versal.emulator.errors import ApiError, method_not_allowed, no_such_path, server_error
+from lmsform.providers.versal.emulator.gadgets import GadgetApi
+from lmsform.providers.versal.emulator.hooks import HookApi
+from lmsform.providers.versal.emulator.learners import LearnerApi
+from lmsform.providers.versal.emulator.options import VersalEmulatorOptions
+from lmsform.providers.versal.emulator.org_users import OrgUserApi
+from lmsform.providers.versal.emulator.sessions import SessionApi
+from lmsform.providers.versal.emulator.store import VersalStore
+from lmsform.providers.versal.emulator.traffic import Traffic
+
+API_PREFIX = "/api2"
+HOOK_PREFIX = "/_emulator"
+_STORE_EXTENSION = "lmsform_versal_store"
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_DEFAULT_OPTIONS = VersalEmulatorOptions()
+_API_AREAS: Sequence[type[ApiArea]] = (SessionApi, OrgUserApi, CourseApi, LearnerApi, GadgetApi)
+_SPEC_NAMES = {
+    "org_ref": "orgId",
+    "user_ref": "userId",
+    "course_ref": "courseId",
+    "lesson_ref": "lessonId",
+    "gadget_ref": "gadgetId",
+}
+
+
+def spec_template(rule: str) -> str:
+    """A Flask rule as the spec writes the path: `/orgs/<org_ref>/members` → `/orgs/{orgId}/members`."""
+    return re.sub(r"<(\w+)>", lambda match: "{" + _SPEC_NAMES[match.group(1)] + "}", rule)
+
+
+def _api_view(
+    context: EmulatorContext, auth: Authenticator, rule: str, operations: Mapping[str, Operation]
+) -> Handler:
+    route = spec_template(rule)
+
+    def view(**path_params: Any) -> flask.Response:
+        request = flask.request
+        context.traffic.count(f"{request.method} {route}")
+        fault = context.traffic.take_fault(request.method, request.path)
+        if fault is not None:
+            raise fault
+        operation = operations.get(request.method)
+        if operation is None:
+            raise method_not_allowed(request.method, request.path)
+        with context.store.transaction():
+            caller = auth.authorise(request.headers.get(SID_HEADER), operation.rights)
+            return operation.handler(caller, **path_params)
+
+    return view
+
+
+def _hook_view(store: VersalStore, operations: Mapping[str, Operation]) -> Handler:
+    def view(**path_params: Any) -> flask.Response:
+        operation = operations.get(flask.request.method)
+        if operation is None:
+            raise method_not_allowed(flask.request.method, flask.request.path)
+        with store.transaction():
+            return operation.handler(**path_params)
+
+    return view
+
+
+def _add_rule(app: flask.Flask, path: str, view: Handler) -> None:
+    app.add_url_rule(
+        path, endpoint=path, view_func=view, methods=list(_HTTP_METHODS), provide_automatic_options=False
+    )
+
+
+def _register_error_handlers(app: flask.Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> flask.Response:
+        response = json_response(error.body, error.status)
+        response.headers.update(error.headers)
+        return response
+
+    @app.errorhandler(NotFound)
+    def unknown_path(_: NotFound) -> flask.Response:
+        return api_error(no_such_path(flask.request.method, flask.request.path))
+
+    @app.errorhandler(MethodNotAllowed)
+    def wrong_method(_: MethodNotAllowed) -> flask.Response:
+        return api_error(method_not_allowed(flask.request.method, flask.request.path))
+
+    @app.errorhandler(InternalServerError)
+    def crashed(_: InternalServerError) -> flask.Response:
+        return api_error(server_error())
+
+
+def create_app(
+    state_path: str | os.PathLike[str],
+    *,
+    api_key: str | None = None,
+    options: VersalEmulatorOptions = _DEFAULT_OPTIONS,
+) -> flask.Flask:
+    """The emulator as a WSGI app on the SQLite state at `state_path` (created if missing).
+
+    `api_key` is the primary org's key; `None` accepts any non-empty `SID` that is not a session id
+    or a seeded org's key. The store is reachable through `emulator_store(app)`, so whoever runs the
+    app can close it.
+    """
+    options.check()
+    store = VersalStore(state_path)
+    store.open_primary_org(options.org_id, options.org_name)
+    context = EmulatorContext(store, options, Traffic())
+    auth = Authenticator(store, KeyCheck(api_key), options.session_days)
+
+    app = flask.Flask(__name__)
+    app.extensions[_STORE_EXTENSION] = store
+    for area_type in _API_AREAS:
+        for rule, operations in area_type(context).routes():
+            _add_rule(app, API_PREFIX + rule, _api_view(context, auth, rule, operations))
+    for rule, operations in HookApi(context).routes():
+        _add_rule(app, HOOK_PREFIX + rule, _hook_view(store, operations))
+    _register_error_handlers(app)
+    return app
+
+
+def emulator_store(app: flask.Flask) -> VersalStore:
+    """The store behind an app made by `create_app`."""
+    store = app.extensions[_STORE_EXTENSION]
+    assert isinstance(store, VersalStore)
+    return store
