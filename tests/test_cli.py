@@ -171,3 +171,23 @@ def test_the_damstra_example_converges_on_the_sandbox(tmp_path: Path) -> None:
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert "No changes. Damstra Acme Safety matches the manifests." in planned.stdout
     assert "example-CANARY-password" not in applied.stdout + applied.stderr + planned.stdout + planned.stderr
+
+
+def test_the_versal_example_converges_on_the_sandbox(tmp_path: Path) -> None:
+    shutil.copytree(Path(__file__).parent.parent / "examples" / "versal", tmp_path / "acme")
+
+    applied = subprocess.run(
+        [sys.executable, "-m", "lmsform", "apply", "acme", "--auto-approve"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    planned = subprocess.run(
+        [sys.executable, "-m", "lmsform", "plan", "acme", "--detailed-exitcode"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Apply complete: 13 added, 0 changed, 0 removed." in applied.stdout
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert planned.stdout.startswith("No changes. Versal 4242 matches the manifests.\n")
+    # What Versal cannot read back is said, not assumed: course roles and a user's description.
+    assert "Versal cannot report back the role and short_description of 6 object(s)" in planned.stdout

@@ -12,5 +12,6 @@ if TYPE_CHECKING:
 def registry() -> Mapping[str, type[Provider]]:
     from lmsform.providers.damstra.provider import DamstraProvider
     from lmsform.providers.skilljar.provider import SkilljarProvider
+    from lmsform.providers.versal.provider import VersalProvider
 
-    return {provider.name: provider for provider in (SkilljarProvider, DamstraProvider)}
+    return {provider.name: provider for provider in (SkilljarProvider, DamstraProvider, VersalProvider)}

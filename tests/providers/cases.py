@@ -33,6 +33,9 @@ class ContractCase:
     # Objects the vendor's API cannot create but the project names (lessons, learning paths).
     seed: Callable[[str], None] = lambda url: None
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The key the emulator accepts, and a well-formed one it rejects (some vendors' keys are UUIDs).
+    key: str = CANARY
+    wrong_key: str = "not-the-right-key"
 
     @property
     def provider_class(self) -> type[Provider]:
@@ -174,7 +177,69 @@ groups:
     seed=_seed_damstra,
 )
 
-CASES = [SKILLJAR, DAMSTRA]
+
+def _seed_versal(url: str) -> None:
+    seed = {"courses": [{"title": "Workplace Safety"}, {"title": "Customer Care"}]}
+    requests.post(f"{url}/_emulator/seed", json=seed, timeout=10).raise_for_status()
+
+
+VERSAL = ContractCase(
+    provider="versal",
+    settings="  organisation: 4242\n  api_key: ${VERSAL_API_KEY}\n",
+    key_variable="VERSAL_API_KEY",
+    key="ca4a1a7e-5eed-4c0d-9e11-0000c0ffee42",
+    wrong_key="0b5e55ed-0000-4000-8000-000000000000",
+    manage="  users: authoritative\n  enrollments: authoritative\n",
+    files={
+        "people.yaml": """
+users:
+  - email: ann@acme.com
+    first_name: Ann
+    last_name: Lee
+    roles: [admin]
+  - email: bob@acme.com
+    first_name: Bob
+    last_name: Ray
+    roles: [learner]
+  - email: cy@acme.com
+    first_name: Cy
+    roles: [instructor]
+""",
+        "learning.yaml": """
+enrollments:
+  - course: Workplace Safety
+    users: [bob@acme.com, cy@acme.com]
+  - course: Customer Care
+    users: [ann@acme.com]
+    role: publisher
+    tracked: false
+""",
+    },
+    changed={
+        "people.yaml": """
+users:
+  - email: ann@acme.com
+    first_name: Annabel
+    last_name: Lee
+    roles: [instructor]
+  - email: cy@acme.com
+    first_name: Cy
+    roles: [member]
+""",
+        "learning.yaml": """
+enrollments:
+  - course: Workplace Safety
+    users: [cy@acme.com]
+  - course: Customer Care
+    users: [ann@acme.com]
+    role: author
+    tracked: true
+""",
+    },
+    seed=_seed_versal,
+)
+
+CASES = [SKILLJAR, DAMSTRA, VERSAL]
 
 
 def case_ids(case: Any) -> str:

@@ -16,7 +16,9 @@ from click.testing import Result
 
 from lmsform.providers.emulator import EmulatorServer
 from tests.conftest import CliRunnerCall
-from tests.providers.cases import CANARY, CASES, ContractCase, case_ids, write_project
+from tests.providers.cases import CASES, ContractCase, case_ids, write_project
+
+KEYS = {case.key for case in CASES}
 
 
 @dataclass
@@ -37,8 +39,8 @@ class Running:
         )
 
 
-def _start(case: ContractCase, state: Path, key: str = CANARY) -> EmulatorServer:
-    return EmulatorServer(case.provider_class.emulator_app(state, api_key=key, target=None)).start()
+def _start(case: ContractCase, state: Path) -> EmulatorServer:
+    return EmulatorServer(case.provider_class.emulator_app(state, api_key=case.key, target=None)).start()
 
 
 @pytest.fixture(params=CASES, ids=case_ids)
@@ -46,7 +48,7 @@ def running(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Running]:
     case: ContractCase = request.param
-    monkeypatch.setenv(case.key_variable, CANARY)  # Skilljar's is also set by the `cli` fixture
+    monkeypatch.setenv(case.key_variable, case.key)  # Skilljar's is also set by the `cli` fixture
     for name, value in case.extra_env.items():
         monkeypatch.setenv(name, value)
     state = tmp_path / f"{case.provider}.sqlite3"
@@ -58,7 +60,7 @@ def running(
 
 def _ok(result: Result) -> str:
     assert result.exit_code == 0, result.output
-    assert CANARY not in result.output
+    assert all(key not in result.output for key in KEYS)
     return str(result.stdout)
 
 
@@ -100,7 +102,7 @@ def test_a_saved_plan_applies_exactly(running: Running, tmp_path: Path, cli: Cli
     plan_file = tmp_path / "plan.json"
     planned = cli("plan", root, "--out", plan_file)
     assert planned.exit_code == 0, planned.output
-    assert CANARY not in plan_file.read_text()
+    assert running.case.key not in plan_file.read_text()
     before = running.writes()
 
     _ok(cli("apply", plan_file))
@@ -128,6 +130,7 @@ def test_kinds_the_vendor_cannot_manage_are_refused_before_any_call(
         "webhooks": "webhooks:\n  - url: https://hooks.example/x\n",
         "courses": "courses:\n  - title: X\n",
         "supervisors": "supervisors:\n  - user: someone\n    revoke: true\n",
+        "groups": "groups:\n  - name: crew\n",
     }
     provider = running.case.provider_class
     refused = {
@@ -150,7 +153,7 @@ def test_kinds_the_vendor_cannot_manage_are_refused_before_any_call(
 def test_a_rejected_key_is_a_clear_error(running: Running, tmp_path: Path, cli: CliRunnerCall) -> None:
     root = _project(tmp_path, running)
 
-    result = cli("plan", root, env={running.case.key_variable: "not-the-right-key"})
+    result = cli("plan", root, env={running.case.key_variable: running.case.wrong_key})
 
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {running.case.provider}")

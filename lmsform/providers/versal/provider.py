@@ -1,0 +1,182 @@
+"""The Versal provider: what its Partner API can manage, and how lmsform reads and writes an organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from lmsform.model import ENROLLMENTS, ORG_COURSES, USERS, ManageConfig
+from lmsform.plan import Action, Change, Plan
+from lmsform.providers.base import (
+    ApplyContext,
+    KindSupport,
+    Provider,
+    ProviderSettings,
+    Removal,
+    Work,
+    write_only,
+)
+from lmsform.providers.http import HttpClient
+from lmsform.providers.versal.client import SidAuth, VersalClient
+from lmsform.providers.versal.operations import OPERATIONS, remove_users
+from lmsform.providers.versal.reader import EDITING, EDITING_ROLES, NO_ROLE, ORG_ROLES, read_state
+from lmsform.providers.versal.settings import VersalSettings
+from lmsform.state import State
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+API_PATH = "/api2"
+# What the sandbox holds that Versal's API cannot create: courses (made in Versal's authoring tool).
+SANDBOX_COURSES = (
+    "Workplace Safety",
+    "Data Privacy Essentials",
+    "Customer Care",
+    "Leading Teams",
+    "Product Fundamentals",
+)
+_NO_GROUPS = "Versal's Partner API has no groups"
+
+
+def course_role_readback(declared: Any, live: Any) -> bool | None:
+    """Versal shows only that a user edits or publishes a course, never which role, nor `learner`."""
+    editing = declared in EDITING_ROLES
+    if live == EDITING:
+        return None if editing else False
+    return False if editing else None
+
+
+class VersalProvider(Provider):
+    name: ClassVar[str] = "versal"
+    title: ClassVar[str] = "Versal"
+    settings_model: ClassVar[type[ProviderSettings]] = VersalSettings
+    roles: ClassVar[frozenset[str]] = frozenset({*ORG_ROLES, NO_ROLE})
+    supports: ClassVar[Mapping[str, KindSupport]] = {
+        USERS.name: KindSupport(
+            fields=frozenset(
+                {"first_name", "last_name", "full_name", "short_description", "long_description", "roles"}
+            ),
+            removal=Removal.DELETE,
+            removal_note="removes the user from the organisation, and with them their enrollments and "
+            "progress in its courses (their Versal account stays)",
+            cascades=(ENROLLMENTS.name,),
+            renames=False,
+            readback={"short_description": write_only, "long_description": write_only},
+            unsupported_fields={
+                "username": "Versal identifies users by e-mail and makes up user names itself",
+                "adopt_by": "Versal identifies users by e-mail, so there is nothing else to adopt by",
+                "active": "Versal users cannot be deactivated: to remove one from the organisation, "
+                "leave them out with `manage.users: authoritative`",
+                "password": "Versal's Partner API takes no passwords",
+                "groups": _NO_GROUPS,
+                "supervises": "Versal's Partner API has no supervisors",
+            },
+        ),
+        ORG_COURSES.name: KindSupport(fields=frozenset()),
+        ENROLLMENTS.name: KindSupport(
+            fields=frozenset({"role", "tracked"}),
+            relations=frozenset({"course", "users"}),
+            removal=Removal.DELETE,
+            removal_note="untracks the user and takes their course roles away "
+            "(Versal has no other way to unenroll)",
+            readback={"role": course_role_readback},
+            create_defaults={"role": "learner", "tracked": True},
+            unsupported_fields={
+                "path": "Versal has no learning paths",
+                "plan": "Versal has no plans",
+                "groups": _NO_GROUPS,
+                "active": "Versal enrollments have no active flag: set `tracked`, or leave the user out "
+                "with `manage.enrollments: authoritative`",
+            },
+        ),
+    }
+    unsupported_kinds: ClassVar[Mapping[str, str]] = {
+        "groups": "its Partner API has no groups",
+        "supervisors": "its Partner API has no supervisors",
+        "webhooks": "its Partner API has no webhooks",
+        "courses": "its API cannot create or edit courses: name existing ones in enrollments "
+        "(`course: <exact title or id>`)",
+    }
+    enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "org_course"}
+
+    def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
+        assert isinstance(settings, VersalSettings)
+        self.settings = settings
+        self.http = HttpClient(
+            vendor=self.name,
+            base_url=api_root,
+            auth=SidAuth(credential),
+            timeout=settings.timeout,
+            parallelism=settings.parallelism,
+            retries=settings.retries,
+            headers={"Content-Type": "application/json"},
+        )
+        self.client = VersalClient(self.http, settings.organisation, page_size=settings.page_size)
+
+    @classmethod
+    def check_fields(cls, kind: str, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+        roles = fields.get("roles") or []
+        if kind == USERS.name and len(roles) > 1:
+            return [("roles", "a Versal user holds one organisation role (member: none)")]
+        return []
+
+    def read(self, desired: State, manage: ManageConfig) -> State:
+        return read_state(self.client, desired, manage, parallelism=self.settings.parallelism)
+
+    def read_all(self) -> State:
+        return read_state(
+            self.client, State(), ManageConfig(), parallelism=self.settings.parallelism, everything=True
+        )
+
+    def notices(self, plan: Plan) -> list[str]:
+        added = sum(
+            1 for change in plan.changes if change.kind == USERS.name and change.action is Action.CREATE
+        )
+        removed = sum(
+            1 for change in plan.changes if change.kind == USERS.name and change.action is Action.DELETE
+        )
+        if not (added and removed):
+            return []
+        return [
+            f"{added} user(s) join and {removed} leave: Versal cannot change an e-mail address, so a new "
+            "address is a new account, and the old one leaves with its enrollments and progress "
+            "(`previously:` on a user says it replaces one)"
+        ]
+
+    def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
+        if kind == USERS.name and action is Action.DELETE and len(changes) > 1:
+            size = self.settings.batch_remove_size
+            chunks = [tuple(changes[start : start + size]) for start in range(0, len(changes), size)]
+            return [Work(chunk, partial(remove_users, self.client, chunk)) for chunk in chunks]
+        return super().work(kind, action, changes)
+
+    def execute(self, change: Change, context: ApplyContext) -> None:
+        OPERATIONS[(change.kind, change.action)](self.client, change, context)
+
+    def close(self) -> None:
+        self.http.close()
+
+    @classmethod
+    def emulator_api_root(cls, server_url: str) -> str:
+        return server_url + API_PATH
+
+    @classmethod
+    def emulator_app(
+        cls, state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool = False
+    ) -> WSGIApplication:
+        from lmsform.providers.versal.emulator import (
+            VersalEmulatorOptions,
+            create_app,
+            emulator_store,
+            seed,
+        )
+
+        options = VersalEmulatorOptions(org_id=int(target)) if target else VersalEmulatorOptions()
+        app = create_app(state_path, api_key=api_key, options=options)
+        store = emulator_store(app)
+        if sandbox and not store.org_course_ids(options.org_id):
+            seed(store, {"courses": [{"title": title} for title in SANDBOX_COURSES]})
+        wsgi: WSGIApplication = app
+        return wsgi
