@@ -280,7 +280,9 @@ def emulator(
     """Run a vendor's emulator as an HTTP server; its first line of output is the URL for `base_url`."""
     provider = registry()[vendor]
     path = state_path or Path(f"{vendor}-emulator.sqlite3")
-    server = EmulatorServer(provider.emulator_app(path, api_key=api_key, target=target), port=port)
+    with errors_exit():
+        served = provider.emulator_app(path, api_key=api_key, target=target)
+    server = EmulatorServer(served, port=port)
     click.echo(provider.emulator_api_root(server.url))
     click.echo(f"{provider.title} emulator serving; state in {path}. Press Ctrl-C to stop.", err=True)
     sys.stdout.flush()

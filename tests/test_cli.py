@@ -191,3 +191,35 @@ def test_the_versal_example_converges_on_the_sandbox(tmp_path: Path) -> None:
     assert planned.stdout.startswith("No changes. Versal 4242 matches the manifests.\n")
     # What Versal cannot read back is said, not assumed: course roles and a user's description.
     assert "Versal cannot report back the role and short_description of 6 object(s)" in planned.stdout
+
+
+def test_the_versal_emulator_command_checks_the_sid_and_keeps_its_state(tmp_path: Path) -> None:
+    key = "0b6f2b8e-6c1e-4d8a-9a55-0e0f6f7c2d11"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lmsform", "emulator", "versal", "--port", "0", "--state", "v.sqlite3",
+         "--api-key", key, "--target", "77"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/api2")
+        users = requests.get(f"{url}/orgs/77/members", headers={"SID": key}, timeout=5)
+        refused = requests.get(f"{url}/orgs/77/members", headers={"SID": "not-the-key"}, timeout=5)
+        assert users.status_code == 200 and users.json() == []
+        assert refused.status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert (tmp_path / "v.sqlite3").is_file()
+
+
+def test_the_emulator_command_refuses_a_target_the_vendor_cannot_have(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "lmsform", "emulator", "versal", "--target", "acme"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: A Versal organisation is a number, not 'acme'."
+    assert list(tmp_path.iterdir()) == []

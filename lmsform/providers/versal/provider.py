@@ -7,6 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from lmsform.errors import LmsformError
 from lmsform.model import ENROLLMENTS, ORG_COURSES, USERS, ManageConfig
 from lmsform.plan import Action, Change, Plan
 from lmsform.providers.base import (
@@ -173,6 +174,8 @@ class VersalProvider(Provider):
             seed,
         )
 
+        if target is not None and not target.isdigit():
+            raise LmsformError(f"A Versal organisation is a number, not {target!r}.")
         options = VersalEmulatorOptions(org_id=int(target)) if target else VersalEmulatorOptions()
         app = create_app(state_path, api_key=api_key, options=options)
         store = emulator_store(app)
