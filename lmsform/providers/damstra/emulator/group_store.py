@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from lmsform.providers.damstra.emulator.db import Database, TableDump, placeholders
+from lmsform.providers.damstra.emulator.db import Database
 from lmsform.providers.damstra.emulator.user_store import ACTIVE_STATUS
+from lmsform.providers.emulator_sqlite import TableDump, placeholders
 
 Relation = Literal["memberships", "supervisions"]
 
@@ -43,7 +44,7 @@ GROUP_TABLES = (
 )
 GROUP_RESET_ORDER = ("memberships", "supervisions", "user_groups")
 GROUP_DUMPS = (
-    TableDump("groups", "user_groups", booleans=frozenset({"active"})),
+    TableDump("groups", "user_groups", order_by="id", booleans=frozenset({"active"})),
     TableDump("memberships", "memberships", order_by="group_id, user_id"),
     TableDump("supervisions", "supervisions", order_by="group_id, user_id"),
 )

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.damstra.emulator.db import Database, TableDump, placeholders
+from lmsform.providers.damstra.emulator.db import Database
+from lmsform.providers.emulator_sqlite import TableDump, placeholders
 
 LESSON_STATUSES = ("active", "inactive", "never", "rendering", "error")
 
@@ -53,10 +54,10 @@ LESSON_TABLES = (
 )
 LESSON_RESET_ORDER = ("custom_field_values", "custom_fields", "lesson_versions", "lessons")
 LESSON_DUMPS = (
-    TableDump("lessons", "lessons", booleans=frozenset({"in_library"})),
-    TableDump("lessonVersions", "lesson_versions", booleans=frozenset({"published"})),
-    TableDump("customFields", "custom_fields"),
-    TableDump("customFieldValues", "custom_field_values"),
+    TableDump("lessons", "lessons", order_by="id", booleans=frozenset({"in_library"})),
+    TableDump("lessonVersions", "lesson_versions", order_by="id", booleans=frozenset({"published"})),
+    TableDump("customFields", "custom_fields", order_by="id"),
+    TableDump("customFieldValues", "custom_field_values", order_by="id"),
 )
 
 _LESSON_COLUMNS = (

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lmsform.providers.damstra.emulator.dates import from_stored, stored
-from lmsform.providers.damstra.emulator.db import Database, TableDump
+from lmsform.providers.damstra.emulator.db import Database
+from lmsform.providers.emulator_sqlite import TableDump
 
 CLIENT_ID = 76
 """The organisation's `clientId` (the value of the vendor's getting-started sample)."""
@@ -94,4 +95,4 @@ class OrganisationStore(Database):
         return [{"to": recipient, "userName": user_name} for recipient, user_name in rows]
 
 
-ORGANISATION_DUMPS = (TableDump("organisation", "organisation"),)
+ORGANISATION_DUMPS = (TableDump("organisation", "organisation", order_by="id"),)

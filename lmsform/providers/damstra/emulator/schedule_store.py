@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.damstra.emulator.db import Database, TableDump, placeholders
+from lmsform.providers.damstra.emulator.db import Database
+from lmsform.providers.emulator_sqlite import TableDump, placeholders
 
 SCHEDULE_TABLES = (
     """CREATE TABLE IF NOT EXISTS lesson_schedules (
@@ -28,7 +29,7 @@ SCHEDULE_TABLES = (
     "CREATE INDEX IF NOT EXISTS lesson_schedules_by_user ON lesson_schedules(user_id)",
 )
 SCHEDULE_RESET_ORDER = ("lesson_schedules",)
-SCHEDULE_DUMPS = (TableDump("lessonSchedules", "lesson_schedules"),)
+SCHEDULE_DUMPS = (TableDump("lessonSchedules", "lesson_schedules", order_by="id"),)
 
 _COLUMNS = (
     "id, user_id, lesson_id, lesson_version_id, start_at, end_at, schedule_type, started_at, completed_at, "

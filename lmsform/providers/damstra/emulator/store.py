@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from lmsform.providers.damstra.emulator.db import COUNTER_TABLES, TableDump
 from lmsform.providers.damstra.emulator.group_store import (
     GROUP_DUMPS,
     GROUP_RESET_ORDER,
@@ -49,12 +48,13 @@ from lmsform.providers.damstra.emulator.user_store import (
     UserStore,
     encode_roles,
 )
+from lmsform.providers.emulator_sqlite import COUNTER_TABLE, TableDump
 
 OWNER_ROLE = 7
 OWNER_ROLES = (3, OWNER_ROLE)
 
 _TABLES = (
-    *COUNTER_TABLES,
+    COUNTER_TABLE,
     *ORGANISATION_TABLES,
     *USER_TABLES,
     *GROUP_TABLES,

@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lmsform.providers.damstra.emulator.db import Database, TableDump, placeholders
+from lmsform.providers.damstra.emulator.db import Database
+from lmsform.providers.emulator_sqlite import TableDump, placeholders
 
 ACTIVE_STATUS = 56
 INACTIVE_STATUS = 57
@@ -45,6 +46,7 @@ USER_DUMPS = (
     TableDump(
         "users",
         "users",
+        order_by="id",
         json_columns=frozenset({"roles"}),
         hidden=frozenset({"password_hash", "user_name_key"}),
     ),

@@ -12,10 +12,10 @@ from lmsform.providers.skilljar.emulator.db import (
     Conditions,
     Database,
     Slice,
-    TableDump,
     Window,
     new_id,
     now_timestamp,
+    table_dump,
 )
 
 COURSE_TABLES = (
@@ -51,9 +51,9 @@ _COURSE_BOOLEANS = frozenset(
     {"enforce_sequential_navigation", "display_course_and_lesson_time", "display_manual_course_time"}
 )
 COURSE_DUMPS = (
-    TableDump("courses", "courses", booleans=_COURSE_BOOLEANS),
-    TableDump("labels", "labels"),
-    TableDump("course_labels", "course_labels"),
+    table_dump("courses", "courses", booleans=_COURSE_BOOLEANS),
+    table_dump("labels", "labels"),
+    table_dump("course_labels", "course_labels"),
 )
 
 WRITABLE_COURSE_COLUMNS = frozenset(

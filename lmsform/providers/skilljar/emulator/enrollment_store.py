@@ -17,9 +17,9 @@ from lmsform.providers.skilljar.emulator.db import (
     Conditions,
     Database,
     Slice,
-    TableDump,
     Window,
     new_id,
+    table_dump,
 )
 from lmsform.providers.skilljar.emulator.people_store import USER_COLUMNS, UserRecord, user_from_row
 
@@ -44,7 +44,7 @@ ENROLLMENT_TABLES = (
 )
 ENROLLMENT_RESET_ORDER = ("enrollments",)
 ENROLLMENT_DUMPS = (
-    TableDump(
+    table_dump(
         "enrollments", "enrollments", booleans=frozenset({"active"}), json_columns=frozenset({"purchase"})
     ),
 )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.skilljar.emulator.db import Database, TableDump, now_timestamp
+from lmsform.providers.skilljar.emulator.db import Database, now_timestamp, table_dump
 
 MANAGER_TABLES = (
     # Deleting the managed group keeps the record with no group, as the nullable `group_id` allows.
@@ -28,7 +28,7 @@ MANAGER_TABLES = (
 )
 MANAGER_RESET_ORDER = ("manager_access",)
 MANAGER_DUMPS = (
-    TableDump(
+    table_dump(
         "manager_access",
         "manager_access",
         booleans=frozenset({"can_create_users"}),

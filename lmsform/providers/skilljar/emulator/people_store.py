@@ -12,10 +12,10 @@ from lmsform.providers.skilljar.emulator.db import (
     Conditions,
     Database,
     Slice,
-    TableDump,
     Window,
     new_id,
     now_timestamp,
+    table_dump,
 )
 
 PEOPLE_TABLES = (
@@ -73,13 +73,13 @@ PEOPLE_TABLES = (
 # Children before parents, so deleting in this order never trips a foreign key.
 PEOPLE_RESET_ORDER = ("group_users", "student_groups", "domain_users", "users")
 PEOPLE_DUMPS = (
-    TableDump("domains", "domains"),
-    TableDump("users", "users", hidden=frozenset({"email_key"})),
-    TableDump("domain_users", "domain_users", booleans=frozenset({"active", "marketing_optin"})),
-    TableDump(
+    table_dump("domains", "domains"),
+    table_dump("users", "users", hidden=frozenset({"email_key"})),
+    table_dump("domain_users", "domain_users", booleans=frozenset({"active", "marketing_optin"})),
+    table_dump(
         "groups", "student_groups", json_columns=frozenset({"sign_up_field_rule", "rule_email_domains"})
     ),
-    TableDump("group_users", "group_users"),
+    table_dump("group_users", "group_users"),
 )
 
 

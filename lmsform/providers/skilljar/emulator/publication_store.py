@@ -6,16 +6,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lmsform.providers.emulator_sqlite import placeholders
 from lmsform.providers.skilljar.emulator.db import (
     ALL_ROWS,
     Conditions,
     Database,
     Slice,
-    TableDump,
     Window,
     new_id,
     now_timestamp,
-    placeholders,
+    table_dump,
 )
 
 PUBLICATION_TABLES = (
@@ -113,9 +113,9 @@ _FLAGS = frozenset(
     }
 )
 PUBLICATION_DUMPS = (
-    TableDump("published_courses", "published_courses", booleans=_FLAGS),
-    TableDump("published_paths", "published_paths", booleans=_FLAGS),
-    TableDump("plans", "plans", booleans=_FLAGS),
+    table_dump("published_courses", "published_courses", booleans=_FLAGS),
+    table_dump("published_paths", "published_paths", booleans=_FLAGS),
+    table_dump("plans", "plans", booleans=_FLAGS),
 )
 
 

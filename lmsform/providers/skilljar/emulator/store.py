@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from lmsform.providers.emulator_sqlite import TableDump
 from lmsform.providers.skilljar.emulator.course_store import (
     COURSE_DUMPS,
     COURSE_RESET_ORDER,
     COURSE_TABLES,
     CourseStore,
 )
-from lmsform.providers.skilljar.emulator.db import TableDump
 from lmsform.providers.skilljar.emulator.enrollment_store import (
     ENROLLMENT_DUMPS,
     ENROLLMENT_RESET_ORDER,

@@ -12,9 +12,9 @@ from lmsform.providers.skilljar.emulator.db import (
     Conditions,
     Database,
     Slice,
-    TableDump,
     Window,
     new_id,
+    table_dump,
 )
 
 WEBHOOK_TABLES = (
@@ -32,7 +32,7 @@ WEBHOOK_TABLES = (
 )
 WEBHOOK_RESET_ORDER = ("webhooks",)
 WEBHOOK_DUMPS = (
-    TableDump(
+    table_dump(
         "webhooks", "webhooks", booleans=frozenset({"active"}), json_columns=frozenset({"additional_headers"})
     ),
 )

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.versal.emulator.db import Database, TableDump
+from lmsform.providers.emulator_sqlite import TableDump
+from lmsform.providers.versal.emulator.db import Database
 
 EDITOR_ROLES = ("author", "contributor", "publisher")
 """Course roles that count as rights to edit and/or publish (§5 #8)."""

@@ -16,8 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lmsform.providers.emulator_sqlite import TableDump, placeholders
 from lmsform.providers.versal.emulator.course_store import EDITOR_ROLES
-from lmsform.providers.versal.emulator.db import Database, TableDump, placeholders
+from lmsform.providers.versal.emulator.db import Database
 from lmsform.providers.versal.emulator.user_store import USER_COLUMNS, UserRecord
 
 LEARNER_TABLES = (

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from lmsform.providers.versal.emulator.db import Database, TableDump
+from lmsform.providers.emulator_sqlite import TableDump
+from lmsform.providers.versal.emulator.db import Database
 
 ORG_TABLES = (
     """CREATE TABLE IF NOT EXISTS orgs (

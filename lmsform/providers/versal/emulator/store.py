@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from lmsform.providers.emulator_sqlite import COUNTER_TABLE, TableDump
 from lmsform.providers.versal.emulator.course_store import (
     COURSE_DUMPS,
     COURSE_RESET_ORDER,
     COURSE_TABLES,
     CourseStore,
 )
-from lmsform.providers.versal.emulator.db import COUNTER_TABLES, TableDump
 from lmsform.providers.versal.emulator.learner_store import (
     LEARNER_DUMPS,
     LEARNER_RESET_ORDER,
@@ -27,7 +27,7 @@ from lmsform.providers.versal.emulator.learner_store import (
 from lmsform.providers.versal.emulator.org_store import ORG_DUMPS, ORG_TABLES, OrgStore
 from lmsform.providers.versal.emulator.user_store import USER_DUMPS, USER_TABLES, UserStore
 
-_TABLES = (*COUNTER_TABLES, *ORG_TABLES, *USER_TABLES, *COURSE_TABLES, *LEARNER_TABLES)
+_TABLES = (COUNTER_TABLE, *ORG_TABLES, *USER_TABLES, *COURSE_TABLES, *LEARNER_TABLES)
 # Tables that point at others come first, so no delete trips a foreign key.
 _RESET_ORDER = (*LEARNER_RESET_ORDER, *COURSE_RESET_ORDER, "sessions", "memberships", "users")
 _DUMPS: tuple[TableDump, ...] = (*ORG_DUMPS, *USER_DUMPS, *COURSE_DUMPS, *LEARNER_DUMPS)

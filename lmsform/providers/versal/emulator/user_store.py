@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from lmsform.providers.versal.emulator.db import Database, TableDump, placeholders
+from lmsform.providers.emulator_sqlite import TableDump, placeholders
+from lmsform.providers.versal.emulator.db import Database
 
 ORG_ROLES = ("admin", "instructor", "learner")
 """Org roles in their canonical (precedence) order."""
