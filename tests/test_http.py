@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import flask
 import pytest
 
 from lmsform.errors import ProviderError
+from lmsform.providers import http
 from lmsform.providers.emulator import EmulatorServer
-from lmsform.providers.http import HttpClient
+from lmsform.providers.http import HttpClient, Pacer
 
 
 @pytest.fixture
@@ -149,3 +151,32 @@ def test_field_errors_are_surfaced_verbatim(server: EmulatorServer) -> None:
         _client(server).json("POST", "/invalid", json_body={})
     assert failure.value.vendor_message == "name: This field is required."
     assert failure.value.status == 400
+
+
+def test_the_pacer_spaces_request_starts_evenly_across_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    slept: list[float] = []
+    monkeypatch.setattr(http.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(http.time, "sleep", slept.append)
+    pacer = Pacer(per_second=10)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: pacer.wait(), range(4)))
+    now[0] = 101.0  # a second later the schedule is in the past: no wait
+    pacer.wait()
+
+    assert sorted(slept) == pytest.approx([0.1, 0.2, 0.3])
+    assert len(slept) == 3
+
+
+def test_a_rate_limited_client_sends_every_request_through_the_pacer(
+    server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[int] = []
+    monkeypatch.setattr(Pacer, "wait", lambda self: waits.append(1))
+    client = HttpClient(
+        vendor="scripted", base_url=server.url, auth=None, timeout=5, parallelism=2, rate_limit=5
+    )
+
+    assert [item["n"] for item in client.paginate("/pages")] == [1, 2, 3]
+    assert len(waits) == 3

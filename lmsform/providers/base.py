@@ -88,6 +88,12 @@ class ProviderSettings(StrictModel):
     retries: int = Field(
         5, ge=0, le=10, description="Retries of a failed idempotent call (429, 5xx, connection errors)."
     )
+    rate_limit: float | None = Field(
+        None,
+        gt=0,
+        description="Most API calls per minute, spaced evenly (e.g. 600 for Skilljar's documented burst "
+        "limit); default: no pacing, 429 answers are waited out as they come.",
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -24,6 +25,9 @@ from lmsform import __version__
 from lmsform.errors import ProviderError
 from lmsform.secrets import redact
 
+if TYPE_CHECKING:
+    from lmsform.providers.base import ProviderSettings
+
 log = logging.getLogger("lmsform.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -31,8 +35,59 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELET
 _MESSAGE_LIMIT = 300
 
 
+class Pacer:
+    """Spaces the starts of requests evenly, across threads, so a vendor's rate limit is never hit:
+    running at the limit beats bouncing off 429s and waiting out their `Retry-After`."""
+
+    def __init__(self, per_second: float) -> None:
+        self._interval = 1.0 / per_second
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        if start > now:
+            time.sleep(start - now)
+
+
+class _PacedAdapter(HTTPAdapter):
+    def __init__(self, pacer: Pacer | None, **kwargs: Any) -> None:
+        self._pacer = pacer
+        super().__init__(**kwargs)
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        if self._pacer is not None:
+            self._pacer.wait()
+        return super().send(request, *args, **kwargs)
+
+
 class HttpClient:
     """A requests session bound to one vendor's API root."""
+
+    @classmethod
+    def for_settings(
+        cls,
+        settings: ProviderSettings,
+        *,
+        vendor: str,
+        base_url: str,
+        auth: AuthBase | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpClient:
+        """A client with the timeouts, parallelism, retries and rate limit of a project's settings."""
+        return cls(
+            vendor=vendor,
+            base_url=base_url,
+            auth=auth,
+            timeout=settings.timeout,
+            parallelism=settings.parallelism,
+            retries=settings.retries,
+            rate_limit=settings.rate_limit / 60 if settings.rate_limit else None,
+            headers=headers,
+        )
 
     def __init__(
         self,
@@ -44,8 +99,10 @@ class HttpClient:
         parallelism: int,
         retries: int = 5,
         backoff: float = 0.5,
+        rate_limit: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        """`rate_limit`: most requests per second, shared by every thread (None: no pacing)."""
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -55,6 +112,8 @@ class HttpClient:
             "User-Agent": f"lmsform/{__version__}",
             **(headers or {}),
         }
+
+        pacer = Pacer(rate_limit) if rate_limit else None
 
         def session(methods: frozenset[str]) -> requests.Session:
             retry = Retry(
@@ -70,7 +129,9 @@ class HttpClient:
                 respect_retry_after_header=True,
                 raise_on_status=False,
             )
-            adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=max(parallelism, 1) * 2)
+            adapter = _PacedAdapter(
+                pacer, max_retries=retry, pool_connections=2, pool_maxsize=max(parallelism, 1) * 2
+            )
             made = requests.Session()
             made.auth = auth
             made.headers.update(common_headers)

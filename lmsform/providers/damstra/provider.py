@@ -105,13 +105,11 @@ class DamstraProvider(Provider):
     def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
         assert isinstance(settings, DamstraSettings)
         self.settings = settings
-        self.http = HttpClient(
+        self.http = HttpClient.for_settings(
+            settings,
             vendor=self.name,
             base_url=api_root,
             auth=AccessKeyAuth(credential),
-            timeout=settings.timeout,
-            parallelism=settings.parallelism,
-            retries=settings.retries,
             headers={"Content-Type": "application/json"},
         )
         self.client = DamstraClient(self.http)

@@ -140,13 +140,11 @@ class SkilljarProvider(Provider):
     def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
         assert isinstance(settings, SkilljarSettings)
         self.settings = settings
-        self.http = HttpClient(
+        self.http = HttpClient.for_settings(
+            settings,
             vendor=self.name,
             base_url=api_root,
             auth=HTTPBasicAuth(credential, ""),
-            timeout=settings.timeout,
-            parallelism=settings.parallelism,
-            retries=settings.retries,
         )
         self.client = SkilljarClient(self.http, settings.domain)
 

@@ -105,13 +105,11 @@ class VersalProvider(Provider):
     def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
         assert isinstance(settings, VersalSettings)
         self.settings = settings
-        self.http = HttpClient(
+        self.http = HttpClient.for_settings(
+            settings,
             vendor=self.name,
             base_url=api_root,
             auth=SidAuth(credential),
-            timeout=settings.timeout,
-            parallelism=settings.parallelism,
-            retries=settings.retries,
             headers={"Content-Type": "application/json"},
         )
         self.client = VersalClient(self.http, settings.organisation, page_size=settings.page_size)
