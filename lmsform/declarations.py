@@ -83,7 +83,7 @@ class _Entry:
         values = declared_values(self.spec)
         always = spec.ALWAYS_MANAGED
         if self.support is not None:
-            always = always & _allowed(self.kind, self.support)
+            always = always & allowed_fields(self.kind, self.support)
         chosen = (self.spec.model_fields_set | always) - spec.RELATIONS - spec.IDENTITY - spec.SECRETS
         return {name: value for name, value in values.items() if name in chosen}
 
@@ -97,6 +97,8 @@ class DesiredStateBuilder:
         self.issues = issues
         self.state = State()
         self._references: list[Reference] = []
+        # (kind, vendor id) → the declaration that pins it.
+        self._pinned: dict[tuple[str, str], Resource] = {}
         self._builders: Mapping[str, Callable[[_Entry], None]] = {
             "users": self._user,
             "groups": self._group,
@@ -143,7 +145,7 @@ class DesiredStateBuilder:
         support = None
         if self.provider is not None:
             support = self.provider.supports[kind.name]
-            expected = _allowed(kind, support)
+            expected = allowed_fields(kind, support)
         spec = validate_node(kind.spec, node, document, entries, (index,), self.issues, expected)
         if spec is None:
             return
@@ -153,17 +155,25 @@ class DesiredStateBuilder:
 
     def _supported(self, entry: _Entry) -> bool:
         if self.provider is None:
-            return True
+            # The project's provider is unknown (already an error): check what every vendor needs.
+            key_fields = entry.kind.key_fields_of(declared_values(entry.spec))
+            missing = [name for name in key_fields if getattr(entry.spec, name, "") is None]
+            for name in missing:
+                self.issues.append(Issue(entry.source, f"{name}: required field is missing"))
+            return not missing
         support = self.provider.supports[entry.kind.name]
         key = support.key or entry.kind.key_fields
-        allowed = _allowed(entry.kind, support)
+        allowed = allowed_fields(entry.kind, support)
         ok = True
-        for name in key:
+        for name in (*key, *sorted(support.required)):
             if name in type(entry.spec).model_fields and getattr(entry.spec, name) is None:
                 where = entry.source
-                self.issues.append(
-                    Issue(where, f"{self.provider.title} identifies {entry.kind.name} by {name}: declare it")
+                why = (
+                    f"identifies {entry.kind.name} by {name}"
+                    if name in key
+                    else f"needs the {name} of every {entry.kind.singular}"
                 )
+                self.issues.append(Issue(where, f"{self.provider.title} {why}: declare it"))
                 ok = False
         for name in sorted(entry.spec.model_fields_set - allowed):
             reason = support.unsupported_fields.get(name, "its API does not manage this field")
@@ -202,6 +212,7 @@ class DesiredStateBuilder:
             "users",
             entry.kind.key_of(fields),
             fields,
+            ids={"id": spec.api_id} if spec.api_id else {},
             source=entry.source,
             previously=tuple((address.lower(),) for address in spec.previously),
             secrets=secrets,
@@ -243,7 +254,7 @@ class DesiredStateBuilder:
                 COURSES.name,
                 key,
                 fields,
-                ids={"id": spec.id} if spec.id else {},
+                ids={"id": spec.id} if spec.id else {"id": spec.api_id} if spec.api_id else {},
                 source=entry.source,
                 previously=tuple((title,) for title in spec.previously),
             )
@@ -323,6 +334,19 @@ class DesiredStateBuilder:
                 )
             )
             return
+        pinned = resource.ids.get("id")
+        if pinned is not None:
+            twin = self._pinned.setdefault((resource.kind, pinned), resource)
+            if twin is not resource:
+                singular = KINDS_BY_NAME[resource.kind].singular
+                self.issues.append(
+                    Issue(
+                        resource.source,
+                        f"{singular} {' / '.join(resource.key)!r} has the id {pinned!r} of {singular} "
+                        f"{' / '.join(twin.key)!r} (at {twin.source}): one object cannot be declared twice",
+                    )
+                )
+                return
         self.state.add(resource)
         kind = KINDS_BY_NAME[resource.kind]
         for position, target in kind.key_refs(resource.key):
@@ -348,8 +372,18 @@ class DesiredStateBuilder:
                 continue
             seen.add(place)
             name = f"{target.singular} {reference.key[0]!r}"
+            support = self.provider.supports.get(reference.kind) if self.provider else None
             if (reference.kind, reference.key) in self.state.absent:
                 self.issues.append(Issue(reference.source, f"{name} is declared not to exist"))
+            elif support is not None and support.names_only:
+                assert self.provider is not None
+                self.issues.append(
+                    Issue(
+                        reference.source,
+                        f"{name} is not declared; {self.provider.title} cannot look {reference.kind} up, so "
+                        f"name each one once under {reference.kind} with its api_id",
+                    )
+                )
             elif target.spec is not None and self.manage.mode(reference.kind) == "authoritative":
                 self.issues.append(
                     Issue(
@@ -363,7 +397,7 @@ class DesiredStateBuilder:
         return list(unresolved.values())
 
 
-def _allowed(kind: Kind, support: KindSupport) -> set[str]:
+def allowed_fields(kind: Kind, support: KindSupport) -> set[str]:
     """The fields a provider lets a manifest entry of this kind declare."""
     assert kind.spec is not None
     identity = kind.spec.IDENTITY - set(support.unsupported_fields)

@@ -22,6 +22,7 @@ from lmsform.ignoring import without_ignored
 from lmsform.manifest import Project
 from lmsform.model import (
     ALL_EVENTS,
+    COURSES,
     DECLARABLE,
     GROUP_SUPERVISORS,
     GROUPS,
@@ -127,20 +128,16 @@ def _groups(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
 
 
 def _courses(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
+    support = provider.supports[COURSES.name]
     entries = []
     for course in _sorted(live.of("courses").values()):
         if len(course.key) > 1:
             continue  # a second course of the same title: a title can be declared once
-        fields = course.fields
-        entry: dict[str, Any] = {"title": fields["title"]}
+        entry = _declared(COURSES, course, provider)
         if live.ambiguous.get(("courses", course.key)):
             entry["id"] = course.ids["id"]
-        for name in ("short_description", "long_description"):
-            if fields.get(name):
-                entry[name] = fields[name]
-        entry["sequential_navigation"] = bool(fields.get("sequential_navigation"))
-        if fields.get("labels"):
-            entry["labels"] = list(fields["labels"])
+        if "sequential_navigation" in support.fields:
+            entry["sequential_navigation"] = bool(course.fields.get("sequential_navigation"))
         publication = live.get(PUBLICATIONS.name, course.key)
         if publication is not None:
             settings = {

@@ -92,6 +92,7 @@ ENROLLMENT_TARGET_KINDS = {
     "course": "publications",
     "org_course": "org_courses",
     "lesson": "lessons",
+    "package": "courses",
     "path": "paths",
     "plan": "plans",
 }
@@ -109,7 +110,11 @@ def _supervisor_field_refs(fields: Mapping[str, Any]) -> tuple[tuple[str, Key], 
 
 
 def _user_key_source(fields: Mapping[str, Any]) -> tuple[str, ...]:
-    return ("username",) if fields.get("username") else ("email",)
+    """A user's key is its user name, else its e-mail, else (a person only named) its directory id."""
+    for name in ("username", "email", "api_id"):
+        if fields.get(name):
+            return (name,)
+    return ("email",)
 
 
 USERS = Kind(

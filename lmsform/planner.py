@@ -115,7 +115,7 @@ class _Planner:
         children = _children_by_parent(self.present)
         for kind in KINDS:
             support = self.provider.supports.get(kind.name)
-            if support is None or kind.reference_only:
+            if support is None or kind.reference_only or support.names_only:
                 continue
             if not support.readable:
                 self._reassert(kind)
@@ -139,7 +139,12 @@ class _Planner:
     # --- matching ---------------------------------------------------------------------------------
 
     def _rekeyed(self, kind: Kind) -> dict[Key, Resource]:
-        """Live objects of `kind`, their keys following renames of the objects they name."""
+        """Live objects of `kind`, their keys following renames of the objects they name.
+
+        Objects the manifests only name (with the vendor's id) stand for themselves."""
+        support = self.provider.supports.get(kind.name)
+        if support is not None and support.names_only:
+            return dict(self.desired.of(kind.name))
         result = {}
         for key, resource in self.live.of(kind.name).items():
             new_key = list(key)
@@ -407,7 +412,9 @@ class _Planner:
             resource = self.present[target].get(target_key)
             if resource is not None and resource.ids:
                 self.refs[(target, target_key)] = dict(resource.ids)
-                self.depends.setdefault((target, resource.key), resource.fingerprint())
+                support = self.provider.supports.get(target)
+                if support is None or not support.names_only:  # named ones are not in the vendor's state
+                    self.depends.setdefault((target, resource.key), resource.fingerprint())
 
 
 def _origin(wanted: Resource) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from lmsform.declarations import allowed_fields
 from lmsform.model import DECLARABLE, ProjectConfig, ResourceFile
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
@@ -44,15 +45,31 @@ def resources_schema(provider: type[Provider]) -> dict[str, Any]:
             schema["properties"].pop(kind_name, None)
             continue
         assert kind.spec is not None
-        identity = kind.spec.IDENTITY - set(support.unsupported_fields)
-        allowed = support.fields | support.relations | set(support.key or kind.key_fields) | identity
+        allowed = allowed_fields(kind, support)
         spec_schema = definitions[kind.spec.__name__]
         spec_schema["properties"] = {
             name: value for name, value in spec_schema["properties"].items() if name in allowed
         }
+        required = set(spec_schema.get("required", ())) & allowed
+        required |= set(support.key or kind.key_fields) | support.required
+        required &= spec_schema["properties"].keys()
+        if required:
+            spec_schema["required"] = sorted(required)
         if "roles" in spec_schema["properties"]:
             _offer(spec_schema["properties"]["roles"], sorted(provider.roles))
+    _drop_unreferenced(definitions, schema)
     return _document(schema, f"lmsform resource manifest for {provider.title}")
+
+
+def _drop_unreferenced(definitions: dict[str, Any], schema: dict[str, Any]) -> None:
+    """Leave out the models of kinds the vendor cannot manage (and models only they used)."""
+    while True:
+        text = json.dumps(schema)
+        unused = [name for name in definitions if f'"#/$defs/{name}"' not in text]
+        if not unused:
+            return
+        for name in unused:
+            del definitions[name]
 
 
 def _offer(roles: dict[str, Any], offered: list[str]) -> None:

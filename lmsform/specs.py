@@ -9,7 +9,7 @@ are write-only values that must come from the environment and never reach a plan
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -52,6 +52,7 @@ def _check_web_url(value: str) -> str:
 
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_check_email)]
 Name = Annotated[str, StringConstraints(min_length=1)]
+ApiId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
 Text = Annotated[str, StringConstraints(min_length=1)]
 WebUrl = Annotated[str, AfterValidator(_check_web_url)]
 
@@ -63,6 +64,13 @@ def canonical_instant(value: str | datetime) -> str:
     moment = _INSTANT.validate_python(value)
     text: str = _INSTANT.dump_python(moment.astimezone(UTC), mode="json")
     return text
+
+
+def _as_instant(value: date | datetime) -> datetime:
+    """A date as the start of its day in UTC, so dates and instants compare."""
+    if isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
 def _check_roles(value: list[str]) -> list[str]:
@@ -83,8 +91,15 @@ class UserSpec(DeclarationModel):
     username: Name | None = Field(
         None, description="Login name; the key where the vendor identifies users by it (Damstra)."
     )
-    email: Email = Field(
-        description="The user's e-mail address; the key elsewhere, compared case-insensitively."
+    email: Email | None = Field(
+        None,
+        description="The user's e-mail address; the key where the vendor has no user names, compared "
+        "case-insensitively.",
+    )
+    api_id: ApiId | None = Field(
+        None,
+        description="The person's id in the vendor's directory, where lmsform cannot read people and "
+        "only names them (Training Records); the key when no e-mail is given.",
     )
     previously: list[Email] = Field(
         default_factory=list,
@@ -168,6 +183,11 @@ class CourseSpec(DeclarationModel):
     IDENTITY = frozenset({"id", "previously"})
 
     title: Name = Field(description="The course's title; the key.")
+    api_id: ApiId | None = Field(
+        None,
+        description="The training package's id, where lmsform cannot read packages and only names them "
+        "(Training Records).",
+    )
     id: Annotated[str, StringConstraints(pattern=r"^[0-9a-z]+$")] | None = Field(
         None, description="Adopt the existing course with this id, whatever its title."
     )
@@ -208,6 +228,16 @@ class EnrollmentSpec(DeclarationModel):
         None, description="The users' role in the course (vendors with course roles)."
     )
     tracked: bool | None = Field(None, description="Whether the course reports these users' progress.")
+    started: date | AwareDatetime | None = Field(
+        None,
+        description="When the users started (training records): a date, or a date and time with its "
+        "offset; null: not started. Omit to leave it as it is.",
+    )
+    completed: date | AwareDatetime | None = Field(
+        None,
+        description="When the users completed it (training records); null: not completed. Omit to leave "
+        "it as it is.",
+    )
 
     @model_validator(mode="after")
     def _one_target_and_learners(self) -> EnrollmentSpec:
@@ -216,6 +246,9 @@ class EnrollmentSpec(DeclarationModel):
             raise ValueError("name exactly one of course, path or plan")
         if not self.users and not self.groups:
             raise ValueError("name the learners in users, groups or both")
+        started, completed = self.started, self.completed
+        if started is not None and completed is not None and _as_instant(completed) < _as_instant(started):
+            raise ValueError("completed is before started")
         return self
 
     @property

@@ -214,6 +214,10 @@ def test_each_change_makes_the_minimal_calls(
             {"people.yaml": "users:\n  - email: a@acme.com\n    first_name: A\n    last_name: B\n"},
             "project/people.yaml:2:5: Damstra identifies users by username: declare it",
         ),
+        (
+            {"people.yaml": "users:\n  - username: ab\n    first_name: A\n    last_name: B\n"},
+            "project/people.yaml:2:5: Damstra needs the email of every user: declare it",
+        ),
     ],
 )  # fmt: skip
 def test_validate_refuses_what_damstra_cannot_do(

@@ -56,6 +56,8 @@ class KindSupport:
     # The fields that identify an object of this kind at this vendor (users: `username` or `email`);
     # None: the kind's own key fields. They must be declared.
     key: tuple[str, ...] | None = None
+    # Fields besides the key that every entry must declare at this vendor (Damstra users' e-mail).
+    required: frozenset[str] = frozenset()
     # False when the API cannot change an object once made: a difference is reported, not planned.
     updatable: bool = True
     # Fields the API takes only when creating an object: never compared afterwards.
@@ -69,6 +71,10 @@ class KindSupport:
     # Values a new object gets where the manifests say nothing (shown in the plan); afterwards an
     # omitted field is left as it is, like any other.
     create_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # True when the API cannot manage objects of this kind at all and the manifests only name them for
+    # other objects to refer to (Training Records' people and packages): entries give a readable key
+    # and the vendor's `api_id`, are never read or planned, and every reference must be to one of them.
+    names_only: bool = False
 
 
 def write_only(declared: Any, live: Any) -> bool | None:

@@ -46,6 +46,7 @@ class DamstraProvider(Provider):
     supports: ClassVar[Mapping[str, KindSupport]] = {
         USERS.name: KindSupport(
             key=("username",),
+            required=frozenset({"email"}),
             fields=frozenset(
                 {
                     "email",
