@@ -14,7 +14,7 @@ from lmsform.errors import ManifestError, PlanFileError, StalePlanError
 from lmsform.ignoring import ignored_declarations, without_ignored
 from lmsform.manifest import Project, load_project
 from lmsform.model import Key, address
-from lmsform.plan import ABSENT, Plan
+from lmsform.plan import ABSENT, Action, Plan
 from lmsform.planner import make_plan
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
@@ -140,6 +140,29 @@ def check_fresh(saved: Plan, project: Project, live: State) -> None:
             )
     if reasons:
         raise StalePlanError(reasons)
+
+
+def resume(saved: Plan, fresh: Plan, project: Project) -> Plan:
+    """What is left of a saved plan an earlier apply began, re-checked against a fresh plan.
+
+    The saved plan's changes that the fresh plan no longer needs were made (the journal, or the live
+    account, says so); those it still needs are applied as the fresh plan has them (with the ids of
+    objects the earlier apply created). A change the saved plan never had means the account or the
+    manifests moved on: the saved plan is stale.
+    """
+    reasons = []
+    if saved.manifest_digest != project.digest:
+        reasons.append("the manifests changed since the plan was made")
+    planned = {(change.address, change.action) for change in saved.changes}
+    left = [change for change in fresh.changes if (change.address, change.action) in planned]
+    reasons += [
+        f"{change.address} ({change.action.value}) is needed now but is not in the saved plan"
+        for change in fresh.changes
+        if (change.address, change.action) not in planned and change.action is not Action.REASSERT
+    ]
+    if reasons:
+        raise StalePlanError(reasons)
+    return replace(fresh, changes=tuple(left))
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from lmsform import __version__, app, schema
-from lmsform.apply import ApplyResult, apply_plan
+from lmsform.apply import ApplyResult, ChangeResult, apply_plan
 from lmsform.console import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -24,6 +24,9 @@ from lmsform.console import (
 )
 from lmsform.errors import relative
 from lmsform.export import export_project
+from lmsform.journal import Journal, journals_of
+from lmsform.lock import ApplyLock
+from lmsform.lock import unlock as remove_lock
 from lmsform.manifest import Project
 from lmsform.model import DECLARABLE, kind
 from lmsform.output import FORMATS, Report, render
@@ -162,7 +165,7 @@ def apply(target: Path, verbose: bool, force: bool, auto_approve: bool) -> None:
 
 def _apply_directory(directory: Path, force: bool, auto_approve: bool) -> ApplyResult | None:
     project = app.load(directory)
-    with _connected(project) as provider:
+    with ApplyLock(project.root), _connected(project) as provider:
         planned, reading = app.plan(project, provider)
         _show(project, planned, "text", None)
         app.check_safety(project, planned, reading, force=force)
@@ -176,29 +179,60 @@ def _apply_directory(directory: Path, force: bool, auto_approve: bool) -> ApplyR
 def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
     saved, document = app.read_plan_file(path)
     project = app.load(app.project_of_plan(path, document))
-    with _connected(project) as provider:
-        reading = app.read(project, provider)
-        app.check_fresh(saved, project, reading.live)
-        _show(project, saved, "text", None)
-        app.check_safety(project, saved, reading, force=force)
-        if not saved.changes:
+    with ApplyLock(project.root), _connected(project) as provider:
+        begun = journals_of(project.root, saved)
+        resumes = begun[-1].path if begun else None
+        if begun:
+            fresh, reading = app.plan(project, provider)
+            planned = app.resume(saved, fresh, project)
+            click.echo(
+                f"Resuming this plan, begun by an earlier apply (journal {relative(begun[-1].path)}): "
+                f"{len(planned.changes)} of its {len(saved.changes)} change(s) are left.",
+                err=True,
+            )
+        else:
+            reading = app.read(project, provider)
+            app.check_fresh(saved, project, reading.live)
+            planned = saved
+        _show(project, planned, "text", None)
+        app.check_safety(project, planned, reading, force=force)
+        if not planned.changes:
             return None
-        return _run(project, provider, saved)
+        return _run(project, provider, planned, resumes=resumes)
 
 
-def _run(project: Project, provider: Provider, planned: Plan) -> ApplyResult:
+def _run(project: Project, provider: Provider, planned: Plan, *, resumes: Path | None = None) -> ApplyResult:
     redactor = Redactor(project.config.output.redact)
-    with apply_progress(len(planned.changes), redactor) as progress:
+    with (
+        Journal.start(project.root, planned, resumes=resumes) as journal,
+        apply_progress(len(planned.changes), redactor) as progress,
+    ):
+
+        def finished(batch: list[ChangeResult]) -> None:
+            journal.record(batch)
+            progress(batch)
+
         result = apply_plan(
             planned,
             provider,
             parallelism=project.settings.parallelism,
-            on_batch=progress,
+            on_batch=finished,
             secrets=app.secrets_of(project),
         )
     click.echo()
     click.echo(apply_summary(result, redactor), err=not result.ok)
+    if not result.ok:
+        click.echo(f"What was done is in {relative(journal.path)}.", err=True)
     return result
+
+
+@main.command()
+@_directory
+@click.option("--force", is_flag=True, help="Remove a lock held from another host, which cannot be checked.")
+def unlock(directory: Path, force: bool) -> None:
+    """Remove the apply lock an apply left behind when it was killed (never one still running)."""
+    with errors_exit():
+        click.echo(remove_lock(directory, force=force))
 
 
 @main.command()

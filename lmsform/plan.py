@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from lmsform import __version__
@@ -144,6 +145,11 @@ class Plan:
             existing=dict(existing or {}),
         )
 
+    @cached_property
+    def checksum(self) -> str:
+        """A digest of the changes: the same plan (saved and read back) has the same checksum."""
+        return _checksum([change.to_json() for change in self.changes])
+
     @property
     def is_empty(self) -> bool:
         """No change to what lmsform can see; re-sent write-only settings do not count."""
@@ -191,7 +197,7 @@ class Plan:
                 {"kind": kind, "key": list(key), "digest": digest}
                 for (kind, key), digest in sorted(self.live_fingerprint.items())
             ],
-            "checksum": _checksum(changes),
+            "checksum": self.checksum,
         }
 
     @staticmethod

@@ -1,0 +1,151 @@
+"""The apply journal: what an apply did, written as it happens, so a killed apply can be understood.
+
+One JSON Lines file per apply under `.lmsform/journal/` next to `lmsform.yaml`: a header naming the
+plan (its checksum), then one line per change as soon as it finishes (`done` or `failed`, with the
+error), then a footer. Each line is flushed when written: a process killed at any point leaves every
+finished change on record (the operating system keeps what was flushed). Addresses name learners, so
+the journal stays local, like the sandbox's data: `.lmsform/` is git-ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from lmsform.apply import ChangeResult, Outcome
+from lmsform.plan import Plan
+from lmsform.sandbox import LOCAL_DIR
+
+FORMAT = 1
+
+
+def journal_dir(root: Path) -> Path:
+    return root / LOCAL_DIR / "journal"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Journal:
+    """An open journal; `record` is called from the apply's progress callback (one thread)."""
+
+    def __init__(self, path: Path, plan: Plan, *, resumes: Path | None = None) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = path.open("x", encoding="utf-8")
+        self._counts = {outcome: 0 for outcome in Outcome}
+        self._write(
+            {
+                "journal": FORMAT,
+                "event": "started",
+                "at": _now(),
+                "plan": plan.checksum,
+                "provider": plan.provider,
+                "target": plan.target,
+                "changes": len(plan.changes),
+                **({"resumes": resumes.name} if resumes else {}),
+            }
+        )
+
+    @classmethod
+    def start(cls, root: Path, plan: Plan, *, resumes: Path | None = None) -> Journal:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        return cls(journal_dir(root) / f"{stamp}-{_short(plan)}.jsonl", plan, resumes=resumes)
+
+    def record(self, results: Iterable[ChangeResult]) -> None:
+        for result in results:
+            self._counts[result.outcome] += 1
+            if result.outcome is Outcome.NOT_ATTEMPTED:
+                continue
+            line: dict[str, Any] = {
+                "event": result.outcome.value,
+                "at": _now(),
+                "address": result.change.address,
+                "action": result.change.action.value,
+            }
+            if result.error:
+                line["error"] = result.error
+            self._write(line)
+
+    def close(self) -> None:
+        if self._file.closed:
+            return
+        counts = {outcome.value: count for outcome, count in self._counts.items()}
+        complete = counts[Outcome.DONE.value] == sum(counts.values())
+        self._write({"event": "complete" if complete else "stopped", "at": _now(), **counts})
+        self._file.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _write(self, line: dict[str, Any]) -> None:
+        self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self._file.flush()
+
+
+@dataclass(frozen=True)
+class JournalSummary:
+    """What one journal says happened."""
+
+    path: Path
+    plan: str
+    finished: bool
+    done: frozenset[tuple[str, str]]  # (address, action)
+    failed: dict[str, str]
+
+
+def read_journal(path: Path) -> JournalSummary:
+    """Every complete line of a journal (a line cut short by a kill is ignored)."""
+    plan = ""
+    finished = False
+    done: set[tuple[str, str]] = set()
+    failed: dict[str, str] = {}
+    for line in _lines(path):
+        event = line.get("event")
+        if event == "started":
+            plan = str(line.get("plan", ""))
+        elif event == Outcome.DONE.value:
+            done.add((str(line["address"]), str(line["action"])))
+            failed.pop(str(line["address"]), None)
+        elif event == Outcome.FAILED.value:
+            failed[str(line["address"])] = str(line.get("error", ""))
+        elif event in ("complete", "stopped"):
+            finished = True
+    return JournalSummary(path, plan, finished, frozenset(done), failed)
+
+
+def journals_of(root: Path, plan: Plan) -> list[JournalSummary]:
+    """This plan's journals in the project, oldest first."""
+    folder = journal_dir(root)
+    if not folder.is_dir():
+        return []
+    found = [read_journal(path) for path in sorted(folder.glob(f"*-{_short(plan)}.jsonl"))]
+    return [summary for summary in found if summary.plan == plan.checksum]
+
+
+def _short(plan: Plan) -> str:
+    return plan.checksum.rpartition(":")[2][:12]
+
+
+def _lines(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as file:
+        for text in file:
+            if not text.endswith("\n"):
+                return  # the last line, cut short
+            try:
+                line = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(line, dict):
+                yield line

@@ -1,0 +1,155 @@
+"""The apply journal, the one-apply-at-a-time lock, and resuming a saved plan an apply began."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from typing import Any
+
+from lmsform.lock import lock_path
+from lmsform.providers.emulator import EmulatorServer
+from tests.conftest import CliRunnerCall, ProjectDir, writes
+
+TEAM = "users:\n" + "".join(f"  - email: learner{n:02d}@acme.com\n    first_name: L{n}\n" for n in range(6))
+GROUPS = "groups:\n  - name: crew\n    members: [learner00@acme.com, learner01@acme.com]\n"
+
+
+def _journal_lines(project: ProjectDir) -> list[list[dict[str, Any]]]:
+    folder = project.root / ".lmsform" / "journal"
+    return [
+        [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        for path in sorted(folder.glob("*.jsonl"))
+    ]
+
+
+def test_an_apply_journals_every_change_as_json_lines(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.configure(skilljar.url)
+    project.write("people.yaml", TEAM + GROUPS)
+
+    result = cli("apply", project.root, "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    [lines] = _journal_lines(project)
+    assert lines[0]["event"] == "started" and lines[0]["changes"] == 9
+    assert lines[0]["plan"].startswith("sha256:")
+    done = [line for line in lines if line["event"] == "done"]
+    assert len(done) == 9
+    assert {line["address"] for line in done} >= {'users["learner05@acme.com"]', 'groups["crew"]'}
+    assert lines[-1] == {
+        "event": "complete",
+        "at": lines[-1]["at"],
+        "done": 9,
+        "failed": 0,
+        "not attempted": 0,
+    }
+    assert not lock_path(project.root).exists()
+
+
+def test_a_second_apply_is_refused_while_one_runs(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.configure(skilljar.url)
+    project.write("people.yaml", TEAM)
+    lock = lock_path(project.root)
+    lock.parent.mkdir(parents=True)
+    lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": "now"}))
+
+    result = cli("apply", project.root, "--auto-approve")
+
+    assert result.exit_code == 1
+    assert "another apply is running on this project" in result.stderr
+    assert writes(skilljar) == [] and skilljar.requests == []
+    refused = cli("unlock", project.root)
+    assert refused.exit_code == 1 and "still running" in refused.stderr
+    assert lock.exists()
+
+
+def test_a_stale_lock_is_named_and_unlock_clears_it(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.configure(skilljar.url)
+    project.write("people.yaml", TEAM)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    lock = lock_path(project.root)
+    lock.parent.mkdir(parents=True)
+    lock.write_text(json.dumps({"pid": int(gone.stdout), "host": socket.gethostname(), "since": "then"}))
+
+    refused = cli("apply", project.root, "--auto-approve")
+    assert refused.exit_code == 1
+    assert "a stale lock" in refused.stderr and "lmsform unlock" in refused.stderr
+    assert skilljar.requests == []
+
+    unlocked = cli("unlock", project.root)
+    assert unlocked.exit_code == 0 and "Removed the lock" in unlocked.stdout
+    assert cli("apply", project.root, "--auto-approve").exit_code == 0
+
+
+def test_a_lock_from_another_host_needs_force(project: ProjectDir, cli: CliRunnerCall) -> None:
+    lock = lock_path(project.root)
+    lock.parent.mkdir(parents=True)
+    lock.write_text(json.dumps({"pid": 1, "host": "ci-runner-7", "since": "then"}))
+
+    assert cli("unlock", project.root).exit_code == 1
+    assert cli("unlock", project.root, "--force").exit_code == 0
+    assert not lock.exists()
+
+
+def test_a_saved_plan_an_apply_began_resumes_with_what_is_left(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.configure(skilljar.url)
+    project.write("people.yaml", TEAM + GROUPS)
+    plan_file = project.root / "plan.json"
+    assert cli("plan", project.root, "--out", plan_file).exit_code == 0
+    # The group is made, but its answer is lost: the apply stops there, its memberships not attempted.
+    skilljar.recorder.drop_answers("POST", r"/v1/groups", count=1)
+
+    first = cli("apply", plan_file)
+
+    assert first.exit_code == 1
+    assert "What was done is in project/.lmsform/journal/" in first.stderr
+    [journal] = _journal_lines(project)
+    assert sum(1 for line in journal if line["event"] == "done") == 6
+    assert [line["address"] for line in journal if line["event"] == "failed"] == ['groups["crew"]']
+    assert journal[-1]["event"] == "stopped" and journal[-1]["not attempted"] == 2
+
+    second = cli("apply", plan_file)
+
+    assert second.exit_code == 0, second.output
+    assert "Resuming this plan, begun by an earlier apply" in second.stderr
+    assert "2 of its 9 change(s) are left" in second.stderr
+    groups = [call for call in writes(skilljar) if call == ("POST", "/v1/groups")]
+    assert len(groups) == 1  # the group made before the lost answer was found, not made again
+    assert cli("plan", project.root, "--detailed-exitcode").exit_code == 0
+    resumed = _journal_lines(project)[1]
+    assert resumed[0]["resumes"].endswith(".jsonl")
+    assert resumed[-1]["event"] == "complete"
+
+
+def test_resuming_refuses_what_the_saved_plan_never_had(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.configure(skilljar.url)
+    project.write("people.yaml", TEAM + GROUPS)
+    plan_file = project.root / "plan.json"
+    assert cli("plan", project.root, "--out", plan_file).exit_code == 0
+    skilljar.recorder.drop_answers("POST", r"/v1/groups", count=1)
+    assert cli("apply", plan_file).exit_code == 1
+    # The manifests move on: the rest of the saved plan is no longer what they ask for.
+    project.write("more.yaml", "users:\n  - email: late@acme.com\n")
+    before = len(writes(skilljar))
+
+    result = cli("apply", plan_file)
+
+    assert result.exit_code == 1
+    assert "stale plan" in result.stderr
+    assert "the manifests changed since the plan was made" in result.stderr
+    assert 'users["late@acme.com"] (create) is needed now but is not in the saved plan' in result.stderr
+    assert len(writes(skilljar)) == before
