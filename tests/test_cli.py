@@ -223,3 +223,41 @@ def test_the_emulator_command_refuses_a_target_the_vendor_cannot_have(tmp_path: 
     assert result.returncode == 1
     assert result.stderr.strip() == "Error: A Versal organisation is a number, not 'acme'."
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_training_records_example_converges_on_the_sandbox(tmp_path: Path) -> None:
+    shutil.copytree(Path(__file__).parent.parent / "examples" / "training-records", tmp_path / "acme")
+
+    applied = subprocess.run(
+        [sys.executable, "-m", "lmsform", "apply", "acme", "--auto-approve"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    planned = subprocess.run(
+        [sys.executable, "-m", "lmsform", "plan", "acme", "--detailed-exitcode"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Apply complete: 7 added, 0 changed, 0 removed." in applied.stdout
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert planned.stdout == "No changes. Training Records sandbox matches the manifests.\n"
+
+
+def test_the_training_records_emulator_command_checks_basic_auth(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lmsform", "emulator", "training-records", "--port", "0", "--state",
+         "t.sqlite3", "--api-key", "local-key"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        listed = requests.get(f"{url}/training/record/", auth=("lmsform", "local-key"), timeout=5)
+        refused = requests.get(f"{url}/training/record/", auth=("lmsform", "wrong"), timeout=5)
+        assert listed.status_code == 200 and listed.json() == []
+        assert refused.status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert (tmp_path / "t.sqlite3").is_file()

@@ -141,7 +141,7 @@ def test_every_error_of_a_run_is_reported_together(
         "Error: project/a.yaml:4:5: email: required field is missing",
         "Error: project/b.yaml:2:11: name: String should have at least 1 character",
         "Error: project/lmsform.yaml:2:9: unknown provider type 'skiljar'; "
-        "lmsform supports: damstra, skilljar, versal",
+        "lmsform supports: damstra, skilljar, training-records, versal",
     ]
 
 

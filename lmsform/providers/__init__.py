@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 def registry() -> Mapping[str, type[Provider]]:
     from lmsform.providers.damstra.provider import DamstraProvider
     from lmsform.providers.skilljar.provider import SkilljarProvider
+    from lmsform.providers.training_records.provider import TrainingRecordsProvider
     from lmsform.providers.versal.provider import VersalProvider
 
-    return {provider.name: provider for provider in (SkilljarProvider, DamstraProvider, VersalProvider)}
+    providers = (SkilljarProvider, DamstraProvider, VersalProvider, TrainingRecordsProvider)
+    return {provider.name: provider for provider in providers}

@@ -239,7 +239,65 @@ enrollments:
     seed=_seed_versal,
 )
 
-CASES = [SKILLJAR, DAMSTRA, VERSAL]
+
+def _seed_training_records(url: str) -> None:
+    seed = {
+        "people": [{"api_id": f"p-{number}", "name": f"Person {number}"} for number in (1, 2, 3)],
+        "packages": [
+            {"api_id": "pkg-fire", "description": "Fire safety awareness"},
+            {"api_id": "pkg-privacy", "description": "Data privacy essentials"},
+        ],
+    }
+    requests.post(f"{url}/_emulator/seed", json=seed, timeout=10).raise_for_status()
+
+
+TRAINING_RECORDS = ContractCase(
+    provider="training-records",
+    settings="  username: lmsform\n  api_key: ${TRAINING_RECORDS_API_KEY}\n",
+    key_variable="TRAINING_RECORDS_API_KEY",
+    manage="  enrollments: authoritative\n",
+    files={
+        "directory.yaml": """
+users:
+  - email: ann@acme.com
+    api_id: p-1
+  - email: bob@acme.com
+    api_id: p-2
+  - api_id: p-3
+courses:
+  - title: Fire safety
+    api_id: pkg-fire
+  - title: Data privacy
+    api_id: pkg-privacy
+""",
+        "records.yaml": """
+enrollments:
+  - course: Fire safety
+    users: [ann@acme.com, bob@acme.com]
+    started: 2026-01-05
+  - course: Data privacy
+    users: [p-3]
+    started: 2026-01-05T09:00:00+08:00
+    completed: 2026-01-06T17:30:00+08:00
+""",
+    },
+    changed={
+        "records.yaml": """
+enrollments:
+  - course: Fire safety
+    users: [ann@acme.com]
+    started: 2026-01-05
+    completed: 2026-01-09
+  - course: Data privacy
+    users: [p-3]
+    started: 2026-01-05T09:00:00+08:00
+    completed: null
+""",
+    },
+    seed=_seed_training_records,
+)
+
+CASES = [SKILLJAR, DAMSTRA, VERSAL, TRAINING_RECORDS]
 
 
 def case_ids(case: Any) -> str:

@@ -1,0 +1,107 @@
+"""Read an organisation's training records into lmsform's State.
+
+People and packages live in sibling APIs lmsform does not read: the manifests name them (users and
+courses with their `api_id`), and records are keyed by those names. A record of a person or package
+the manifests do not name is keyed by its raw api id. Several records of one person and package
+stand for one enrollment: the newest (by `date_assigned`) is compared, and removal deletes them all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from lmsform.errors import ProviderError
+from lmsform.model import COURSES, ENROLLMENTS, USERS, Key
+from lmsform.providers.training_records.client import TrainingRecordsClient
+from lmsform.specs import canonical_instant
+from lmsform.state import Resource, State
+
+TARGET_TYPE = "package"
+# Record fields as the manifests name them.
+DATES = {"started": "date_started", "completed": "date_completed"}
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def read_state(client: TrainingRecordsClient, desired: State, *, everything: bool = False) -> State:
+    try:
+        records = client.records()
+        return _build(records, desired, everything)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise ProviderError(
+            vendor="training-records",
+            message=f"malformed response: a record lacks or mistypes {error}",
+            kind=ENROLLMENTS.name,
+        ) from None
+
+
+def names_by_id(resources: Iterable[Resource]) -> dict[str, str]:
+    """The vendor id → the name the manifests give it."""
+    return {resource.ids["id"]: resource.key[0] for resource in resources if "id" in resource.ids}
+
+
+def instant(value: Any) -> str | None:
+    return None if value in (None, "") else canonical_instant(str(value))
+
+
+def _build(records: list[dict[str, Any]], desired: State, everything: bool) -> State:
+    people = names_by_id(desired.of(USERS.name).values())
+    packages = names_by_id(desired.of(COURSES.name).values())
+    live = State()
+    if everything:
+        people, packages = _name_everything(records, live)
+    newest_first = sorted(enumerate(records), key=_age, reverse=True)
+    pairs: dict[Key, list[dict[str, Any]]] = {}
+    for _, record in newest_first:
+        person, package = str(record["person_api_id"]), str(record["package_api_id"])
+        user = people.get(person, person.lower())
+        key = ENROLLMENTS.key_of(
+            {"type": TARGET_TYPE, "target": packages.get(package, package), "user": user}
+        )
+        pairs.setdefault(key, []).append(record)
+    for key, same_pair in pairs.items():
+        newest, older = same_pair[0], same_pair[1:]
+        fields = {
+            "type": TARGET_TYPE,
+            "target": key[1],
+            "user": key[2],
+            **{name: instant(newest.get(vendor_name)) for name, vendor_name in DATES.items()},
+            "date_assigned": instant(newest.get("date_assigned")),
+            "package_desc": newest.get("package_desc"),
+        }
+        ids = {"id": str(newest["api_id"])}
+        if older:
+            ids["older"] = ",".join(str(record["api_id"]) for record in older)
+        live.add(Resource(ENROLLMENTS.name, key, fields, ids=ids))
+    return live
+
+
+def _age(position_and_record: tuple[int, Mapping[str, Any]]) -> tuple[datetime, int]:
+    """Newer records sort later: by `date_assigned`, then by their place in the list (creation order)."""
+    position, record = position_and_record
+    assigned = instant(record.get("date_assigned"))
+    return (datetime.fromisoformat(assigned) if assigned else _NEVER, position)
+
+
+def _name_everything(records: list[dict[str, Any]], live: State) -> tuple[dict[str, str], dict[str, str]]:
+    """For an export: every person and package the records mention, named as readably as the API allows
+    (a person by their api id; a package by its description where no other package shares it)."""
+    descriptions: dict[str, str] = {}
+    for record in records:
+        descriptions.setdefault(str(record["package_api_id"]), str(record.get("package_desc") or ""))
+    shared = Counter(descriptions.values())
+    packages = {
+        package: description if description and shared[description] == 1 else package
+        for package, description in descriptions.items()
+    }
+    people: dict[str, str] = {}
+    for record in records:
+        person = str(record["person_api_id"])
+        people[person] = person.lower()
+    for person, name in people.items():
+        live.add(Resource(USERS.name, (name,), {"api_id": person}, ids={"id": person}))
+    for package, title in packages.items():
+        live.add(Resource(COURSES.name, (title,), {"title": title, "api_id": package}, ids={"id": package}))
+    return people, packages

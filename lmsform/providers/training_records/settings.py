@@ -1,0 +1,66 @@
+"""Settings of the Training Records provider (the `provider:` mapping of lmsform.yaml)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from lmsform import secrets
+from lmsform.providers.base import ProviderSettings
+
+AuthScheme = Literal["basic", "token", "bearer"]
+
+
+class TrainingRecordsSettings(ProviderSettings):
+    # The API document gives neither; this is where the vendor's other APIs live (unconfirmed for
+    # training records, so say `base_url` for your tenant's region).
+    DEFAULT_API_ROOT: ClassVar[str] = "https://pro.weekly10.net/api/v2"
+
+    type: Literal["training-records"] = Field(description="A Training Records API (HR training records).")
+    auth: AuthScheme = Field(
+        "basic",
+        description="How calls authenticate: `basic` (API user name and key, the vendor's scheme), "
+        "`token` (`Authorization: Token <key>`) or `bearer` (`Authorization: Bearer <key>`).",
+    )
+    username: str | None = Field(
+        None, description="The API user name for `auth: basic`, e.g. `${TRAINING_RECORDS_API_USER}`."
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        description="The API key; write `${TRAINING_RECORDS_API_KEY}`. Not needed with `base_url: sandbox`.",
+    )
+    page_size: int = Field(
+        100,
+        ge=1,
+        le=1000,
+        description="Records per page when reading (`limit`); pages after the first are read in parallel.",
+    )
+
+    @field_validator("api_key")
+    @classmethod
+    def _register(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            secrets.register(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_unless_sandbox(self) -> TrainingRecordsSettings:
+        if self.uses_sandbox:
+            return self
+        if self.api_key is None:
+            raise ValueError(
+                "api_key is required unless base_url is `sandbox` (e.g. api_key: ${TRAINING_RECORDS_API_KEY})"
+            )
+        if self.auth == "basic" and not self.username:
+            raise ValueError(
+                "username is required with auth: basic (e.g. username: ${TRAINING_RECORDS_API_USER})"
+            )
+        return self
+
+    def target(self) -> str:
+        return "sandbox" if self.uses_sandbox else urlsplit(self.api_root).netloc
+
+    def credential(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key is not None else None
