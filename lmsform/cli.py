@@ -329,6 +329,12 @@ def _connected(project: Project) -> Iterator[Provider]:
     if project.settings.uses_sandbox:
         state = relative(sandbox_state_path(project.root, project.provider))
         click.echo(f"Using the built-in {project.provider.title} sandbox (state in {state}).", err=True)
+    if project.settings.insecure:
+        click.echo(
+            f"Warning: allow_insecure: {project.settings.base_url} is plain http://; the API key and "
+            "learner data cross the network unencrypted.",
+            err=True,
+        )
     with app.connect(project) as provider:
         yield provider
 

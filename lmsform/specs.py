@@ -50,11 +50,21 @@ def _check_web_url(value: str) -> str:
     return value
 
 
+def _check_https_url(value: str) -> str:
+    if not re.fullmatch(r"https://[^\s/?#]+[^\s]*", value):
+        raise ValueError(
+            f"{value!r} is not an https:// URL: deliveries carry learner data and credentials, so "
+            "they must be encrypted"
+        )
+    return value
+
+
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_check_email)]
 Name = Annotated[str, StringConstraints(min_length=1)]
 ApiId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
 Text = Annotated[str, StringConstraints(min_length=1)]
 WebUrl = Annotated[str, AfterValidator(_check_web_url)]
+HttpsUrl = Annotated[str, AfterValidator(_check_https_url)]
 
 _INSTANT = TypeAdapter(AwareDatetime)
 
@@ -289,7 +299,7 @@ class WebhookSpec(DeclarationModel):
     ALWAYS_MANAGED = frozenset({"active"})
     SECRETS = frozenset({"basic_auth_password"})
 
-    url: WebUrl = Field(description="Where events are posted.")
+    url: HttpsUrl = Field(description="Where events are posted (https:// only).")
     events: list[Name] = Field(
         default_factory=list, description="Event types, one webhook each; empty: one webhook for all events."
     )

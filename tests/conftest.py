@@ -67,6 +67,10 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunnerCall:
     return CliRunnerCall()
 
 
+# Everything the CLI printed during the run, for tests/test_zz_secrets.py to search for secrets.
+CLI_OUTPUTS: list[str] = []
+
+
 class CliRunnerCall:
     """Runs the real click app in-process, stdout and stderr kept apart."""
 
@@ -74,7 +78,13 @@ class CliRunnerCall:
         self, *args: str | Path, env: dict[str, str | None] | None = None, input: str | None = None
     ) -> Result:
         runner = CliRunner(env=env)
-        return runner.invoke(main, [str(arg) for arg in args], input=input, catch_exceptions=False)
+        try:
+            result = runner.invoke(main, [str(arg) for arg in args], input=input, catch_exceptions=False)
+        except Exception as error:
+            CLI_OUTPUTS.append(f"{type(error).__name__}: {error}")
+            raise
+        CLI_OUTPUTS.append(result.stdout + result.stderr)
+        return result
 
 
 def api_calls(server: EmulatorServer, *, since: int = 0) -> list[RecordedRequest]:

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
-from pydantic import Field, HttpUrl, TypeAdapter, field_validator
+from pydantic import Field, HttpUrl, TypeAdapter, field_validator, model_validator
 
 from lmsform.model import Key, ManageConfig, address
 from lmsform.plan import Action, Change, Plan
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from lmsform.state import State
 
 SANDBOX = "sandbox"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Removal(StrEnum):
@@ -101,6 +103,12 @@ class ProviderSettings(StrictModel):
         "limit); default: no pacing, 429 answers are waited out as they come.",
     )
 
+    allow_insecure: bool = Field(
+        False,
+        description="Allow a plain http:// base_url on another machine than this one; the API key then "
+        "crosses the network unencrypted (lmsform warns on every run).",
+    )
+
     @field_validator("base_url")
     @classmethod
     def _base_url_is_http(cls, value: str | None) -> str | None:
@@ -108,6 +116,23 @@ class ProviderSettings(StrictModel):
             return value
         TypeAdapter(HttpUrl).validate_python(value)
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _encrypted_unless_loopback(self) -> ProviderSettings:
+        if self.insecure and not self.allow_insecure:
+            raise ValueError(
+                f"base_url {self.base_url} is plain http:// to another machine: the API key would cross the "
+                "network unencrypted. Use https://, or set allow_insecure: true if you must"
+            )
+        return self
+
+    @property
+    def insecure(self) -> bool:
+        """The API is reached over plain http on another machine than this one."""
+        if not self.base_url or self.uses_sandbox:
+            return False
+        parts = urlsplit(self.base_url)
+        return parts.scheme == "http" and (parts.hostname or "") not in LOOPBACK_HOSTS
 
     DEFAULT_API_ROOT: ClassVar[str] = ""
 
