@@ -36,6 +36,7 @@ from lmsform.plan import Plan
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
 from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulator_faults import MALFORMED_KINDS, Faults, parse_duration, parse_rate
 from lmsform.sandbox import sandbox_state_path
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -297,6 +298,43 @@ def schema_command(directory: Path) -> None:
         click.echo(f"wrote {relative(path)}")
 
 
+def _parsed(
+    parse: Callable[[str], float],
+) -> Callable[[click.Context, click.Parameter, str | None], float | None]:
+    def callback(context: click.Context, parameter: click.Parameter, value: str | None) -> float | None:
+        try:
+            return None if value is None else parse(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error), context, parameter) from None
+
+    return callback
+
+
+def _fault_options(command: _F) -> _F:
+    """Options named after `Faults` settings; the ones given go to `Faults` as they are."""
+    share = click.FloatRange(0, 1)
+    options = [
+        click.option("--latency", metavar="DURATION", callback=_parsed(parse_duration),
+                     help="Delay every API request: 30ms, 0.03s or seconds."),
+        click.option("--rate-limit", metavar="RATE", callback=_parsed(parse_rate),
+                     help="Answer 429 with Retry-After beyond this rate: 600/min, 10/s or per second."),
+        click.option("--error-rate", type=share, help="Share of API requests answered 503."),
+        click.option("--throttle-rate", type=share, help="Share of API requests answered 429."),
+        click.option("--drop-rate", type=share, help="Share of writes committed, then left unanswered."),
+        click.option("--hang-rate", type=share, help="Share of API requests held for --hang-seconds."),
+        click.option("--hang-seconds", metavar="DURATION", callback=_parsed(parse_duration),
+                     help="How long a hanging request is held (default 30s)."),
+        click.option("--malformed-rate", "malformed", type=share,
+                     help="Share of successful JSON answers to GETs spoilt as --malformed-kind says."),
+        click.option("--malformed-kind", type=click.Choice(MALFORMED_KINDS),
+                     help="html: a 502 HTML page; truncated: half the JSON; loop: paging that loops."),
+        click.option("--seed", type=int, help="Seed for the random faults, to repeat a run."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.argument("vendor", type=click.Choice(sorted(registry())))
 @click.option("--port", default=0, show_default=True, help="Port on 127.0.0.1; 0 picks a free one.")
@@ -308,17 +346,29 @@ def schema_command(directory: Path) -> None:
 )
 @click.option("--api-key", help="The only API key accepted; default: any non-empty key.")
 @click.option("--target", help="The account served, e.g. the Skilljar domain name.")
+@_fault_options
 def emulator(
-    vendor: str, port: int, state_path: Path | None, api_key: str | None, target: str | None
+    vendor: str,
+    port: int,
+    state_path: Path | None,
+    api_key: str | None,
+    target: str | None,
+    **fault_options: Any,
 ) -> None:
-    """Run a vendor's emulator as an HTTP server; its first line of output is the URL for `base_url`."""
+    """Run a vendor's emulator as an HTTP server; its first line of output is the URL for `base_url`.
+
+    Network faults can be set here and changed while it runs: GET or POST /_emulator/chaos."""
     provider = registry()[vendor]
     path = state_path or Path(f"{vendor}-emulator.sqlite3")
+    given = {name: value for name, value in fault_options.items() if value is not None}
+    faults = Faults(**given)
     with errors_exit():
         served = provider.emulator_app(path, api_key=api_key, target=target)
-    server = EmulatorServer(served, port=port)
+    server = EmulatorServer(served, port=port, faults=faults)
     click.echo(provider.emulator_api_root(server.url))
     click.echo(f"{provider.title} emulator serving; state in {path}. Press Ctrl-C to stop.", err=True)
+    if given:
+        click.echo("Faults: " + ", ".join(f"{name}={value}" for name, value in given.items()), err=True)
     sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

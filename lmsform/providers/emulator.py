@@ -3,7 +3,8 @@
 Every vendor's emulator is a WSGI application; this module serves it with werkzeug's threaded
 server, in a background thread (tests, the built-in sandbox) or in the foreground
 (`lmsform emulator VENDOR`). It also records every request it answers, so tests can count the
-calls lmsform made, validate them against the vendor's own spec, and inject faults.
+calls lmsform made, validate them against the vendor's own spec, and injects network faults
+(`emulator_faults`) into every vendor's API alike.
 """
 
 from __future__ import annotations
@@ -12,11 +13,26 @@ import io
 import re
 import socket
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wsgi import get_current_url
+
+from lmsform.providers.emulator_faults import (
+    CHAOS_HOOK,
+    NO_FAULT,
+    UNAVAILABLE,
+    Answer,
+    Decision,
+    Fault,
+    Faults,
+    chaos_hook,
+    is_hook,
+    malformed,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -25,7 +41,7 @@ LOOPBACK = "127.0.0.1"
 _POLL_SECONDS = 0.05  # how soon a background server notices stop(); werkzeug's default is 0.5 s
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordedRequest:
     """One exchange as it went over the wire: the request, and what the emulator answered."""
 
@@ -39,6 +55,7 @@ class RecordedRequest:
     response_body: bytes = b""
     # The emulator committed the change but dropped the connection instead of answering.
     dropped: bool = False
+    fault: Fault | None = None  # the fault the request met (see emulator_faults); latency is none
 
     @property
     def url_path(self) -> str:
@@ -53,18 +70,25 @@ class _DropRule:
 
 
 class RequestRecorder:
-    """WSGI middleware that logs every exchange and can inject faults (thread-safe).
+    """WSGI middleware that logs every exchange and injects faults (thread-safe).
 
-    `drop_answers` makes the next matching requests do their work and then lose their answer: the
-    connection is closed before the response goes out, as when a network drops it after the
-    vendor committed the change.
+    `faults` (see `emulator_faults`) applies to every vendor request; `/_emulator/chaos` reads and changes
+    it. `drop_answers` makes the next matching requests do their work and then lose their answer: the
+    connection is closed before the response goes out, as when a network drops it after the vendor
+    committed the change. Without `record_bodies`, the log keeps only method, path, status and fault.
     """
 
-    def __init__(self, app: WSGIApplication) -> None:
+    def __init__(
+        self, app: WSGIApplication, *, faults: Faults | None = None, record_bodies: bool = True
+    ) -> None:
         self._app = app
+        self.faults = faults if faults is not None else Faults()
+        self._record_bodies = record_bodies
         self._lock = threading.Lock()
         self._log: list[RecordedRequest] = []
+        self._counts = _Counts()
         self._drops: list[_DropRule] = []
+        self._closed = threading.Event()
 
     def drop_answers(self, method: str, path_pattern: str, count: int = 1) -> None:
         with self._lock:
@@ -78,72 +102,135 @@ class RequestRecorder:
                     return True
         return False
 
+    def close(self) -> None:
+        """The server stopped: requests still waiting out a delay give up instead of reaching the app."""
+        self._closed.set()
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
-        answer: dict[str, Any] = {}
-
-        def recording_start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> Any:
-            answer["status"] = int(status.split(" ", 1)[0])
-            answer["headers"] = dict(headers)
-            return start_response(status, headers, exc_info)
-
-        result = self._app(environ, recording_start_response)
-        try:
-            response_body = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-        dropped = self._take_drop(method, path)
-        self._record(environ, body, answer, response_body, dropped)
+        decision = NO_FAULT if is_hook(path) else self.faults.decide(method)
+        if decision.delay > 0 and self._closed.wait(decision.delay):
+            # The server stopped meanwhile: hang up rather than reach an app whose store may be closed.
+            answer, fault, dropped = UNAVAILABLE, decision.fault, True
+        else:
+            answer, fault, dropped = self._answer(environ, body, decision)
+        self._record(environ, body, answer, dropped, fault)
         if dropped:
             connection = environ.get("werkzeug.socket")
             if connection is not None:
                 connection.shutdown(socket.SHUT_RDWR)
-        return [response_body]
+        start_response(answer.status, answer.headers)
+        return [answer.body]
+
+    def _answer(
+        self, environ: WSGIEnvironment, body: bytes, decision: Decision
+    ) -> tuple[Answer, Fault | None, bool]:
+        """The answer, the fault it met, and whether to drop it."""
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        if path == CHAOS_HOOK:
+            return chaos_hook(self.faults, method, body), None, False
+        if decision.answer is not None:
+            return decision.answer, decision.fault, False
+        answer = self._call_app(environ)
+        if decision.drop or self._take_drop(method, path):
+            return answer, "drop", True
+        spoilt = decision.malform and malformed(decision.malform, answer, get_current_url(environ))
+        if spoilt:
+            return spoilt, "malformed", False
+        return answer, decision.fault, False
+
+    def _call_app(self, environ: WSGIEnvironment) -> Answer:
+        """The app's whole answer; it goes out only after faults had their say."""
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+        written: list[bytes] = []
+
+        def deferred_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
+            started.append((status, list(headers)))
+            return written.append
+
+        result = self._app(environ, deferred_start_response)
+        try:
+            written.extend(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        status, headers = started[-1]
+        return Answer(status, headers, b"".join(written))
 
     def _record(
-        self,
-        environ: WSGIEnvironment,
-        body: bytes,
-        answer: dict[str, Any],
-        response_body: bytes,
-        dropped: bool,
+        self, environ: WSGIEnvironment, body: bytes, answer: Answer, dropped: bool, fault: Fault | None
     ) -> None:
-        request_headers = {
-            key[5:].replace("_", "-").title(): str(value)
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
-        if environ.get("CONTENT_TYPE"):
-            request_headers["Content-Type"] = environ["CONTENT_TYPE"]
-        record = RecordedRequest(
-            method=environ["REQUEST_METHOD"],
-            path=environ.get("PATH_INFO", ""),
-            query_string=environ.get("QUERY_STRING", ""),
-            headers=request_headers,
-            body=body,
-            status=answer.get("status", 0),
-            response_headers=answer.get("headers", {}),
-            response_body=response_body,
-            dropped=dropped,
-        )
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        if self._record_bodies:
+            request_headers = {
+                key[5:].replace("_", "-").title(): str(value)
+                for key, value in environ.items()
+                if key.startswith("HTTP_")
+            }
+            if environ.get("CONTENT_TYPE"):
+                request_headers["Content-Type"] = environ["CONTENT_TYPE"]
+            record = RecordedRequest(
+                method=method,
+                path=path,
+                query_string=environ.get("QUERY_STRING", ""),
+                headers=request_headers,
+                body=body,
+                status=answer.code,
+                response_headers=dict(answer.headers),
+                response_body=answer.body,
+                dropped=dropped,
+                fault=fault,
+            )
+        else:
+            record = RecordedRequest(method, path, "", {}, b"", answer.code, dropped=dropped, fault=fault)
         with self._lock:
             self._log.append(record)
+            if not is_hook(path):
+                self._counts.add(record)
 
     @property
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
             return list(self._log)
 
+    def counts(self) -> dict[str, Any]:
+        """Vendor requests recorded (hooks left out): `{"total", "by_status", "by_method", "faults"}`."""
+        with self._lock:
+            return self._counts.snapshot()
+
     def clear(self) -> None:
         with self._lock:
             self._log.clear()
+            self._counts = _Counts()
+
+
+@dataclass
+class _Counts:
+    total: int = 0
+    by_status: Counter[int] = field(default_factory=Counter)
+    by_method: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+
+    def add(self, record: RecordedRequest) -> None:
+        self.total += 1
+        self.by_status[record.status] += 1
+        self.by_method[record.method] += 1
+        if record.fault is not None:
+            self.faults[record.fault] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "by_status": dict(self.by_status),
+            "by_method": dict(self.by_method),
+            "faults": dict(self.faults),
+        }
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -163,8 +250,10 @@ class EmulatorServer:
         port: int = 0,
         quiet: bool = True,
         on_stop: Callable[[], None] | None = None,
+        faults: Faults | None = None,
+        record_bodies: bool = True,
     ) -> None:
-        self.recorder = RequestRecorder(app)
+        self.recorder = RequestRecorder(app, faults=faults, record_bodies=record_bodies)
         self._server: BaseWSGIServer = make_server(
             LOOPBACK,
             port,
@@ -185,6 +274,10 @@ class EmulatorServer:
     @property
     def requests(self) -> list[RecordedRequest]:
         return self.recorder.requests
+
+    @property
+    def faults(self) -> Faults:
+        return self.recorder.faults
 
     def start(self) -> EmulatorServer:
         self._thread = threading.Thread(
@@ -210,6 +303,7 @@ class EmulatorServer:
         self._close()
 
     def _close(self) -> None:
+        self.recorder.close()
         self._server.server_close()
         if self._on_stop is not None:
             on_stop, self._on_stop = self._on_stop, None

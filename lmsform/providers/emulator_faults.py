@@ -1,0 +1,340 @@
+"""Network faults for every vendor's emulator: latency, a rate limit, errors, throttling, dropped answers,
+hangs and malformed answers, changeable while the server runs.
+
+`Faults` holds the settings and makes each vendor request's random choices (one `random.Random(seed)`,
+so a run is reproducible); `RequestRecorder` in `emulator` applies them and records which fault each
+request met. Test hooks under `/_emulator/` never meet a fault; `/_emulator/chaos` reads (GET) and
+changes (POST, a JSON object of settings) them over HTTP.
+
+A request meets at most one fault. Each rate is an independent chance, tried in this order: the rate
+limit, `throttle_rate`, `error_rate`, `hang_rate`, then `drop_rate` (writes only) or `malformed` (GETs
+only). Five random numbers are drawn for every request whatever the rates, so changing one rate does
+not reshuffle which requests meet another.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Literal, TypedDict, Unpack, get_args
+
+HOOK_ROOT = "/_emulator"
+CHAOS_HOOK = f"{HOOK_ROOT}/chaos"
+MalformedKind = Literal["html", "truncated", "loop"]
+MALFORMED_KINDS: tuple[MalformedKind, ...] = get_args(MalformedKind)
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+Fault = Literal["rate_limit", "throttle", "error", "hang", "drop", "malformed"]
+
+_RATES = ("error_rate", "throttle_rate", "drop_rate", "hang_rate", "malformed")
+
+
+def is_hook(path: str) -> bool:
+    return path == HOOK_ROOT or path.startswith(f"{HOOK_ROOT}/")
+
+
+def _check_number(name: str, value: object, what: str, low: float, high: float = math.inf) -> None:
+    in_range = isinstance(value, int | float) and math.isfinite(value) and low <= value <= high
+    if isinstance(value, bool) or not in_range:
+        raise ValueError(f"{name} must be {what}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class FaultSettings:
+    """What faults a server injects; validated on construction (ValueError)."""
+
+    latency: float = 0.0  # seconds added to every vendor request
+    rate_limit: float | None = None  # vendor requests per second; None: no limit
+    rate_burst: float | None = None  # the bucket's size; None: one second's worth, at least 1
+    error_rate: float = 0.0
+    throttle_rate: float = 0.0
+    drop_rate: float = 0.0
+    hang_rate: float = 0.0
+    hang_seconds: float = 30.0
+    malformed: float = 0.0
+    malformed_kind: MalformedKind = "html"
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("latency", "hang_seconds"):
+            _check_number(name, getattr(self, name), "a number of seconds, 0 or more", 0)
+        for name in _RATES:
+            _check_number(name, getattr(self, name), "a number from 0 to 1", 0, 1)
+        if self.rate_limit is not None:
+            _check_number("rate_limit", self.rate_limit, "a number of requests per second above 0", 1e-9)
+        if self.rate_burst is not None:
+            _check_number("rate_burst", self.rate_burst, "a number of requests, 1 or more", 1)
+        if self.malformed_kind not in MALFORMED_KINDS:
+            raise ValueError(
+                f"malformed_kind must be one of {', '.join(MALFORMED_KINDS)}, not {self.malformed_kind!r}"
+            )
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+            raise ValueError(f"seed must be an integer, not {self.seed!r}")
+
+    @property
+    def burst(self) -> float:
+        if self.rate_burst is not None:
+            return self.rate_burst
+        return max(1.0, self.rate_limit or 1.0)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A whole WSGI answer: the status line, headers and body."""
+
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @property
+    def code(self) -> int:
+        return int(self.status.split(" ", 1)[0])
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+    def with_header(self, name: str, value: str) -> Answer:
+        kept = [(key, old) for key, old in self.headers if key.lower() != name.lower()]
+        return Answer(self.status, [*kept, (name, value)], self.body)
+
+    def with_body(self, body: bytes) -> Answer:
+        return Answer(self.status, self.headers, body).with_header("Content-Length", str(len(body)))
+
+
+def json_answer(status: str, document: object, *headers: tuple[str, str]) -> Answer:
+    body = json.dumps(document).encode()
+    return Answer(status, [("Content-Type", "application/json"), *headers], b"").with_body(body)
+
+
+def throttled(seconds: int) -> Answer:
+    unit = "second" if seconds == 1 else "seconds"
+    detail = f"Request was throttled. Expected available in {seconds} {unit}."
+    return json_answer("429 Too Many Requests", {"detail": detail}, ("Retry-After", str(seconds)))
+
+
+UNAVAILABLE = json_answer("503 Service Unavailable", {"detail": "Service unavailable"})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to one request: recorded as `fault`, delayed `delay` seconds, then answered with
+    `answer` instead of the app's, or the app's answer dropped or spoilt as `malform` says."""
+
+    fault: Fault | None = None
+    delay: float = 0.0
+    answer: Answer | None = None
+    drop: bool = False
+    malform: MalformedKind | None = None
+
+
+NO_FAULT = Decision()
+
+
+class FaultChanges(TypedDict, total=False):
+    """Keyword arguments naming `FaultSettings` fields, for type checkers; checked again at run time."""
+
+    latency: float
+    rate_limit: float | None
+    rate_burst: float | None
+    error_rate: float
+    throttle_rate: float
+    drop_rate: float
+    hang_rate: float
+    hang_seconds: float
+    malformed: float
+    malformed_kind: MalformedKind
+    seed: int | None
+
+
+class Faults:
+    """The fault settings of one server and the state behind them (random numbers, the token bucket);
+    thread-safe, changeable while the server runs."""
+
+    def __init__(self, **settings: Unpack[FaultChanges]) -> None:
+        self._lock = threading.Lock()
+        self._settings = _changed(FaultSettings(), settings)
+        self._random = random.Random(self._settings.seed)
+        self._tokens = self._settings.burst
+        self._stamp = time.monotonic()
+
+    @property
+    def settings(self) -> FaultSettings:
+        return self._settings
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings as `GET /_emulator/chaos` shows them."""
+        return self._settings.to_json()
+
+    def update(self, **changes: Unpack[FaultChanges]) -> FaultSettings:
+        """Change the given settings (ValueError if any is unknown or invalid; then nothing changes).
+        A `seed` restarts the random numbers; a `rate_limit` or `rate_burst` refills the bucket."""
+        return self.apply(changes)
+
+    def apply(self, changes: Mapping[str, Any]) -> FaultSettings:
+        """`update` for settings that come as data (JSON, a benchmark's mapping)."""
+        with self._lock:
+            self._settings = _changed(self._settings, changes)
+            if "seed" in changes:
+                self._random.seed(self._settings.seed)
+            if "rate_limit" in changes or "rate_burst" in changes:
+                self._tokens, self._stamp = self._settings.burst, time.monotonic()
+            return self._settings
+
+    def decide(self, method: str) -> Decision:
+        """The fate of one vendor request, decided as it arrives."""
+        with self._lock:
+            settings = self._settings
+            throttle, error, hang, drop, malform = (self._random.random() for _ in range(5))
+            wait = self._take_token()
+        latency = settings.latency
+        if wait > 0:
+            return Decision("rate_limit", latency, throttled(max(1, math.ceil(wait))))
+        if throttle < settings.throttle_rate:
+            return Decision("throttle", latency, throttled(1))
+        if error < settings.error_rate:
+            return Decision("error", latency, UNAVAILABLE)
+        if hang < settings.hang_rate:
+            return Decision("hang", latency + settings.hang_seconds)
+        if method in WRITES and drop < settings.drop_rate:
+            return Decision("drop", latency, drop=True)
+        if method == "GET" and malform < settings.malformed:
+            return Decision(delay=latency, malform=settings.malformed_kind)
+        return Decision(delay=latency)
+
+    def _take_token(self) -> float:
+        """0 when the request may go ahead (it took a token), else the seconds until the next token."""
+        rate = self._settings.rate_limit
+        if rate is None:
+            return 0.0
+        now = time.monotonic()
+        self._tokens = min(self._settings.burst, self._tokens + (now - self._stamp) * rate)
+        self._stamp = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        return (1 - self._tokens) / rate
+
+
+def _changed(current: FaultSettings, changes: Mapping[str, Any]) -> FaultSettings:
+    known = {setting.name for setting in fields(FaultSettings)}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise ValueError(f"unknown fault setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    return replace(current, **changes)
+
+
+def malformed(kind: MalformedKind, answer: Answer, url: str) -> Answer | None:
+    """The answer spoilt as `kind` says, or None when it cannot be (not a 2xx JSON answer, or nothing to
+    loop). `url` is the request's own, for `loop`."""
+    content_type = answer.header("Content-Type") or ""
+    if not 200 <= answer.code < 300 or "json" not in content_type:
+        return None
+    if kind == "html":
+        page = _BAD_GATEWAY.encode()
+        return Answer("502 Bad Gateway", [("Content-Type", "text/html; charset=utf-8")], b"").with_body(page)
+    if kind == "truncated":
+        return answer.with_body(answer.body[: len(answer.body) // 2])
+    return _looped(answer, url)
+
+
+def _looped(answer: Answer, url: str) -> Answer | None:
+    """A paging answer whose next page is itself: `next` in a JSON object, or `nextPage` in `X-Pagination`."""
+    pagination = _json_object(answer.header("X-Pagination") or "")
+    if pagination is not None and "nextPage" in pagination:
+        pagination["nextPage"] = pagination.get("page")
+        return answer.with_header("X-Pagination", json.dumps(pagination, separators=(",", ":")))
+    document = _json_object(answer.body.decode("utf-8", "replace"))
+    if document is not None and "next" in document:
+        document["next"] = url
+        return answer.with_body(json.dumps(document).encode())
+    return None
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        document = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+_BAD_GATEWAY = """<html>
+<head><title>502 Bad Gateway</title></head>
+<body>
+<center><h1>502 Bad Gateway</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+"""
+
+
+def chaos_hook(faults: Faults, method: str, body: bytes) -> Answer:
+    """`GET /_emulator/chaos`: the settings; `POST` with a JSON object: change them, then the settings."""
+    if method == "POST":
+        changes = _json_object(body.decode("utf-8", "replace"))
+        if changes is None:
+            return json_answer("400 Bad Request", {"detail": "Expected a JSON object of fault settings."})
+        try:
+            faults.apply(changes)
+        except ValueError as error:
+            return json_answer("400 Bad Request", {"detail": str(error)})
+    elif method != "GET":
+        return json_answer(
+            "405 Method Not Allowed", {"detail": f'Method "{method}" not allowed.'}, ("Allow", "GET, POST")
+        )
+    return json_answer("200 OK", faults.to_json())
+
+
+# --- parsing the command line -------------------------------------------------------------------------
+
+_NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
+_DURATION = re.compile(rf"{_NUMBER}\s*(ms|s)?", re.IGNORECASE)
+_RATE = re.compile(rf"{_NUMBER}\s*(?:/\s*(s|sec|second|m|min|minute|h|hour))?", re.IGNORECASE)
+_PER = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from `30ms`, `0.03s` or a bare number of seconds."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration; try 30ms, 0.03s or 0.03 (seconds)")
+    number, unit = match.groups()
+    return float(number) / (1000 if (unit or "s").lower() == "ms" else 1)
+
+
+def parse_rate(text: str) -> float:
+    """Requests per second from `600/min`, `10/s` or a bare number per second."""
+    match = _RATE.fullmatch(text.strip())
+    if match is None or float(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a rate above 0; try 600/min, 10/s or 10 (per second)")
+    number, per = match.groups()
+    return float(number) / _PER[(per or "s").lower()]
+
+
+__all__ = [
+    "CHAOS_HOOK",
+    "MALFORMED_KINDS",
+    "NO_FAULT",
+    "UNAVAILABLE",
+    "Answer",
+    "Decision",
+    "Fault",
+    "FaultChanges",
+    "FaultSettings",
+    "Faults",
+    "MalformedKind",
+    "chaos_hook",
+    "is_hook",
+    "malformed",
+    "parse_duration",
+    "parse_rate",
+]
