@@ -2,6 +2,10 @@
 
 Every write is a POST (there is no PUT and no DELETE); lists are offset-paged with
 `startIndex`/`maxResults`, which the shared HTTP layer walks.
+
+A POST is re-sent after a lost answer only where repeating it cannot make a second object
+(`idempotent=True`, each with the vendor's reason). Creates are not: their callers look the object
+up by its key first (`find_user`, `find_group`, `safe_writes.create_once`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 from requests import PreparedRequest
 from requests.auth import AuthBase
 
+from lmsform.errors import ProviderError
 from lmsform.providers.http import HttpClient
 
 PAGE_SIZE = 100  # the largest page the vendor's document uses; the server may clamp it
@@ -33,8 +38,15 @@ class DamstraClient:
     def __init__(self, http: HttpClient) -> None:
         self.http = http
 
-    def _post(self, path: str, body: Any = None, *, kind: str, key: str) -> Any:
-        return self.http.json("POST", path, json_body=body if body is not None else {}, kind=kind, key=key)
+    def _post(self, path: str, body: Any = None, *, kind: str, key: str, idempotent: bool = False) -> Any:
+        return self.http.json(
+            "POST",
+            path,
+            json_body=body if body is not None else {},
+            kind=kind,
+            key=key,
+            idempotent=idempotent,
+        )
 
     # Users
 
@@ -42,12 +54,29 @@ class DamstraClient:
         # Without activeValue=all, inactive users look missing and would be created again.
         return self.http.paginate_offset("/user", params={"activeValue": "all"}, size=PAGE_SIZE, kind="users")
 
+    def find_user(self, user_name: str) -> dict[str, Any] | None:
+        """The user (any status) of this user name, ignoring case, as Damstra keeps user names unique.
+
+        `q` is the only user-name search, a substring one over user, first and last names: one page
+        unless more than a page of users contain the name.
+        """
+        wanted = user_name.lower()
+        params = {"q": user_name, "activeValue": "all"}
+        for item in self.http.paginate_offset("/user", params=params, size=PAGE_SIZE, kind="users"):
+            if str(item.get("userName", "")).lower() == wanted:
+                return item
+        return None
+
     def create_user(self, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         created: dict[str, Any] = self._post("/user", dict(body), kind="users", key=key)
         return created
 
     def update_user(self, user_id: int, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        updated: dict[str, Any] = self._post(f"/user/{user_id}", dict(body), kind="users", key=key)
+        # Idempotent: the body is the whole user, so a repeat sets the same values (its own user name
+        # is no conflict).
+        updated: dict[str, Any] = self._post(
+            f"/user/{user_id}", dict(body), kind="users", key=key, idempotent=True
+        )
         return updated
 
     def bulk_import(self, users: Sequence[Mapping[str, Any]], *, key: str) -> list[dict[str, Any]]:
@@ -55,33 +84,65 @@ class DamstraClient:
         created: list[dict[str, Any]] = self._post("/bulkUserImport", body, kind="users", key=key)
         return created
 
+    # Activating or inactivating sets a status: a repeat answers 200 and changes nothing (U18).
+
     def activate_user(self, user_id: int, *, key: str) -> None:
-        self._post(f"/user/{user_id}/activate", kind="users", key=key)
+        self._post(f"/user/{user_id}/activate", kind="users", key=key, idempotent=True)
 
     def inactivate_user(self, user_id: int, *, key: str) -> None:
-        self._post(f"/user/{user_id}/inactivate", kind="users", key=key)
+        self._post(f"/user/{user_id}/inactivate", kind="users", key=key, idempotent=True)
 
     # Groups, members and supervisors
 
     def list_groups(self) -> Iterator[dict[str, Any]]:
         return self.http.paginate_offset("/group", size=PAGE_SIZE, kind="groups")
 
+    def find_group(self, name: str, *, key: str) -> dict[str, Any] | None:
+        """The active group of exactly this name. `q` matches a part of the name: one page unless
+        more than a page of groups contain it. Several of that name (Damstra allows it) is an error:
+        which one is meant cannot be known."""
+        params = {"q": name}
+        found = [
+            item
+            for item in self.http.paginate_offset("/group", params=params, size=PAGE_SIZE, kind="groups")
+            if item.get("name") == name
+        ]
+        if len(found) > 1:
+            ids = ", ".join(str(item.get("id")) for item in found)
+            raise ProviderError(
+                vendor="damstra",
+                message=f"{len(found)} groups have this name ({ids})",
+                kind="groups",
+                key=key,
+            )
+        return found[0] if found else None
+
     def create_group(self, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         created: dict[str, Any] = self._post("/group", dict(body), kind="groups", key=key)
         return created
 
     def update_group(self, group_id: int, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        updated: dict[str, Any] = self._post(f"/group/{group_id}", dict(body), kind="groups", key=key)
+        # Idempotent: the body is the whole group (name, description, parent); a repeat sets the same.
+        updated: dict[str, Any] = self._post(
+            f"/group/{group_id}", dict(body), kind="groups", key=key, idempotent=True
+        )
         return updated
 
     def inactivate_group(self, group_id: int, *, key: str) -> None:
-        self._post(f"/group/{group_id}/inactivate", kind="groups", key=key)
+        """Re-sent after a lost answer: a repeat finds the group already inactive and answers 404
+        (G5), which the caller takes as done."""
+        self._post(f"/group/{group_id}/inactivate", kind="groups", key=key, idempotent=True)
 
     def change_group_users(
         self, group_id: int, action: str, user_ids: Sequence[int], *, kind: str, key: str
     ) -> None:
-        """`action`: add_members, remove_members, add_supervisors or remove_supervisors."""
-        self._post(f"/group/{group_id}/{action}", {"userIds": list(user_ids)}, kind=kind, key=key)
+        """`action`: add_members, remove_members, add_supervisors or remove_supervisors.
+
+        Idempotent: these calls change sets, and adding a member (or supervisor) already there, or
+        removing one who is not, is a no-op 200 (G9), so a repeat after a lost answer is safe.
+        """
+        path = f"/group/{group_id}/{action}"
+        self._post(path, {"userIds": list(user_ids)}, kind=kind, key=key, idempotent=True)
 
     # Lessons (read-only) and lesson schedules
 
@@ -94,7 +155,9 @@ class DamstraClient:
         return self.http.paginate_offset(path, params={"status": "all"}, size=PAGE_SIZE, kind="enrollments")
 
     def schedule(self, user_id: int, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        # Safe to re-send after a lost answer: a repeat gets 409 and the caller schedules what is missing.
+        # Safe to re-send after a lost answer: Damstra refuses a schedule for a lesson the user already
+        # has open with 409 "Lesson Schedule already exists" (documented, E409; S4), so a repeat
+        # cannot make a second one, and the caller then schedules only what is missing.
         path = f"/user/{user_id}/lesson_schedule"
         created: dict[str, Any] = self.http.json(
             "POST", path, json_body=dict(body), kind="enrollments", key=key, idempotent=True

@@ -3,10 +3,15 @@
 Damstra's writes favour batches: one bulk import for many new users, one call per group and
 direction for members and supervisors, one call per user for all of their new lesson schedules.
 `work` groups a phase's changes into those calls; each function below runs one of them.
+
+No create is sent twice blindly: after a lost answer (no answer, 5xx, 429) a user, an import or a
+group is first looked up by its key (`create_once`), and the apply carries on with what is there.
+The other writes are safe to repeat, and the client re-sends them (see `client`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -20,6 +25,9 @@ from lmsform.providers.base import ApplyContext, Work
 from lmsform.providers.damstra.client import DamstraClient
 from lmsform.providers.damstra.reader import ENROLLED_STATUSES, OWNER_ROLE, ROLE_IDS
 from lmsform.providers.damstra.settings import DamstraSettings
+from lmsform.providers.safe_writes import create_once
+
+log = logging.getLogger("lmsform.damstra")
 
 # Below this many new users, single creates beat a bulk import (no difference in safety).
 BULK_THRESHOLD = 10
@@ -101,7 +109,13 @@ class DamstraOperations:
 
     def create_user(self, change: Change, context: ApplyContext) -> None:
         body = {**self.user_body(change, context), "sendWelcomeEmail": self.settings.send_welcome_email}
-        created = self.client.create_user(body, key=change.address)
+        # After a lost answer, look the user up by user name: a repeat would get 409 (user names are
+        # unique), and the user found was made from this very body.
+        created = create_once(
+            lambda: self.client.create_user(body, key=change.address),
+            lambda: self.client.find_user(body["userName"]),
+            what=change.address,
+        )
         user_id = str(created["id"])
         context.record(USERS.name, change.key, user_id)
         if _after(change).get("active") is False:
@@ -110,12 +124,31 @@ class DamstraOperations:
     def import_users(self, chunk: Sequence[Change], context: ApplyContext) -> None:
         label = f"users (bulk import of {len(chunk)})"
         # Damstra resets omitted roles to trainee on import: the body always carries them.
-        rows = [
-            {**self.user_body(change, context), "sendWelcomeEmail": self.settings.send_welcome_email}
+        rows = {
+            change.key[0]: {
+                **self.user_body(change, context),
+                "sendWelcomeEmail": self.settings.send_welcome_email,
+            }
             for change in chunk
-        ]
-        imported = self.client.bulk_import(rows, key=label)
-        by_name = {str(item["userName"]).lower(): str(item["id"]) for item in imported}
+        }
+        made: dict[str, str] = {}  # user name (lower case) → id, of the chunk's users known to exist
+
+        def send() -> dict[str, str]:
+            pending = [row for name, row in rows.items() if name not in made]
+            imported = self.client.bulk_import(pending, key=label)
+            return {**made, **{str(item["userName"]).lower(): str(item["id"]) for item in imported}}
+
+        def find() -> dict[str, str] | None:
+            """After a lost answer: which of the chunk's users exist (one read of the user list, cheaper
+            than a search per user). All → done; some (an import that was not all-or-nothing) → only
+            the others are imported again, since a repeat under `mergeType: none` would get 409."""
+            for item in self.client.list_users():
+                name = str(item["userName"]).lower()
+                if name in rows:
+                    made[name] = str(item["id"])
+            return dict(made) if len(made) == len(rows) else None
+
+        by_name = create_once(send, find, what=label)
         for change in chunk:
             user_id = by_name.get(change.key[0])
             if user_id is None:
@@ -153,14 +186,27 @@ class DamstraOperations:
 
     def create_groups(self, ordered: Sequence[Change], context: ApplyContext) -> None:
         for change in ordered:
-            created = self.client.create_group(self.group_body(change, context), key=change.address)
+            body = self.group_body(change, context)
+            # Damstra does not keep group names unique, so a repeat would make a second group: after
+            # a lost answer, look the group up by its exact name first.
+            created = create_once(
+                partial(self.client.create_group, body, key=change.address),
+                partial(self.client.find_group, body["name"], key=change.address),
+                what=change.address,
+            )
             context.record(GROUPS.name, change.key, str(created["id"]))
 
     def update_group(self, change: Change, context: ApplyContext) -> None:
         self.client.update_group(int(change.ids["id"]), self.group_body(change, context), key=change.address)
 
     def inactivate_group(self, change: Change, context: ApplyContext) -> None:
-        self.client.inactivate_group(int(change.ids["id"]), key=change.address)
+        try:
+            self.client.inactivate_group(int(change.ids["id"]), key=change.address)
+        except ProviderError as error:
+            if error.status != 404:
+                raise
+            # The group was read as active: it is inactive now (perhaps by a repeat of this call).
+            log.info("%s: already inactive (a retried call may have inactivated it)", change.address)
 
     def change_relations(self, changes: Sequence[Change], context: ApplyContext) -> None:
         """One call adds (or removes) every member, or supervisor, of one group."""
@@ -180,7 +226,8 @@ class DamstraOperations:
 
     def schedule(self, batch: Sequence[Change], context: ApplyContext) -> None:
         """Schedule one user for several lessons in one call; after a 409 (a schedule that already
-        exists, perhaps from a retried call), schedule only what is still missing."""
+        exists, perhaps from a retried call), schedule only what is still missing, until nothing is
+        (each round must find more of them held, so this ends)."""
         first = batch[0]
         after = _after(first)
         user_id = int(context.id_of(USERS.name, (first.key[2],)))
@@ -194,19 +241,25 @@ class DamstraOperations:
         if after.get("starts_at"):
             body["scheduleDate"] = _f1(str(after["starts_at"]))
         label = f"enrollments of {first.key[2]!r}"
-        try:
-            self.client.schedule(user_id, {**body, "lessonVersionIds": sorted(versions.values())}, key=label)
-        except ProviderError as error:
-            if error.status != 409:
-                raise
-            held = {
-                str(item.get("lessonName"))
-                for item in self.client.list_schedules(user_id)
-                if item.get("status") in ENROLLED_STATUSES
-            }
-            missing = sorted(version for name, version in versions.items() if name not in held)
-            if missing:
-                self.client.schedule(user_id, {**body, "lessonVersionIds": missing}, key=label)
+        pending = versions
+        while pending:
+            try:
+                self.client.schedule(
+                    user_id, {**body, "lessonVersionIds": sorted(pending.values())}, key=label
+                )
+                return
+            except ProviderError as error:
+                if error.status != 409:
+                    raise
+                held = {
+                    str(item.get("lessonName"))
+                    for item in self.client.list_schedules(user_id)
+                    if item.get("status") in ENROLLED_STATUSES
+                }
+                missing = {name: version for name, version in pending.items() if name not in held}
+                if len(missing) == len(pending):
+                    raise  # refused, yet none of them is held: nothing to narrow down
+                pending = missing
 
 
 def _f1(instant: str) -> str:

@@ -124,7 +124,20 @@ class VersalClient:
     def members(self) -> Iterator[dict[str, Any]]:
         return self._pages(f"/orgs/{self.organisation}/members", kind="users")
 
+    def find_member(self, email: str) -> dict[str, Any] | None:
+        """The member of this e-mail address (ignoring case), or None. The API has no look-up by
+        e-mail (`POST /sessions` takes one, but makes a session), so this pages through the members,
+        stopping at the first match: at most ⌈members / page size⌉ requests."""
+        wanted = email.lower()
+        for item in self.members():
+            user = item.get("user") if isinstance(item, dict) else None
+            if isinstance(user, dict) and str(user.get("email", "")).lower() == wanted:
+                return item
+        return None
+
     def add_user(self, roles: Sequence[str], user: Mapping[str, Any], *, key: str) -> dict[str, Any]:
+        # Not idempotent: a repeat for an address already a member is refused (400 "User already
+        # exists in organization", reference §5 #6), so the caller looks the member up first.
         body = {"roles": list(roles), "user": dict(user)}
         path = f"/orgs/{self.organisation}/users"
         created: dict[str, Any] = self.http.json("POST", path, json_body=body, kind="users", key=key)
@@ -145,7 +158,8 @@ class VersalClient:
 
     def remove_users(self, user_ids: Sequence[str], *, key: str) -> None:
         # The Swagger spec types `users` as a string ("List of user IDs"): comma-separated ids.
-        # Re-sent after a lost answer: a repeat finds the users gone (404), which the caller handles.
+        # Re-sent after a lost answer: removing cannot make anything twice, and a repeat finds the
+        # users gone (404, all or nothing, reference §5 #11), which the caller handles.
         body = {"users": ",".join(user_ids)}
         path = f"/orgs/{self.organisation}/delete_users"
         self.http.request("POST", path, json_body=body, kind="users", key=key, idempotent=True)

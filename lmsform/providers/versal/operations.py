@@ -1,4 +1,9 @@
-"""Planned changes to Versal API calls: one function per (kind, action), and batched user removal."""
+"""Planned changes to Versal API calls: one function per (kind, action), and batched user removal.
+
+The only POSTs are adding a user (not idempotent: after a lost answer the member is looked up by
+e-mail before any repeat, `create_once`) and the batch removal (idempotent, with a 404 fallback).
+PUT, PATCH and DELETE are idempotent and re-sent by the HTTP layer.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from lmsform.errors import ProviderError
 from lmsform.model import ENROLLMENTS, ORG_COURSES, USERS
 from lmsform.plan import Action, Change
 from lmsform.providers.base import ApplyContext
+from lmsform.providers.safe_writes import create_once
 from lmsform.providers.versal.client import VersalClient
 from lmsform.providers.versal.reader import COURSE_ROLES, NO_ROLE
 
@@ -35,11 +41,20 @@ def create_user(client: VersalClient, change: Change, context: ApplyContext) -> 
     after = change.after or {}
     profile = _profile(after, list(PROFILE))
     roles = after.get("roles") or list(NEW_USER_ROLES)
-    answer = client.add_user(roles, {"email": after["email"], **profile}, key=change.address)
+    email = after["email"]
+    # After a lost answer, look for the member by e-mail before adding again: a repeat is refused
+    # with 400 once the first one went through.
+    answer = create_once(
+        lambda: client.add_user(roles, {"email": email, **profile}, key=change.address),
+        lambda: client.find_member(email),
+        what=change.address,
+    )
     user = answer["user"]
     user_id = str(user["id"])
     context.record(USERS.name, change.key, user_id)
-    # An address Versal already knows (a former member) joins with the names it had: set ours.
+    # An address Versal already knows (a former member) joins with the names it had: set ours. A
+    # member found after a lost answer may be such a one too; the member list shows no descriptions,
+    # so those are then sent again, to be sure.
     stale = {attribute: value for attribute, value in profile.items() if user.get(attribute) != value}
     if stale:
         client.update_profile(user_id, stale, key=change.address)
