@@ -160,8 +160,8 @@ def test_provider_settings_are_validated_by_the_provider_model(
         "Error: project/lmsform.yaml:3:11: provider.domain: must be a domain name such as acme.skilljar.com",
         "Error: project/lmsform.yaml:4:16: provider.parallelism: Input should be greater than or equal to 1",
         "Error: project/lmsform.yaml:5:3: unknown field 'provider.api_secret' "
-        "(expected one of: type, base_url, parallelism, timeout, retries, rate_limit, allow_insecure, domain, "
-        "api_key, bulk_timeout)",
+        "(expected one of: type, base_url, parallelism, timeout, retries, rate_limit, allow_insecure, "
+        "domain, api_key, bulk_timeout)",
         "Error: project/lmsform.yaml:7:10: manage.users: Input should be 'additive' or 'authoritative'",
     ]
 
