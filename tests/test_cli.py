@@ -133,57 +133,51 @@ def test_version_and_help(cli: CliRunnerCall) -> None:
     assert "plan" in cli("--help").stdout
 
 
-def test_the_skilljar_example_converges_on_the_sandbox(tmp_path: Path) -> None:
-    shutil.copytree(Path(__file__).parent.parent / "examples" / "skilljar", tmp_path / "acme")
-    env = {**os.environ, "ACME_HOOK_PASSWORD": "example-CANARY-password"}
+PASSWORD = "example-CANARY-password"
 
-    applied = subprocess.run(
-        [sys.executable, "-m", "lmsform", "apply", "acme", "--auto-approve"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
-    )  # fmt: skip
-    planned = subprocess.run(
-        [sys.executable, "-m", "lmsform", "plan", "acme", "--detailed-exitcode"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
-    )  # fmt: skip
+
+def _apply_then_plan_example(
+    name: str, tmp_path: Path, **environment: str
+) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+    """`apply` then `plan --detailed-exitcode` of a copy of examples/NAME, as a new user runs them."""
+    shutil.copytree(Path(__file__).parent.parent / "examples" / name, tmp_path / "acme")
+    env = {**os.environ, **environment}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "lmsform", *command, "acme"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        for command in (("apply", "--auto-approve"), ("plan", "--detailed-exitcode"))
+    ]
+    return runs[0], runs[1]
+
+
+def test_the_skilljar_example_converges_on_the_sandbox(tmp_path: Path) -> None:
+    applied, planned = _apply_then_plan_example("skilljar", tmp_path, ACME_HOOK_PASSWORD=PASSWORD)
 
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "Apply complete: 62 added, 0 changed, 0 removed, 2 sent again." in applied.stdout
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert planned.stdout.startswith("No changes. Skilljar acme.skilljar.com matches the manifests.\n")
-    assert "example-CANARY-password" not in applied.stdout + applied.stderr + planned.stdout + planned.stderr
+    assert PASSWORD not in applied.stdout + applied.stderr + planned.stdout + planned.stderr
 
 
 def test_the_damstra_example_converges_on_the_sandbox(tmp_path: Path) -> None:
-    shutil.copytree(Path(__file__).parent.parent / "examples" / "damstra", tmp_path / "acme")
-    env = {**os.environ, "DAVE_PASSWORD": "example-CANARY-password"}
-
-    applied = subprocess.run(
-        [sys.executable, "-m", "lmsform", "apply", "acme", "--auto-approve"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
-    )  # fmt: skip
-    planned = subprocess.run(
-        [sys.executable, "-m", "lmsform", "plan", "acme", "--detailed-exitcode"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
-    )  # fmt: skip
+    applied, planned = _apply_then_plan_example("damstra", tmp_path, DAVE_PASSWORD=PASSWORD)
 
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "Apply complete: 42 added, 0 changed, 0 removed." in applied.stdout
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert "No changes. Damstra Acme Safety matches the manifests." in planned.stdout
-    assert "example-CANARY-password" not in applied.stdout + applied.stderr + planned.stdout + planned.stderr
+    assert PASSWORD not in applied.stdout + applied.stderr + planned.stdout + planned.stderr
 
 
 def test_the_versal_example_converges_on_the_sandbox(tmp_path: Path) -> None:
-    shutil.copytree(Path(__file__).parent.parent / "examples" / "versal", tmp_path / "acme")
-
-    applied = subprocess.run(
-        [sys.executable, "-m", "lmsform", "apply", "acme", "--auto-approve"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    planned = subprocess.run(
-        [sys.executable, "-m", "lmsform", "plan", "acme", "--detailed-exitcode"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    applied, planned = _apply_then_plan_example("versal", tmp_path)
 
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "Apply complete: 13 added, 0 changed, 0 removed." in applied.stdout
@@ -226,16 +220,7 @@ def test_the_emulator_command_refuses_a_target_the_vendor_cannot_have(tmp_path: 
 
 
 def test_the_training_records_example_converges_on_the_sandbox(tmp_path: Path) -> None:
-    shutil.copytree(Path(__file__).parent.parent / "examples" / "training-records", tmp_path / "acme")
-
-    applied = subprocess.run(
-        [sys.executable, "-m", "lmsform", "apply", "acme", "--auto-approve"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    planned = subprocess.run(
-        [sys.executable, "-m", "lmsform", "plan", "acme", "--detailed-exitcode"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    applied, planned = _apply_then_plan_example("training-records", tmp_path)
 
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "Apply complete: 7 added, 0 changed, 0 removed." in applied.stdout
