@@ -7,11 +7,45 @@ import os
 import socket
 import subprocess
 import sys
-from typing import Any
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from lmsform.lock import lock_path
 from lmsform.providers.emulator import EmulatorServer
-from tests.conftest import CliRunnerCall, ProjectDir, writes
+from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
+from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, writes
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+
+class _RefuseFirstGroupCreate:
+    """Answers the first `POST /v1/groups` 403 without passing it on: a create that truly failed."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+        self.refused = False
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if not self.refused and (environ["REQUEST_METHOD"], environ["PATH_INFO"]) == ("POST", "/v1/groups"):
+            self.refused = True
+            start_response("403 Forbidden", [("Content-Type", "application/json")])
+            return [b'{"detail": "You do not have permission to perform this action."}']
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def refusing(tmp_path: Path) -> Iterator[EmulatorServer]:
+    """A Skilljar emulator that refuses the first group create."""
+    app = create_app(
+        tmp_path / "skilljar.sqlite3", api_key=CANARY_KEY, options=SkilljarEmulatorOptions(domains=(DOMAIN,))
+    )
+    with EmulatorServer(_RefuseFirstGroupCreate(app)) as server:
+        yield server
+
 
 TEAM = "users:\n" + "".join(f"  - email: learner{n:02d}@acme.com\n    first_name: L{n}\n" for n in range(6))
 GROUPS = "groups:\n  - name: crew\n    members: [learner00@acme.com, learner01@acme.com]\n"
@@ -102,14 +136,13 @@ def test_a_lock_from_another_host_needs_force(project: ProjectDir, cli: CliRunne
 
 
 def test_a_saved_plan_an_apply_began_resumes_with_what_is_left(
-    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+    refusing: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
 ) -> None:
-    project.configure(skilljar.url)
+    project.configure(refusing.url)
     project.write("people.yaml", TEAM + GROUPS)
     plan_file = project.root / "plan.json"
     assert cli("plan", project.root, "--out", plan_file).exit_code == 0
-    # The group is made, but its answer is lost: the apply stops there, its memberships not attempted.
-    skilljar.recorder.drop_answers("POST", r"/v1/groups", count=1)
+    # The group create is refused: the apply stops there, its memberships not attempted.
 
     first = cli("apply", plan_file)
 
@@ -124,9 +157,11 @@ def test_a_saved_plan_an_apply_began_resumes_with_what_is_left(
 
     assert second.exit_code == 0, second.output
     assert "Resuming this plan, begun by an earlier apply" in second.stderr
-    assert "2 of its 9 change(s) are left" in second.stderr
-    groups = [call for call in writes(skilljar) if call == ("POST", "/v1/groups")]
-    assert len(groups) == 1  # the group made before the lost answer was found, not made again
+    assert "3 of its 9 change(s) are left" in second.stderr  # the group and its two members
+    statuses = [
+        call.status for call in refusing.requests if (call.method, call.path) == ("POST", "/v1/groups")
+    ]
+    assert statuses == [403, 201]
     assert cli("plan", project.root, "--detailed-exitcode").exit_code == 0
     resumed = _journal_lines(project)[1]
     assert resumed[0]["resumes"].endswith(".jsonl")
@@ -134,17 +169,16 @@ def test_a_saved_plan_an_apply_began_resumes_with_what_is_left(
 
 
 def test_resuming_refuses_what_the_saved_plan_never_had(
-    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+    refusing: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
 ) -> None:
-    project.configure(skilljar.url)
+    project.configure(refusing.url)
     project.write("people.yaml", TEAM + GROUPS)
     plan_file = project.root / "plan.json"
     assert cli("plan", project.root, "--out", plan_file).exit_code == 0
-    skilljar.recorder.drop_answers("POST", r"/v1/groups", count=1)
     assert cli("apply", plan_file).exit_code == 1
     # The manifests move on: the rest of the saved plan is no longer what they ask for.
     project.write("more.yaml", "users:\n  - email: late@acme.com\n")
-    before = len(writes(skilljar))
+    before = len(writes(refusing))
 
     result = cli("apply", plan_file)
 
@@ -152,4 +186,4 @@ def test_resuming_refuses_what_the_saved_plan_never_had(
     assert "stale plan" in result.stderr
     assert "the manifests changed since the plan was made" in result.stderr
     assert 'users["late@acme.com"] (create) is needed now but is not in the saved plan' in result.stderr
-    assert len(writes(skilljar)) == before
+    assert len(writes(refusing)) == before
