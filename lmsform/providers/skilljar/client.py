@@ -60,12 +60,24 @@ class SkilljarClient:
         )
 
     def create_domain_user(self, user: Mapping[str, Any], *, active: bool, key: str) -> dict[str, Any]:
-        """Adds the user to the domain; for a known e-mail, Skilljar returns the existing user unchanged."""
+        """Adds the user to the domain; for a known e-mail, Skilljar returns the existing user unchanged.
+
+        That makes the create idempotent, keyed by e-mail (the spec: "if the provided email address
+        already exists, the user will be added to the domain and their existing details will be
+        returned"), so it is re-sent after a lost answer: the second send returns the user the first
+        one made. The caller then sets what differs, as for any known e-mail.
+        """
         body = {"user": dict(user), "active": active}
-        return self._json("POST", f"{self._domain_path}/users", body, kind="users", key=key)
+        result: dict[str, Any] = self.http.json(
+            "POST", f"{self._domain_path}/users", json_body=body, kind="users", key=key, idempotent=True
+        )
+        return result
 
     def bulk_create_domain_users(self, rows: Sequence[Mapping[str, Any]], *, key: str) -> None:
-        """Queues up to 1000 users; Skilljar answers before they exist (202), without their ids."""
+        """Queues up to 1000 users; Skilljar answers before they exist (202), without their ids.
+
+        Never re-sent after a lost answer: the provider re-reads the list and single-creates the rest.
+        """
         self.http.request(
             "POST",
             f"{self._domain_path}/users/bulk-create",
@@ -100,6 +112,13 @@ class SkilljarClient:
     def create_group(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         return self._json("POST", "/v1/groups", dict(fields), kind="groups", key=key)
 
+    def find_group(self, name: str) -> dict[str, Any] | None:
+        """The group of exactly this name (names are unique on Skilljar), or None: one request."""
+        for item in self.http.paginate("/v1/groups", params={"name": name}, kind="groups"):
+            if item.get("name") == name:
+                return item
+        return None
+
     def update_group(self, group_id: str, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         return self._json("PATCH", f"/v1/groups/{_segment(group_id)}", dict(fields), kind="groups", key=key)
 
@@ -115,15 +134,18 @@ class SkilljarClient:
         body = {"user": {"id": user_id}}
         return self._json("POST", f"/v1/groups/{_segment(group_id)}/users", body, kind="memberships", key=key)
 
-    def group_user_exists(self, group_id: str, user_id: str, *, key: str) -> bool:
+    def get_group_user(self, group_id: str, user_id: str, *, key: str) -> dict[str, Any] | None:
+        """The membership, or None when the user is not in the group: one request."""
         path = f"/v1/groups/{_segment(group_id)}/users/{_segment(user_id)}"
         try:
-            self.http.request("GET", path, kind="memberships", key=key)
+            return self._json("GET", path, kind="memberships", key=key)
         except ProviderError as error:
             if error.status == 404:
-                return False
+                return None
             raise
-        return True
+
+    def group_user_exists(self, group_id: str, user_id: str, *, key: str) -> bool:
+        return self.get_group_user(group_id, user_id, key=key) is not None
 
     def remove_group_user(self, group_id: str, user_id: str, *, key: str) -> None:
         self._delete(
@@ -132,8 +154,12 @@ class SkilljarClient:
 
     # Courses (organisation-wide definitions)
 
-    def list_courses(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate("/v1/courses", params={"page_size": LIST_PAGE_SIZE}, kind="courses")
+    def list_courses(self, *, label: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every course, or only those carrying the label of that exact name."""
+        params: dict[str, Any] = {"page_size": LIST_PAGE_SIZE}
+        if label is not None:
+            params["label__name"] = label
+        return self.http.paginate("/v1/courses", params=params, kind="courses")
 
     def create_course(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         return self._json("POST", "/v1/courses", dict(fields), kind="courses", key=key)
@@ -148,8 +174,12 @@ class SkilljarClient:
 
     # Publications: a course on this domain
 
-    def list_publications(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate(f"{self._domain_path}/published-courses", kind="publications")
+    def list_publications(self, *, course_id: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every publication on this domain, or only the course's (at most one)."""
+        params = None if course_id is None else {"course__id": course_id}
+        return self.http.paginate(
+            f"{self._domain_path}/published-courses", params=params, kind="publications"
+        )
 
     def publish_course(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         path = f"{self._domain_path}/published-courses"

@@ -1,4 +1,10 @@
-"""Planned changes → Skilljar API calls, one function per kind and action."""
+"""Planned changes → Skilljar API calls, one function per kind and action.
+
+No create is sent twice blindly. Where Skilljar makes a POST idempotent (domain users by e-mail,
+enrollments by user and `enrolled_at`), the HTTP layer re-sends it after a lost answer. Every other
+create goes through `create_once`: after a lost answer it looks the object up by its key, with the
+fewest requests the API allows, and carries on with what is there.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from lmsform.model import (
 )
 from lmsform.plan import Action, Change
 from lmsform.providers.base import ApplyContext
+from lmsform.providers.safe_writes import create_once
 from lmsform.providers.skilljar.client import SkilljarClient
 from lmsform.providers.skilljar.reader import OWNER_LABEL, PUBLICATION_SETTINGS
 
@@ -86,10 +93,16 @@ def deactivate_user(client: SkilljarClient, change: Change, context: ApplyContex
 
 def create_group(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
     after = _after(change)
-    created = client.create_group(
-        {name: after[name] for name in GROUP_FIELDS if name in after}, key=change.address
+    body = {name: after[name] for name in GROUP_FIELDS if name in after}
+
+    def find() -> str | None:  # group names are unique: `GET /v1/groups?name=`, one request
+        found = client.find_group(after["name"])
+        return None if found is None else str(found["id"])
+
+    group_id = create_once(
+        lambda: str(client.create_group(body, key=change.address)["id"]), find, what=change.address
     )
-    context.record(GROUPS.name, change.key, str(created["id"]))
+    context.record(GROUPS.name, change.key, group_id)
 
 
 def update_group(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
@@ -106,9 +119,15 @@ def add_member(client: SkilljarClient, change: Change, context: ApplyContext) ->
     group_id = context.id_of(GROUPS.name, (group_key,))
     user_id = context.id_of(USERS.name, (user_key,))
     try:
-        client.add_group_user(group_id, user_id, key=change.address)
+        # After a lost answer, `GET /v1/groups/{g}/users/{u}` (one request) says whether the add was made.
+        create_once(
+            lambda: client.add_group_user(group_id, user_id, key=change.address),
+            lambda: client.get_group_user(group_id, user_id, key=change.address),
+            what=change.address,
+        )
     except ProviderError as error:
-        # Skilljar refuses a second add with 400; after a retry or a concurrent add the member is there.
+        # Skilljar refuses a second add with 400: an add whose answer was lost and that landed only
+        # after the look-up, or a concurrent add. Either way the member is there.
         if error.status == 400 and client.group_user_exists(group_id, user_id, key=change.address):
             return
         raise
@@ -139,8 +158,19 @@ def create_course(client: SkilljarClient, change: Change, context: ApplyContext)
     body.setdefault("short_description", after["title"])
     body.setdefault("enforce_sequential_navigation", False)
     body["labels"] = _owned_labels(after.get("labels"))
-    created = client.create_course(body, key=change.address)
-    context.record(COURSES.name, change.key, str(created["id"]))
+
+    def find() -> str | None:
+        # Titles are not unique, but the plan creates only a title no live course had; a course with
+        # it and lmsform's label is the one the lost create made (the newest, should there be more).
+        # `GET /v1/courses?label__name=lmsform`: one request per page of lmsform's courses.
+        made = [item for item in client.list_courses(label=OWNER_LABEL) if item.get("title") == body["title"]]
+        newest = max(made, key=lambda item: str(item.get("created_at") or ""), default=None)
+        return None if newest is None else str(newest["id"])
+
+    course_id = create_once(
+        lambda: str(client.create_course(body, key=change.address)["id"]), find, what=change.address
+    )
+    context.record(COURSES.name, change.key, course_id)
 
 
 def update_course(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
@@ -163,8 +193,17 @@ def publish_course(client: SkilljarClient, change: Change, context: ApplyContext
         "course": {"id": course_id},
         **{name: after[name] for name in PUBLICATION_SETTINGS if name in after},
     }
-    created = client.publish_course(body, key=change.address)
-    context.record(PUBLICATIONS.name, change.key, str(created["id"]))
+
+    def find() -> str | None:  # one publication per course and domain: `?course__id=`, one request
+        for item in client.list_publications(course_id=course_id):
+            if str(item["course"]["id"]) == course_id:
+                return str(item["id"])
+        return None
+
+    publication_id = create_once(
+        lambda: str(client.publish_course(body, key=change.address)["id"]), find, what=change.address
+    )
+    context.record(PUBLICATIONS.name, change.key, publication_id)
 
 
 def update_publication(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
@@ -185,7 +224,8 @@ def enroll(client: SkilljarClient, change: Change, context: ApplyContext) -> Non
     target_type, target, user = change.key
     after = _after(change)
     target_id = context.id_of(ENROLLMENT_TARGET_KINDS[target_type], (target,))
-    # An explicit enrolled_at, the same on every retry of this plan, makes Skilljar's create idempotent.
+    # An explicit enrolled_at, the same on every retry of this plan (and on resuming a saved one), makes
+    # Skilljar's create idempotent on (user, enrolled_at): the client lets the HTTP layer re-send it.
     body: dict[str, Any] = {
         "user": {"id": context.id_of(USERS.name, (user,))},
         "enrolled_at": context.planned_at,
@@ -252,8 +292,19 @@ def create_webhook(client: SkilljarClient, change: Change, context: ApplyContext
     after = _after(change)
     body = _webhook_body(change, context, set(after))
     body["event_type"] = None if after["event"] == ALL_EVENTS else after["event"]
-    created = client.create_webhook(body, key=change.address)
-    context.record(WEBHOOKS.name, change.key, str(created["id"]))
+
+    def find() -> str | None:
+        # Skilljar allows duplicate webhooks, but the plan creates only a (url, event) no live webhook
+        # had. There is no filter: `GET /v1/webhooks`, one request per page of 100.
+        for item in client.list_webhooks():
+            if item.get("target_url") == body["target_url"] and item.get("event_type") == body["event_type"]:
+                return str(item["id"])
+        return None
+
+    webhook_id = create_once(
+        lambda: str(client.create_webhook(body, key=change.address)["id"]), find, what=change.address
+    )
+    context.record(WEBHOOKS.name, change.key, webhook_id)
 
 
 def update_webhook(client: SkilljarClient, change: Change, context: ApplyContext) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -26,14 +27,17 @@ from lmsform.model import (
 from lmsform.plan import Action, Change
 from lmsform.providers.base import ApplyContext, KindSupport, Provider, ProviderSettings, Removal, Work
 from lmsform.providers.http import HttpClient
+from lmsform.providers.safe_writes import answer_lost
 from lmsform.providers.skilljar.client import BULK_CREATE_LIMIT, SkilljarClient
-from lmsform.providers.skilljar.operations import NAME_FIELDS, OPERATIONS, settle_user
+from lmsform.providers.skilljar.operations import NAME_FIELDS, OPERATIONS, create_user, settle_user
 from lmsform.providers.skilljar.reader import read_state
 from lmsform.providers.skilljar.settings import SkilljarSettings
 from lmsform.state import State
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
+
+log = logging.getLogger("lmsform.writes")
 
 # The sandbox's learning paths and plans, which Skilljar's API cannot create.
 SANDBOX_PATHS = (("onboarding", "Onboarding"), ("compliance", "Compliance"))
@@ -203,17 +207,18 @@ class SkilljarProvider(Provider):
             row = {"email": after["email"], "active": bool(after.get("active", True))}
             row.update({name: after[name] for name in NAME_FIELDS if name in after})
             rows.append(row)
-        self.client.bulk_create_domain_users(rows, key=label)
         waiting = {change.key[0]: change for change in chunk}
+        try:
+            self.client.bulk_create_domain_users(rows, key=label)
+        except ProviderError as error:
+            if not answer_lost(error):
+                raise
+            self._finish_lost_bulk(label, waiting, context)
+            return
         deadline = time.monotonic() + self.settings.bulk_timeout
         pause = _FIRST_POLL_SECONDS
         while True:
-            for item in self.client.list_domain_users():
-                created = waiting.pop(str(item["user"]["email"]).lower(), None)
-                if created is not None:
-                    user_id = str(item["user"]["id"])
-                    context.record(USERS.name, created.key, user_id)
-                    settle_user(self.client, created, user_id, item)
+            self._take_listed(waiting, context)
             if not waiting:
                 return
             if time.monotonic() + pause > deadline:
@@ -227,6 +232,34 @@ class SkilljarProvider(Provider):
                 )
             time.sleep(pause)
             pause = min(pause * 2, _LONGEST_POLL_SECONDS)
+
+    def _take_listed(self, waiting: dict[str, Change], context: ApplyContext) -> None:
+        """Record (and settle) the waiting users the domain's user list shows, and stop waiting for them."""
+        for item in self.client.list_domain_users():
+            created = waiting.pop(str(item["user"]["email"]).lower(), None)
+            if created is not None:
+                user_id = str(item["user"]["id"])
+                context.record(USERS.name, created.key, user_id)
+                settle_user(self.client, created, user_id, item)
+
+    def _finish_lost_bulk(self, label: str, waiting: dict[str, Change], context: ApplyContext) -> None:
+        """The bulk call's answer was lost: it may have been queued, or not.
+
+        It is not sent again: what Skilljar's bulk create does with a known e-mail is not documented,
+        and a job that was queued may still be running. The users the list shows already are taken
+        as they are; the rest get the single create, which Skilljar keys by e-mail (a known one
+        returns the existing user), so it is safe whether or not the lost job lands, before or after.
+        """
+        before = len(waiting)
+        self._take_listed(waiting, context)
+        log.info(
+            "%s: the answer was lost; %d user(s) are there, %d are created one by one",
+            label,
+            before - len(waiting),
+            len(waiting),
+        )
+        for change in waiting.values():
+            create_user(self.client, change, context)
 
     def close(self) -> None:
         self.http.close()
