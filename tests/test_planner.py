@@ -11,7 +11,7 @@ from lmsform.errors import Location, ManifestError
 from lmsform.manifest import Reference
 from lmsform.model import ManageConfig
 from lmsform.plan import Action, Plan
-from lmsform.planner import make_plan
+from lmsform.planner import changed_fields, make_plan
 from lmsform.providers.skilljar.provider import SkilljarProvider
 from lmsform.state import GroupExpansion, Resource, State
 
@@ -432,3 +432,22 @@ def test_a_reference_to_a_name_several_live_objects_share_is_an_error() -> None:
         "e.yaml:2:13: 2 lessons in Skilljar are named 'Induction' (ids 1, 2): "
         "rename all but one there to refer to it"
     )
+
+
+@pytest.mark.parametrize(
+    ("live", "wanted", "changed"),
+    [
+        ({"a": "x", "n": 1}, {"a": "x", "n": 1}, ()),
+        ({"a": "x"}, {"a": "y"}, ("a",)),
+        ({"n": 1}, {"n": True}, ("n",)),  # equal by ==, yet a different value to the vendor
+        ({"n": 1}, {"n": 1.0}, ("n",)),
+        ({"roles": ["a", "b"]}, {"roles": ["a", "b"]}, ()),
+        ({}, {"a": None}, ()),
+        ({}, {"a": "x"}, ("a",)),
+        ({"email": "A@x.com"}, {"email": "a@x.com"}, ()),  # key fields are never compared
+    ],
+)
+def test_changed_fields_compare_values_and_their_types(
+    live: dict[str, object], wanted: dict[str, object], changed: tuple[str, ...]
+) -> None:
+    assert changed_fields(wanted, live, ("email",)) == changed
