@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,7 +12,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from lmsform.errors import Issue, Location, ManifestError
 
@@ -34,8 +37,66 @@ class Document:
         return Location(self.shown_as, line, column)
 
 
+class _PositionedConstructor(SafeConstructor):
+    """YAML's safe types, with mappings and sequences that know where each of their values stood.
+
+    The round-trip loader also keeps comments, which manifests never need and which made it the
+    slowest step of a large plan; this keeps only the positions (and runs on libyaml when
+    ruamel.yaml.clib is installed).
+    """
+
+    def construct_positioned_map(self, node: MappingNode) -> Iterator[CommentedMap]:
+        data = CommentedMap()
+        positions = data.lc
+        positions.line, positions.col = node.start_mark.line, node.start_mark.column
+        yield data
+        data.update(self.construct_mapping(node))
+        for key_node, value_node in node.value:  # merged (`<<`) entries first, then the node's own
+            key = self.construct_object(key_node, deep=True)
+            key_at, value_at = key_node.start_mark, value_node.start_mark
+            positions.add_kv_line_col(
+                tuple(key) if isinstance(key, list) else key,
+                [key_at.line, key_at.column, value_at.line, value_at.column],
+            )
+
+    def construct_positioned_seq(self, node: SequenceNode) -> Iterator[CommentedSeq]:
+        data = CommentedSeq()
+        positions = data.lc
+        positions.line, positions.col = node.start_mark.line, node.start_mark.column
+        yield data
+        data.extend(self.construct_sequence(node))
+        for index, child in enumerate(node.value):
+            positions.add_idx_line_col(index, [child.start_mark.line, child.start_mark.column])
+
+
+class _OnceVersionedResolver(VersionedResolver):
+    """Picks the YAML version's rules once per document, not again for every scalar."""
+
+    @property
+    def versioned_resolver(self) -> Any:
+        rules = self.__dict__.get("_rules")
+        if rules is None:
+            rules = self.__dict__["_rules"] = super().versioned_resolver
+        return rules
+
+
+_PositionedConstructor.add_constructor(
+    "tag:yaml.org,2002:map", _PositionedConstructor.construct_positioned_map
+)
+_PositionedConstructor.add_constructor(
+    "tag:yaml.org,2002:seq", _PositionedConstructor.construct_positioned_seq
+)
+
+
+def _parser() -> YAML:
+    yaml = YAML(typ="safe", pure=False)
+    yaml.Constructor = _PositionedConstructor
+    yaml.Resolver = _OnceVersionedResolver
+    return yaml
+
+
 def load(path: Path, shown_as: Path) -> Document:
-    yaml = YAML(typ="rt")
+    yaml = _parser()
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:

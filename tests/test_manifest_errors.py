@@ -34,7 +34,7 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
         pytest.param(
             {"users.yaml": "users:\n  - email: jane@acme.com\n    first_name: [Jane\n"},
             [
-                "project/users.yaml:4:1: YAML syntax error: expected ',' or ']', but got '<stream end>' "
+                "project/users.yaml:4:1: YAML syntax error: did not find expected ',' or ']' "
                 "(while parsing a flow sequence at line 3, column 17)"
             ],
             id="yaml-syntax",
@@ -73,6 +73,18 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
                 "with manage.groups: authoritative every group referred to must be declared"
             ],
             id="unknown-group-reference",
+        ),
+        pytest.param(
+            {
+                "users.yaml": "defaults: &crew {active: true}\nusers:\n  - <<: *crew\n"
+                "    email: jane@acme.com\n    first_name: [Jane]\n"
+            },
+            [
+                "project/users.yaml:1:1: unknown kind 'defaults' "
+                "(expected one of: users, groups, courses, enrollments, supervisors, webhooks)",
+                "project/users.yaml:5:17: first_name: Input should be a valid string",
+            ],
+            id="merge-key-positions",
         ),
         pytest.param(
             {"users.yaml": "users:\n  - email: not-an-address\n"},
