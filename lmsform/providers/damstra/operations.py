@@ -2,7 +2,8 @@
 
 Damstra's writes favour batches: one bulk import for many new users, one call per group and
 direction for members and supervisors, one call per user for all of their new lesson schedules.
-`work` groups a phase's changes into those calls; each function below runs one of them.
+`work` groups a phase's changes into those calls, and orders new groups in waves, parents before
+children; each function below runs one of them.
 
 No create is sent twice blindly: after a lost answer (no answer, 5xx, 429) a user, an import or a
 group is first looked up by its key (`create_once`), and the apply carries on with what is there.
@@ -56,8 +57,12 @@ class DamstraOperations:
             chunks = [tuple(changes[start : start + size]) for start in range(0, len(changes), size)]
             return [Work(chunk, partial(self.import_users, chunk)) for chunk in chunks]
         if kind == GROUPS.name and action is Action.CREATE:
-            ordered = tuple(_parents_first(changes))  # a child needs its parent's id
-            return [Work(ordered, partial(self.create_groups, ordered))]
+            # A child needs its parent's id: one wave per level of the new groups' hierarchy.
+            depths = _depths(changes)
+            return [
+                Work((change,), partial(self.create_group, change), wave=depths[change.key[0]])
+                for change in changes
+            ]
         if (kind, action) in _RELATION_ACTIONS:
             by_group: dict[str, list[Change]] = defaultdict(list)
             for change in changes:
@@ -184,17 +189,16 @@ class DamstraOperations:
             "parentId": int(context.id_of(GROUPS.name, (parent,))) if parent else None,
         }
 
-    def create_groups(self, ordered: Sequence[Change], context: ApplyContext) -> None:
-        for change in ordered:
-            body = self.group_body(change, context)
-            # Damstra does not keep group names unique, so a repeat would make a second group: after
-            # a lost answer, look the group up by its exact name first.
-            created = create_once(
-                partial(self.client.create_group, body, key=change.address),
-                partial(self.client.find_group, body["name"], key=change.address),
-                what=change.address,
-            )
-            context.record(GROUPS.name, change.key, str(created["id"]))
+    def create_group(self, change: Change, context: ApplyContext) -> None:
+        body = self.group_body(change, context)
+        # Damstra does not keep group names unique, so a repeat would make a second group: after a
+        # lost answer, look the group up by its exact name first.
+        created = create_once(
+            partial(self.client.create_group, body, key=change.address),
+            partial(self.client.find_group, body["name"], key=change.address),
+            what=change.address,
+        )
+        context.record(GROUPS.name, change.key, str(created["id"]))
 
     def update_group(self, change: Change, context: ApplyContext) -> None:
         self.client.update_group(int(change.ids["id"]), self.group_body(change, context), key=change.address)
@@ -268,24 +272,24 @@ def _f1(instant: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def _parents_first(changes: Sequence[Change]) -> list[Change]:
-    by_name = {change.key[0]: change for change in changes}
-    ordered: list[Change] = []
-    placed: set[str] = set()
+def _depths(changes: Sequence[Change]) -> dict[str, int]:
+    """Group name → how many of its ancestors are created in the same phase (0: its parent exists
+    already, or it has none). A cycle stops where it closes; its first create then fails for want
+    of a parent id."""
+    parents = {change.key[0]: (change.after or {}).get("parent") for change in changes}
+    depths: dict[str, int] = {}
 
-    def place(change: Change, trail: tuple[str, ...]) -> None:
-        name = change.key[0]
-        if name in placed:
-            return
-        parent = (change.after or {}).get("parent")
-        if parent in by_name and parent not in trail:
-            place(by_name[parent], (*trail, name))
-        placed.add(name)
-        ordered.append(change)
+    def depth(name: str, trail: frozenset[str]) -> int:
+        if name not in depths:
+            parent = parents[name]
+            depths[name] = (
+                depth(parent, trail | {name}) + 1 if parent in parents and parent not in trail else 0
+            )
+        return depths[name]
 
-    for change in changes:
-        place(change, ())
-    return ordered
+    for name in parents:
+        depth(name, frozenset())
+    return depths
 
 
 _SINGLE: Mapping[tuple[str, Action], Callable[[DamstraOperations, Change, ApplyContext], None]] = {
