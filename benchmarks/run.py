@@ -300,7 +300,11 @@ class _Run:
             floor=total_floor,
             note="floor: 2 reads + writes",
         )
-        self.add("change", "write calls", traffic.writes, floor=writes.requests, note=writes.note)
+        figure = self.add(
+            "change", "write calls", traffic.writes, floor=writes.requests, target="<= 1.1 x floor"
+        )
+        figure.passed = traffic.writes <= 1.1 * writes.requests
+        figure.note = writes.note
         self.latency_target(
             "change", "wall (plan + apply)", planned.wall + applied.wall, total_floor, target=False
         )

@@ -80,6 +80,28 @@ def apply_plan(
 def _run_phase(
     works: list[Work], context: ApplyContext, parallelism: int, report: Callable[[list[ChangeResult]], None]
 ) -> bool:
+    """The phase's works wave by wave (`Work.wave`); after a failure, later waves are not attempted."""
+    waves: dict[int, list[Work]] = {}
+    for work in works:
+        waves.setdefault(work.wave, []).append(work)
+    ok = True
+    for wave in sorted(waves):
+        if ok:
+            ok = _run_wave(waves[wave], context, parallelism, report)
+        else:
+            report(
+                [
+                    ChangeResult(change, Outcome.NOT_ATTEMPTED)
+                    for work in waves[wave]
+                    for change in work.changes
+                ]
+            )
+    return ok
+
+
+def _run_wave(
+    works: list[Work], context: ApplyContext, parallelism: int, report: Callable[[list[ChangeResult]], None]
+) -> bool:
     queue: Iterator[Work] = iter(works)
     pending: dict[Future[None], Work] = {}
     ok = True

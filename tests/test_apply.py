@@ -17,15 +17,25 @@ from lmsform.state import State
 
 
 class ScriptedProvider(Provider):
-    """Records what it is asked to do; users are created in batches of `batch` per call."""
+    """Records what it is asked to do; users are created in batches of `batch` per call, each batch in
+    the wave `waves` gives its first user (default 0)."""
 
     name = "scripted"
     title = "Scripted"
     settings_model = ProviderSettings
     supports = SkilljarProvider.supports
 
-    def __init__(self, *, batch: int = 1, fail: set[str] | None = None, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        batch: int = 1,
+        fail: set[str] | None = None,
+        delay: float = 0.0,
+        waves: dict[str, int] | None = None,
+    ) -> None:
         self.batch = batch
+        self.waves = waves or {}
+        self.events: list[tuple[str, str]] = []  # ("start" | "end", first address of the call)
         self.fail = fail or set()
         self.delay = delay
         self.calls: list[tuple[str, ...]] = []
@@ -42,7 +52,9 @@ class ScriptedProvider(Provider):
     def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
         if kind == "users" and action is Action.CREATE:
             groups = [tuple(changes[i : i + self.batch]) for i in range(0, len(changes), self.batch)]
-            return [Work(group, self._runner(group)) for group in groups]
+            return [
+                Work(group, self._runner(group), wave=self.waves.get(group[0].address, 0)) for group in groups
+            ]
         return super().work(kind, action, changes)
 
     def execute(self, change: Change, context: ApplyContext) -> None:
@@ -53,6 +65,7 @@ class ScriptedProvider(Provider):
             with self._lock:
                 self.running += 1
                 self.most_at_once = max(self.most_at_once, self.running)
+                self.events.append(("start", changes[0].address))
             try:
                 time.sleep(self.delay)
                 if any(change.address in self.fail for change in changes):
@@ -67,6 +80,7 @@ class ScriptedProvider(Provider):
             finally:
                 with self._lock:
                     self.running -= 1
+                    self.events.append(("end", changes[0].address))
 
         return run
 
@@ -131,3 +145,52 @@ def test_ids_of_objects_created_earlier_in_the_apply_are_available_later() -> No
     result = apply_plan(_plan(3, members=3), provider, parallelism=2)
 
     assert result.ok, [item.error for item in result.results]
+
+
+def _user(n: int) -> str:
+    return f'users["u{n:02d}@acme.com"]'
+
+
+def test_waves_run_one_after_another_and_each_in_parallel() -> None:
+    """Like groups by depth, listed children first: users 0-3 in wave 1, user 4 in wave 2, 5-8 in wave 0."""
+    waves = {_user(n): 1 for n in range(4)} | {_user(4): 2}
+    provider = ScriptedProvider(delay=0.05, waves=waves)
+
+    result = apply_plan(_plan(9), provider, parallelism=4)
+
+    assert result.ok
+    assert provider.most_at_once == 4  # a whole wave at once
+    events = provider.events
+    assert len(events) == 18
+    for wave in (1, 2):
+        first_start = min(
+            i for i, (event, a) in enumerate(events) if event == "start" and waves.get(a) == wave
+        )
+        earlier_end = max(
+            i for i, (event, a) in enumerate(events) if event == "end" and waves.get(a, 0) < wave
+        )
+        assert earlier_end < first_start, events
+
+
+def test_after_a_failure_in_a_wave_its_calls_under_way_finish_and_later_waves_are_not_attempted() -> None:
+    """Users 0-2 in wave 1; 3-5 in wave 0, where user 4 fails."""
+    waves = {_user(n): 1 for n in range(3)}
+    provider = ScriptedProvider(delay=0.05, waves=waves, fail={_user(4)})
+    reported: list[list[tuple[str, Outcome]]] = []
+
+    result = apply_plan(
+        _plan(6, members=1),
+        provider,
+        parallelism=3,
+        on_batch=lambda batch: reported.append([(item.change.address, item.outcome) for item in batch]),
+    )
+
+    outcomes = {item.change.address: item.outcome for item in result.results}
+    assert outcomes[_user(3)] is Outcome.DONE and outcomes[_user(5)] is Outcome.DONE  # under way: finished
+    assert outcomes[_user(4)] is Outcome.FAILED
+    assert {outcomes[_user(n)] for n in range(3)} == {Outcome.NOT_ATTEMPTED}
+    assert outcomes['memberships["eng", "u00@acme.com"]'] is Outcome.NOT_ATTEMPTED
+    assert len(result.results) == 7
+    assert sorted(call[0] for call in provider.calls) == [_user(3), _user(5)]
+    # Every change was reported once, as it was settled.
+    assert sorted(address for batch in reported for address, _ in batch) == sorted(outcomes)

@@ -236,6 +236,7 @@ class Resent:
 ANN_IN_CREW = {"people.yaml": _people(_user("ann", "groups: [crew]")), "groups.yaml": CREW}
 ANN_SUPERVISES = {"people.yaml": _people(_user("ann", "supervises: [crew]")), "groups.yaml": CREW}
 ANN_ALONE = {"people.yaml": _people(_user("ann")), "groups.yaml": CREW}
+ANN_AND_BOB = {"people.yaml": _people(_user("ann"), _user("bob")), "groups.yaml": CREW}
 
 RESENT = {
     "members added": Resent(
@@ -264,6 +265,13 @@ RESENT = {
         {**ANN_ALONE, "people.yaml": _people(_user("ann", "phone: '0811112222'"))},
         r"/user/\d+",
         lambda s: _only(_users(s, "ann"))["phone_number"] == "0811112222",
+    ),
+    # Two changed users are one bulk merge on user name; a repeat sets the same values again.
+    "users merged": Resent(
+        ANN_AND_BOB,
+        {**ANN_AND_BOB, "people.yaml": _people(_user("ann", "phone: '0811'"), _user("bob", "phone: '0822'"))},
+        r"/bulkUserImport",
+        lambda s: [_only(_users(s, name))["phone_number"] for name in ("ann", "bob")] == ["0811", "0822"],
     ),
     "user inactivated": Resent(
         ANN_ALONE,

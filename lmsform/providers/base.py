@@ -191,10 +191,16 @@ class ApplyContext:
 
 @dataclass(frozen=True)
 class Work:
-    """One unit of API work that completes one or more planned changes (several: a bulk call)."""
+    """One unit of API work that completes one or more planned changes (several: a bulk call).
+
+    The works of one phase run in parallel, wave by wave: every work of a wave has finished before
+    any work of the next wave starts (a child group needs the id of its parent, made in an earlier
+    wave). Most works need no order and stay in wave 0.
+    """
 
     changes: tuple[Change, ...]
     run: Callable[[ApplyContext], None]
+    wave: int = 0
 
 
 class Provider(ABC):

@@ -84,6 +84,20 @@ class DamstraClient:
         created: list[dict[str, Any]] = self._post("/bulkUserImport", body, kind="users", key=key)
         return created
 
+    def merge_users(self, users: Sequence[Mapping[str, Any]], *, key: str) -> list[dict[str, Any]]:
+        """Update many users in one import that merges on `userName` (§4.1.5; the vendor's prose lists
+        `userName` among the merge types, its schema's enum does not). An item whose user name nobody
+        has is created instead, so callers check the ids answered.
+
+        Idempotent: each item sets the values sent on the user of that name, and a repeat sets the
+        same values again (an item created by the first call is merged into by the repeat).
+        """
+        body = {"mergeType": "userName", "users": [dict(user) for user in users]}
+        merged: list[dict[str, Any]] = self._post(
+            "/bulkUserImport", body, kind="users", key=key, idempotent=True
+        )
+        return merged
+
     # Activating or inactivating sets a status: a repeat answers 200 and changes nothing (U18).
 
     def activate_user(self, user_id: int, *, key: str) -> None:

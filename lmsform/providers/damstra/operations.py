@@ -1,8 +1,9 @@
 """Planned changes → Damstra Learning API calls.
 
-Damstra's writes favour batches: one bulk import for many new users, one call per group and
-direction for members and supervisors, one call per user for all of their new lesson schedules.
-`work` groups a phase's changes into those calls; each function below runs one of them.
+Damstra's writes favour batches: one bulk import for many new users, one bulk merge for many
+changed ones, one call per group and direction for members and supervisors, one call per user for
+all of their new lesson schedules. `work` groups a phase's changes into those calls, and orders new
+groups in waves, parents before children; each function below runs one of them.
 
 No create is sent twice blindly: after a lost answer (no answer, 5xx, 429) a user, an import or a
 group is first looked up by its key (`create_once`), and the apply carries on with what is there.
@@ -31,6 +32,9 @@ log = logging.getLogger("lmsform.damstra")
 
 # Below this many new users, single creates beat a bulk import (no difference in safety).
 BULK_THRESHOLD = 10
+# One changed user is one call either way, and `POST /user/{id}` names it by id; from two on, a bulk
+# merge carries them all in one call.
+MERGE_THRESHOLD = 2
 _RELATION_ACTIONS = {
     (MEMBERSHIPS.name, Action.CREATE): "add_members",
     (MEMBERSHIPS.name, Action.DELETE): "remove_members",
@@ -55,9 +59,23 @@ class DamstraOperations:
             size = self.settings.bulk_import_size
             chunks = [tuple(changes[start : start + size]) for start in range(0, len(changes), size)]
             return [Work(chunk, partial(self.import_users, chunk)) for chunk in chunks]
+        if kind == USERS.name and action is Action.UPDATE:
+            mergeable = [change for change in changes if _mergeable(change)]
+            if len(mergeable) < MERGE_THRESHOLD:
+                return None
+            size = self.settings.bulk_import_size
+            chunks = [tuple(mergeable[start : start + size]) for start in range(0, len(mergeable), size)]
+            singles = [change for change in changes if not _mergeable(change)]
+            return [Work(chunk, partial(self.merge_users, chunk)) for chunk in chunks] + [
+                Work((change,), partial(self.update_user, change)) for change in singles
+            ]
         if kind == GROUPS.name and action is Action.CREATE:
-            ordered = tuple(_parents_first(changes))  # a child needs its parent's id
-            return [Work(ordered, partial(self.create_groups, ordered))]
+            # A child needs its parent's id: one wave per level of the new groups' hierarchy.
+            depths = _depths(changes)
+            return [
+                Work((change,), partial(self.create_group, change), wave=depths[change.key[0]])
+                for change in changes
+            ]
         if (kind, action) in _RELATION_ACTIONS:
             by_group: dict[str, list[Change]] = defaultdict(list)
             for change in changes:
@@ -165,10 +183,44 @@ class DamstraOperations:
             body = {"id": user_id, **self.user_body(change, context)}
             self.client.update_user(user_id, body, key=change.address)
         if "active" in change.changed:
-            if _after(change)["active"]:
-                self.client.activate_user(user_id, key=change.address)
-            else:
-                self.client.inactivate_user(user_id, key=change.address)
+            self._set_active(change)
+
+    def merge_users(self, chunk: Sequence[Change], context: ApplyContext) -> None:
+        """Update users in one bulk import that merges on user name: the same whole bodies as
+        `update_user` sends (roles included: an import resets omitted roles to trainee), without
+        their ids. A merge leaves the status alone (§9.4 B10), so (re-)activations follow, one call
+        each."""
+        label = f"users (bulk merge of {len(chunk)})"
+        # A merge creates a user when nobody has the name (it changed in Damstra since the plan):
+        # no welcome e-mail for such a user.
+        rows = [{**self.user_body(change, context), "sendWelcomeEmail": False} for change in chunk]
+        merged = self.client.merge_users(rows, key=label)
+        ids = {str(item.get("userName", "")).casefold(): str(item.get("id")) for item in merged}
+        strays = [
+            f"{change.address} is id {change.ids['id']}, Damstra answered id {ids.get(_user_name(change))}"
+            for change in chunk
+            if ids.get(_user_name(change)) != change.ids["id"]
+        ]
+        if strays:
+            # The user name changed in Damstra since the plan was made: nobody had it, so the merge
+            # made a new user with it (inactivate that one), or Damstra did not answer for it.
+            raise ProviderError(
+                vendor="damstra",
+                message="the bulk merge did not update the users planned, was a user name changed in "
+                f"Damstra since the plan was made? {'; '.join(strays)}",
+                kind=USERS.name,
+                key=label,
+            )
+        for change in chunk:
+            if "active" in change.changed:
+                self._set_active(change)
+
+    def _set_active(self, change: Change) -> None:
+        user_id = int(change.ids["id"])
+        if _after(change)["active"]:
+            self.client.activate_user(user_id, key=change.address)
+        else:
+            self.client.inactivate_user(user_id, key=change.address)
 
     def deactivate_user(self, change: Change, context: ApplyContext) -> None:
         self.client.inactivate_user(int(change.ids["id"]), key=change.address)
@@ -184,17 +236,16 @@ class DamstraOperations:
             "parentId": int(context.id_of(GROUPS.name, (parent,))) if parent else None,
         }
 
-    def create_groups(self, ordered: Sequence[Change], context: ApplyContext) -> None:
-        for change in ordered:
-            body = self.group_body(change, context)
-            # Damstra does not keep group names unique, so a repeat would make a second group: after
-            # a lost answer, look the group up by its exact name first.
-            created = create_once(
-                partial(self.client.create_group, body, key=change.address),
-                partial(self.client.find_group, body["name"], key=change.address),
-                what=change.address,
-            )
-            context.record(GROUPS.name, change.key, str(created["id"]))
+    def create_group(self, change: Change, context: ApplyContext) -> None:
+        body = self.group_body(change, context)
+        # Damstra does not keep group names unique, so a repeat would make a second group: after a
+        # lost answer, look the group up by its exact name first.
+        created = create_once(
+            partial(self.client.create_group, body, key=change.address),
+            partial(self.client.find_group, body["name"], key=change.address),
+            what=change.address,
+        )
+        context.record(GROUPS.name, change.key, str(created["id"]))
 
     def update_group(self, change: Change, context: ApplyContext) -> None:
         self.client.update_group(int(change.ids["id"]), self.group_body(change, context), key=change.address)
@@ -268,24 +319,36 @@ def _f1(instant: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def _parents_first(changes: Sequence[Change]) -> list[Change]:
-    by_name = {change.key[0]: change for change in changes}
-    ordered: list[Change] = []
-    placed: set[str] = set()
+def _user_name(change: Change) -> str:
+    return str(_after(change)["username"]).casefold()
 
-    def place(change: Change, trail: tuple[str, ...]) -> None:
-        name = change.key[0]
-        if name in placed:
-            return
-        parent = (change.after or {}).get("parent")
-        if parent in by_name and parent not in trail:
-            place(by_name[parent], (*trail, name))
-        placed.add(name)
-        ordered.append(change)
 
-    for change in changes:
-        place(change, ())
-    return ordered
+def _mergeable(change: Change) -> bool:
+    """An update a merge on user name does as `POST /user/{id}` would: fields besides the status
+    change, and the user keeps its user name (Damstra matches user names ignoring case). A user
+    adopted under a new user name is not found by it, so it is updated by id."""
+    live_name = str((change.before or {}).get("username", "")).casefold()
+    return bool(set(change.changed) - {"active"}) and live_name == _user_name(change)
+
+
+def _depths(changes: Sequence[Change]) -> dict[str, int]:
+    """Group name → how many of its ancestors are created in the same phase (0: its parent exists
+    already, or it has none). A cycle stops where it closes; its first create then fails for want
+    of a parent id."""
+    parents = {change.key[0]: (change.after or {}).get("parent") for change in changes}
+    depths: dict[str, int] = {}
+
+    def depth(name: str, trail: frozenset[str]) -> int:
+        if name not in depths:
+            parent = parents[name]
+            depths[name] = (
+                depth(parent, trail | {name}) + 1 if parent in parents and parent not in trail else 0
+            )
+        return depths[name]
+
+    for name in parents:
+        depth(name, frozenset())
+    return depths
 
 
 _SINGLE: Mapping[tuple[str, Action], Callable[[DamstraOperations, Change, ApplyContext], None]] = {

@@ -30,7 +30,7 @@ class DamstraSettings(ProviderSettings):
     )
     grace_period: int = Field(14, ge=1, description="Default time learners have to complete a lesson.")
     grace_period_unit: Literal["days", "months"] = "days"
-    bulk_import_size: int = Field(500, ge=1, le=5000, description="Users per bulk import call.")
+    bulk_import_size: int = Field(500, ge=1, le=5000, description="Users per bulk import or bulk merge call.")
 
     @field_validator("access_key")
     @classmethod
