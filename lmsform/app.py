@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,9 +12,10 @@ from typing import Any
 
 from lmsform.errors import ManifestError, PlanFileError, StalePlanError
 from lmsform.ignoring import ignored_declarations, without_ignored
+from lmsform.journal import JournalSummary
 from lmsform.manifest import Project, load_project
 from lmsform.model import Key, address
-from lmsform.plan import ABSENT, Action, Plan
+from lmsform.plan import ABSENT, Action, Change, Plan
 from lmsform.planner import make_plan
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
@@ -163,6 +164,19 @@ def resume(saved: Plan, fresh: Plan, project: Project) -> Plan:
     if reasons:
         raise StalePlanError(reasons)
     return replace(fresh, changes=tuple(left))
+
+
+def made_already(saved: Plan, left: Plan, journals: Sequence[JournalSummary]) -> list[Change]:
+    """The saved plan's changes that resuming found made although no journal records them as done:
+    an apply killed after the vendor made them, before it heard the answer."""
+    remaining = {(change.address, change.action) for change in left.changes}
+    recorded = {done for journal in journals for done in journal.done}
+    return [
+        change
+        for change in saved.changes
+        if (change.address, change.action) not in remaining
+        and (change.address, change.action.value) not in recorded
+    ]
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -24,15 +24,15 @@ from lmsform.console import (
 )
 from lmsform.errors import relative
 from lmsform.export import export_project
-from lmsform.journal import Journal, journals_of
-from lmsform.lock import ApplyLock
+from lmsform.journal import Journal, JournalSummary, journals_of, last_unfinished
+from lmsform.lock import ApplyLock, describe
 from lmsform.lock import unlock as remove_lock
 from lmsform.manifest import Project
 from lmsform.model import DECLARABLE, kind
 from lmsform.output import FORMATS, Report, render
 from lmsform.output.redaction import Redactor
 from lmsform.output.text import apply_summary
-from lmsform.plan import Plan
+from lmsform.plan import Change, Plan
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
 from lmsform.providers.emulator import EmulatorServer
@@ -166,7 +166,7 @@ def apply(target: Path, verbose: bool, force: bool, auto_approve: bool) -> None:
 
 def _apply_directory(directory: Path, force: bool, auto_approve: bool) -> ApplyResult | None:
     project = app.load(directory)
-    with ApplyLock(project.root), _connected(project) as provider:
+    with _locked(project) as killed, _connected(project) as provider:
         planned, reading = app.plan(project, provider)
         _show(project, planned, "text", None)
         app.check_safety(project, planned, reading, force=force)
@@ -174,18 +174,20 @@ def _apply_directory(directory: Path, force: bool, auto_approve: bool) -> ApplyR
             return None
         if not auto_approve:
             confirm()
-        return _run(project, provider, planned)
+        return _run(project, provider, planned, after_killed=killed)
 
 
 def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
     saved, document = app.read_plan_file(path)
     project = app.load(app.project_of_plan(path, document))
-    with ApplyLock(project.root), _connected(project) as provider:
+    with _locked(project) as killed, _connected(project) as provider:
         begun = journals_of(project.root, saved)
         resumes = begun[-1].path if begun else None
+        found: list[Change] = []
         if begun:
             fresh, reading = app.plan(project, provider)
             planned = app.resume(saved, fresh, project)
+            found = app.made_already(saved, planned, begun)
             click.echo(
                 f"Resuming this plan, begun by an earlier apply (journal {relative(begun[-1].path)}): "
                 f"{len(planned.changes)} of its {len(saved.changes)} change(s) are left.",
@@ -197,17 +199,52 @@ def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
             planned = saved
         _show(project, planned, "text", None)
         app.check_safety(project, planned, reading, force=force)
-        if not planned.changes:
+        if not planned.changes and not found:
             return None
-        return _run(project, provider, planned, resumes=resumes)
+        return _run(project, provider, planned, resumes=resumes, found=found, after_killed=killed)
 
 
-def _run(project: Project, provider: Provider, planned: Plan, *, resumes: Path | None = None) -> ApplyResult:
+@contextmanager
+def _locked(project: Project) -> Iterator[Path | None]:
+    """Hold the project's apply lock; yields the journal of the killed apply whose lock it took over."""
+    with ApplyLock(project.root) as lock:
+        killed = None
+        if lock.taken_over is not None:
+            unfinished = last_unfinished(project.root)
+            killed = unfinished.path if unfinished is not None else None
+            click.echo(_taken_over_message(lock.taken_over, unfinished), err=True)
+        yield killed
+
+
+def _taken_over_message(holder: dict[str, Any], unfinished: JournalSummary | None) -> str:
+    what = (
+        f"what it did is in {relative(unfinished.path)} ({len(unfinished.done)} change(s) done, unfinished)"
+        if unfinished is not None
+        else "it had not started changing anything (it left no journal)"
+    )
+    return (
+        click.style("Warning: ", fg="yellow", bold=True)
+        + f"taking over the lock of an apply that was killed ({describe(holder)}): its process no longer "
+        f"holds it. {what[0].upper()}{what[1:]}. This apply reads the account again before it changes "
+        "anything, so it starts from what the killed one did."
+    )
+
+
+def _run(
+    project: Project,
+    provider: Provider,
+    planned: Plan,
+    *,
+    resumes: Path | None = None,
+    found: list[Change] | None = None,
+    after_killed: Path | None = None,
+) -> ApplyResult:
     redactor = Redactor(project.config.output.redact)
     with (
-        Journal.start(project.root, planned, resumes=resumes) as journal,
+        Journal.start(project.root, planned, resumes=resumes, after_killed=after_killed) as journal,
         apply_progress(len(planned.changes), redactor) as progress,
     ):
+        journal.record_found(found or ())
 
         def finished(batch: list[ChangeResult]) -> None:
             journal.record(batch)
