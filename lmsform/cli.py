@@ -24,7 +24,7 @@ from lmsform.console import (
 )
 from lmsform.errors import relative
 from lmsform.export import export_project
-from lmsform.journal import Journal, JournalSummary, journals_of, last_unfinished
+from lmsform.journal import Journal, journal_dir, journals_of, read_journal
 from lmsform.lock import ApplyLock, describe
 from lmsform.lock import unlock as remove_lock
 from lmsform.manifest import Project
@@ -166,7 +166,8 @@ def apply(target: Path, verbose: bool, force: bool, auto_approve: bool) -> None:
 
 def _apply_directory(directory: Path, force: bool, auto_approve: bool) -> ApplyResult | None:
     project = app.load(directory)
-    with _locked(project) as killed, _connected(project) as provider:
+    with ApplyLock(project.root) as lock, _connected(project) as provider:
+        _warn_if_taken_over(project, lock)
         planned, reading = app.plan(project, provider)
         _show(project, planned, "text", None)
         app.check_safety(project, planned, reading, force=force)
@@ -174,13 +175,14 @@ def _apply_directory(directory: Path, force: bool, auto_approve: bool) -> ApplyR
             return None
         if not auto_approve:
             confirm()
-        return _run(project, provider, planned, after_killed=killed)
+        return _run(project, provider, planned, lock)
 
 
 def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
     saved, document = app.read_plan_file(path)
     project = app.load(app.project_of_plan(path, document))
-    with _locked(project) as killed, _connected(project) as provider:
+    with ApplyLock(project.root) as lock, _connected(project) as provider:
+        _warn_if_taken_over(project, lock)
         begun = journals_of(project.root, saved)
         resumes = begun[-1].path if begun else None
         found: list[Change] = []
@@ -201,32 +203,33 @@ def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
         app.check_safety(project, planned, reading, force=force)
         if not planned.changes and not found:
             return None
-        return _run(project, provider, planned, resumes=resumes, found=found, after_killed=killed)
+        return _run(project, provider, planned, lock, resumes=resumes, found=found)
 
 
-@contextmanager
-def _locked(project: Project) -> Iterator[Path | None]:
-    """Hold the project's apply lock; yields the journal of the killed apply whose lock it took over."""
-    with ApplyLock(project.root) as lock:
-        killed = None
-        if lock.taken_over is not None:
-            unfinished = last_unfinished(project.root)
-            killed = unfinished.path if unfinished is not None else None
-            click.echo(_taken_over_message(lock.taken_over, unfinished), err=True)
-        yield killed
-
-
-def _taken_over_message(holder: dict[str, Any], unfinished: JournalSummary | None) -> str:
-    what = (
-        f"what it did is in {relative(unfinished.path)} ({len(unfinished.done)} change(s) done, unfinished)"
-        if unfinished is not None
-        else "it had not started changing anything (it left no journal)"
-    )
-    return (
+def _warn_if_taken_over(project: Project, lock: ApplyLock) -> None:
+    """Say loudly that this apply took over the lock of a killed one, and where to see what that one did."""
+    holder = lock.taken_over
+    if holder is None:
+        return
+    folder = journal_dir(project.root)
+    name = lock.killed_journal
+    if name is not None:
+        path = folder / name
+        what = (
+            f"What it did is in {relative(path)} ({len(read_journal(path).done)} change(s) done, unfinished)."
+            if path.is_file()
+            else f"Its journal, {relative(path)}, is missing."
+        )
+    elif holder:
+        what = "It had not started changing anything (it left no journal)."
+    else:
+        what = f"Its lock file was cut short: its journal, if any, is the newest in {relative(folder)}."
+    click.echo(
         click.style("Warning: ", fg="yellow", bold=True)
-        + f"taking over the lock of an apply that was killed ({describe(holder)}): its process no longer "
-        f"holds it. {what[0].upper()}{what[1:]}. This apply reads the account again before it changes "
-        "anything, so it starts from what the killed one did."
+        + f"taking over the lock of an apply that was killed ({describe(holder)}): its process is gone. "
+        f"{what} This apply reads the account again before it changes anything, so it starts from what "
+        "the killed one did.",
+        err=True,
     )
 
 
@@ -234,16 +237,17 @@ def _run(
     project: Project,
     provider: Provider,
     planned: Plan,
+    lock: ApplyLock,
     *,
     resumes: Path | None = None,
     found: list[Change] | None = None,
-    after_killed: Path | None = None,
 ) -> ApplyResult:
     redactor = Redactor(project.config.output.redact)
     with (
-        Journal.start(project.root, planned, resumes=resumes, after_killed=after_killed) as journal,
+        Journal.start(project.root, planned, resumes=resumes, after_killed=lock.killed_journal) as journal,
         apply_progress(len(planned.changes), redactor) as progress,
     ):
+        lock.record_journal(journal.path)
         journal.record_found(found or ())
 
         def finished(batch: list[ChangeResult]) -> None:

@@ -41,7 +41,7 @@ class Journal:
     """An open journal; `record` is called from the apply's progress callback (one thread)."""
 
     def __init__(
-        self, path: Path, plan: Plan, *, resumes: Path | None = None, after_killed: Path | None = None
+        self, path: Path, plan: Plan, *, resumes: Path | None = None, after_killed: str | None = None
     ) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,13 +58,13 @@ class Journal:
                 "target": plan.target,
                 "changes": len(plan.changes),
                 **({"resumes": resumes.name} if resumes else {}),
-                **({"after_killed": after_killed.name} if after_killed else {}),
+                **({"after_killed": after_killed} if after_killed else {}),
             }
         )
 
     @classmethod
     def start(
-        cls, root: Path, plan: Plan, *, resumes: Path | None = None, after_killed: Path | None = None
+        cls, root: Path, plan: Plan, *, resumes: Path | None = None, after_killed: str | None = None
     ) -> Journal:
         """A new journal; `after_killed` is the journal of a killed apply whose lock this one took over."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -160,17 +160,6 @@ def journals_of(root: Path, plan: Plan) -> list[JournalSummary]:
         return []
     found = [read_journal(path) for path in sorted(folder.glob(f"*-{_short(plan)}.jsonl"))]
     return [summary for summary in found if summary.plan == plan.checksum]
-
-
-def last_unfinished(root: Path) -> JournalSummary | None:
-    """The newest journal, if its apply never finished (it was killed): applies run one at a time, so
-    a killed apply's journal is the newest one until the next apply starts its own."""
-    folder = journal_dir(root)
-    newest = max(folder.glob("*.jsonl"), default=None) if folder.is_dir() else None
-    if newest is None:
-        return None
-    summary = read_journal(newest)
-    return None if summary.finished else summary
 
 
 def _short(plan: Plan) -> str:

@@ -6,13 +6,15 @@ it ends (SIGKILL, a CI job cancelled, the machine out of memory), so on this hos
 still running?" has a sure answer that a process id alone cannot give (ids get reused):
 
 * the kernel lock is held: another apply runs; this one refuses, naming it;
-* the file is there but nobody holds its kernel lock, and it names this host: the apply that wrote
-  it was killed. The new apply takes the lock over and says so loudly (`taken_over`), naming the
-  killed apply; it re-reads the account before it writes, so it starts from what the killed one did;
+* nobody holds it, and the file names a process of this host that is gone: the apply that wrote it
+  was killed. The new apply takes the lock over and says so loudly (`taken_over`); it re-reads the
+  account before it writes, so it starts from what the killed one did;
+* nobody holds it, but the process it names runs (a reused id, or a file system where `flock` does
+  nothing): the apply refuses rather than risk two at once, and `lmsform unlock` clears it;
 * it names another host: this machine cannot tell whether that apply still runs (the file may be on
   a shared disk), so the apply refuses, and `lmsform unlock --force` clears it once you know.
 
-`lmsform unlock` removes a lock nobody holds, and refuses one whose apply still runs.
+`lmsform unlock` never removes a lock whose kernel lock is held.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ class ApplyLock:
         self.path = lock_path(root)
         self.taken_over: dict[str, Any] | None = None
         self._descriptor: int | None = None
+        self._holder: dict[str, Any] = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
 
     def __enter__(self) -> ApplyLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,14 +63,29 @@ class ApplyLock:
         try:
             previous = _read_holder(descriptor)
             if previous is not None and not _from_this_host(previous):
-                raise LockedError(_other_host_message(self.path, previous))
-            _write_holder(descriptor)
+                raise LockedError(_other_host_message(self.path, self.root, previous))
+            if previous is not None and _runs_here(previous):
+                raise LockedError(_pid_runs_message(self.path, self.root, previous))
+            _write_holder(descriptor, self._holder)
         except BaseException:
             os.close(descriptor)  # releases the kernel lock; the file stays as it was found
             raise
         self.taken_over = previous
         self._descriptor = descriptor
         return self
+
+    @property
+    def killed_journal(self) -> str | None:
+        """The journal file name of the killed apply whose lock this one took over (None: it made none)."""
+        name = (self.taken_over or {}).get("journal")
+        return name if isinstance(name, str) and name else None
+
+    def record_journal(self, journal: Path) -> None:
+        """Name the apply's journal in the lock, so that an apply taking the lock over after a kill
+        knows where to look."""
+        assert self._descriptor is not None, "the lock is not held"
+        self._holder["journal"] = journal.name
+        _write_holder(self._descriptor, self._holder)
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
@@ -80,7 +102,8 @@ def describe(holder: dict[str, Any]) -> str:
 
 
 def unlock(root: Path, *, force: bool) -> str:
-    """Remove a lock no apply holds; says what it did. Refuses a lock whose apply still runs here."""
+    """Remove a lock no apply holds; says what it did. Never removes one whose kernel lock is held; one
+    from another host, or naming a process that runs here, takes `force`."""
     path = lock_path(root)
     if not path.exists():
         return f"No lock: {path} does not exist."
@@ -96,6 +119,11 @@ def unlock(root: Path, *, force: bool) -> str:
             raise LockedError(
                 f"{path} is held by {describe(holder)}, which this machine cannot check; "
                 "if that apply is over, run again with --force"
+            )
+        if _runs_here(holder) and not force:
+            raise LockedError(
+                f"{path} names {describe(holder)}, a process that still runs; "
+                "if it is not an lmsform apply, run again with --force"
             )
         path.unlink(missing_ok=True)
     finally:
@@ -150,15 +178,11 @@ def _peek(path: Path) -> dict[str, Any]:
     return {}
 
 
-def _write_holder(descriptor: int) -> None:
-    holder = {
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-        "since": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-    }
-    os.ftruncate(descriptor, 0)
-    os.lseek(descriptor, 0, os.SEEK_SET)
-    os.write(descriptor, json.dumps(holder).encode())
+def _write_holder(descriptor: int, holder: dict[str, Any]) -> None:
+    data = json.dumps(holder).encode()
+    # Over what is there, then cut to size: never an empty file in between (it would name nobody).
+    os.pwrite(descriptor, data, 0)
+    os.ftruncate(descriptor, len(data))
 
 
 def _from_this_host(holder: dict[str, Any]) -> bool:
@@ -167,13 +191,35 @@ def _from_this_host(holder: dict[str, Any]) -> bool:
     return not holder or holder.get("host") == socket.gethostname()
 
 
+def _runs_here(holder: dict[str, Any]) -> bool:
+    """Whether the process a lock file of this host names still runs (not this one, which cannot hold it)."""
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or pid == os.getpid() or not _from_this_host(holder):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _running_message(path: Path) -> str:
     holder = describe(_peek(path))
     return f"another apply is running on this project ({holder}; {path}); wait for it to finish"
 
 
-def _other_host_message(path: Path, holder: dict[str, Any]) -> str:
+def _pid_runs_message(path: Path, root: Path, holder: dict[str, Any]) -> str:
+    return (
+        f"{path} names {describe(holder)}, a process that still runs on this host although it does not "
+        "hold the lock (its id may have been reused, or this file system may not support locks); "
+        f"if no apply is running on this project, run `lmsform unlock --force {root}`"
+    )
+
+
+def _other_host_message(path: Path, root: Path, holder: dict[str, Any]) -> str:
     return (
         f"{path} is held by an apply on another host ({describe(holder)}), which this machine cannot "
-        f"check; if that apply is over, run `lmsform unlock --force {path.parent.parent}`"
+        f"check; if that apply is over, run `lmsform unlock --force {root}`"
     )

@@ -130,8 +130,8 @@ def test_the_lock_of_a_killed_apply_is_taken_over_loudly(
     assert result.exit_code == 0, result.output
     assert (
         f"Warning: taking over the lock of an apply that was killed (pid {pid} on {socket.gethostname()} "
-        "since 2026-01-05T09:00:00Z): its process no longer holds it. It had not started changing anything "
-        "(it left no journal)."
+        "since 2026-01-05T09:00:00Z): its process is gone. It had not started changing anything (it left "
+        "no journal)."
     ) in result.stderr
     assert not lock_path(project.root).exists()
     [journal] = _journal_lines(project)
@@ -151,6 +151,25 @@ def test_a_lock_cut_short_by_a_kill_is_taken_over(
 
     assert result.exit_code == 0, result.output
     assert "taking over the lock of an apply that was killed (pid ? on ? since ?)" in result.stderr
+
+
+def test_a_lock_naming_a_running_process_is_not_taken_over(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    # Nobody holds the kernel lock, but the process the file names runs (pid 1 always does): a reused
+    # id, or a file system whose locks do nothing. Two applies at once must never happen.
+    project.configure(skilljar.url)
+    project.write("people.yaml", TEAM)
+    lock = _leave_lock(project, {"pid": 1, "host": socket.gethostname(), "since": "then"})
+
+    refused = cli("apply", project.root, "--auto-approve")
+
+    assert refused.exit_code == 1
+    assert "a process that still runs on this host although it does not hold the lock" in refused.stderr
+    assert skilljar.requests == [] and lock.exists()
+    assert cli("unlock", project.root).exit_code == 1
+    assert cli("unlock", project.root, "--force").exit_code == 0
+    assert not lock.exists()
 
 
 def test_unlock_removes_a_lock_nobody_holds(project: ProjectDir, cli: CliRunnerCall) -> None:
