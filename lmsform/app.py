@@ -148,22 +148,34 @@ def resume(saved: Plan, fresh: Plan, project: Project) -> Plan:
 
     The saved plan's changes that the fresh plan no longer needs were made (the journal, or the live
     account, says so); those it still needs are applied as the fresh plan has them (with the ids of
-    objects the earlier apply created). A change the saved plan never had means the account or the
-    manifests moved on: the saved plan is stale.
+    objects the earlier apply created). So is the rest of a create made in several calls that the
+    earlier apply was killed between: an update to what the create wanted. A change the saved plan
+    never had means the account or the manifests moved on: the saved plan is stale.
     """
     reasons = []
     if saved.manifest_digest != project.digest:
         reasons.append("the manifests changed since the plan was made")
-    planned = {(change.address, change.action) for change in saved.changes}
-    left = [change for change in fresh.changes if (change.address, change.action) in planned]
+    planned = {(change.address, change.action): change for change in saved.changes}
+    left = [change for change in fresh.changes if _still_planned(change, planned)]
     reasons += [
         f"{change.address} ({change.action.value}) is needed now but is not in the saved plan"
         for change in fresh.changes
-        if (change.address, change.action) not in planned and change.action is not Action.REASSERT
+        if not _still_planned(change, planned) and change.action is not Action.REASSERT
     ]
     if reasons:
         raise StalePlanError(reasons)
     return replace(fresh, changes=tuple(left))
+
+
+def _still_planned(change: Change, planned: Mapping[tuple[str, Action], Change]) -> bool:
+    if (change.address, change.action) in planned:
+        return True
+    created = planned.get((change.address, Action.CREATE))
+    if change.action is not Action.UPDATE or created is None:
+        return False
+    # A Damstra user imported but not yet inactivated, say: the update finishes what the create began.
+    wanted, after = created.after or {}, change.after or {}
+    return all(name in wanted and after.get(name) == wanted[name] for name in change.changed)
 
 
 def made_already(saved: Plan, left: Plan, journals: Sequence[JournalSummary]) -> list[Change]:

@@ -9,11 +9,15 @@ import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from lmsform import app
+from lmsform.errors import StalePlanError
 from lmsform.lock import ApplyLock, lock_path
+from lmsform.plan import Action, Change, Plan
 from lmsform.providers.emulator import EmulatorServer
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, writes
@@ -253,3 +257,28 @@ def test_resuming_refuses_what_the_saved_plan_never_had(
     assert "the manifests changed since the plan was made" in result.stderr
     assert 'users["late@acme.com"] (create) is needed now but is not in the saved plan' in result.stderr
     assert len(writes(refusing)) == before
+
+
+def _leaver(action: Action, after: dict[str, Any], changed: tuple[str, ...] = ()) -> Change:
+    return Change(action, "users", ("ann.lee",), None, {"username": "ann.lee", **after}, changed, {"id": "7"})
+
+
+@pytest.mark.parametrize(
+    ("now", "resumable"),
+    [
+        ({"active": False}, True),  # the create wanted an inactive user: the update finishes it
+        ({"active": True}, False),  # the account or the manifests moved on
+    ],
+    ids=["finishes-the-create", "moved-on"],
+)
+def test_resuming_finishes_a_create_an_apply_was_killed_inside(now: dict[str, Any], resumable: bool) -> None:
+    # Damstra makes an inactive user in two calls; an apply killed between them left the user active.
+    saved = Plan("damstra", "Acme", (_leaver(Action.CREATE, {"active": False}),), manifest_digest="d")
+    fresh = Plan("damstra", "Acme", (_leaver(Action.UPDATE, now, ("active",)),), manifest_digest="d")
+    project = SimpleNamespace(digest="d")
+
+    if resumable:
+        assert app.resume(saved, fresh, project).changes == fresh.changes  # type: ignore[arg-type]
+    else:
+        with pytest.raises(StalePlanError, match=r'users\["ann.lee"\] \(update\) is needed now'):
+            app.resume(saved, fresh, project)  # type: ignore[arg-type]
