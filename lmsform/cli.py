@@ -270,9 +270,16 @@ def _run(
 
 @main.command()
 @_directory
-@click.option("--force", is_flag=True, help="Remove a lock held from another host, which cannot be checked.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also remove a lock from another host (which cannot be checked), or one naming a process that "
+    "runs here without holding it. Never one whose apply runs.",
+)
 def unlock(directory: Path, force: bool) -> None:
-    """Remove the apply lock an apply left behind when it was killed (never one still running)."""
+    """Remove the apply lock an apply left behind when it was killed (never one still running).
+
+    An apply takes over by itself the lock of an apply killed on this machine; this is for the rest."""
     with errors_exit():
         click.echo(remove_lock(directory, force=force))
 

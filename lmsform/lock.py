@@ -10,7 +10,7 @@ still running?" has a sure answer that a process id alone cannot give (ids get r
   was killed. The new apply takes the lock over and says so loudly (`taken_over`); it re-reads the
   account before it writes, so it starts from what the killed one did;
 * nobody holds it, but the process it names runs (a reused id, or a file system where `flock` does
-  nothing): the apply refuses rather than risk two at once, and `lmsform unlock` clears it;
+  nothing): the apply refuses rather than risk two at once; `lmsform unlock --force` clears it;
 * it names another host: this machine cannot tell whether that apply still runs (the file may be on
   a shared disk), so the apply refuses, and `lmsform unlock --force` clears it once you know.
 
