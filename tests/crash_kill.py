@@ -40,7 +40,7 @@ class KillPoint:
 
 
 class KillSwitch:
-    """Counts vendor writes; kills `process` at `point` once `arm` was called. Thread-safe."""
+    """Counts vendor writes from `arm` on; kills the `attach`ed process at the armed point. Thread-safe."""
 
     def __init__(self, app: WSGIApplication) -> None:
         self.app = app
@@ -50,7 +50,7 @@ class KillSwitch:
         self._process: subprocess.Popen[bytes] | None = None
         self._started = threading.Event()
         self._point: KillPoint | None = None
-        self.in_flight_at_kill: int | None = None
+        self._earlier_threads: set[threading.Thread] = set()
 
     def arm(self, point: KillPoint | None) -> None:
         """Start counting writes from 0; kill the process `attach` names at `point` (None: only count)."""
@@ -59,7 +59,7 @@ class KillSwitch:
             self._point = point
             self._process = None
             self._started.clear()
-            self.in_flight_at_kill = None
+            self._earlier_threads = set(threading.enumerate())
 
     def attach(self, process: subprocess.Popen[bytes]) -> None:
         """The process to kill (started after `arm`, so that no write of it goes uncounted)."""
@@ -82,7 +82,7 @@ class KillSwitch:
         while True:
             now = time.monotonic()
             with self._lock:
-                busy = self._in_flight > 0 or _serving_connections()
+                busy = self._in_flight > 0 or self._serving_connections()
             if busy:
                 quiet_since = None
             elif quiet_since is None:
@@ -105,7 +105,6 @@ class KillSwitch:
             due = point is not None and (point.write == 0 or (write and len(self._writes) == point.write))
             if vendor and due:
                 fire, self._point = point, None
-                self.in_flight_at_kill = self._in_flight - 1
         try:
             if fire is not None and not fire.after_commit:
                 self._kill()
@@ -125,6 +124,14 @@ class KillSwitch:
             with self._lock:
                 self._in_flight -= 1
 
+    def _serving_connections(self) -> bool:
+        """Whether the threaded server serves a connection opened since `arm` (socketserver names its
+        connection threads after the method they run; earlier ones, of other clients, do not count)."""
+        return any(
+            thread.name.endswith("(process_request_thread)") and thread not in self._earlier_threads
+            for thread in threading.enumerate()
+        )
+
     def _kill(self) -> None:
         if not self._started.wait(30):
             raise RuntimeError("no process was attached to the kill switch")
@@ -132,8 +139,3 @@ class KillSwitch:
         assert process is not None
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-
-
-def _serving_connections() -> bool:
-    """Whether the threaded server has a connection thread (socketserver names them after its method)."""
-    return any(thread.name.endswith("(process_request_thread)") for thread in threading.enumerate())

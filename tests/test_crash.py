@@ -111,7 +111,9 @@ def test_a_saved_plan_killed_inside_a_create_of_two_calls_resumes(rig: Rig) -> N
     # Damstra makes an inactive user in two calls: the import, then `inactivate`. Killed in between, the
     # user is there but active: resuming finishes the create with an update the saved plan never had.
     reference = _reference(rig)
-    first = reference.writes.index("POST /api/v2/user/{id}/inactivate") + 1
+    inactivate = "POST /api/v2/user/{id}/inactivate"
+    assert inactivate in reference.writes, "Damstra no longer makes an inactive user in two calls"
+    first = reference.writes.index(inactivate) + 1
 
     point = KillPoint(first, after_commit=False, stage=reference.writes[first - 1])
 
