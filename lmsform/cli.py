@@ -190,9 +190,15 @@ def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
             fresh, reading = app.plan(project, provider)
             planned = app.resume(saved, fresh, project)
             found = app.made_already(saved, planned, begun)
+            unheard = (
+                f" {len(found)} of the others were made without that apply hearing back; this apply's "
+                "journal records them as found."
+                if found
+                else ""
+            )
             click.echo(
                 f"Resuming this plan, begun by an earlier apply (journal {relative(begun[-1].path)}): "
-                f"{len(planned.changes)} of its {len(saved.changes)} change(s) are left.",
+                f"{len(planned.changes)} of its {len(saved.changes)} change(s) are left.{unheard}",
                 err=True,
             )
         else:

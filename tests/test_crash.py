@@ -211,6 +211,9 @@ def _check_next_journal(
     if mode == "saved" and killed:
         assert "Resuming this plan, begun by an earlier apply" in stderr
         assert after[0]["resumes"] == killed[0].name
+        found = {line["address"] for line in after if line["event"] == "done" and line.get("found")}
+        assert not found & done, "found made, yet the killed apply's journal has them"
+        assert not found or f" {len(found)} of the others were made without that apply hearing back" in stderr
     recorded = done | {line["address"] for line in after if line["event"] == "done"}
     if mode == "saved":
         assert recorded == planned, f"the journals do not account for {sorted(planned - recorded)[:5]}"
