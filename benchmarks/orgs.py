@@ -169,9 +169,10 @@ class Org:
         )
 
 
-def make_org(vendor: str, size_name: str) -> Org:
-    """A deterministic organisation: the same vendor and size always give the same one."""
-    size = SIZES[vendor][size_name]
+def make_org(vendor: str, size_name: str, *, size: Size | None = None) -> Org:
+    """A deterministic organisation: the same vendor and size always give the same one. `size`, when
+    given, replaces the table's (a size of the caller's, called `size_name`)."""
+    size = size if size is not None else SIZES[vendor][size_name]
     people = tuple(_person(index) for index in range(size.users))
     groups = _groups(size)
     targets = _targets(vendor, size)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,9 +12,10 @@ from typing import Any
 
 from lmsform.errors import ManifestError, PlanFileError, StalePlanError
 from lmsform.ignoring import ignored_declarations, without_ignored
+from lmsform.journal import JournalSummary
 from lmsform.manifest import Project, load_project
 from lmsform.model import Key, address
-from lmsform.plan import ABSENT, Action, Plan
+from lmsform.plan import ABSENT, Action, Change, Plan
 from lmsform.planner import make_plan
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
@@ -147,22 +148,47 @@ def resume(saved: Plan, fresh: Plan, project: Project) -> Plan:
 
     The saved plan's changes that the fresh plan no longer needs were made (the journal, or the live
     account, says so); those it still needs are applied as the fresh plan has them (with the ids of
-    objects the earlier apply created). A change the saved plan never had means the account or the
-    manifests moved on: the saved plan is stale.
+    objects the earlier apply created). So is the rest of a create made in several calls that the
+    earlier apply was killed between: an update to what the create wanted. A change the saved plan
+    never had means the account or the manifests moved on: the saved plan is stale.
     """
     reasons = []
     if saved.manifest_digest != project.digest:
         reasons.append("the manifests changed since the plan was made")
-    planned = {(change.address, change.action) for change in saved.changes}
-    left = [change for change in fresh.changes if (change.address, change.action) in planned]
+    planned = {(change.address, change.action): change for change in saved.changes}
+    left = [change for change in fresh.changes if _still_planned(change, planned)]
     reasons += [
         f"{change.address} ({change.action.value}) is needed now but is not in the saved plan"
         for change in fresh.changes
-        if (change.address, change.action) not in planned and change.action is not Action.REASSERT
+        if not _still_planned(change, planned) and change.action is not Action.REASSERT
     ]
     if reasons:
         raise StalePlanError(reasons)
     return replace(fresh, changes=tuple(left))
+
+
+def _still_planned(change: Change, planned: Mapping[tuple[str, Action], Change]) -> bool:
+    if (change.address, change.action) in planned:
+        return True
+    created = planned.get((change.address, Action.CREATE))
+    if change.action is not Action.UPDATE or created is None:
+        return False
+    # A Damstra user imported but not yet inactivated, say: the update finishes what the create began.
+    wanted, after = created.after or {}, change.after or {}
+    return all(name in wanted and after.get(name) == wanted[name] for name in change.changed)
+
+
+def made_already(saved: Plan, left: Plan, journals: Sequence[JournalSummary]) -> list[Change]:
+    """The saved plan's changes that resuming found made although no journal records them as done:
+    an apply killed after the vendor made them, before it heard the answer."""
+    remaining = {(change.address, change.action) for change in left.changes}
+    recorded = {done for journal in journals for done in journal.done}
+    return [
+        change
+        for change in saved.changes
+        if (change.address, change.action) not in remaining
+        and (change.address, change.action.value) not in recorded
+    ]
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -24,15 +24,15 @@ from lmsform.console import (
 )
 from lmsform.errors import relative
 from lmsform.export import export_project
-from lmsform.journal import Journal, journals_of
-from lmsform.lock import ApplyLock
+from lmsform.journal import Journal, journal_dir, journals_of, read_journal
+from lmsform.lock import ApplyLock, describe
 from lmsform.lock import unlock as remove_lock
 from lmsform.manifest import Project
 from lmsform.model import DECLARABLE, kind
 from lmsform.output import FORMATS, Report, render
 from lmsform.output.redaction import Redactor
 from lmsform.output.text import apply_summary
-from lmsform.plan import Plan
+from lmsform.plan import Change, Plan
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
 from lmsform.providers.emulator import EmulatorServer
@@ -166,7 +166,8 @@ def apply(target: Path, verbose: bool, force: bool, auto_approve: bool) -> None:
 
 def _apply_directory(directory: Path, force: bool, auto_approve: bool) -> ApplyResult | None:
     project = app.load(directory)
-    with ApplyLock(project.root), _connected(project) as provider:
+    with ApplyLock(project.root) as lock, _connected(project) as provider:
+        _warn_if_taken_over(project, lock)
         planned, reading = app.plan(project, provider)
         _show(project, planned, "text", None)
         app.check_safety(project, planned, reading, force=force)
@@ -174,21 +175,30 @@ def _apply_directory(directory: Path, force: bool, auto_approve: bool) -> ApplyR
             return None
         if not auto_approve:
             confirm()
-        return _run(project, provider, planned)
+        return _run(project, provider, planned, lock)
 
 
 def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
     saved, document = app.read_plan_file(path)
     project = app.load(app.project_of_plan(path, document))
-    with ApplyLock(project.root), _connected(project) as provider:
+    with ApplyLock(project.root) as lock, _connected(project) as provider:
+        _warn_if_taken_over(project, lock)
         begun = journals_of(project.root, saved)
         resumes = begun[-1].path if begun else None
+        found: list[Change] = []
         if begun:
             fresh, reading = app.plan(project, provider)
             planned = app.resume(saved, fresh, project)
+            found = app.made_already(saved, planned, begun)
+            unheard = (
+                f" {len(found)} of the others were made without that apply hearing back; this apply's "
+                "journal records them as found."
+                if found
+                else ""
+            )
             click.echo(
                 f"Resuming this plan, begun by an earlier apply (journal {relative(begun[-1].path)}): "
-                f"{len(planned.changes)} of its {len(saved.changes)} change(s) are left.",
+                f"{len(planned.changes)} of its {len(saved.changes)} change(s) are left.{unheard}",
                 err=True,
             )
         else:
@@ -197,17 +207,54 @@ def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
             planned = saved
         _show(project, planned, "text", None)
         app.check_safety(project, planned, reading, force=force)
-        if not planned.changes:
+        if not planned.changes and not found:
             return None
-        return _run(project, provider, planned, resumes=resumes)
+        return _run(project, provider, planned, lock, resumes=resumes, found=found)
 
 
-def _run(project: Project, provider: Provider, planned: Plan, *, resumes: Path | None = None) -> ApplyResult:
+def _warn_if_taken_over(project: Project, lock: ApplyLock) -> None:
+    """Say loudly that this apply took over the lock of a killed one, and where to see what that one did."""
+    holder = lock.taken_over
+    if holder is None:
+        return
+    folder = journal_dir(project.root)
+    name = lock.killed_journal
+    if name is not None:
+        path = folder / name
+        what = (
+            f"What it did is in {relative(path)} ({len(read_journal(path).done)} change(s) done, unfinished)."
+            if path.is_file()
+            else f"Its journal, {relative(path)}, is missing."
+        )
+    elif holder:
+        what = "It had not started changing anything (it left no journal)."
+    else:
+        what = f"Its lock file was cut short: its journal, if any, is the newest in {relative(folder)}."
+    click.echo(
+        click.style("Warning: ", fg="yellow", bold=True)
+        + f"taking over the lock of an apply that was killed ({describe(holder)}): its process is gone. "
+        f"{what} This apply reads the account again before it changes anything, so it starts from what "
+        "the killed one did.",
+        err=True,
+    )
+
+
+def _run(
+    project: Project,
+    provider: Provider,
+    planned: Plan,
+    lock: ApplyLock,
+    *,
+    resumes: Path | None = None,
+    found: list[Change] | None = None,
+) -> ApplyResult:
     redactor = Redactor(project.config.output.redact)
     with (
-        Journal.start(project.root, planned, resumes=resumes) as journal,
+        Journal.start(project.root, planned, resumes=resumes, after_killed=lock.killed_journal) as journal,
         apply_progress(len(planned.changes), redactor) as progress,
     ):
+        lock.record_journal(journal.path)
+        journal.record_found(found or ())
 
         def finished(batch: list[ChangeResult]) -> None:
             journal.record(batch)
@@ -229,9 +276,16 @@ def _run(project: Project, provider: Provider, planned: Plan, *, resumes: Path |
 
 @main.command()
 @_directory
-@click.option("--force", is_flag=True, help="Remove a lock held from another host, which cannot be checked.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also remove a lock from another host (which cannot be checked), or one naming a process that "
+    "runs here without holding it. Never one whose apply runs.",
+)
 def unlock(directory: Path, force: bool) -> None:
-    """Remove the apply lock an apply left behind when it was killed (never one still running)."""
+    """Remove the apply lock an apply left behind when it was killed (never one still running).
+
+    An apply takes over by itself the lock of an apply killed on this machine; this is for the rest."""
     with errors_exit():
         click.echo(remove_lock(directory, force=force))
 

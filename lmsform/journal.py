@@ -5,6 +5,11 @@ plan (its checksum), then one line per change as soon as it finishes (`done` or 
 error), then a footer. Each line is flushed when written: a process killed at any point leaves every
 finished change on record (the operating system keeps what was flushed). Addresses name learners, so
 the journal stays local, like the sandbox's data: `.lmsform/` is git-ignored.
+
+An apply that resumes a saved plan first records, as `done` with `"found": true`, the plan's changes
+it found made in the account that no earlier journal records (an apply killed after the vendor made
+them, before it heard the answer): this plan's journals together account for all of its changes. An
+apply that took over a killed apply's lock names that apply's journal in its header (`after_killed`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from lmsform.apply import ChangeResult, Outcome
-from lmsform.plan import Plan
+from lmsform.plan import Change, Plan
 from lmsform.sandbox import LOCAL_DIR
 
 FORMAT = 1
@@ -35,11 +40,14 @@ def _now() -> str:
 class Journal:
     """An open journal; `record` is called from the apply's progress callback (one thread)."""
 
-    def __init__(self, path: Path, plan: Plan, *, resumes: Path | None = None) -> None:
+    def __init__(
+        self, path: Path, plan: Plan, *, resumes: Path | None = None, after_killed: str | None = None
+    ) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[str] = path.open("x", encoding="utf-8")
         self._counts = {outcome: 0 for outcome in Outcome}
+        self._found = 0
         self._write(
             {
                 "journal": FORMAT,
@@ -50,13 +58,32 @@ class Journal:
                 "target": plan.target,
                 "changes": len(plan.changes),
                 **({"resumes": resumes.name} if resumes else {}),
+                **({"after_killed": after_killed} if after_killed else {}),
             }
         )
 
     @classmethod
-    def start(cls, root: Path, plan: Plan, *, resumes: Path | None = None) -> Journal:
+    def start(
+        cls, root: Path, plan: Plan, *, resumes: Path | None = None, after_killed: str | None = None
+    ) -> Journal:
+        """A new journal; `after_killed` is the journal of a killed apply whose lock this one took over."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        return cls(journal_dir(root) / f"{stamp}-{_short(plan)}.jsonl", plan, resumes=resumes)
+        path = journal_dir(root) / f"{stamp}-{_short(plan)}.jsonl"
+        return cls(path, plan, resumes=resumes, after_killed=after_killed)
+
+    def record_found(self, changes: Iterable[Change]) -> None:
+        """Changes of a resumed plan found made, that no earlier journal records as done."""
+        for change in changes:
+            self._found += 1
+            self._write(
+                {
+                    "event": Outcome.DONE.value,
+                    "at": _now(),
+                    "address": change.address,
+                    "action": change.action.value,
+                    "found": True,
+                }
+            )
 
     def record(self, results: Iterable[ChangeResult]) -> None:
         for result in results:
@@ -78,7 +105,8 @@ class Journal:
             return
         counts = {outcome.value: count for outcome, count in self._counts.items()}
         complete = counts[Outcome.DONE.value] == sum(counts.values())
-        self._write({"event": "complete" if complete else "stopped", "at": _now(), **counts})
+        found = {"found": self._found} if self._found else {}
+        self._write({"event": "complete" if complete else "stopped", "at": _now(), **counts, **found})
         self._file.close()
 
     def __enter__(self) -> Journal:

@@ -9,11 +9,15 @@ import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lmsform.lock import lock_path
+from lmsform import app
+from lmsform.errors import StalePlanError
+from lmsform.lock import ApplyLock, lock_path
+from lmsform.plan import Action, Change, Plan
 from lmsform.providers.emulator import EmulatorServer
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, writes
@@ -89,50 +93,116 @@ def test_a_second_apply_is_refused_while_one_runs(
 ) -> None:
     project.configure(skilljar.url)
     project.write("people.yaml", TEAM)
+
+    with ApplyLock(project.root):  # held as a running apply holds it
+        result = cli("apply", project.root, "--auto-approve")
+        refused = cli("unlock", project.root, "--force")
+
+        assert result.exit_code == 1
+        assert f"another apply is running on this project (pid {os.getpid()} on" in result.stderr
+        assert writes(skilljar) == [] and skilljar.requests == []
+        assert refused.exit_code == 1 and "still running" in refused.stderr
+        assert lock_path(project.root).exists()
+    assert not lock_path(project.root).exists()
+
+
+def _dead_pid() -> int:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    return int(gone.stdout)
+
+
+def _leave_lock(project: ProjectDir, holder: dict[str, Any]) -> Path:
+    """A lock file as an apply killed on `holder["host"]` leaves it: written, its kernel lock gone."""
     lock = lock_path(project.root)
-    lock.parent.mkdir(parents=True)
-    lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": "now"}))
-
-    result = cli("apply", project.root, "--auto-approve")
-
-    assert result.exit_code == 1
-    assert "another apply is running on this project" in result.stderr
-    assert writes(skilljar) == [] and skilljar.requests == []
-    refused = cli("unlock", project.root)
-    assert refused.exit_code == 1 and "still running" in refused.stderr
-    assert lock.exists()
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text(json.dumps(holder))
+    return lock
 
 
-def test_a_stale_lock_is_named_and_unlock_clears_it(
+def test_the_lock_of_a_killed_apply_is_taken_over_loudly(
     skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
 ) -> None:
     project.configure(skilljar.url)
     project.write("people.yaml", TEAM)
-    gone = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
-    )
+    pid = _dead_pid()
+    _leave_lock(project, {"pid": pid, "host": socket.gethostname(), "since": "2026-01-05T09:00:00Z"})
+
+    result = cli("apply", project.root, "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    assert (
+        f"Warning: taking over the lock of an apply that was killed (pid {pid} on {socket.gethostname()} "
+        "since 2026-01-05T09:00:00Z): its process is gone. It had not started changing anything (it left "
+        "no journal)."
+    ) in result.stderr
+    assert not lock_path(project.root).exists()
+    [journal] = _journal_lines(project)
+    assert "after_killed" not in journal[0]
+
+
+def test_a_lock_cut_short_by_a_kill_is_taken_over(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.configure(skilljar.url)
+    project.write("people.yaml", TEAM)
     lock = lock_path(project.root)
     lock.parent.mkdir(parents=True)
-    lock.write_text(json.dumps({"pid": int(gone.stdout), "host": socket.gethostname(), "since": "then"}))
+    lock.write_text('{"pid": 12')
+
+    result = cli("apply", project.root, "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    assert "taking over the lock of an apply that was killed (pid ? on ? since ?)" in result.stderr
+
+
+def test_a_lock_naming_a_running_process_is_not_taken_over(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    # Nobody holds the kernel lock, but the process the file names runs (pid 1 always does): a reused
+    # id, or a file system whose locks do nothing. Two applies at once must never happen.
+    project.configure(skilljar.url)
+    project.write("people.yaml", TEAM)
+    lock = _leave_lock(project, {"pid": 1, "host": socket.gethostname(), "since": "then"})
 
     refused = cli("apply", project.root, "--auto-approve")
+
     assert refused.exit_code == 1
-    assert "a stale lock" in refused.stderr and "lmsform unlock" in refused.stderr
-    assert skilljar.requests == []
-
-    unlocked = cli("unlock", project.root)
-    assert unlocked.exit_code == 0 and "Removed the lock" in unlocked.stdout
-    assert cli("apply", project.root, "--auto-approve").exit_code == 0
-
-
-def test_a_lock_from_another_host_needs_force(project: ProjectDir, cli: CliRunnerCall) -> None:
-    lock = lock_path(project.root)
-    lock.parent.mkdir(parents=True)
-    lock.write_text(json.dumps({"pid": 1, "host": "ci-runner-7", "since": "then"}))
-
+    assert "a process that still runs on this host although it does not hold the lock" in refused.stderr
+    assert skilljar.requests == [] and lock.exists()
     assert cli("unlock", project.root).exit_code == 1
     assert cli("unlock", project.root, "--force").exit_code == 0
     assert not lock.exists()
+
+
+def test_unlock_removes_a_lock_nobody_holds(project: ProjectDir, cli: CliRunnerCall) -> None:
+    lock = _leave_lock(project, {"pid": _dead_pid(), "host": socket.gethostname(), "since": "then"})
+
+    unlocked = cli("unlock", project.root)
+
+    assert unlocked.exit_code == 0 and "Removed the lock of pid" in unlocked.stdout
+    assert not lock.exists()
+    assert cli("unlock", project.root).stdout.startswith("No lock:")
+
+
+def test_a_lock_from_another_host_is_refused_and_needs_unlock_force(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.configure(skilljar.url)
+    project.write("people.yaml", TEAM)
+    lock = _leave_lock(project, {"pid": 1, "host": "ci-runner-7", "since": "then"})
+
+    refused = cli("apply", project.root, "--auto-approve")
+
+    assert refused.exit_code == 1
+    assert "held by an apply on another host (pid 1 on ci-runner-7 since then)" in refused.stderr
+    assert "lmsform unlock --force" in refused.stderr
+    assert skilljar.requests == [] and lock.exists()
+    assert cli("unlock", project.root).exit_code == 1
+    assert cli("unlock", project.root, "--force").exit_code == 0
+    assert not lock.exists()
+    assert cli("apply", project.root, "--auto-approve").exit_code == 0
 
 
 def test_a_saved_plan_an_apply_began_resumes_with_what_is_left(
@@ -187,3 +257,28 @@ def test_resuming_refuses_what_the_saved_plan_never_had(
     assert "the manifests changed since the plan was made" in result.stderr
     assert 'users["late@acme.com"] (create) is needed now but is not in the saved plan' in result.stderr
     assert len(writes(refusing)) == before
+
+
+def _leaver(action: Action, after: dict[str, Any], changed: tuple[str, ...] = ()) -> Change:
+    return Change(action, "users", ("ann.lee",), None, {"username": "ann.lee", **after}, changed, {"id": "7"})
+
+
+@pytest.mark.parametrize(
+    ("now", "resumable"),
+    [
+        ({"active": False}, True),  # the create wanted an inactive user: the update finishes it
+        ({"active": True}, False),  # the account or the manifests moved on
+    ],
+    ids=["finishes-the-create", "moved-on"],
+)
+def test_resuming_finishes_a_create_an_apply_was_killed_inside(now: dict[str, Any], resumable: bool) -> None:
+    # Damstra makes an inactive user in two calls; an apply killed between them left the user active.
+    saved = Plan("damstra", "Acme", (_leaver(Action.CREATE, {"active": False}),), manifest_digest="d")
+    fresh = Plan("damstra", "Acme", (_leaver(Action.UPDATE, now, ("active",)),), manifest_digest="d")
+    project = SimpleNamespace(digest="d")
+
+    if resumable:
+        assert app.resume(saved, fresh, project).changes == fresh.changes  # type: ignore[arg-type]
+    else:
+        with pytest.raises(StalePlanError, match=r'users\["ann.lee"\] \(update\) is needed now'):
+            app.resume(saved, fresh, project)  # type: ignore[arg-type]
