@@ -19,6 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from lmsform.declarations import DesiredStateBuilder, Reference
 from lmsform.errors import Issue, ManifestError, relative
 from lmsform.model import DECLARABLE, KINDS_BY_NAME, ManageConfig, ProjectConfig
+from lmsform.prerequisites import declared_conflicts
 from lmsform.providers.base import Provider, ProviderSettings, Removal
 from lmsform.state import State
 from lmsform.yamlsource import Document, interpolate_environment, load, validate_node
@@ -71,6 +72,8 @@ def load_project(
             issues.extend(interpolate_environment(document, environ))
             builder.add(document)
     unresolved = builder.check_references()
+    if provider is not None:
+        issues.extend(declared_conflicts(builder.state, provider))
 
     if issues or config is None or settings is None or provider is None:
         raise ManifestError(issues)

@@ -20,6 +20,7 @@ from lmsform.expansion import expand
 from lmsform.manifest import unresolved_message
 from lmsform.model import KINDS, KINDS_BY_NAME, Key, Kind, ManageConfig, address
 from lmsform.plan import ABSENT, Action, Change, Plan
+from lmsform.prerequisites import PlannedCreates
 from lmsform.providers.base import KindSupport, Provider, Removal
 from lmsform.safety import Guard, demotes
 from lmsform.state import Resource, State
@@ -121,6 +122,7 @@ class _Planner:
         # Live objects a declaration replaces (found under a former key the vendor cannot change):
         # (kind, live key) → the new key.
         self.replaced: dict[tuple[str, Key], Key] = {}
+        self.prerequisites = PlannedCreates(provider, desired, self.present)
 
     def plan(self, target: str) -> Plan:
         for kind in KINDS:
@@ -136,12 +138,14 @@ class _Planner:
             matched = self._match(kind)
             self._creates_and_updates(kind, matched)
             self._removals(kind, support, matched, children)
+        self.issues.extend(self.prerequisites.issues)
         if self.issues:
             raise ManifestError(self.issues)
         for (kind_name, reason), count in sorted(self.protected_left.items()):
             self.warnings.append(f"{count} live {kind_name} left alone: {reason}")
         for (kind_name, what), addresses in sorted(self.impossible.items()):
             self.warnings.append(self._impossible(kind_name, what, addresses))
+        self.warnings.extend(self.prerequisites.warnings())
         for change in self.changes:
             self._collect_refs(change)
         existing = {kind: len(self.live.of(kind)) for kind in KINDS_BY_NAME if self.live.of(kind)}
@@ -253,7 +257,7 @@ class _Planner:
         for key, wanted in sorted(self.desired.of(kind.name).items()):
             found = matched.get(key)
             if found is None:
-                if not self._found_elsewhere(kind, key):
+                if not self._found_elsewhere(kind, key) and not self.prerequisites.refuses(kind, wanted):
                     self.depends[(kind.name, key)] = ABSENT
                     notes = _origin(wanted) + self._replacing(kind, key)
                     made = {**self.provider.supports[kind.name].create_defaults, **wanted.fields}

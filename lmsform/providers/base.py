@@ -42,6 +42,25 @@ Readback = Callable[[Any, Any], "bool | None"]
 
 
 @dataclass(frozen=True)
+class Prerequisite:
+    """A rule across kinds: the vendor makes an object of a kind only for an object its key names (of
+    kind `kind`) whose `field` is `value` (Damstra schedules lessons for active users only).
+
+    What breaks it is refused before any call: `validate` refuses a declaration the manifests make
+    impossible, `plan` one the live object does. The named kind must come earlier in the plan's
+    phase order, so that a change the plan makes to `field` is made first.
+    """
+
+    kind: str
+    field: str
+    value: Any
+    # What the named object is when `field` has another value ("inactive").
+    otherwise: str
+    # Why the vendor refuses, for the message ("Damstra schedules lessons only for active users").
+    reason: str
+
+
+@dataclass(frozen=True)
 class KindSupport:
     """What a provider can manage of one kind."""
 
@@ -77,6 +96,8 @@ class KindSupport:
     # other objects to refer to (Training Records' people and packages): entries give a readable key
     # and the vendor's `api_id`, are never read or planned, and every reference must be to one of them.
     names_only: bool = False
+    # Rules objects of this kind must meet to be created (see Prerequisite).
+    create_requires: tuple[Prerequisite, ...] = ()
 
 
 def write_only(declared: Any, live: Any) -> bool | None:

@@ -17,7 +17,15 @@ from lmsform.model import (
     ManageConfig,
 )
 from lmsform.plan import Action, Change, Plan
-from lmsform.providers.base import ApplyContext, KindSupport, Provider, ProviderSettings, Removal, Work
+from lmsform.providers.base import (
+    ApplyContext,
+    KindSupport,
+    Prerequisite,
+    Provider,
+    ProviderSettings,
+    Removal,
+    Work,
+)
 from lmsform.providers.damstra.client import AccessKeyAuth, DamstraClient
 from lmsform.providers.damstra.operations import DamstraOperations
 from lmsform.providers.damstra.reader import ROLE_IDS, read_state
@@ -91,6 +99,16 @@ class DamstraProvider(Provider):
                 "expires_at": "Damstra schedules end after their grace period: use grace_period",
                 "active": "Damstra's API can only add lesson schedules",
             },
+            create_requires=(
+                Prerequisite(
+                    kind=USERS.name,
+                    field="active",
+                    value=True,
+                    otherwise="inactive",
+                    reason="Damstra schedules lessons only for active users "
+                    "(it refuses others with HTTP 400)",
+                ),
+            ),
         ),
     }
     unsupported_kinds: ClassVar[Mapping[str, str]] = {
