@@ -12,12 +12,13 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.constructor import ConstructorError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, SequenceNode
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from lmsform.errors import Issue, Location, ManifestError
+from lmsform.yamlmessages import shown_key, syntax_issue
 
 M = TypeVar("M", bound=BaseModel)
 _ENV_REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}")
@@ -68,6 +69,58 @@ class _PositionedConstructor(SafeConstructor):
         for index, child in enumerate(node.value):
             positions.add_idx_line_col(index, [child.start_mark.line, child.start_mark.column])
 
+    def check_mapping_key(
+        self, node: MappingNode, key_node: Node, mapping: Any, key: Any, value: Any
+    ) -> bool:
+        """A key twice in one mapping is an error that says where the first one is (and, unlike
+        ruamel's own message, never quotes the values: one of them may be a secret)."""
+        if key not in mapping:
+            return True
+        first = next(
+            (
+                other
+                for other, _ in node.value
+                if other is not key_node and self.constructed_objects.get(other) == key
+            ),
+            key_node,
+        )
+        raise ConstructorError(
+            None,
+            None,
+            f"duplicate key {shown_key(key)}: it is already set at line {first.start_mark.line + 1}, column "
+            f"{first.start_mark.column + 1} of this mapping",
+            key_node.start_mark,
+        )
+
+    def construct_yaml_int(self, node: ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # Python refuses to convert integers of more than 4,300 digits
+            raise ConstructorError(
+                None,
+                None,
+                f"a number of {len(node.value):,} digits is not a value any field takes",
+                node.start_mark,
+            ) from None
+
+    def construct_yaml_timestamp(self, node: ScalarNode, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError as error:
+            raise ConstructorError(
+                None, None, f"{node.value} is not a date that exists: {error}", node.start_mark
+            ) from None
+
+    def construct_refused_tag(self, node: Node) -> Any:
+        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+        raise ConstructorError(
+            None,
+            None,
+            f"the YAML tag {tag} is not allowed: manifests hold plain data (mappings, lists, text, numbers, "
+            "true or false, dates)",
+            node.start_mark,
+        )
+
 
 class _OnceVersionedResolver(VersionedResolver):
     """Picks the YAML version's rules once per document, not again for every scalar."""
@@ -86,6 +139,17 @@ _PositionedConstructor.add_constructor(
 _PositionedConstructor.add_constructor(
     "tag:yaml.org,2002:seq", _PositionedConstructor.construct_positioned_seq
 )
+_PositionedConstructor.add_constructor("tag:yaml.org,2002:int", _PositionedConstructor.construct_yaml_int)
+_PositionedConstructor.add_constructor(
+    "tag:yaml.org,2002:timestamp", _PositionedConstructor.construct_yaml_timestamp
+)
+# Binary data, sets and ordered pairs are no manifest's values; other tags (`!!python/object`, custom
+# `!tags`) name types lmsform does not build.
+for _tag in ("binary", "set", "omap", "pairs"):
+    _PositionedConstructor.add_constructor(
+        f"tag:yaml.org,2002:{_tag}", _PositionedConstructor.construct_refused_tag
+    )
+_PositionedConstructor.add_constructor(None, _PositionedConstructor.construct_refused_tag)
 
 
 def _parser() -> YAML:
@@ -104,15 +168,7 @@ def load(path: Path, shown_as: Path) -> Document:
     try:
         root = yaml.load(text)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        problem = error.problem or error.context or "invalid YAML"
-        started = error.context_mark
-        if error.problem and error.context and started is not None:
-            problem += f" ({error.context} at line {started.line + 1}, column {started.column + 1})"
-        raise ManifestError(
-            [Issue(Location(shown_as, line, column), f"YAML syntax error: {problem}")]
-        ) from None
+        raise ManifestError([syntax_issue(error, text, shown_as)]) from None
     except YAMLError as error:
         raise ManifestError([Issue(Location(shown_as, 1, 1), f"YAML error: {error}")]) from None
     return Document(path=path, shown_as=shown_as, root=root)
