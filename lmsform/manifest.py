@@ -48,13 +48,13 @@ def load_project(
 ) -> Project:
     root = Path(directory)
     config_path = root / CONFIG_FILE
-    if not config_path.is_file():
+    if not (config_path.exists() or config_path.is_symlink()):
         where = relative(root)
         raise ManifestError(
             [Issue(None, f"{where}: no {CONFIG_FILE} here; a project directory holds {CONFIG_FILE}")]
         )
     issues: list[Issue] = []
-    config_doc = _load_collecting(config_path, issues)
+    config_doc = _load_collecting(config_path, root, issues)
     settings_result = None
     if config_doc is not None:
         issues.extend(interpolate_environment(config_doc, environ))
@@ -65,7 +65,7 @@ def load_project(
     builder = DesiredStateBuilder(provider, manage, issues)
     files = [config_path, *resource_files(root)]
     for path in files[1:]:
-        document = _load_collecting(path, issues)
+        document = _load_collecting(path, root, issues)
         if document is not None:
             issues.extend(_secrets_not_from_environment(document))
             issues.extend(interpolate_environment(document, environ))
@@ -94,9 +94,9 @@ def manifest_digest(root: Path, files: list[Path]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _load_collecting(path: Path, issues: list[Issue]) -> Document | None:
+def _load_collecting(path: Path, root: Path, issues: list[Issue]) -> Document | None:
     try:
-        return load(path, relative(path))
+        return load(path, relative(path), root)
     except ManifestError as error:
         issues.extend(error.issues)
         return None

@@ -18,6 +18,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from lmsform.errors import Issue, Location, ManifestError
+from lmsform.sourcefile import read_text
 from lmsform.yamlmessages import shown_key, syntax_issue
 
 M = TypeVar("M", bound=BaseModel)
@@ -159,19 +160,17 @@ def _parser() -> YAML:
     return yaml
 
 
-def load(path: Path, shown_as: Path) -> Document:
-    yaml = _parser()
+def load(path: Path, shown_as: Path, root: Path | None = None) -> Document:
+    """The YAML file at `path`, shown in messages as `shown_as`; ManifestError when it cannot be a
+    manifest. With `root` (the project folder), a symbolic link must stay inside it."""
+    text = read_text(path, shown_as, root)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ManifestError([Issue(Location(shown_as, 1, 1), f"not UTF-8 text: {error.reason}")]) from None
-    try:
-        root = yaml.load(text)
+        root_node = _parser().load(text)
     except MarkedYAMLError as error:
         raise ManifestError([syntax_issue(error, text, shown_as)]) from None
     except YAMLError as error:
         raise ManifestError([Issue(Location(shown_as, 1, 1), f"YAML error: {error}")]) from None
-    return Document(path=path, shown_as=shown_as, root=root)
+    return Document(path=path, shown_as=shown_as, root=root_node)
 
 
 def position(node: Any, loc: tuple[str | int, ...], *, at_key: bool = False) -> tuple[int, int]:

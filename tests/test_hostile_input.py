@@ -10,7 +10,10 @@ expanding an alias bomb or building a tree of an oversized file fails the test i
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +29,7 @@ from lmsform.providers.skilljar.emulator import create_app as skilljar_app
 from lmsform.providers.training_records.emulator import create_app as training_records_app
 from lmsform.providers.versal.emulator import create_app as versal_app
 from lmsform.providers.versal.provider import VersalProvider
+from lmsform.sourcefile import MAX_FILE_BYTES
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall
 
 CORPUS = Path(__file__).parent / "hostile"
@@ -38,11 +42,17 @@ DEFAULT_CONFIG = (
 PLANNED = {
     "config-unknown-provider-type",
     "duplicate-key-in-an-entry",
+    "not-utf8-latin1",
     "reference-to-an-undeclared-group",
     "syntax-tab-indentation",
     "tag-python-object",
     "versal-groups",
 }
+# Heavy cases run with at most this much address space and CPU time: lmsform itself needs under
+# 100 MiB to refuse them; building a tree of any of them takes gigabytes, or minutes.
+MEMORY_CAP = 256 * 2**20
+CPU_SECONDS_CAP = 60
+WALL_SECONDS_CAP = 120  # a read that blocks (a named pipe) uses no CPU
 
 
 @pytest.fixture(scope="module")
@@ -127,4 +137,165 @@ def test_a_hostile_manifest_gives_precise_errors_and_no_request(
         assert result.exit_code == 1, result.output
         assert result.stdout == ""
         assert result.stderr.splitlines() == _expected(case), command
+    assert _request_counts(emulators) == before
+
+
+# --- cases made at test time -----------------------------------------------------------------------
+
+
+def _errors(
+    tmp_path: Path, cli: CliRunnerCall, environment: dict[str, str], emulators: dict[str, EmulatorServer]
+) -> list[str]:
+    before = _request_counts(emulators)
+    result = cli("validate", tmp_path / "project", env={**environment})
+    assert result.exit_code == 1, result.output
+    assert _request_counts(emulators) == before
+    return result.stderr.splitlines()
+
+
+def _project(tmp_path: Path, files: dict[str, str]) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    for name, text in {"lmsform.yaml": DEFAULT_CONFIG, **files}.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text, encoding="utf-8")
+    return project
+
+
+def test_a_symbolic_link_out_of_the_project_is_not_followed(
+    tmp_path: Path, cli: CliRunnerCall, environment: dict[str, str], emulators: dict[str, EmulatorServer]
+) -> None:
+    secret = tmp_path / "elsewhere" / "id_rsa"
+    secret.parent.mkdir()
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nCANARY-b3BlbnNzaC1rZXk\n", encoding="utf-8")
+    project = _project(tmp_path, {})
+    (project / "users.yaml").symlink_to(secret)
+
+    assert _errors(tmp_path, cli, environment, emulators) == [
+        "Error: project/users.yaml:1:1: users.yaml is a symbolic link to a file outside the project folder: "
+        "lmsform reads manifests only from inside the project",
+        "1 error in the manifests; nothing was changed.",
+    ]
+
+
+def test_a_symbolic_link_inside_the_project_is_read(
+    tmp_path: Path, cli: CliRunnerCall, environment: dict[str, str]
+) -> None:
+    project = _project(tmp_path, {"shared/people.yml": ""})
+    (project / "shared" / "people.yml").write_text("users:\n  - email: jane@acme.com\n", encoding="utf-8")
+    (project / "users.yaml").symlink_to(project / "shared" / "people.yml")
+
+    result = cli("validate", project, env={**environment})
+
+    # Both names declare Jane: the link was followed, and lands in the project.
+    assert result.exit_code == 1
+    assert "user 'jane@acme.com' is declared twice" in result.stderr
+
+
+def test_a_loop_of_symbolic_links_is_an_error(
+    tmp_path: Path, cli: CliRunnerCall, environment: dict[str, str], emulators: dict[str, EmulatorServer]
+) -> None:
+    project = _project(tmp_path, {})
+    (project / "a.yaml").symlink_to(project / "b.yaml")
+    (project / "b.yaml").symlink_to(project / "a.yaml")
+
+    assert _errors(tmp_path, cli, environment, emulators) == [
+        "Error: project/a.yaml:1:1: a.yaml is a symbolic link that leads nowhere (missing target or a loop "
+        "of links)",
+        "Error: project/b.yaml:1:1: b.yaml is a symbolic link that leads nowhere (missing target or a loop "
+        "of links)",
+        "2 errors in the manifests; nothing was changed.",
+    ]
+
+
+def test_lmsform_yaml_that_is_a_directory_is_an_error(
+    tmp_path: Path, cli: CliRunnerCall, environment: dict[str, str], emulators: dict[str, EmulatorServer]
+) -> None:
+    project = tmp_path / "project"
+    (project / "lmsform.yaml").mkdir(parents=True)
+
+    assert _errors(tmp_path, cli, environment, emulators) == [
+        "Error: project/lmsform.yaml:1:1: lmsform.yaml is a directory, not a file",
+        "1 error in the manifests; nothing was changed.",
+    ]
+
+
+def test_a_yaml_named_directory_is_a_folder_of_manifests(
+    tmp_path: Path, cli: CliRunnerCall, environment: dict[str, str]
+) -> None:
+    project = _project(tmp_path, {"users.yaml/more.yaml": ""})
+    (project / "users.yaml" / "more.yaml").write_text("users:\n  - email: jane@acme.com\n", encoding="utf-8")
+
+    result = cli("validate", project, env={**environment})
+
+    assert result.exit_code == 0, result.output
+
+
+# --- bounded time and memory ----------------------------------------------------------------------
+
+
+def _bounded_validate(project: Path, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`lmsform validate project` in a child process that may use MEMORY_CAP and CPU_SECONDS_CAP."""
+    limits = (
+        "import resource, runpy, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_CAP}, {MEMORY_CAP}))\n"
+        f"resource.setrlimit(resource.RLIMIT_CPU, ({CPU_SECONDS_CAP}, {CPU_SECONDS_CAP}))\n"
+        "sys.argv = ['lmsform', 'validate', sys.argv[1]]\n"
+        "runpy.run_module('lmsform', run_name='__main__', alter_sys=True)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", limits, project.name],
+        cwd=project.parent,
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=WALL_SECONDS_CAP,
+        check=False,
+    )
+
+
+def _users(numbers: range) -> str:
+    return "".join(f"  - email: learner{number:08d}@acme.com\n" for number in numbers)
+
+
+def _fifty_megabytes(project: Path) -> list[str]:
+    path = project / "users.yaml"
+    with path.open("w", encoding="utf-8") as stream:
+        stream.write("users:\n")
+        for first in range(0, 1_500_000, 100_000):  # real, valid YAML: 50 MB of learners
+            stream.write(_users(range(first, first + 100_000)))
+    size = path.stat().st_size
+    assert size > 50_000_000
+    return [
+        f"Error: project/users.yaml:1:1: users.yaml is {size / 2**20:.1f} MiB; a manifest file may be at "
+        f"most {MAX_FILE_BYTES // 2**20} MiB: split it into several files"
+    ]
+
+
+def _named_pipe(project: Path) -> list[str]:
+    os.mkfifo(project / "users.yaml")  # nothing ever writes to it: reading it would wait forever
+    return ["Error: project/users.yaml:1:1: users.yaml is a named pipe, not a file"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="rlimits, named pipes")
+@pytest.mark.parametrize(
+    "make",
+    [_fifty_megabytes, _named_pipe],
+    ids=lambda f: f.__name__[1:],
+)
+def test_heavy_cases_are_refused_in_bounded_time_and_memory(
+    make: object, tmp_path: Path, environment: dict[str, str], emulators: dict[str, EmulatorServer]
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "lmsform.yaml").write_text(DEFAULT_CONFIG, encoding="utf-8")
+    assert callable(make)
+    expected = make(project)
+    before = _request_counts(emulators)
+
+    result = _bounded_validate(project, environment)
+
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [*expected, "1 error in the manifests; nothing was changed."]
     assert _request_counts(emulators) == before
