@@ -17,6 +17,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
+from lmsform.characters import string_problem, text_issues
 from lmsform.errors import Issue, Location, ManifestError
 from lmsform.sourcefile import read_text
 from lmsform.yamlmessages import shown_key, syntax_issue
@@ -163,14 +164,55 @@ def _parser() -> YAML:
 def load(path: Path, shown_as: Path, root: Path | None = None) -> Document:
     """The YAML file at `path`, shown in messages as `shown_as`; ManifestError when it cannot be a
     manifest. With `root` (the project folder), a symbolic link must stay inside it."""
-    text = read_text(path, shown_as, root)
+    text = checked_text(path, shown_as, root)
     try:
         root_node = _parser().load(text)
     except MarkedYAMLError as error:
         raise ManifestError([syntax_issue(error, text, shown_as)]) from None
     except YAMLError as error:
         raise ManifestError([Issue(Location(shown_as, 1, 1), f"YAML error: {error}")]) from None
-    return Document(path=path, shown_as=shown_as, root=root_node)
+    document = Document(path=path, shown_as=shown_as, root=root_node)
+    if "\\" in text:  # only an escape in a double-quoted string can hide a character from text_issues
+        issues = _escaped_character_issues(document)
+        if issues:
+            raise ManifestError(issues)
+    return document
+
+
+def checked_text(path: Path, shown_as: Path, root: Path | None = None) -> str:
+    """The text of the YAML file at `path`, once it is known to be safe to build a tree from: a regular
+    file of bounded size (`sourcefile`) with only allowed characters (`characters`). ManifestError
+    otherwise."""
+    text = read_text(path, shown_as, root)
+    issues = text_issues(text, shown_as)
+    if issues:
+        raise ManifestError(issues)
+    return text
+
+
+def _escaped_character_issues(document: Document) -> list[Issue]:
+    issues: list[Issue] = []
+    pending: list[Any] = [document.root]
+
+    def check(node: Any, loc: str | int, value: Any, *, at_key: bool = False) -> None:
+        if not isinstance(value, str):
+            pending.append(value)
+            return
+        problem = string_problem(value)
+        if problem is not None:
+            where = document.location(node, (loc,), at_key=at_key)
+            issues.append(Issue(where, f"{problem} (written as an escape)"))
+
+    while pending:
+        node = pending.pop()
+        if isinstance(node, CommentedMap):
+            for key, value in node.items():
+                check(node, key, key, at_key=True)
+                check(node, key, value)
+        elif isinstance(node, CommentedSeq):
+            for index, value in enumerate(node):
+                check(node, index, value)
+    return issues
 
 
 def position(node: Any, loc: tuple[str | int, ...], *, at_key: bool = False) -> tuple[int, int]:

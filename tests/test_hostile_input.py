@@ -40,8 +40,10 @@ DEFAULT_CONFIG = (
 )
 # These also run through `plan`, which would read the live account first if it got past the manifests.
 PLANNED = {
+    "bidi-override-in-a-comment",
     "config-unknown-provider-type",
     "duplicate-key-in-an-entry",
+    "email-cyrillic-letter-in-the-domain",
     "not-utf8-latin1",
     "reference-to-an-undeclared-group",
     "syntax-tab-indentation",
