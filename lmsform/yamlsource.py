@@ -20,6 +20,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from lmsform.characters import string_problem, text_issues
 from lmsform.errors import Issue, Location, ManifestError
 from lmsform.sourcefile import read_text
+from lmsform.yamllimits import check_shape
 from lmsform.yamlmessages import shown_key, syntax_issue
 
 M = TypeVar("M", bound=BaseModel)
@@ -181,12 +182,16 @@ def load(path: Path, shown_as: Path, root: Path | None = None) -> Document:
 
 def checked_text(path: Path, shown_as: Path, root: Path | None = None) -> str:
     """The text of the YAML file at `path`, once it is known to be safe to build a tree from: a regular
-    file of bounded size (`sourcefile`) with only allowed characters (`characters`). ManifestError
-    otherwise."""
+    file of bounded size (`sourcefile`), only allowed characters (`characters`), and a shape within
+    bounds (`yamllimits`). ManifestError otherwise."""
     text = read_text(path, shown_as, root)
     issues = text_issues(text, shown_as)
     if issues:
         raise ManifestError(issues)
+    try:
+        check_shape(_parser().parse(text), shown_as)
+    except MarkedYAMLError as error:
+        raise ManifestError([syntax_issue(error, text, shown_as)]) from None
     return text
 
 

@@ -30,6 +30,7 @@ from lmsform.providers.training_records.emulator import create_app as training_r
 from lmsform.providers.versal.emulator import create_app as versal_app
 from lmsform.providers.versal.provider import VersalProvider
 from lmsform.sourcefile import MAX_FILE_BYTES
+from lmsform.yamllimits import MAX_VALUES
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall
 
 CORPUS = Path(__file__).parent / "hostile"
@@ -40,10 +41,12 @@ DEFAULT_CONFIG = (
 )
 # These also run through `plan`, which would read the live account first if it got past the manifests.
 PLANNED = {
+    "alias-bomb",
     "bidi-override-in-a-comment",
     "config-unknown-provider-type",
     "duplicate-key-in-an-entry",
     "email-cyrillic-letter-in-the-domain",
+    "nesting-too-deep",
     "not-utf8-latin1",
     "reference-to-an-undeclared-group",
     "syntax-tab-indentation",
@@ -274,6 +277,31 @@ def _fifty_megabytes(project: Path) -> list[str]:
     ]
 
 
+def _deep_nesting(project: Path) -> list[str]:
+    # Without a bound, libyaml's composer overflows the C stack on this (a crash, not an error).
+    (project / "users.yaml").write_text(
+        "users: " + "[" * 1_000_000 + "]" * 1_000_000 + "\n", encoding="utf-8"
+    )
+    return [
+        "Error: project/users.yaml:1:57: nested more than 50 levels deep: manifests need about 5, and "
+        "lmsform refuses deeper ones"
+    ]
+
+
+def _too_many_values(project: Path) -> list[str]:
+    (project / "users.yaml").write_text("users: [" + "0," * 1_200_000 + "]\n", encoding="utf-8")
+    column = 9 + 2 * (MAX_VALUES - 3)  # the file's mapping, `users` and its list count too
+    return [
+        f"Error: project/users.yaml:1:{column}: more than {MAX_VALUES:,} values in one file: split the "
+        "manifests into several files"
+    ]
+
+
+def _alias_bomb(project: Path) -> list[str]:
+    shutil.copy(CORPUS / "alias-bomb" / "users.yaml", project / "users.yaml")
+    return _expected("alias-bomb")[:-1]
+
+
 def _named_pipe(project: Path) -> list[str]:
     os.mkfifo(project / "users.yaml")  # nothing ever writes to it: reading it would wait forever
     return ["Error: project/users.yaml:1:1: users.yaml is a named pipe, not a file"]
@@ -282,7 +310,7 @@ def _named_pipe(project: Path) -> list[str]:
 @pytest.mark.skipif(sys.platform == "win32", reason="rlimits, named pipes")
 @pytest.mark.parametrize(
     "make",
-    [_fifty_megabytes, _named_pipe],
+    [_fifty_megabytes, _deep_nesting, _too_many_values, _alias_bomb, _named_pipe],
     ids=lambda f: f.__name__[1:],
 )
 def test_heavy_cases_are_refused_in_bounded_time_and_memory(
