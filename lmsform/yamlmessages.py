@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +65,20 @@ def shown_key(key: Any) -> str:
 def shortened(text: str, limit: int = 60) -> str:
     """`text`, cut to `limit` characters: a name echoed in a message need not be a megabyte long."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def what_it_is(value: Any) -> str:
+    """`a list`, `a number`...: the YAML type of a value, for messages."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return "a date" if isinstance(value, date) else type(value).__name__

@@ -21,7 +21,7 @@ from lmsform.characters import string_problem, text_issues
 from lmsform.errors import Issue, Location, ManifestError
 from lmsform.sourcefile import read_text
 from lmsform.yamllimits import check_shape
-from lmsform.yamlmessages import shown_key, syntax_issue
+from lmsform.yamlmessages import shortened, shown_key, syntax_issue, what_it_is
 
 M = TypeVar("M", bound=BaseModel)
 _ENV_REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}")
@@ -320,6 +320,10 @@ def validate_node(
 
     `expected` lists the fields to suggest for an unknown one (default: all of the model's).
     """
+    if not isinstance(data, Mapping):
+        where = document.location(node, prefix)
+        issues.append(Issue(where, f"expected fields here (`name: value` lines), not {what_it_is(data)}"))
+        return None
     try:
         return model.model_validate(plain(data))
     except ValidationError as error:
@@ -344,11 +348,15 @@ def _describe(
     named = [str(part) for part in prefix if isinstance(part, str)] + [str(part) for part in problem["loc"]]
     dotted = ".".join(named)
     kind = problem["type"]
+    if kind == "invalid_key":
+        return f"a field name must be text, not {problem['loc'][-1]}"
+    if kind == "timezone_aware":
+        return f"{dotted}: give the time zone, e.g. 2027-06-30T09:00:00Z or 2027-06-30T09:00:00+02:00"
     if kind == "missing":
         return f"{dotted}: required field is missing"
     if kind == "extra_forbidden":
         fields = [name for name in model.model_fields if expected is None or name in set(expected)]
         allowed = ", ".join(fields) if len(problem["loc"]) == 1 else None
-        return f"unknown field {dotted!r}" + (f" (expected one of: {allowed})" if allowed else "")
+        return f"unknown field {shortened(dotted)!r}" + (f" (expected one of: {allowed})" if allowed else "")
     message = str(problem["msg"]).removeprefix("Value error, ")
     return f"{dotted}: {message}" if dotted else message
