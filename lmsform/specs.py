@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from lmsform.characters import non_ascii_address
+
 
 class StrictModel(BaseModel):
     """Every model of lmsform: unknown fields are errors, so a typo in YAML never passes silently."""
@@ -37,10 +39,29 @@ class DeclarationModel(StrictModel):
     SECRETS: ClassVar[frozenset[str]] = frozenset()
 
 
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LOCAL_PART = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
+
+
 def _check_email(value: str) -> str:
+    """An address as a person types it into a mail client's To: line, in ASCII.
+
+    Not ASCII is refused, because a look-alike letter (a Cyrillic a for a Latin one) or an invisible
+    character makes an address that reads the same as another but reaches someone else. A domain
+    with other letters has an ASCII form (`xn--...`), which cannot be mistaken and which the error
+    gives.
+    """
+    for index, char in enumerate(value):
+        if not char.isascii():
+            raise ValueError(non_ascii_address(value, index))
     local, at, domain = value.rpartition("@")
-    if not at or not local or "." not in domain.strip(".") or any(ch.isspace() for ch in value):
-        raise ValueError(f"{value!r} is not an e-mail address")
+    if not at or len(local) > 64 or not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain):
+        raise ValueError(
+            f"{value!r} is not an e-mail address: write only the address, such as jane.doe@acme.com "
+            "(no name, spaces, quotes or angle brackets)"
+        )
     return value
 
 

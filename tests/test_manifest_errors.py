@@ -88,7 +88,10 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
         ),
         pytest.param(
             {"users.yaml": "users:\n  - email: not-an-address\n"},
-            ["project/users.yaml:2:12: email: 'not-an-address' is not an e-mail address"],
+            [
+                "project/users.yaml:2:12: email: 'not-an-address' is not an e-mail address: write only the "
+                "address, such as jane.doe@acme.com (no name, spaces, quotes or angle brackets)"
+            ],
             id="bad-email",
         ),
         pytest.param(
