@@ -329,3 +329,86 @@ def test_heavy_cases_are_refused_in_bounded_time_and_memory(
     assert result.stdout == ""
     assert result.stderr.splitlines() == [*expected, "1 error in the manifests; nothing was changed."]
     assert _request_counts(emulators) == before
+
+
+# --- what stays allowed -----------------------------------------------------------------------------
+
+# 200 users sharing one set of settings through a merge key.
+_STAFF = (
+    "users:\n  - &staff {email: u0@acme.com, active: true, groups: [staff]}\n"
+    + "".join(f"  - <<: *staff\n    email: u{number}@acme.com\n" for number in range(1, 200))
+    + "groups:\n  - name: staff\n"
+)
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param(
+            {"users.yaml": "\ufeffusers:\n  - email: jane@acme.com\n"}, id="byte-order-mark-at-the-start"
+        ),
+        pytest.param({"users.yaml": "users:\r\n  - email: jane@acme.com\r\n"}, id="windows-line-ends"),
+        pytest.param({"users.yaml": "# only a comment\n"}, id="comment-only"),
+        pytest.param(
+            {
+                "users.yaml": "users:\n  - email: darya@acme.com\n"
+                "    first_name: \u062f\u0627\u0631\u06cc\u200c\u0627\n"
+            },
+            id="zero-width-non-joiner-in-a-persian-name",
+        ),
+        pytest.param(
+            {"groups.yaml": "groups:\n  - name: \U0001f469\u200d\U0001f4bb on call\n"},
+            id="zero-width-joiner-in-an-emoji",
+        ),
+        pytest.param(
+            {
+                "groups.yaml": "groups:\n  - name: \u041f\u0440\u043e\u0434\u0430\u0436\u0438\n"
+                "  - name: Caf\u00e9 staff\n"
+            },
+            id="one-script-per-word-and-composed-accents",
+        ),
+        pytest.param(
+            {"courses.yaml": "courses:\n  - title: \u03bcg dosing for \u03b2-blockers\n"},
+            id="greek-and-latin-in-a-title",
+        ),
+        pytest.param({"users.yaml": _STAFF}, id="aliases-and-merge-keys-within-bounds"),
+        pytest.param(
+            {
+                "users.yaml": 'users:\n  - email: jane@acme.com\n    first_name: "Jane\\tMarie"\n'
+                "    last_name: Pay$$\n"
+            },
+            id="escaped-tab-and-literal-dollar",
+        ),
+        pytest.param(
+            {"users.yaml": "users:\n  - email: jane@acme.com\n    active: ${ACTIVE}\n"},
+            id="boolean-from-a-variable",
+        ),
+        pytest.param(
+            {"users.yaml": "users:\n  - email: o'brien+lms@mail.acme-corp.co.uk\n"},
+            id="apostrophe-plus-and-subdomains",
+        ),
+        pytest.param(
+            {"users.yaml": "users:\n  - email: jane@xn--cme-5cd.com\n"}, id="an-idn-domain-in-ascii-form"
+        ),
+    ],
+)
+def test_what_careful_admins_write_stays_valid(
+    files: dict[str, str], tmp_path: Path, cli: CliRunnerCall, environment: dict[str, str]
+) -> None:
+    project = _project(tmp_path, files)
+
+    result = cli("validate", project, env={**environment, "ACTIVE": "true"})
+
+    assert result.exit_code == 0, result.output
+
+
+def test_positions_after_a_byte_order_mark_and_windows_line_ends_are_exact(
+    tmp_path: Path, cli: CliRunnerCall, environment: dict[str, str]
+) -> None:
+    _project(tmp_path, {"users.yaml": "\ufeffusers:\r\n  - email: jane@acme.com\r\n    active: maybe\r\n"})
+
+    assert _errors(tmp_path, cli, environment, {}) == [
+        "Error: project/users.yaml:3:13: active: write true or false "
+        "(YAML tools disagree on what yes, no, on and off mean)",
+        "1 error in the manifests; nothing was changed.",
+    ]
