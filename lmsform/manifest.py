@@ -13,7 +13,9 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
+from pydantic import SecretStr
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from lmsform.declarations import DesiredStateBuilder, Reference
@@ -21,7 +23,7 @@ from lmsform.errors import Issue, ManifestError, relative
 from lmsform.model import DECLARABLE, KINDS_BY_NAME, ManageConfig, ProjectConfig
 from lmsform.providers.base import Provider, ProviderSettings, Removal
 from lmsform.state import State
-from lmsform.yamlsource import Document, interpolate_environment, load, validate_node
+from lmsform.yamlsource import Document, environment_names, interpolate_environment, load, validate_node
 
 CONFIG_FILE = "lmsform.yaml"
 RESOURCE_SUFFIXES = (".yaml", ".yml")
@@ -56,11 +58,14 @@ def load_project(
     issues: list[Issue] = []
     config_doc = _load_collecting(config_path, root, issues)
     settings_result = None
+    provider_references: dict[str, list[str]] = {}
     if config_doc is not None:
+        provider_references = _provider_references(config_doc)
         issues.extend(interpolate_environment(config_doc, environ))
         settings_result = _read_config(config_doc, providers, issues)
     config, settings, provider = settings_result or (None, None, None)
     manage = config.manage if config is not None else ManageConfig()
+    credentials = _credential_variables(provider_references, provider) if provider is not None else {}
 
     builder = DesiredStateBuilder(provider, manage, issues)
     files = [config_path, *resource_files(root)]
@@ -68,7 +73,7 @@ def load_project(
         document = _load_collecting(path, root, issues)
         if document is not None:
             issues.extend(_secrets_not_from_environment(document))
-            issues.extend(interpolate_environment(document, environ))
+            issues.extend(interpolate_environment(document, environ, credentials))
             builder.add(document)
     unresolved = builder.check_references()
 
@@ -163,6 +168,25 @@ def _read_config(
                 )
             )
     return config, settings, provider
+
+
+def _provider_references(document: Document) -> dict[str, list[str]]:
+    """Per setting of lmsform.yaml's `provider:`, the environment variables its value names."""
+    provider = document.root.get("provider") if isinstance(document.root, CommentedMap) else None
+    if not isinstance(provider, CommentedMap):
+        return {}
+    return {str(name): environment_names(value) for name, value in provider.items() if isinstance(value, str)}
+
+
+def _credential_variables(references: Mapping[str, list[str]], provider: type[Provider]) -> dict[str, str]:
+    """The environment variables that hold the provider's credentials, with the setting each one feeds."""
+    fields = provider.settings_model.model_fields
+    held: dict[str, str] = {}
+    for name, variables in references.items():
+        annotation = fields[name].annotation if name in fields else None
+        if annotation is SecretStr or SecretStr in get_args(annotation):
+            held.update((variable, f"provider.{name}") for variable in variables)
+    return held
 
 
 def _secrets_not_from_environment(document: Document) -> list[Issue]:

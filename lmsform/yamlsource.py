@@ -17,7 +17,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
-from lmsform.characters import string_problem, text_issues
+from lmsform.characters import REFUSED, describe, string_problem, text_issues
 from lmsform.errors import Issue, Location, ManifestError
 from lmsform.sourcefile import read_text
 from lmsform.yamllimits import check_shape
@@ -26,6 +26,8 @@ from lmsform.yamlmessages import shortened, shown_key, syntax_issue, what_it_is
 M = TypeVar("M", bound=BaseModel)
 _ENV_REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A line break in a variable is nearly always a stray one, and would end up in an HTTP header or a name.
+_REFUSED_IN_VARIABLES = re.compile(f"{REFUSED.pattern}|[\r\n]")
 
 
 @dataclass(frozen=True)
@@ -248,12 +250,19 @@ def _own_position(node: Any) -> tuple[int, int]:
     return 1, 1
 
 
-def interpolate_environment(document: Document, environ: Mapping[str, str] | None = None) -> list[Issue]:
+def interpolate_environment(
+    document: Document,
+    environ: Mapping[str, str] | None = None,
+    credentials: Mapping[str, str] | None = None,
+) -> list[Issue]:
     """Replace `${NAME}` in every string value with the environment variable, in place.
 
-    `$$` stands for a literal `$`. A missing variable is an issue at the value that names it.
+    `$$` stands for a literal `$`. A missing variable is an issue at the value that names it, and so
+    is one that `credentials` lists (variable -> the setting it holds): a credential in a manifest
+    value would be sent to the vendor, or to a webhook, as data.
     """
     env = os.environ if environ is None else environ
+    held = credentials or {}
     issues: list[Issue] = []
 
     def substitute(text: str, where: Location) -> str:
@@ -262,10 +271,31 @@ def interpolate_environment(document: Document, environ: Mapping[str, str] | Non
                 return "$"
             name = match.group(1)
             if not _ENV_NAME.fullmatch(name):
-                issues.append(Issue(where, f"invalid environment reference ${{{name}}}"))
+                issues.append(
+                    Issue(where, f"invalid environment reference ${{{name}}}: write ${{NAME}}, nothing else")
+                )
+                return ""
+            if name in held:
+                issues.append(
+                    Issue(
+                        where,
+                        f"${{{name}}} holds {held[name]}: a credential cannot be used in a manifest value, "
+                        "where lmsform would send it to the vendor as data",
+                    )
+                )
                 return ""
             if name not in env:
                 issues.append(Issue(where, f"environment variable {name} is not set"))
+                return ""
+            refused = _REFUSED_IN_VARIABLES.search(env[name])
+            if refused is not None:  # never quote the value: it may be a secret
+                issues.append(
+                    Issue(
+                        where,
+                        f"environment variable {name} holds {describe(refused.group())}, which is not "
+                        "allowed in a variable (is there a stray line break at its end?)",
+                    )
+                )
                 return ""
             return env[name]
 
@@ -288,6 +318,11 @@ def interpolate_environment(document: Document, environ: Mapping[str, str] | Non
 
     walk(document.root)
     return issues
+
+
+def environment_names(text: str) -> list[str]:
+    """The environment variables `text` refers to as `${NAME}`."""
+    return [match.group(1) for match in _ENV_REFERENCE.finditer(text) if match.group(0) != "$$"]
 
 
 def plain(node: Any) -> Any:

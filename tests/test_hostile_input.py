@@ -46,6 +46,7 @@ PLANNED = {
     "config-unknown-provider-type",
     "duplicate-key-in-an-entry",
     "email-cyrillic-letter-in-the-domain",
+    "env-credential-in-a-webhook-url",
     "nesting-too-deep",
     "not-utf8-latin1",
     "reference-to-an-undeclared-group",
