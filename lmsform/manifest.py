@@ -20,6 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from lmsform.declarations import DesiredStateBuilder, Reference
 from lmsform.errors import Issue, ManifestError, relative
+from lmsform.hierarchy import parent_cycles
 from lmsform.model import DECLARABLE, KINDS_BY_NAME, ManageConfig, ProjectConfig
 from lmsform.providers.base import Provider, ProviderSettings, Removal
 from lmsform.state import State
@@ -76,6 +77,7 @@ def load_project(
             issues.extend(interpolate_environment(document, environ, credentials))
             builder.add(document)
     unresolved = builder.check_references()
+    issues.extend(parent_cycles(builder.state))
 
     if issues or config is None or settings is None or provider is None:
         raise ManifestError(issues)

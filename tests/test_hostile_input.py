@@ -47,6 +47,7 @@ PLANNED = {
     "duplicate-key-in-an-entry",
     "email-cyrillic-letter-in-the-domain",
     "env-credential-in-a-webhook-url",
+    "group-parent-cycle",
     "nesting-too-deep",
     "not-utf8-latin1",
     "reference-to-an-undeclared-group",
