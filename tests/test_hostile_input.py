@@ -414,3 +414,25 @@ def test_positions_after_a_byte_order_mark_and_windows_line_ends_are_exact(
         "(YAML tools disagree on what yes, no, on and off mean)",
         "1 error in the manifests; nothing was changed.",
     ]
+
+
+def test_fmt_skips_hostile_files_untouched_instead_of_expanding_or_following_them(
+    tmp_path: Path, cli: CliRunnerCall, environment: dict[str, str]
+) -> None:
+    project = _project(tmp_path, {})
+    bomb = (CORPUS / "alias-bomb" / "users.yaml").read_text(encoding="utf-8")
+    (project / "users.yaml").write_text(bomb, encoding="utf-8")
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("groups:\n- name: x\n", encoding="utf-8")
+    (project / "groups.yaml").symlink_to(outside)
+
+    result = cli("fmt", project, env={**environment})
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "skipped project/groups.yaml: project/groups.yaml:1:1: groups.yaml is a symbolic link to a file "
+        "outside the project folder: lmsform reads manifests only from inside the project",
+        f"skipped project/users.yaml: {_expected('alias-bomb')[0].removeprefix('Error: ')}",
+    ]
+    assert (project / "users.yaml").read_text(encoding="utf-8") == bomb
+    assert outside.read_text(encoding="utf-8") == "groups:\n- name: x\n"
