@@ -30,7 +30,7 @@ from lmsform.providers.training_records.emulator import create_app as training_r
 from lmsform.providers.versal.emulator import create_app as versal_app
 from lmsform.providers.versal.provider import VersalProvider
 from lmsform.sourcefile import MAX_FILE_BYTES
-from lmsform.yamllimits import MAX_VALUES
+from lmsform.yamllimits import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_VALUES
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall
 
 CORPUS = Path(__file__).parent / "hostile"
@@ -122,7 +122,8 @@ def _request_counts(emulators: dict[str, EmulatorServer]) -> dict[str, int]:
     return {name: len(server.requests) for name, server in emulators.items()}
 
 
-def test_every_case_says_what_it_expects() -> None:
+def test_the_corpus_is_large_and_every_case_says_what_it_expects() -> None:
+    assert len(CASES) >= 40
     assert [case for case in CASES if not (CORPUS / case / "expected.txt").is_file()] == []
     assert sorted(PLANNED - set(CASES)) == []
 
@@ -436,3 +437,11 @@ def test_fmt_skips_hostile_files_untouched_instead_of_expanding_or_following_the
     ]
     assert (project / "users.yaml").read_text(encoding="utf-8") == bomb
     assert outside.read_text(encoding="utf-8") == "groups:\n- name: x\n"
+
+
+def test_the_readme_states_the_limits_lmsform_enforces() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"at most **{MAX_FILE_BYTES // 2**20} MiB**" in readme
+    assert f"at most **{MAX_DEPTH}** levels deep" in readme
+    assert f"at most **{MAX_VALUES:,}** values" in readme
+    assert f"at most **{MAX_ALIAS_VALUES:,}** values in total" in readme
