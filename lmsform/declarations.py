@@ -44,6 +44,7 @@ from lmsform.specs import (
     declared_values,
 )
 from lmsform.state import GroupExpansion, Resource, State
+from lmsform.yamlmessages import shortened, what_it_is
 from lmsform.yamlsource import Document, validate_node
 
 _NO_SETTINGS = PublicationSpec.model_validate({})
@@ -119,9 +120,9 @@ class DesiredStateBuilder:
             return
         for kind_name, entries in data.items():
             where = document.location(data, (kind_name,), at_key=True)
-            kind = DECLARABLE.get(str(kind_name))
+            kind = DECLARABLE.get(kind_name) if isinstance(kind_name, str) else None
             if kind is None:
-                self.issues.append(Issue(where, unknown_kind(str(kind_name))))
+                self.issues.append(Issue(where, unknown_kind(kind_name)))
                 continue
             if self.provider is not None and kind.name not in self.provider.supports:
                 reason = self.provider.unsupported_kinds.get(kind.name, "its API does not manage them")
@@ -404,7 +405,10 @@ def allowed_fields(kind: Kind, support: KindSupport) -> set[str]:
     return set(support.fields | support.relations | identity) | set(support.key or kind.key_fields)
 
 
-def unknown_kind(name: str) -> str:
+def unknown_kind(name: Any) -> str:
     if name in ("provider", "manage", "version"):
         return f"{name!r} belongs in lmsform.yaml"
-    return f"unknown kind {name!r} (expected one of: {', '.join(DECLARABLE)})"
+    expected = ", ".join(DECLARABLE)
+    if not isinstance(name, str):
+        return f"a top-level key must name a kind ({expected}), not {what_it_is(name)}"
+    return f"unknown kind {shortened(name)!r} (expected one of: {expected})"

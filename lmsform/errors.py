@@ -117,9 +117,12 @@ class ProviderError(LmsformError):
 
 
 def relative(path: Path, root: Path | None = None) -> Path:
-    """Show manifest paths relative to the working directory when they are below it."""
+    """Show manifest paths relative to the working directory when they are below it.
+
+    A symbolic link is shown by its own name, not by where it leads (which may be a loop).
+    """
     base = root or Path.cwd()
     try:
-        return path.resolve().relative_to(base.resolve())
+        return (path.parent.resolve() / path.name).relative_to(base.resolve())
     except ValueError:
         return path

@@ -41,7 +41,7 @@ from ruamel.yaml.tokens import CommentToken
 from lmsform.errors import Issue, ManifestError, relative
 from lmsform.manifest import CONFIG_FILE, resource_files
 from lmsform.model import DECLARABLE
-from lmsform.yamlsource import load
+from lmsform.yamlsource import checked_text, load
 
 CONFIG_KEY_ORDER = ("version", "provider", "manage")
 PROVIDER_KEY_ORDER = ("type",)
@@ -72,7 +72,7 @@ def format_project(root: Path, *, check: bool) -> FormatResult:
     skipped: list[tuple[Path, str]] = []
     for path in [config_path, *resource_files(root)]:
         try:
-            original, formatted = _format_file(path, config=path == config_path)
+            original, formatted = _format_file(path, root, config=path == config_path)
         except FormatError as error:
             skipped.append((path, str(error)))
             continue
@@ -109,18 +109,22 @@ def format_text(text: str, *, config: bool) -> str:
     return _checked(root, text, [_tidy(dumped), dumped])
 
 
-def _format_file(path: Path, *, config: bool) -> tuple[str, str]:
+def _format_file(path: Path, root: Path, *, config: bool) -> tuple[str, str]:
     try:
-        original = path.read_bytes().decode("utf-8")  # newlines as they are: CRLF files count as changed
+        # The checks lmsform's own loading makes first: the round-trip parser would expand an alias
+        # bomb, follow a link out of the project, or wait on a named pipe just the same.
+        original = checked_text(path, relative(path), root)  # newlines as they are: CRLF counts as changed
         return original, format_text(original, config=config)
-    except (UnicodeDecodeError, FormatError) as error:
-        raise FormatError(_load_problem(path) or f"{relative(path)}: {error}") from None
+    except ManifestError as error:
+        raise FormatError("; ".join(str(issue) for issue in error.issues)) from None
+    except FormatError as error:
+        raise FormatError(_load_problem(path, root) or f"{relative(path)}: {error}") from None
 
 
-def _load_problem(path: Path) -> str | None:
+def _load_problem(path: Path, root: Path) -> str | None:
     """Why lmsform cannot read the file at all (YAML syntax, encoding), as file:line:column: message."""
     try:
-        load(path, relative(path))
+        load(path, relative(path), root)
     except ManifestError as error:
         return "; ".join(str(issue) for issue in error.issues)
     return None

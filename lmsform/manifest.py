@@ -13,16 +13,19 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
+from pydantic import SecretStr
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from lmsform.declarations import DesiredStateBuilder, Reference
 from lmsform.errors import Issue, ManifestError, relative
+from lmsform.hierarchy import parent_cycles
 from lmsform.model import DECLARABLE, KINDS_BY_NAME, ManageConfig, ProjectConfig
 from lmsform.prerequisites import declared_conflicts
 from lmsform.providers.base import Provider, ProviderSettings, Removal
 from lmsform.state import State
-from lmsform.yamlsource import Document, interpolate_environment, load, validate_node
+from lmsform.yamlsource import Document, environment_names, interpolate_environment, load, validate_node
 
 CONFIG_FILE = "lmsform.yaml"
 RESOURCE_SUFFIXES = (".yaml", ".yml")
@@ -49,31 +52,35 @@ def load_project(
 ) -> Project:
     root = Path(directory)
     config_path = root / CONFIG_FILE
-    if not config_path.is_file():
+    if not (config_path.exists() or config_path.is_symlink()):
         where = relative(root)
         raise ManifestError(
             [Issue(None, f"{where}: no {CONFIG_FILE} here; a project directory holds {CONFIG_FILE}")]
         )
     issues: list[Issue] = []
-    config_doc = _load_collecting(config_path, issues)
+    config_doc = _load_collecting(config_path, root, issues)
     settings_result = None
+    provider_references: dict[str, list[str]] = {}
     if config_doc is not None:
+        provider_references = _provider_references(config_doc)
         issues.extend(interpolate_environment(config_doc, environ))
         settings_result = _read_config(config_doc, providers, issues)
     config, settings, provider = settings_result or (None, None, None)
     manage = config.manage if config is not None else ManageConfig()
+    credentials = _credential_variables(provider_references, provider) if provider is not None else {}
 
     builder = DesiredStateBuilder(provider, manage, issues)
     files = [config_path, *resource_files(root)]
     for path in files[1:]:
-        document = _load_collecting(path, issues)
+        document = _load_collecting(path, root, issues)
         if document is not None:
             issues.extend(_secrets_not_from_environment(document))
-            issues.extend(interpolate_environment(document, environ))
+            issues.extend(interpolate_environment(document, environ, credentials))
             builder.add(document)
     unresolved = builder.check_references()
     if provider is not None:
         issues.extend(declared_conflicts(builder.state, provider))
+    issues.extend(parent_cycles(builder.state))
 
     if issues or config is None or settings is None or provider is None:
         raise ManifestError(issues)
@@ -97,9 +104,9 @@ def manifest_digest(root: Path, files: list[Path]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _load_collecting(path: Path, issues: list[Issue]) -> Document | None:
+def _load_collecting(path: Path, root: Path, issues: list[Issue]) -> Document | None:
     try:
-        return load(path, relative(path))
+        return load(path, relative(path), root)
     except ManifestError as error:
         issues.extend(error.issues)
         return None
@@ -166,6 +173,25 @@ def _read_config(
                 )
             )
     return config, settings, provider
+
+
+def _provider_references(document: Document) -> dict[str, list[str]]:
+    """Per setting of lmsform.yaml's `provider:`, the environment variables its value names."""
+    provider = document.root.get("provider") if isinstance(document.root, CommentedMap) else None
+    if not isinstance(provider, CommentedMap):
+        return {}
+    return {str(name): environment_names(value) for name, value in provider.items() if isinstance(value, str)}
+
+
+def _credential_variables(references: Mapping[str, list[str]], provider: type[Provider]) -> dict[str, str]:
+    """The environment variables that hold the provider's credentials, with the setting each one feeds."""
+    fields = provider.settings_model.model_fields
+    held: dict[str, str] = {}
+    for name, variables in references.items():
+        annotation = fields[name].annotation if name in fields else None
+        if annotation is SecretStr or SecretStr in get_args(annotation):
+            held.update((variable, f"provider.{name}") for variable in variables)
+    return held
 
 
 def _secrets_not_from_environment(document: Document) -> list[Issue]:

@@ -16,12 +16,15 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     TypeAdapter,
     model_validator,
 )
+
+from lmsform.characters import non_ascii_address
 
 
 class StrictModel(BaseModel):
@@ -37,10 +40,29 @@ class DeclarationModel(StrictModel):
     SECRETS: ClassVar[frozenset[str]] = frozenset()
 
 
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LOCAL_PART = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
+
+
 def _check_email(value: str) -> str:
+    """An address as a person types it into a mail client's To: line, in ASCII.
+
+    Not ASCII is refused, because a look-alike letter (a Cyrillic a for a Latin one) or an invisible
+    character makes an address that reads the same as another but reaches someone else. A domain
+    with other letters has an ASCII form (`xn--...`), which cannot be mistaken and which the error
+    gives.
+    """
+    for index, char in enumerate(value):
+        if not char.isascii():
+            raise ValueError(non_ascii_address(value, index))
     local, at, domain = value.rpartition("@")
-    if not at or not local or "." not in domain.strip(".") or any(ch.isspace() for ch in value):
-        raise ValueError(f"{value!r} is not an e-mail address")
+    if not at or len(local) > 64 or not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain):
+        raise ValueError(
+            f"{value!r} is not an e-mail address: write only the address, such as jane.doe@acme.com "
+            "(no name, spaces, quotes or angle brackets)"
+        )
     return value
 
 
@@ -59,6 +81,17 @@ def _check_https_url(value: str) -> str:
     return value
 
 
+def _check_flag(value: Any) -> Any:
+    """true or false; also the text "true" or "false" (what ${VARIABLE} gives), and nothing else:
+    YAML 1.1 tools read `yes`, `no`, `on` and `off` as booleans and YAML 1.2 ones as text."""
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError("write true or false (YAML tools disagree on what yes, no, on and off mean)")
+
+
+Flag = Annotated[bool, BeforeValidator(_check_flag)]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_check_email)]
 Name = Annotated[str, StringConstraints(min_length=1)]
 ApiId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
@@ -128,7 +161,7 @@ class UserSpec(DeclarationModel):
     roles: Annotated[list[str], AfterValidator(_check_roles)] | None = Field(
         None, description="The user's roles, the whole set (which roles exist depends on the vendor)."
     )
-    active: bool = Field(True, description="false deactivates the user's access (default true).")
+    active: Flag = Field(True, description="false deactivates the user's access (default true).")
     password: str | None = Field(
         None, description="Initial password: only as ${ENVIRONMENT_VARIABLE}; set on create, never compared."
     )
@@ -175,15 +208,23 @@ class PublicationSpec(StrictModel):
     slug: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
         None, description="The course's URL path on the domain."
     )
-    hidden: bool | None = Field(None, description="Show the course in the catalogue only to its groups.")
-    registration_required: bool | None = Field(None, description="false makes the content public.")
+    hidden: Flag | None = Field(None, description="Show the course in the catalogue only to its groups.")
+    registration_required: Flag | None = Field(None, description="false makes the content public.")
     registration_starts_at: AwareDatetime | None = Field(None, description="When registration opens.")
     registration_ends_at: AwareDatetime | None = Field(None, description="When registration closes.")
-    strict_enforce_group_visibility: bool | None = None
-    restrict_access_start_end_dates: bool | None = None
-    allow_self_service_reenroll: bool | None = None
-    unique_progress_per_enrollment: bool | None = None
-    require_all_prerequisites: bool | None = None
+    strict_enforce_group_visibility: Flag | None = None
+    restrict_access_start_end_dates: Flag | None = None
+    allow_self_service_reenroll: Flag | None = None
+    unique_progress_per_enrollment: Flag | None = None
+    require_all_prerequisites: Flag | None = None
+
+
+def _check_published(value: Any) -> Any:
+    if value is None or isinstance(value, bool | dict):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError("write true, false, or the publication's settings (slug: ..., hidden: ...)")
 
 
 class CourseSpec(DeclarationModel):
@@ -206,9 +247,9 @@ class CourseSpec(DeclarationModel):
     )
     short_description: Text | None = None
     long_description: str | None = Field(None, description="HTML shown on the course page.")
-    sequential_navigation: bool | None = Field(None, description="Learners must take lessons in order.")
+    sequential_navigation: Flag | None = Field(None, description="Learners must take lessons in order.")
     labels: list[Name] | None = Field(None, description="Labels of the course (replaces its label set).")
-    published: bool | PublicationSpec | None = Field(
+    published: Annotated[bool | PublicationSpec | None, BeforeValidator(_check_published)] = Field(
         None,
         description="true or settings: published on the provider's domain; false: unpublished "
         "(irreversible on some vendors); omitted: left as it is.",
@@ -227,7 +268,7 @@ class EnrollmentSpec(DeclarationModel):
         default_factory=list, description="Learners, by user key (e-mail or user name)."
     )
     groups: list[Name] = Field(default_factory=list, description="Every member of these groups.")
-    active: bool = Field(True, description="false deactivates these enrollments.")
+    active: Flag = Field(True, description="false deactivates these enrollments.")
     expires_at: AwareDatetime | None = Field(None, description="When access ends.")
     starts_at: AwareDatetime | None = Field(
         None, description="When the enrollment starts (scheduling vendors)."
@@ -237,7 +278,7 @@ class EnrollmentSpec(DeclarationModel):
     role: Literal["learner", "author", "contributor", "publisher"] | None = Field(
         None, description="The users' role in the course (vendors with course roles)."
     )
-    tracked: bool | None = Field(None, description="Whether the course reports these users' progress.")
+    tracked: Flag | None = Field(None, description="Whether the course reports these users' progress.")
     started: date | AwareDatetime | None = Field(
         None,
         description="When the users started (training records): a date, or a date and time with its "
@@ -277,10 +318,10 @@ class SupervisorSpec(DeclarationModel):
     group: Name | None = Field(None, description="The group they manage.")
     course_access: Text | None = Field(None, description="Their access level to courses.")
     path_access: Text | None = Field(None, description="Their access level to learning paths.")
-    can_create_users: bool = Field(False, description="They may add learners to their group.")
+    can_create_users: Flag = Field(False, description="They may add learners to their group.")
     courses: list[Name] = Field(default_factory=list, description="Titles of the courses they may assign.")
     paths: list[Name] = Field(default_factory=list, description="Slugs of the paths they may assign.")
-    revoke: bool = Field(False, description="true takes the access away.")
+    revoke: Flag = Field(False, description="true takes the access away.")
 
     @model_validator(mode="after")
     def _grant_is_complete(self) -> SupervisorSpec:
@@ -303,7 +344,7 @@ class WebhookSpec(DeclarationModel):
     events: list[Name] = Field(
         default_factory=list, description="Event types, one webhook each; empty: one webhook for all events."
     )
-    active: bool = Field(True, description="false pauses deliveries.")
+    active: Flag = Field(True, description="false pauses deliveries.")
     basic_auth_username: str | None = Field(None, description="HTTP Basic user name sent with deliveries.")
     basic_auth_password: str | None = Field(
         None, description="HTTP Basic password: only as ${ENVIRONMENT_VARIABLE}; write-only, never compared."

@@ -12,16 +12,22 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.constructor import ConstructorError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, SequenceNode
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
+from lmsform.characters import REFUSED, describe, string_problem, text_issues
 from lmsform.errors import Issue, Location, ManifestError
+from lmsform.sourcefile import read_text
+from lmsform.yamllimits import check_shape
+from lmsform.yamlmessages import shortened, shown_key, syntax_issue, what_it_is
 
 M = TypeVar("M", bound=BaseModel)
 _ENV_REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A line break in a variable is nearly always a stray one, and would end up in an HTTP header or a name.
+_REFUSED_IN_VARIABLES = re.compile(f"{REFUSED.pattern}|[\r\n]")
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,58 @@ class _PositionedConstructor(SafeConstructor):
         for index, child in enumerate(node.value):
             positions.add_idx_line_col(index, [child.start_mark.line, child.start_mark.column])
 
+    def check_mapping_key(
+        self, node: MappingNode, key_node: Node, mapping: Any, key: Any, value: Any
+    ) -> bool:
+        """A key twice in one mapping is an error that says where the first one is (and, unlike
+        ruamel's own message, never quotes the values: one of them may be a secret)."""
+        if key not in mapping:
+            return True
+        first = next(
+            (
+                other
+                for other, _ in node.value
+                if other is not key_node and self.constructed_objects.get(other) == key
+            ),
+            key_node,
+        )
+        raise ConstructorError(
+            None,
+            None,
+            f"duplicate key {shown_key(key)}: it is already set at line {first.start_mark.line + 1}, column "
+            f"{first.start_mark.column + 1} of this mapping",
+            key_node.start_mark,
+        )
+
+    def construct_yaml_int(self, node: ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # Python refuses to convert integers of more than 4,300 digits
+            raise ConstructorError(
+                None,
+                None,
+                f"a number of {len(node.value):,} digits is not a value any field takes",
+                node.start_mark,
+            ) from None
+
+    def construct_yaml_timestamp(self, node: ScalarNode, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError as error:
+            raise ConstructorError(
+                None, None, f"{node.value} is not a date that exists: {error}", node.start_mark
+            ) from None
+
+    def construct_refused_tag(self, node: Node) -> Any:
+        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+        raise ConstructorError(
+            None,
+            None,
+            f"the YAML tag {tag} is not allowed: manifests hold plain data (mappings, lists, text, numbers, "
+            "true or false, dates)",
+            node.start_mark,
+        )
+
 
 class _OnceVersionedResolver(VersionedResolver):
     """Picks the YAML version's rules once per document, not again for every scalar."""
@@ -86,6 +144,17 @@ _PositionedConstructor.add_constructor(
 _PositionedConstructor.add_constructor(
     "tag:yaml.org,2002:seq", _PositionedConstructor.construct_positioned_seq
 )
+_PositionedConstructor.add_constructor("tag:yaml.org,2002:int", _PositionedConstructor.construct_yaml_int)
+_PositionedConstructor.add_constructor(
+    "tag:yaml.org,2002:timestamp", _PositionedConstructor.construct_yaml_timestamp
+)
+# Binary data, sets and ordered pairs are no manifest's values; other tags (`!!python/object`, custom
+# `!tags`) name types lmsform does not build.
+for _tag in ("binary", "set", "omap", "pairs"):
+    _PositionedConstructor.add_constructor(
+        f"tag:yaml.org,2002:{_tag}", _PositionedConstructor.construct_refused_tag
+    )
+_PositionedConstructor.add_constructor(None, _PositionedConstructor.construct_refused_tag)
 
 
 def _parser() -> YAML:
@@ -95,27 +164,62 @@ def _parser() -> YAML:
     return yaml
 
 
-def load(path: Path, shown_as: Path) -> Document:
-    yaml = _parser()
+def load(path: Path, shown_as: Path, root: Path | None = None) -> Document:
+    """The YAML file at `path`, shown in messages as `shown_as`; ManifestError when it cannot be a
+    manifest. With `root` (the project folder), a symbolic link must stay inside it."""
+    text = checked_text(path, shown_as, root)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ManifestError([Issue(Location(shown_as, 1, 1), f"not UTF-8 text: {error.reason}")]) from None
-    try:
-        root = yaml.load(text)
+        root_node = _parser().load(text)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        problem = error.problem or error.context or "invalid YAML"
-        started = error.context_mark
-        if error.problem and error.context and started is not None:
-            problem += f" ({error.context} at line {started.line + 1}, column {started.column + 1})"
-        raise ManifestError(
-            [Issue(Location(shown_as, line, column), f"YAML syntax error: {problem}")]
-        ) from None
+        raise ManifestError([syntax_issue(error, text, shown_as)]) from None
     except YAMLError as error:
         raise ManifestError([Issue(Location(shown_as, 1, 1), f"YAML error: {error}")]) from None
-    return Document(path=path, shown_as=shown_as, root=root)
+    document = Document(path=path, shown_as=shown_as, root=root_node)
+    if "\\" in text:  # only an escape in a double-quoted string can hide a character from text_issues
+        issues = _escaped_character_issues(document)
+        if issues:
+            raise ManifestError(issues)
+    return document
+
+
+def checked_text(path: Path, shown_as: Path, root: Path | None = None) -> str:
+    """The text of the YAML file at `path`, once it is known to be safe to build a tree from: a regular
+    file of bounded size (`sourcefile`), only allowed characters (`characters`), and a shape within
+    bounds (`yamllimits`). ManifestError otherwise."""
+    text = read_text(path, shown_as, root)
+    issues = text_issues(text, shown_as)
+    if issues:
+        raise ManifestError(issues)
+    try:
+        check_shape(_parser().parse(text), shown_as)
+    except MarkedYAMLError as error:
+        raise ManifestError([syntax_issue(error, text, shown_as)]) from None
+    return text
+
+
+def _escaped_character_issues(document: Document) -> list[Issue]:
+    issues: list[Issue] = []
+    pending: list[Any] = [document.root]
+
+    def check(node: Any, loc: str | int, value: Any, *, at_key: bool = False) -> None:
+        if not isinstance(value, str):
+            pending.append(value)
+            return
+        problem = string_problem(value)
+        if problem is not None:
+            where = document.location(node, (loc,), at_key=at_key)
+            issues.append(Issue(where, f"{problem} (written as an escape)"))
+
+    while pending:
+        node = pending.pop()
+        if isinstance(node, CommentedMap):
+            for key, value in node.items():
+                check(node, key, key, at_key=True)
+                check(node, key, value)
+        elif isinstance(node, CommentedSeq):
+            for index, value in enumerate(node):
+                check(node, index, value)
+    return issues
 
 
 def position(node: Any, loc: tuple[str | int, ...], *, at_key: bool = False) -> tuple[int, int]:
@@ -146,12 +250,19 @@ def _own_position(node: Any) -> tuple[int, int]:
     return 1, 1
 
 
-def interpolate_environment(document: Document, environ: Mapping[str, str] | None = None) -> list[Issue]:
+def interpolate_environment(
+    document: Document,
+    environ: Mapping[str, str] | None = None,
+    credentials: Mapping[str, str] | None = None,
+) -> list[Issue]:
     """Replace `${NAME}` in every string value with the environment variable, in place.
 
-    `$$` stands for a literal `$`. A missing variable is an issue at the value that names it.
+    `$$` stands for a literal `$`. A missing variable is an issue at the value that names it, and so
+    is one that `credentials` lists (variable -> the setting it holds): a credential in a manifest
+    value would be sent to the vendor, or to a webhook, as data.
     """
     env = os.environ if environ is None else environ
+    held = credentials or {}
     issues: list[Issue] = []
 
     def substitute(text: str, where: Location) -> str:
@@ -160,10 +271,31 @@ def interpolate_environment(document: Document, environ: Mapping[str, str] | Non
                 return "$"
             name = match.group(1)
             if not _ENV_NAME.fullmatch(name):
-                issues.append(Issue(where, f"invalid environment reference ${{{name}}}"))
+                issues.append(
+                    Issue(where, f"invalid environment reference ${{{name}}}: write ${{NAME}}, nothing else")
+                )
+                return ""
+            if name in held:
+                issues.append(
+                    Issue(
+                        where,
+                        f"${{{name}}} holds {held[name]}: a credential cannot be used in a manifest value, "
+                        "where lmsform would send it to the vendor as data",
+                    )
+                )
                 return ""
             if name not in env:
                 issues.append(Issue(where, f"environment variable {name} is not set"))
+                return ""
+            refused = _REFUSED_IN_VARIABLES.search(env[name])
+            if refused is not None:  # never quote the value: it may be a secret
+                issues.append(
+                    Issue(
+                        where,
+                        f"environment variable {name} holds {describe(refused.group())}, which is not "
+                        "allowed in a variable (is there a stray line break at its end?)",
+                    )
+                )
                 return ""
             return env[name]
 
@@ -186,6 +318,11 @@ def interpolate_environment(document: Document, environ: Mapping[str, str] | Non
 
     walk(document.root)
     return issues
+
+
+def environment_names(text: str) -> list[str]:
+    """The environment variables `text` refers to as `${NAME}`."""
+    return [match.group(1) for match in _ENV_REFERENCE.finditer(text) if match.group(0) != "$$"]
 
 
 def plain(node: Any) -> Any:
@@ -218,6 +355,10 @@ def validate_node(
 
     `expected` lists the fields to suggest for an unknown one (default: all of the model's).
     """
+    if not isinstance(data, Mapping):
+        where = document.location(node, prefix)
+        issues.append(Issue(where, f"expected fields here (`name: value` lines), not {what_it_is(data)}"))
+        return None
     try:
         return model.model_validate(plain(data))
     except ValidationError as error:
@@ -242,11 +383,15 @@ def _describe(
     named = [str(part) for part in prefix if isinstance(part, str)] + [str(part) for part in problem["loc"]]
     dotted = ".".join(named)
     kind = problem["type"]
+    if kind == "invalid_key":
+        return f"a field name must be text, not {problem['loc'][-1]}"
+    if kind == "timezone_aware":
+        return f"{dotted}: give the time zone, e.g. 2027-06-30T09:00:00Z or 2027-06-30T09:00:00+02:00"
     if kind == "missing":
         return f"{dotted}: required field is missing"
     if kind == "extra_forbidden":
         fields = [name for name in model.model_fields if expected is None or name in set(expected)]
         allowed = ", ".join(fields) if len(problem["loc"]) == 1 else None
-        return f"unknown field {dotted!r}" + (f" (expected one of: {allowed})" if allowed else "")
+        return f"unknown field {shortened(dotted)!r}" + (f" (expected one of: {allowed})" if allowed else "")
     message = str(problem["msg"]).removeprefix("Value error, ")
     return f"{dotted}: {message}" if dotted else message

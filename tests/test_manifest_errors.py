@@ -49,7 +49,10 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
         ),
         pytest.param(
             {"users.yaml": "users:\n  - email: jane@acme.com\n    active: maybe\n"},
-            ["project/users.yaml:3:13: active: Input should be a valid boolean, unable to interpret input"],
+            [
+                "project/users.yaml:3:13: active: write true or false "
+                "(YAML tools disagree on what yes, no, on and off mean)"
+            ],
             id="wrong-type",
         ),
         pytest.param(
@@ -88,7 +91,10 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
         ),
         pytest.param(
             {"users.yaml": "users:\n  - email: not-an-address\n"},
-            ["project/users.yaml:2:12: email: 'not-an-address' is not an e-mail address"],
+            [
+                "project/users.yaml:2:12: email: 'not-an-address' is not an e-mail address: write only the "
+                "address, such as jane.doe@acme.com (no name, spaces, quotes or angle brackets)"
+            ],
             id="bad-email",
         ),
         pytest.param(
@@ -149,7 +155,8 @@ def test_every_error_of_a_run_is_reported_together(
     errors = _errors_of(cli, project)
 
     assert errors == [
-        "Error: project/a.yaml:3:13: active: Input should be a valid boolean, unable to interpret input",
+        "Error: project/a.yaml:3:13: active: write true or false "
+        "(YAML tools disagree on what yes, no, on and off mean)",
         "Error: project/a.yaml:4:5: email: required field is missing",
         "Error: project/b.yaml:2:11: name: String should have at least 1 character",
         "Error: project/lmsform.yaml:2:9: unknown provider type 'skiljar'; "

@@ -19,7 +19,7 @@ from pydantic import Field, HttpUrl, TypeAdapter, field_validator, model_validat
 
 from lmsform.model import Key, ManageConfig, address
 from lmsform.plan import Action, Change, Plan
-from lmsform.specs import StrictModel
+from lmsform.specs import Flag, StrictModel
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -124,7 +124,7 @@ class ProviderSettings(StrictModel):
         "limit); default: no pacing, 429 answers are waited out as they come.",
     )
 
-    allow_insecure: bool = Field(
+    allow_insecure: Flag = Field(
         False,
         description="Allow a plain http:// base_url on another machine than this one; the API key then "
         "crosses the network unencrypted (lmsform warns on every run).",

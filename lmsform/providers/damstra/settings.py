@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from lmsform import secrets
 from lmsform.providers.base import ProviderSettings
+from lmsform.specs import Flag
 
 
 class DamstraSettings(ProviderSettings):
@@ -22,7 +23,7 @@ class DamstraSettings(ProviderSettings):
         description="The organisation's API access key; write `${DAMSTRA_ACCESS_KEY}`. "
         "Not needed with `base_url: sandbox`.",
     )
-    send_welcome_email: bool = Field(
+    send_welcome_email: Flag = Field(
         False, description="Let Damstra e-mail new users a welcome (its default is to send one)."
     )
     default_time_zone: str = Field(
