@@ -4,21 +4,28 @@ Retries: urllib3's Retry re-sends idempotent requests (GET, PUT, PATCH, DELETE) 
 5xx or no answer, with exponential backoff and jitter, honouring `Retry-After`. A POST is re-sent
 only when the caller says the vendor makes it idempotent (Skilljar's enrollment create with an
 explicit `enrolled_at`); other creates are made safe by reading before writing.
+
+Retrying is bounded in count (`retries`) and in time (`retry_budget`, from the first failure): a
+`Retry-After` asking for longer than the budget has left is not waited out, and the call fails at
+once with an error that says so, rather than sleeping for an hour.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from lmsform import __version__
@@ -26,13 +33,68 @@ from lmsform.errors import ProviderError
 from lmsform.secrets import redact
 
 if TYPE_CHECKING:
+    from urllib3.connectionpool import ConnectionPool
+    from urllib3.response import BaseHTTPResponse
+
     from lmsform.providers.base import ProviderSettings
 
 log = logging.getLogger("lmsform.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+# Seconds a call may go on retrying after its first failure, waits included. It also caps what a
+# `Retry-After` may ask for: two minutes covers a vendor's per-minute rate limit window.
+RETRY_BUDGET = 120.0
+_BACKOFF_MAX = 30.0
 _MESSAGE_LIMIT = 300
+
+
+class BoundedRetry(Retry):
+    """urllib3's Retry, bounded in time as well as in count.
+
+    No retry starts when its wait would end more than `budget` seconds after the call's first
+    failure. A status answer then comes back to the caller as it is (a 429 asking to wait an hour
+    is reported, not slept through); a failed connection ends in the usual MaxRetryError. An
+    unreadable `Retry-After` counts as absent (exponential backoff applies).
+    """
+
+    def __init__(
+        self, *args: Any, budget: float = RETRY_BUDGET, first_failure: float | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = budget
+        self.first_failure = first_failure
+
+    def new(self, **kw: Any) -> BoundedRetry:
+        kw.setdefault("budget", self.budget)
+        kw.setdefault("first_failure", self.first_failure)
+        made: BoundedRetry = super().new(**kw)
+        return made
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            return None
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> BoundedRetry:
+        now = time.monotonic()
+        first_failure = self.first_failure if self.first_failure is not None else now
+        retried: BoundedRetry = super().increment(method, url, response, error, _pool, _stacktrace)
+        retried.first_failure = first_failure
+        asked = self.get_retry_after(response) if response is not None else None
+        wait = asked if asked is not None else retried.get_backoff_time()
+        if now + wait > first_failure + self.budget:
+            raise MaxRetryError(_pool, url or "", error or ResponseError("out of retry time"))  # type: ignore[arg-type]
+        return retried
 
 
 class Pacer:
@@ -99,13 +161,17 @@ class HttpClient:
         parallelism: int,
         retries: int = 5,
         backoff: float = 0.5,
+        retry_budget: float = RETRY_BUDGET,
         rate_limit: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        """`rate_limit`: most requests per second, shared by every thread (None: no pacing)."""
+        """`rate_limit`: most requests per second, shared by every thread (None: no pacing);
+        `retry_budget`: seconds a call may go on retrying after its first failure."""
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.retries = retries
+        self.retry_budget = retry_budget
         self._origin = urlsplit(self.base_url)
         common_headers = {
             "Accept": "application/json",
@@ -116,7 +182,7 @@ class HttpClient:
         pacer = Pacer(rate_limit) if rate_limit else None
 
         def session(methods: frozenset[str]) -> requests.Session:
-            retry = Retry(
+            retry = BoundedRetry(
                 total=retries,
                 connect=retries,
                 read=retries,
@@ -126,8 +192,10 @@ class HttpClient:
                 status_forcelist=RETRY_STATUSES,
                 backoff_factor=backoff,
                 backoff_jitter=backoff / 2,
+                backoff_max=_BACKOFF_MAX,
                 respect_retry_after_header=True,
                 raise_on_status=False,
+                budget=retry_budget,
             )
             adapter = _PacedAdapter(
                 pacer, max_retries=retry, pool_connections=2, pool_maxsize=max(parallelism, 1) * 2
@@ -165,31 +233,63 @@ class HttpClient:
         url = self._url(path)
         shown = self._shown(url, params)
         started = time.monotonic()
+        retried = idempotent or method in IDEMPOTENT_METHODS
         try:
             session = self._idempotent_post_session if idempotent else self._session
             response = session.request(method, url, params=params, json=json_body, timeout=self.timeout)
         except requests.RequestException as error:
+            gave_up = f"; retried, gave up after {time.monotonic() - started:.1f} s" if retried else ""
             raise ProviderError(
                 vendor=self.vendor,
-                message=f"request failed: {type(error).__name__}: {redact(str(error))}",
+                message=f"{self._failure(error)}{gave_up}",
                 method=method,
                 path=shown,
                 kind=kind,
                 key=key,
             ) from None
-        elapsed_ms = (time.monotonic() - started) * 1000
-        log.info("%s %s -> %s (%.0f ms)", method, shown, response.status_code, elapsed_ms)
+        elapsed = time.monotonic() - started
+        log.info("%s %s -> %s (%.0f ms)", method, shown, response.status_code, elapsed * 1000)
         if response.status_code >= 400:
+            message = vendor_message(response)
+            if retried and response.status_code in RETRY_STATUSES:
+                message += self._gave_up(response, elapsed)
             raise ProviderError(
                 vendor=self.vendor,
-                message=vendor_message(response),
+                message=message,
                 status=response.status_code,
                 method=method,
                 path=shown,
                 kind=kind,
                 key=key,
+                retry_after=retry_after(response),
             )
         return response
+
+    def _failure(self, error: requests.RequestException) -> str:
+        """What went wrong with a call that got no answer, in words (and without the URL, shown apart)."""
+        text = str(error)
+        if isinstance(error, requests.Timeout) or "timed out" in text.lower():
+            return f"no answer within {self.timeout:g} s (timeout)"
+        if isinstance(error, requests.ConnectionError):
+            if "RemoteDisconnected" in text or "ProtocolError" in text or "reset" in text.lower():
+                return "the connection closed before an answer came"
+            refused = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+            return f"cannot connect: {refused.group(1) if refused else redact(_reason(error))}"
+        return f"request failed: {type(error).__name__}: {redact(_reason(error))}"
+
+    def _gave_up(self, response: requests.Response, elapsed: float) -> str:
+        """Why a retryable answer is final: the vendor asks to wait too long, or retrying ran out."""
+        asked = retry_after(response)
+        if asked is not None and asked > self.retry_budget:
+            return (
+                f"; the vendor asks to wait {asked:g} s before trying again (Retry-After), longer than "
+                f"lmsform waits ({self.retry_budget:g} s): try again later"
+            )
+        history = getattr(getattr(response.raw, "retries", None), "history", ())
+        attempts = 1 + len(history)
+        if attempts == 1:
+            return ""
+        return f"; gave up after {attempts} attempts in {elapsed:.1f} s"
 
     def json(
         self,
@@ -322,6 +422,24 @@ class HttpClient:
             query = "&".join(f"{name}={value}" for name, value in params.items())
             shown += ("&" if parts.query else "?") + query
         return redact(shown)
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """The seconds a `Retry-After` header asks for (a number or an HTTP date), or None."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return BoundedRetry().parse_retry_after(value)
+    except InvalidHeader:
+        return None
+
+
+def _reason(error: Exception) -> str:
+    """The innermost reason urllib3 gives, without the pool and URL it wraps it in."""
+    text = str(error)
+    caused = text.rfind("(Caused by ")
+    return text[caused + len("(Caused by ") : -1] if caused >= 0 and text.endswith(")") else text
 
 
 def vendor_message(response: requests.Response) -> str:
