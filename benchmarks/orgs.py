@@ -169,9 +169,10 @@ class Org:
         )
 
 
-def make_org(vendor: str, size_name: str) -> Org:
-    """A deterministic organisation: the same vendor and size always give the same one."""
-    size = SIZES[vendor][size_name]
+def make_org(vendor: str, size_name: str, size: Size | None = None) -> Org:
+    """A deterministic organisation: the same vendor and size always give the same one. `size` gives
+    the figures of an organisation that is none of the named sizes (a test's), called `size_name`."""
+    size = size or SIZES[vendor][size_name]
     people = tuple(_person(index) for index in range(size.users))
     groups = _groups(size)
     targets = _targets(vendor, size)
@@ -287,6 +288,7 @@ class ProjectSettings:
     parallelism: int = 8
     rate_limit: float | None = None  # calls per minute (`provider.rate_limit`)
     timeout: float = 60.0
+    extra: Mapping[str, Any] = field(default_factory=dict)  # more `provider:` settings (`retries` …)
 
 
 def write_project(org: Org, directory: Path, settings: ProjectSettings) -> list[Path]:
@@ -314,6 +316,7 @@ def _provider(vendor: str, settings: ProjectSettings) -> dict[str, Any]:
     provider.update(base_url=settings.base_url, parallelism=settings.parallelism, timeout=settings.timeout)
     if settings.rate_limit is not None:
         provider["rate_limit"] = settings.rate_limit
+    provider.update(settings.extra)
     return provider
 
 
