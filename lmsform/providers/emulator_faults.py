@@ -275,7 +275,10 @@ def _looped(answer: Answer, url: str) -> Answer | None:
     for offset paging (the first page was served), a count that promises one more item than was asked."""
     pagination = _json_object(answer.header("X-Pagination") or "")
     if pagination is not None and "nextPage" in pagination:
-        pagination["nextPage"] = pagination.get("page")
+        page = pagination.get("page")
+        pagination["nextPage"] = page
+        if isinstance(page, int) and isinstance(pagination.get("pageCount"), int):
+            pagination["pageCount"] = max(pagination["pageCount"], page + 1)  # promise more than this page
         return answer.with_header("X-Pagination", json.dumps(pagination, separators=(",", ":")))
     document = _json_object(answer.body.decode("utf-8", "replace"))
     if document is None:

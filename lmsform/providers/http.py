@@ -17,7 +17,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -233,7 +233,7 @@ class HttpClient:
         url = self._url(path)
         shown = self._shown(url, params)
         started = time.monotonic()
-        retried = idempotent or method in IDEMPOTENT_METHODS
+        retried = self.retries > 0 and (idempotent or method in IDEMPOTENT_METHODS)
         try:
             session = self._idempotent_post_session if idempotent else self._session
             response = session.request(method, url, params=params, json=json_body, timeout=self.timeout)
@@ -274,7 +274,8 @@ class HttpClient:
             if "RemoteDisconnected" in text or "ProtocolError" in text or "reset" in text.lower():
                 return "the connection closed before an answer came"
             refused = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
-            return f"cannot connect: {refused.group(1) if refused else redact(_reason(error))}"
+            reason = refused.group(1) if refused else _reason(error)
+            return redact(f"cannot connect to {self._origin.netloc}: {reason}")
         return f"request failed: {type(error).__name__}: {redact(_reason(error))}"
 
     def _gave_up(self, response: requests.Response, elapsed: float) -> str:
@@ -301,35 +302,63 @@ class HttpClient:
         kind: str | None = None,
         key: str | None = None,
         idempotent: bool = False,
+        fields: Sequence[str] | None = None,
+        item_fields: Sequence[str] | None = None,
     ) -> Any:
+        """The answer's JSON. `fields`: it must be an object holding these (dotted: `user.id`), not
+        null; `item_fields`: it must be an array of such objects. Otherwise a malformed-response
+        error naming the endpoint and what is missing."""
         response = self.request(
             method, path, params=params, json_body=json_body, kind=kind, key=key, idempotent=idempotent
         )
-        return self.decode(response, kind=kind, key=key)
+        body = self.decode(response, kind=kind, key=key)
+        problem = None
+        if fields is not None:
+            problem = missing_fields(body, fields)
+        elif item_fields is not None:
+            problem = item_fields_missing(body, item_fields)
+        if problem is not None:
+            raise self._malformed(f"malformed response: {problem}", response, kind=kind, key=key)
+        return body
 
     def decode(self, response: requests.Response, *, kind: str | None = None, key: str | None = None) -> Any:
         if not response.content:
             return None
         try:
             return response.json()
-        except ValueError:
-            raise ProviderError(
-                vendor=self.vendor,
-                message=f"malformed response: expected JSON, got {_describe_body(response)}",
-                status=response.status_code,
-                method=response.request.method,
-                path=self._shown(response.url, None),
-                kind=kind,
-                key=key,
-            ) from None
+        except ValueError as error:
+            if "json" not in response.headers.get("Content-Type", "").lower():
+                what = f"expected JSON, got {_describe_body(response)}"
+            else:
+                what = _invalid_json(error, response)
+            raise self._malformed(f"malformed response: {what}", response, kind=kind, key=key) from None
+
+    def _malformed(
+        self, message: str, response: requests.Response, *, kind: str | None, key: str | None = None
+    ) -> ProviderError:
+        return ProviderError(
+            vendor=self.vendor,
+            message=message,
+            status=response.status_code,
+            method=response.request.method,
+            path=self._shown(response.url, None),
+            kind=kind,
+            key=key,
+        )
 
     def paginate(
-        self, path: str, *, params: Mapping[str, Any] | None = None, kind: str | None = None
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        kind: str | None = None,
+        item_fields: Sequence[str] = (),
     ) -> Iterator[dict[str, Any]]:
         """Every item of a list, following `next` links until there are none.
 
         Accepts the three list shapes vendors use: a page envelope `{count, next, results}`, a
-        cursor envelope `{next, results}`, and a bare JSON array (the whole list).
+        cursor envelope `{next, results}`, and a bare JSON array (the whole list). Every item must
+        be an object holding `item_fields`.
         """
         url: str | None = path
         query = params
@@ -339,24 +368,26 @@ class HttpClient:
             if page_id in seen:
                 raise ProviderError(
                     vendor=self.vendor,
-                    message="pagination loops: `next` points to a page already read",
+                    message="malformed list response: pagination loops, `next` points to a page already read",
+                    method="GET",
                     path=self._shown(url, query),
                     kind=kind,
                 )
             seen.add(page_id)
-            body = self.json("GET", url, params=query, kind=kind)
+            response = self.request("GET", url, params=query, kind=kind)
+            body = self.decode(response, kind=kind)
             if isinstance(body, list):
-                yield from body
+                yield from self._checked(body, item_fields, response, kind)
                 return
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-                raise ProviderError(
-                    vendor=self.vendor,
-                    message="malformed list response: no `results` array",
-                    path=self._shown(url, query),
+                raise self._malformed(
+                    f"malformed list response: expected a list, or an object with a `results` list; "
+                    f"got {shape_of(body)}",
+                    response,
                     kind=kind,
                 )
-            yield from body["results"]
-            url = self._follow(body.get("next"), kind=kind)
+            yield from self._checked(body["results"], item_fields, response, kind)
+            url = self._follow(body.get("next"), kind=kind, page=response)
             query = None  # `next` carries the query of the following page
 
     def paginate_offset(
@@ -368,44 +399,77 @@ class HttpClient:
         start_param: str = "startIndex",
         size_param: str = "maxResults",
         kind: str | None = None,
+        item_fields: Sequence[str] = (),
     ) -> Iterator[dict[str, Any]]:
         """Every item of an offset-paged list (`{results, meta: {totalResultCount}}`).
 
         Advances by the number of items actually received (a server may clamp the page size);
-        stops at an empty page, at `meta.totalResultCount`, or, without `meta`, at a short page.
+        stops at an empty page, at `meta.totalResultCount`, or, without `meta`, at a short page. A
+        page that repeats an earlier one (a server ignoring the offset), or a list that ends before
+        the count it promised, is an error rather than a list read forever or cut short.
         """
         start = 0
+        firsts: set[str] = set()  # each page's first item: items are distinct, so a repeat is a loop
         while True:
             query = {**(params or {}), start_param: start, size_param: size}
-            body = self.json("GET", path, params=query, kind=kind)
+            response = self.request("GET", path, params=query, kind=kind)
+            body = self.decode(response, kind=kind)
             results = body.get("results") if isinstance(body, dict) else None
             if not isinstance(results, list):
-                raise ProviderError(
-                    vendor=self.vendor,
-                    message="malformed list response: no `results` array",
-                    path=self._shown(self._url(path), query),
+                raise self._malformed(
+                    "malformed list response: expected an object with a `results` list; "
+                    f"got {shape_of(body)}",
+                    response,
                     kind=kind,
                 )
-            yield from results
-            start += len(results)
             meta = body.get("meta")
             total = meta.get("totalResultCount") if isinstance(meta, dict) else None
+            total = total if isinstance(total, int) and not isinstance(total, bool) else None
+            if results:
+                first = json.dumps(results[0], sort_keys=True, default=str)
+                if first in firsts:
+                    raise self._malformed(
+                        f"malformed list response: pagination loops, the page at {start_param}={start} "
+                        "repeats an earlier page",
+                        response,
+                        kind=kind,
+                    )
+                firsts.add(first)
+            elif total is not None and start < total:
+                raise self._malformed(
+                    f"malformed list response: `totalResultCount` is {total}, but the list ended after "
+                    f"{start} item(s) (it changed while it was read, or the count is wrong): run again",
+                    response,
+                    kind=kind,
+                )
+            yield from self._checked(results, item_fields, response, kind)
+            start += len(results)
             if (
                 not results
-                or (isinstance(total, int) and start >= total)
+                or (total is not None and start >= total)
                 or (total is None and len(results) < size)
             ):
                 return
 
-    def _follow(self, next_url: Any, *, kind: str | None) -> str | None:
+    def _checked(
+        self, items: list[Any], fields: Sequence[str], response: requests.Response, kind: str | None
+    ) -> list[dict[str, Any]]:
+        problem = item_fields_missing(items, fields)
+        if problem is not None:
+            raise self._malformed(f"malformed list response: {problem}", response, kind=kind)
+        return items
+
+    def _follow(self, next_url: Any, *, kind: str | None, page: requests.Response) -> str | None:
         if next_url in (None, ""):
             return None
-        parts = urlsplit(str(next_url))
+        if not isinstance(next_url, str):
+            raise self._malformed(
+                f"malformed list response: `next` is {shape_of(next_url)}, not a link", page, kind=kind
+            )
+        parts = urlsplit(next_url)
         if parts.netloc != self._origin.netloc:
-            raise ProviderError(
-                vendor=self.vendor,
-                message=f"refusing to follow a `next` link to another host ({parts.netloc})",
-                kind=kind,
+            raise self._malformed(
+                f"refusing to follow a `next` link to another host ({parts.netloc})", page, kind=kind
             )
         # Behind a proxy a vendor may build `next` with http://; keep the scheme we were given.
         return urlunsplit((self._origin.scheme, *parts[1:]))
@@ -463,5 +527,64 @@ def _flatten(body: Any) -> str:
 
 def _describe_body(response: requests.Response) -> str:
     content_type = response.headers.get("Content-Type", "no content type")
+    if "html" in content_type.lower():
+        title = re.search(r"<(title|h1)[^>]*>(.*?)</\1>", response.text, re.IGNORECASE | re.DOTALL)
+        text = " ".join((title.group(2) if title else re.sub(r"<[^>]+>", " ", response.text)).split())
+        return (
+            f"an HTML page ({content_type}) {text[:120]!r}"
+            if text
+            else f"an empty HTML page ({content_type})"
+        )
     text = " ".join(response.text.split())[:120]
     return f"{content_type} body {text!r}" if text else f"{content_type}, empty body"
+
+
+def _invalid_json(error: ValueError, response: requests.Response) -> str:
+    """What is wrong with a body that claims to be JSON: cut short, or not JSON at all."""
+    position = getattr(error, "pos", None)
+    length = len(response.text)
+    if isinstance(position, int) and position >= len(response.text.rstrip()):
+        return f"the JSON is cut short after {length} characters"
+    where = f" at character {position}" if isinstance(position, int) else ""
+    return f"invalid JSON{where} ({getattr(error, 'msg', error)})"
+
+
+def shape_of(value: Any) -> str:
+    """What a JSON value is, in words, for errors: `an object (keys: a, b)`, `a list`, `null`."""
+    if isinstance(value, dict):
+        keys = ", ".join(list(map(str, value))[:5]) + (", …" if len(value) > 5 else "")
+        return f"an object (keys: {keys})" if value else "an empty object"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number" if isinstance(value, int | float) else "a string"
+
+
+def _lookup(item: Any, field: str) -> Any:
+    for part in field.split("."):
+        item = item.get(part) if isinstance(item, dict) else None
+    return item
+
+
+def missing_fields(body: Any, fields: Sequence[str]) -> str | None:
+    """Why `body` is not an object holding `fields` (not null), or None when it is."""
+    if not isinstance(body, dict):
+        return f"expected an object, got {shape_of(body)}"
+    absent = [field for field in fields if _lookup(body, field) is None]
+    return f"no {', '.join(f'`{field}`' for field in absent)} in the answer" if absent else None
+
+
+def item_fields_missing(items: Any, fields: Sequence[str]) -> str | None:
+    """Why `items` is not a list of objects holding `fields`, or None when it is."""
+    if not isinstance(items, list):
+        return f"expected a list, got {shape_of(items)}"
+    for position, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            return f"item {position} is {shape_of(item)}, not an object"
+        absent = [field for field in fields if _lookup(item, field) is None]
+        if absent:
+            return f"item {position} has no {', '.join(f'`{field}`' for field in absent)}"
+    return None
