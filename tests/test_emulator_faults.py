@@ -271,6 +271,16 @@ def test_malformed_no_id_takes_the_ids_out_of_items(skilljar: EmulatorServer) ->
     assert all("id" not in group for group in page["results"])
 
 
+def test_refused_answers_fail_before_the_app_does_anything(tiny: Tiny) -> None:
+    with serve(tiny) as server:
+        server.recorder.refuse_answers("POST", "/items", 1)
+        refused = requests.post(f"{server.url}/items", json={"name": "a"}, timeout=5)
+        assert (refused.status_code, tiny.items) == (503, [])
+        assert requests.post(f"{server.url}/items", json={"name": "b"}, timeout=5).status_code == 201
+        assert tiny.items == ["b"]
+        assert faults_met(server) == ["error", None]
+
+
 def test_spoilt_answers_wait_for_the_writes_asked_for_and_count_down(tiny: Tiny) -> None:
     with serve(tiny) as server:
         server.recorder.spoil_answers(

@@ -7,16 +7,25 @@ with short timeouts; the malformed answers run `plan` and `apply` against every 
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import flask
 import pytest
+import requests
+from click.testing import Result
 
 from lmsform.errors import ProviderError
-from lmsform.providers.emulator import EmulatorServer
-from lmsform.providers.emulator_faults import Faults
+from lmsform.providers.emulator import EmulatorServer, RecordedRequest
+from lmsform.providers.emulator_faults import MALFORMED_KINDS, Faults, MalformedKind
 from lmsform.providers.http import HttpClient
+from tests.conftest import CliRunnerCall, api_calls
+from tests.providers.cases import CASES, ContractCase, case_ids, write_project
 
 # --- the transport: hangs, Retry-After, bounded retries ---------------------------------------------------
 
@@ -134,3 +143,129 @@ def test_an_unreadable_retry_after_means_backing_off(scripted: flask.Flask) -> N
     with EmulatorServer(scripted) as server:
         assert _client(server).json("GET", "/soon") == []
         assert [request.status for request in server.requests] == [503, 200]
+
+
+# --- malformed answers, in plan and in apply, for every vendor ----------------------------------------------
+
+# What each kind of malformed answer must be reported as.
+REPORTED: Mapping[MalformedKind, str] = {
+    "html": r"Bad Gateway: an HTML page \(text/html; charset=utf-8\) '502 Bad Gateway'",
+    "truncated": r"malformed response: the JSON is cut short after \d+ characters",
+    # A loop: `next` pointing back, or offset paging serving the first page again with a count that
+    # promises more (on an empty list, the count alone lies).
+    "loop": r"malformed list response: (pagination loops|.*`(totalResultCount|count)` is \d+)",
+    "shape": r"malformed (list )?response: expected (a list|an object)",
+    "no_id": r"malformed (list )?response: (item \d+ has )?no `[a-z_.]*id`",
+}
+# An error line: the vendor, what was wrong, and the call, e.g. `(GET /v1/groups?page_size=1000, HTTP 200)`.
+CALL = r" \((GET|POST|PUT|PATCH|DELETE) /\S+(, HTTP \d{3})?\)$"
+# Creates whose answer, once lost, lmsform looks up with a paged read (none for Training Records: its
+# records carry the id lmsform gives them, read back one by one). The look-up reads the whole list
+# when the create was not made.
+LOOKED_UP = {"skilljar": r"/v1/groups", "damstra": r"/api/v2/user", "versal": r"/api2/orgs/\d+/users"}
+# Versal's paging ends at an empty page whatever its headers say: give the look-up a member to page.
+MEMBER = {"users": [{"email": "zed@acme.com", "firstname": "Zed", "lastname": "Old", "roles": ["learner"]}]}
+
+
+@dataclass
+class Vendor:
+    """A contract case's emulator and project, with one try and one call at a time (a strict order)."""
+
+    case: ContractCase
+    server: EmulatorServer
+    root: Path
+
+    def write(self, files: Mapping[str, str]) -> None:
+        api_root = self.case.provider_class.emulator_api_root(self.server.url)
+        write_project(self.root, self.case, api_root, files)
+        config = self.root / "lmsform.yaml"
+        strict = "provider:\n  retries: 1\n  parallelism: 1\n"
+        config.write_text(config.read_text().replace("provider:\n", strict, 1))
+
+    def writes_since(self, start: int) -> list[RecordedRequest]:
+        return [request for request in api_calls(self.server, since=start) if request.method != "GET"]
+
+
+@contextmanager
+def _serving(case: ContractCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Vendor]:
+    monkeypatch.setenv(case.key_variable, case.key)
+    for name, value in case.extra_env.items():
+        monkeypatch.setenv(name, value)
+    app = case.provider_class.emulator_app(tmp_path / "state.sqlite3", api_key=case.key, target=None)
+    with EmulatorServer(app) as server:
+        case.seed(server.url)
+        yield Vendor(case, server, tmp_path / "project")
+
+
+@pytest.fixture(params=CASES, ids=case_ids)
+def vendor(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Vendor]:
+    with _serving(request.param, tmp_path, monkeypatch) as serving:
+        yield serving
+
+
+def _error_line(result: Result) -> str:
+    return [line for line in result.stderr.splitlines() if line.startswith("Error: ")][-1]
+
+
+@pytest.mark.parametrize("kind", MALFORMED_KINDS)
+def test_a_malformed_read_stops_plan_and_apply_before_any_write(
+    vendor: Vendor, kind: MalformedKind, cli: CliRunnerCall
+) -> None:
+    vendor.write(vendor.case.files)
+    assert cli("apply", vendor.root, "--auto-approve").exit_code == 0  # lists with items to spoil
+    vendor.write({**vendor.case.files, **vendor.case.changed})
+    start = len(vendor.server.requests)
+    vendor.server.faults.update(malformed=1, malformed_kind=kind)
+
+    for command in (("plan",), ("apply", "--auto-approve")):
+        result = cli(*command, vendor.root)
+
+        assert result.exit_code == 1, result.output
+        line = _error_line(result)
+        assert re.match(rf"Error: {vendor.case.provider}\b.*: {REPORTED[kind]}.*{CALL}", line), line
+    assert vendor.writes_since(start) == []
+
+
+def _mid_apply_kinds() -> list[Any]:
+    return [
+        pytest.param(case, kind, id=f"{case.provider}-{kind}")
+        for case in CASES
+        for kind in MALFORMED_KINDS
+        if kind != "loop" or case.provider in LOOKED_UP
+    ]
+
+
+@pytest.mark.parametrize(("case", "kind"), _mid_apply_kinds())
+def test_a_malformed_answer_in_the_middle_of_an_apply_stops_it(
+    case: ContractCase,
+    kind: MalformedKind,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cli: CliRunnerCall,
+) -> None:
+    with _serving(case, tmp_path, monkeypatch) as vendor:
+        vendor.write(case.files)
+        # Every answer after the first write is spoilt: the creates' answers lmsform goes on with, the
+        # look-ups after a lost answer. A loop can only be met in a paged read: the apply's look-up
+        # after a create that failed with 503.
+        if kind == "loop":
+            vendor.server.recorder.refuse_answers("POST", LOOKED_UP[case.provider], 1)
+            if case.provider == "versal":
+                requests.post(
+                    f"{vendor.server.url}/_emulator/seed", json=MEMBER, timeout=10
+                ).raise_for_status()
+        vendor.server.recorder.spoil_answers(kind, after_writes=1)
+
+        result = cli("apply", vendor.root, "--auto-approve")
+
+        assert result.exit_code == 1, result.output
+        line = _error_line(result)
+        assert re.match(rf"Error: .+?: {case.provider}: {REPORTED[kind]}.*{CALL}", line), line
+        calls = api_calls(vendor.server)
+        spoilt = next(index for index, call in enumerate(calls) if call.fault == "malformed")
+        later = {(call.method, call.path) for call in calls[spoilt + 1 :] if call.method != "GET"}
+        # Nothing new starts; an HTML error page (a 502) may only make lmsform repeat that same call.
+        assert later <= ({(calls[spoilt].method, calls[spoilt].path)} if kind == "html" else set()), later
+        assert "not attempted" in result.output

@@ -447,9 +447,9 @@ def test_an_object_holding_one_list_is_read_as_the_list() -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("<html>", "expected a JSON array or object"),
+        ("<html>", "expected a list of records, got a string"),
         ({"count": "many", "results": []}, "no numeric `count`"),
-        ({"a": [], "b": []}, "no list of records"),
+        ({"a": [], "b": []}, r"expected a list of records, got an object \(keys: a, b\)"),
         ([1, 2], "item 1 is a number, not an object"),
         ([{"api_id": "a", "person_api_id": "P0001"}], "item 1 has no `package_api_id`"),
     ],
@@ -475,7 +475,7 @@ def test_a_list_that_changes_while_it_is_read_is_an_error_not_a_silent_gap() -> 
 def test_pages_that_ignore_the_offset_are_an_error_not_duplicates() -> None:
     page = {"count": 4, "next": "x", "results": [_record("a"), _record("b")]}
     client, _ = _client({0: page, 2: page})
-    with pytest.raises(ProviderError, match="record a is on two pages"):
+    with pytest.raises(ProviderError, match="pagination loops, record a is on two pages"):
         client.records()
 
 

@@ -95,7 +95,8 @@ class RequestRecorder:
     `faults` (see `emulator_faults`) applies to every vendor request; `/_emulator/chaos` reads and changes
     it. `drop_answers` makes the next matching requests do their work and then lose their answer: the
     connection is closed before the response goes out, as when a network drops it after the vendor
-    committed the change. `spoil_answers` makes matching answers malformed (any method, unlike the
+    committed the change; `refuse_answers` makes them fail with 503 before the vendor does anything.
+    `spoil_answers` makes matching answers malformed (any method, unlike the
     random `malformed` fault), for instance only once an apply has begun writing. Without
     `record_bodies`, the log keeps only method, path, status and fault.
     """
@@ -110,6 +111,7 @@ class RequestRecorder:
         self._log: list[RecordedRequest] = []
         self._counts = _Counts()
         self._drops: list[_DropRule] = []
+        self._refusals: list[_DropRule] = []
         self._spoils: list[_SpoilRule] = []
         self._writes_answered = 0
         self._closed = threading.Event()
@@ -117,6 +119,10 @@ class RequestRecorder:
     def drop_answers(self, method: str, path_pattern: str, count: int = 1) -> None:
         with self._lock:
             self._drops.append(_DropRule(method.upper(), re.compile(path_pattern), count))
+
+    def refuse_answers(self, method: str, path_pattern: str, count: int = 1) -> None:
+        with self._lock:
+            self._refusals.append(_DropRule(method.upper(), re.compile(path_pattern), count))
 
     def spoil_answers(
         self,
@@ -143,9 +149,9 @@ class RequestRecorder:
                     return rule.kind
         return None
 
-    def _take_drop(self, method: str, path: str) -> bool:
+    def _take(self, rules: list[_DropRule], method: str, path: str) -> bool:
         with self._lock:
-            for rule in self._drops:
+            for rule in rules:
                 if rule.remaining > 0 and rule.method == method and rule.path.fullmatch(path):
                     rule.remaining -= 1
                     return True
@@ -183,13 +189,15 @@ class RequestRecorder:
             return chaos_hook(self.faults, method, body), None, False
         if decision.answer is not None:
             return decision.answer, decision.fault, False
+        if self._take(self._refusals, method, path):
+            return UNAVAILABLE, "error", False
         spoil = decision.malform or self._take_spoil(method, path)
         url = get_current_url(environ)
         first_page = first_page_query(environ.get("QUERY_STRING", "")) if spoil == "loop" else None
         if first_page is not None:
             environ = {**environ, "QUERY_STRING": first_page}
         answer = self._call_app(environ)
-        if decision.drop or self._take_drop(method, path):
+        if decision.drop or self._take(self._drops, method, path):
             return answer, "drop", True
         spoilt = spoil and malformed(spoil, answer, url)
         if spoilt:

@@ -318,7 +318,7 @@ class HttpClient:
         elif item_fields is not None:
             problem = item_fields_missing(body, item_fields)
         if problem is not None:
-            raise self._malformed(f"malformed response: {problem}", response, kind=kind, key=key)
+            raise self.malformed(f"malformed response: {problem}", response, kind=kind, key=key)
         return body
 
     def decode(self, response: requests.Response, *, kind: str | None = None, key: str | None = None) -> Any:
@@ -331,11 +331,12 @@ class HttpClient:
                 what = f"expected JSON, got {_describe_body(response)}"
             else:
                 what = _invalid_json(error, response)
-            raise self._malformed(f"malformed response: {what}", response, kind=kind, key=key) from None
+            raise self.malformed(f"malformed response: {what}", response, kind=kind, key=key) from None
 
-    def _malformed(
+    def malformed(
         self, message: str, response: requests.Response, *, kind: str | None, key: str | None = None
     ) -> ProviderError:
+        """An error for an answer that is not what was asked for, naming the call it answered."""
         return ProviderError(
             vendor=self.vendor,
             message=message,
@@ -380,7 +381,7 @@ class HttpClient:
                 yield from self._checked(body, item_fields, response, kind)
                 return
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-                raise self._malformed(
+                raise self.malformed(
                     f"malformed list response: expected a list, or an object with a `results` list; "
                     f"got {shape_of(body)}",
                     response,
@@ -416,7 +417,7 @@ class HttpClient:
             body = self.decode(response, kind=kind)
             results = body.get("results") if isinstance(body, dict) else None
             if not isinstance(results, list):
-                raise self._malformed(
+                raise self.malformed(
                     "malformed list response: expected an object with a `results` list; "
                     f"got {shape_of(body)}",
                     response,
@@ -428,7 +429,7 @@ class HttpClient:
             if results:
                 first = json.dumps(results[0], sort_keys=True, default=str)
                 if first in firsts:
-                    raise self._malformed(
+                    raise self.malformed(
                         f"malformed list response: pagination loops, the page at {start_param}={start} "
                         "repeats an earlier page",
                         response,
@@ -436,7 +437,7 @@ class HttpClient:
                     )
                 firsts.add(first)
             elif total is not None and start < total:
-                raise self._malformed(
+                raise self.malformed(
                     f"malformed list response: `totalResultCount` is {total}, but the list ended after "
                     f"{start} item(s) (it changed while it was read, or the count is wrong): run again",
                     response,
@@ -456,19 +457,19 @@ class HttpClient:
     ) -> list[dict[str, Any]]:
         problem = item_fields_missing(items, fields)
         if problem is not None:
-            raise self._malformed(f"malformed list response: {problem}", response, kind=kind)
+            raise self.malformed(f"malformed list response: {problem}", response, kind=kind)
         return items
 
     def _follow(self, next_url: Any, *, kind: str | None, page: requests.Response) -> str | None:
         if next_url in (None, ""):
             return None
         if not isinstance(next_url, str):
-            raise self._malformed(
+            raise self.malformed(
                 f"malformed list response: `next` is {shape_of(next_url)}, not a link", page, kind=kind
             )
         parts = urlsplit(next_url)
         if parts.netloc != self._origin.netloc:
-            raise self._malformed(
+            raise self.malformed(
                 f"refusing to follow a `next` link to another host ({parts.netloc})", page, kind=kind
             )
         # Behind a proxy a vendor may build `next` with http://; keep the scheme we were given.
@@ -542,11 +543,14 @@ def _describe_body(response: requests.Response) -> str:
 def _invalid_json(error: ValueError, response: requests.Response) -> str:
     """What is wrong with a body that claims to be JSON: cut short, or not JSON at all."""
     position = getattr(error, "pos", None)
+    reason = str(getattr(error, "msg", error))
     length = len(response.text)
-    if isinstance(position, int) and position >= len(response.text.rstrip()):
+    if reason.startswith("Unterminated") or (
+        isinstance(position, int) and position >= len(response.text.rstrip())
+    ):
         return f"the JSON is cut short after {length} characters"
     where = f" at character {position}" if isinstance(position, int) else ""
-    return f"invalid JSON{where} ({getattr(error, 'msg', error)})"
+    return f"invalid JSON{where} ({reason})"
 
 
 def shape_of(value: Any) -> str:

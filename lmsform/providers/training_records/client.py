@@ -64,8 +64,10 @@ class TrainingRecordsClient:
         """
         first = self._page(0)
         items, total = self._items(first, offset=0)
+        seen = _Distinct(self._malformed)
+        seen.add(items)
         if total is None or len(items) >= total:
-            return _distinct(items, self._malformed)
+            return items
         if not items:
             raise self._malformed(f"the first page is empty, but `count` is {total}")
         # A server may serve fewer than `limit` per page; the first page says how many it does.
@@ -77,13 +79,14 @@ class TrainingRecordsClient:
                     f"`count` is {total}, but the page at offset {offset} is empty "
                     "(records changed while they were read, or the count is wrong: run again)"
                 )
+            seen.add(more)
             items.extend(more)
         if len(items) != total:
             raise self._malformed(
                 f"`count` is {total} but the pages held {len(items)} records "
                 "(records changed while they were read: run again)"
             )
-        return _distinct(items, self._malformed)
+        return items
 
     def _pages(self, offsets: range) -> Iterator[tuple[int, Any]]:
         """The pages at `offsets`, in order, read `parallelism` at a time; no more are asked for than
@@ -114,7 +117,7 @@ class TrainingRecordsClient:
         if isinstance(body, list):
             return _records(body, self._malformed), None
         if not isinstance(body, dict):
-            raise self._malformed(f"expected a JSON array or object, got {shape_of(body)}")
+            raise self._malformed(f"expected a list of records, got {shape_of(body)}")
         if isinstance(body.get("results"), list):
             count = body.get("count")
             if not isinstance(count, int) or isinstance(count, bool) or count < 0:
@@ -123,7 +126,7 @@ class TrainingRecordsClient:
         lists = [value for value in body.values() if isinstance(value, list)]
         if len(lists) == 1 and offset == 0:
             return _records(lists[0], self._malformed), None
-        raise self._malformed(f"no list of records in the response, got {shape_of(body)}")
+        raise self._malformed(f"expected a list of records, got {shape_of(body)}")
 
     def _malformed(self, what: str) -> ProviderError:
         return ProviderError(
@@ -177,14 +180,19 @@ def _records(items: list[Any], malformed: Callable[[str], ProviderError]) -> lis
     return items
 
 
-def _distinct(items: list[dict[str, Any]], malformed: Callable[[str], ProviderError]) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    for item in items:
-        api_id = str(item["api_id"])
-        if api_id in seen:
-            raise malformed(
-                f"record {api_id} is on two pages (a server that ignores `offset`, or records that changed "
-                "while they were read: run again)"
-            )
-        seen.add(api_id)
-    return items
+class _Distinct:
+    """The api_ids read so far: a record on two pages is an error, not a duplicate."""
+
+    def __init__(self, malformed: Callable[[str], ProviderError]) -> None:
+        self._malformed = malformed
+        self._ids: set[str] = set()
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            api_id = str(record["api_id"])
+            if api_id in self._ids:
+                raise self._malformed(
+                    f"pagination loops, record {api_id} is on two pages (the server ignores `offset`, "
+                    "or records changed while they were read: run again)"
+                )
+            self._ids.add(api_id)

@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from requests import PreparedRequest
@@ -106,7 +105,7 @@ class VersalClient:
             items = [body] if single and isinstance(body, dict) else body
             problem = item_fields_missing(items, item_fields)
             if problem is not None:
-                raise self._malformed(response, path, kind, problem)
+                raise self._malformed(response, kind, problem)
             yield from items
             info = page_info(response.headers)
             if not items or (info is None and len(items) < self.page_size):
@@ -117,7 +116,6 @@ class VersalClient:
             if following <= page:
                 raise self._malformed(
                     response,
-                    path,
                     kind,
                     f"pagination loops, the next page ({following}) is not after page {page}",
                 )
@@ -130,15 +128,8 @@ class VersalClient:
             kind=kind,
         )
 
-    def _malformed(self, response: requests.Response, path: str, kind: str, what: str) -> ProviderError:
-        return ProviderError(
-            vendor="versal",
-            message=f"malformed list response: {what}",
-            status=response.status_code,
-            method="GET",
-            path=path + (f"?{urlsplit(response.url).query}" if urlsplit(response.url).query else ""),
-            kind=kind,
-        )
+    def _malformed(self, response: requests.Response, kind: str, what: str) -> ProviderError:
+        return self.http.malformed(f"malformed list response: {what}", response, kind=kind)
 
     # Organisation users
 
