@@ -19,12 +19,13 @@ import flask
 import pytest
 import requests
 from click.testing import Result
+from requests.auth import HTTPBasicAuth
 
 from lmsform.errors import ProviderError
 from lmsform.providers.emulator import EmulatorServer, RecordedRequest
 from lmsform.providers.emulator_faults import MALFORMED_KINDS, Faults, MalformedKind
 from lmsform.providers.http import HttpClient
-from tests.conftest import CliRunnerCall, api_calls
+from tests.conftest import CANARY_KEY, CliRunnerCall, ProjectDir, api_calls
 from tests.providers.cases import CASES, ContractCase, case_ids, write_project
 
 # --- the transport: hangs, Retry-After, bounded retries ---------------------------------------------------
@@ -269,3 +270,38 @@ def test_a_malformed_answer_in_the_middle_of_an_apply_stops_it(
         # Nothing new starts; an HTML error page (a 502) may only make lmsform repeat that same call.
         assert later <= ({(calls[spoilt].method, calls[spoilt].path)} if kind == "html" else set()), later
         assert "not attempted" in result.output
+
+
+def test_an_error_page_that_echoes_the_key_is_shown_masked(project: ProjectDir, cli: CliRunnerCall) -> None:
+    app = flask.Flask("echo")
+
+    @app.route("/<path:anything>")
+    def echo(anything: str) -> flask.Response:
+        credentials = flask.request.authorization
+        key = credentials.username if credentials else ""
+        page = f"<html><head><title>Unknown key {key}</title></head></html>"
+        return flask.Response(page, 502, content_type="text/html")
+
+    with EmulatorServer(app) as server:
+        project.configure(server.url, extra="  retries: 0\n")
+        project.write("people.yaml", "users:\n  - email: ann@acme.com\n")
+
+        result = cli("plan", project.root)
+        # The error itself, not only what the command prints, holds the key masked (journals, logs).
+        client = HttpClient(
+            vendor="skilljar",
+            base_url=server.url,
+            auth=HTTPBasicAuth(CANARY_KEY, ""),
+            timeout=5,
+            parallelism=1,
+        )
+        with pytest.raises(ProviderError) as failure:
+            client.json("GET", "/v1/ping")
+        assert CANARY_KEY not in str(failure.value) and "Unknown key ********" in str(failure.value)
+
+    assert result.exit_code == 1
+    assert _error_line(result) == (
+        "Error: skilljar domain acme.skilljar.com: BAD GATEWAY: an HTML page (text/html) "
+        "'Unknown key ********' (GET /v1/domains/acme.skilljar.com, HTTP 502)"
+    )
+    assert CANARY_KEY not in result.output

@@ -527,6 +527,11 @@ def _flatten(body: Any) -> str:
 
 
 def _describe_body(response: requests.Response) -> str:
+    """The body of an answer that is not JSON, in a few words (a page may echo the request: masked)."""
+    return redact(_body_words(response))
+
+
+def _body_words(response: requests.Response) -> str:
     content_type = response.headers.get("Content-Type", "no content type")
     if "html" in content_type.lower():
         title = re.search(r"<(title|h1)[^>]*>(.*?)</\1>", response.text, re.IGNORECASE | re.DOTALL)
