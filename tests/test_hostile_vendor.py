@@ -294,6 +294,7 @@ def test_an_error_page_that_echoes_the_key_is_shown_masked(project: ProjectDir, 
             auth=HTTPBasicAuth(CANARY_KEY, ""),
             timeout=5,
             parallelism=1,
+            retries=0,
         )
         with pytest.raises(ProviderError) as failure:
             client.json("GET", "/v1/ping")
