@@ -210,6 +210,11 @@ class HttpClient:
         self._session = session(IDEMPOTENT_METHODS)
         self._idempotent_post_session = session(IDEMPOTENT_METHODS | {"POST"})
 
+    @property
+    def attempts(self) -> int:
+        """How many times a call may be sent in all: the first time and the retries."""
+        return self.retries + 1
+
     def close(self) -> None:
         self._session.close()
         self._idempotent_post_session.close()

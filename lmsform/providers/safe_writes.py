@@ -21,8 +21,8 @@ from lmsform.providers.http import RETRY_BUDGET
 log = logging.getLogger("lmsform.writes")
 
 T = TypeVar("T")
-ATTEMPTS = 10
-_FIRST_PAUSE = 0.2  # seconds before the second attempt, on average; doubles after each
+ATTEMPTS = 6  # the first send and the retries a provider allows by default (`retries: 5`)
+_FIRST_PAUSE = 0.1  # seconds before the second attempt, on average; doubles after each
 _LONGEST_PAUSE = 5.0
 
 
@@ -42,8 +42,9 @@ def create_once(
     """`send()` a create; when its answer is lost, `find()` the object before sending it again.
 
     Returns what `send` answered, or what `find` found. When the object is not there after
-    `attempts` lost sends, or the next pause would end more than `budget` seconds after the first
-    send, raises the last error, saying it gave up. An error of `find` ends it too: no look, no repeat.
+    `attempts` lost sends (providers pass their HTTP client's: the first send and the retries), or
+    the next pause would end more than `budget` seconds after the first send, raises the last error,
+    saying it gave up. An error of `find` ends it too: no look, no repeat.
     """
     started = time.monotonic()
     pause = _FIRST_PAUSE
