@@ -294,6 +294,11 @@ def test_spoilt_answers_wait_for_the_writes_asked_for_and_count_down(tiny: Tiny)
         assert requests.get(f"{server.url}/items", timeout=5).json()["results"] == ["a"]
         assert faults_met(server) == [None, None, "malformed", "malformed", None]
 
+        server.recorder.spoil_answers("html", path_pattern="/missing|/items", count=1)
+        assert requests.get(f"{server.url}/missing", timeout=5).status_code == 404  # cannot be spoilt
+        assert requests.get(f"{server.url}/items", timeout=5).status_code == 502  # so this one is
+        assert requests.get(f"{server.url}/items", timeout=5).status_code == 200
+
 
 # --- reproducibility and hooks -----------------------------------------------------------------------
 

@@ -133,21 +133,25 @@ class RequestRecorder:
         count: int | None = None,
         after_writes: int = 0,
     ) -> None:
-        """Spoil the answers of the next `count` matching vendor requests (None: all of them) as `kind`
-        says, once `after_writes` writes (POST, PUT, PATCH, DELETE) have been answered. The app
-        still handles each request: a spoilt answer to a write was committed."""
+        """Spoil the next `count` answers to matching vendor requests (None: all of them) as `kind`
+        says, once `after_writes` writes (POST, PUT, PATCH, DELETE) have been answered; answers
+        that cannot be spoilt so (not 2xx JSON, nothing to loop) do not count. The app still
+        handles each request: a spoilt answer to a write was committed."""
         rule = _SpoilRule(kind, method and method.upper(), re.compile(path_pattern), count, after_writes)
         with self._lock:
             self._spoils.append(rule)
 
-    def _take_spoil(self, method: str, path: str) -> MalformedKind | None:
+    def _spoil_rule(self, method: str, path: str) -> _SpoilRule | None:
         with self._lock:
-            for rule in self._spoils:
-                if rule.takes(method, path, self._writes_answered):
-                    if rule.remaining is not None:
-                        rule.remaining -= 1
-                    return rule.kind
-        return None
+            return next(
+                (rule for rule in self._spoils if rule.takes(method, path, self._writes_answered)), None
+            )
+
+    def _spent(self, rule: _SpoilRule | None) -> None:
+        """`rule` spoilt an answer: one fewer to go."""
+        if rule is not None and rule.remaining is not None:
+            with self._lock:
+                rule.remaining -= 1
 
     def _take(self, rules: list[_DropRule], method: str, path: str) -> bool:
         with self._lock:
@@ -191,7 +195,8 @@ class RequestRecorder:
             return decision.answer, decision.fault, False
         if self._take(self._refusals, method, path):
             return UNAVAILABLE, "error", False
-        spoil = decision.malform or self._take_spoil(method, path)
+        rule = None if decision.malform else self._spoil_rule(method, path)
+        spoil = decision.malform or (rule and rule.kind)
         url = get_current_url(environ)
         first_page = first_page_query(environ.get("QUERY_STRING", "")) if spoil == "loop" else None
         if first_page is not None:
@@ -201,6 +206,7 @@ class RequestRecorder:
             return answer, "drop", True
         spoilt = spoil and malformed(spoil, answer, url)
         if spoilt:
+            self._spent(rule)
             return spoilt, "malformed", False
         return answer, decision.fault, False
 
