@@ -170,7 +170,7 @@ MEMBER = {"users": [{"email": "zed@acme.com", "firstname": "Zed", "lastname": "O
 
 @dataclass
 class Vendor:
-    """A contract case's emulator and project, with one try and one call at a time (a strict order)."""
+    """A contract case's emulator and project: one retry, and one call at a time (a strict order)."""
 
     case: ContractCase
     server: EmulatorServer
