@@ -288,6 +288,7 @@ class ProjectSettings:
     parallelism: int = 8
     rate_limit: float | None = None  # calls per minute (`provider.rate_limit`)
     timeout: float = 60.0
+    extra: Mapping[str, Any] = field(default_factory=dict)  # more `provider:` settings (`retries` …)
 
 
 def write_project(org: Org, directory: Path, settings: ProjectSettings) -> list[Path]:
@@ -315,6 +316,7 @@ def _provider(vendor: str, settings: ProjectSettings) -> dict[str, Any]:
     provider.update(base_url=settings.base_url, parallelism=settings.parallelism, timeout=settings.timeout)
     if settings.rate_limit is not None:
         provider["rate_limit"] = settings.rate_limit
+    provider.update(settings.extra)
     return provider
 
 

@@ -88,8 +88,11 @@ class ProviderError(LmsformError):
         path: str | None = None,
         kind: str | None = None,
         key: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.vendor = vendor
+        # Seconds the vendor asked to wait before trying again (its `Retry-After`), if it said.
+        self.retry_after = retry_after
         self.status = status
         self.method = method
         self.path = path

@@ -237,6 +237,69 @@ def test_malformed_loop_points_the_next_page_at_itself(skilljar: EmulatorServer,
         assert faults_met(server) == ["malformed", None]
 
 
+def test_malformed_loop_on_offset_paging_serves_the_first_page_and_promises_more(tmp_path: Path) -> None:
+    provider = registry()["damstra"]
+    app = provider.emulator_app(tmp_path / "state.sqlite3", api_key=CANARY_KEY, target=None)
+    with EmulatorServer(app) as server:
+        api = provider.emulator_api_root(server.url)
+        headers = {"AccessKey": CANARY_KEY}
+        first = requests.get(f"{api}/group?startIndex=0&maxResults=5", headers=headers, timeout=5).json()
+        server.faults.update(malformed=1, malformed_kind="loop")
+        looped = requests.get(f"{api}/group?startIndex=40&maxResults=5", headers=headers, timeout=5).json()
+        assert looped["results"] == first["results"]  # the offset was ignored
+        assert looped["meta"]["totalResultCount"] == 40 + len(first["results"]) + 1
+        assert faults_met(server) == [None, "malformed"]
+
+
+def test_malformed_shape_swaps_lists_and_objects(tiny: Tiny) -> None:
+    tiny.items.extend(["a", "b"])
+    with serve(tiny, malformed=1, malformed_kind="shape") as server:
+        page = requests.get(f"{server.url}/items", timeout=5).json()
+        assert page["results"] == {"0": "a", "1": "b"}
+        assert requests.get(f"{server.url}/paged", timeout=5).json() == {"0": "a", "1": "b"}
+        server.recorder.spoil_answers("shape", method="POST")
+        assert requests.post(f"{server.url}/items", json={"name": "c"}, timeout=5).json() == [{"name": "c"}]
+        assert tiny.items == ["a", "b", "c"]  # a spoilt answer to a write was committed
+
+
+def test_malformed_no_id_takes_the_ids_out_of_items(skilljar: EmulatorServer) -> None:
+    for name in ("a", "b"):
+        requests.post(f"{skilljar.url}/v1/groups", json={"name": name}, auth=AUTH, timeout=5)
+    skilljar.faults.update(malformed=1, malformed_kind="no_id")
+    page = requests.get(f"{skilljar.url}/v1/groups", auth=AUTH, timeout=5).json()
+    assert [group["name"] for group in page["results"]] == ["a", "b"]
+    assert all("id" not in group for group in page["results"])
+
+
+def test_refused_answers_fail_before_the_app_does_anything(tiny: Tiny) -> None:
+    with serve(tiny) as server:
+        server.recorder.refuse_answers("POST", "/items", 1)
+        refused = requests.post(f"{server.url}/items", json={"name": "a"}, timeout=5)
+        assert (refused.status_code, tiny.items) == (503, [])
+        assert requests.post(f"{server.url}/items", json={"name": "b"}, timeout=5).status_code == 201
+        assert tiny.items == ["b"]
+        assert faults_met(server) == ["error", None]
+
+
+def test_spoilt_answers_wait_for_the_writes_asked_for_and_count_down(tiny: Tiny) -> None:
+    with serve(tiny) as server:
+        server.recorder.spoil_answers(
+            "truncated", method="GET", path_pattern="/items", count=2, after_writes=1
+        )
+        assert requests.get(f"{server.url}/items", timeout=5).json()["results"] == []
+        requests.post(f"{server.url}/items", json={"name": "a"}, timeout=5)
+        for _ in range(2):
+            with pytest.raises(ValueError):
+                requests.get(f"{server.url}/items", timeout=5).json()
+        assert requests.get(f"{server.url}/items", timeout=5).json()["results"] == ["a"]
+        assert faults_met(server) == [None, None, "malformed", "malformed", None]
+
+        server.recorder.spoil_answers("html", path_pattern="/missing|/items", count=1)
+        assert requests.get(f"{server.url}/missing", timeout=5).status_code == 404  # cannot be spoilt
+        assert requests.get(f"{server.url}/items", timeout=5).status_code == 502  # so this one is
+        assert requests.get(f"{server.url}/items", timeout=5).status_code == 200
+
+
 # --- reproducibility and hooks -----------------------------------------------------------------------
 
 
@@ -314,7 +377,10 @@ def test_the_chaos_hook_reads_and_changes_the_settings(server: EmulatorServer) -
         ({"drop_rate": "0.1"}, "drop_rate must be a number from 0 to 1, not '0.1'"),
         ({"latency": -1}, "latency must be a number of seconds, 0 or more, not -1"),
         ({"rate_limit": 0}, "rate_limit must be a number of requests per second above 0, not 0"),
-        ({"malformed_kind": "xml"}, "malformed_kind must be one of html, truncated, loop, not 'xml'"),
+        (
+            {"malformed_kind": "xml"},
+            "malformed_kind must be one of html, truncated, loop, shape, no_id, not 'xml'",
+        ),
         ({"seed": 1.5}, "seed must be an integer, not 1.5"),
         ({"error_rate": 0.1, "chaos": 1}, "unknown fault setting 'chaos'"),
         ([0.1], "Expected a JSON object of fault settings."),

@@ -64,6 +64,25 @@ def server() -> Iterator[EmulatorServer]:
     def elsewhere() -> flask.Response:
         return flask.jsonify({"count": 2, "next": "http://attacker.example/steal", "results": [{"n": 1}]})
 
+    @app.get("/offset")
+    def offset() -> flask.Response:
+        # Ignores startIndex, and its total always promises one more item than this page holds.
+        start = int(flask.request.args.get("startIndex", "0"))
+        return flask.jsonify({"results": [{"id": 1}], "meta": {"totalResultCount": start + 2}})
+
+    @app.get("/short")
+    def short() -> flask.Response:
+        start = int(flask.request.args.get("startIndex", "0"))
+        return flask.jsonify({"results": [{"id": 1}] if start == 0 else [], "meta": {"totalResultCount": 5}})
+
+    @app.get("/no-ids")
+    def no_ids() -> flask.Response:
+        return flask.jsonify({"count": 2, "next": None, "results": [{"id": 1}, {"name": "b"}]})
+
+    @app.get("/cut")
+    def cut() -> flask.Response:
+        return flask.Response('{"results": [{"id": 1}, {"id"', content_type="application/json")
+
     @app.get("/html")
     def html() -> flask.Response:
         return flask.Response("<html><body>Bad gateway</body></html>", status=200, content_type="text/html")
@@ -130,6 +149,39 @@ def test_a_pagination_loop_is_an_error_not_a_hang(server: EmulatorServer) -> Non
     assert len(server.requests) == 2
 
 
+def test_offset_paging_that_repeats_a_page_is_an_error_not_a_hang(server: EmulatorServer) -> None:
+    with pytest.raises(ProviderError) as failure:
+        list(_client(server).paginate_offset("/offset", size=1, kind="users"))
+    assert str(failure.value) == (
+        "scripted users: malformed list response: pagination loops, the page at startIndex=1 repeats an "
+        "earlier page (GET /offset?startIndex=1&maxResults=1, HTTP 200)"
+    )
+    assert len(server.requests) == 2
+
+
+def test_offset_paging_that_ends_before_its_count_is_an_error(server: EmulatorServer) -> None:
+    with pytest.raises(ProviderError, match=r"`totalResultCount` is 5, but the list ended after 1 item"):
+        list(_client(server).paginate_offset("/short", size=1))
+
+
+def test_an_item_without_its_id_is_named(server: EmulatorServer) -> None:
+    with pytest.raises(ProviderError) as failure:
+        list(_client(server).paginate("/no-ids", kind="groups", item_fields=("id", "name")))
+    assert str(failure.value) == (
+        "scripted groups: malformed list response: item 1 has no `name` (GET /no-ids, HTTP 200)"
+    )
+    with pytest.raises(ProviderError, match=r"expected an object, got a list \(GET /bare, HTTP 200\)"):
+        _client(server).json("GET", "/bare", fields=("id",))
+
+
+def test_cut_short_json_says_so(server: EmulatorServer) -> None:
+    with pytest.raises(ProviderError) as failure:
+        _client(server).json("GET", "/cut", kind="users")
+    assert str(failure.value) == (
+        "scripted users: malformed response: the JSON is cut short after 29 characters (GET /cut, HTTP 200)"
+    )
+
+
 def test_next_links_to_another_host_are_not_followed(server: EmulatorServer) -> None:
     with pytest.raises(
         ProviderError, match=r"refusing to follow a `next` link to another host \(attacker.example\)"
@@ -141,8 +193,8 @@ def test_a_non_json_answer_is_a_clear_error(server: EmulatorServer) -> None:
     with pytest.raises(ProviderError) as failure:
         _client(server).json("GET", "/html", kind="users")
     assert str(failure.value) == (
-        "scripted users: malformed response: expected JSON, got text/html body "
-        "'<html><body>Bad gateway</body></html>' (GET /html, HTTP 200)"
+        "scripted users: malformed response: expected JSON, got an HTML page (text/html) "
+        "'Bad gateway' (GET /html, HTTP 200)"
     )
 
 

@@ -242,8 +242,8 @@ def test_a_failed_apply_reports_what_was_done_and_replan_shows_the_rest(
         assert failed.exit_code == 1
         assert "Apply failed: 2 of 7 changes done, 2 failed, 3 not attempted." in failed.stderr
         assert (
-            'Error: groups["engineering"]: skilljar: Service temporarily unavailable. '
-            "(POST /v1/groups, HTTP 503)" in failed.stderr
+            'Error: groups["engineering"]: skilljar: Service temporarily unavailable.; 6 attempt(s) lost '
+            "their answer, and it is not there: gave up (POST /v1/groups, HTTP 503)" in failed.stderr
         )
         assert not any(path.endswith("/users") and "/groups/" in path for _, path in writes(server))
 
@@ -309,4 +309,7 @@ def test_a_list_item_of_an_unexpected_shape_is_a_clear_error(
         result = cli("plan", project.root)
 
     assert result.exit_code == 1
-    assert result.stderr == "Error: skilljar: malformed response: an item lacks or mistypes 'user'\n"
+    assert result.stderr == (
+        "Error: skilljar users: malformed list response: item 1 has no `user.id`, `user.email` "
+        f"(GET /v1/domains/{DOMAIN}/users?page_size=1000, HTTP 200)\n"
+    )

@@ -412,13 +412,17 @@ class _Pages:
         return self.bodies[params["offset"]]
 
 
+def _record(api_id: str) -> dict[str, str]:
+    return {"api_id": api_id, "person_api_id": "P0001", "package_api_id": "pkg-fire"}
+
+
 def _client(bodies: dict[int, Any]) -> tuple[TrainingRecordsClient, _Pages]:
     pages = _Pages(bodies)
     return TrainingRecordsClient(pages, page_size=2, parallelism=2), pages  # type: ignore[arg-type]
 
 
 def test_a_bare_array_is_the_whole_list() -> None:
-    client, pages = _client({0: [{"api_id": "a"}, {"api_id": "b"}, {"api_id": "c"}]})
+    client, pages = _client({0: [_record("a"), _record("b"), _record("c")]})
     assert [r["api_id"] for r in client.records()] == ["a", "b", "c"]
     assert pages.offsets == [0]
 
@@ -426,9 +430,9 @@ def test_a_bare_array_is_the_whole_list() -> None:
 def test_an_envelope_is_read_page_by_page_at_the_size_the_server_serves() -> None:
     client, pages = _client(
         {
-            0: {"count": 3, "next": "x", "previous": None, "results": [{"api_id": "a"}]},
-            1: {"count": 3, "next": "y", "previous": "x", "results": [{"api_id": "b"}]},
-            2: {"count": 3, "next": None, "previous": "y", "results": [{"api_id": "c"}]},
+            0: {"count": 3, "next": "x", "previous": None, "results": [_record("a")]},
+            1: {"count": 3, "next": "y", "previous": "x", "results": [_record("b")]},
+            2: {"count": 3, "next": None, "previous": "y", "results": [_record("c")]},
         }
     )
     assert [r["api_id"] for r in client.records()] == ["a", "b", "c"]
@@ -436,17 +440,18 @@ def test_an_envelope_is_read_page_by_page_at_the_size_the_server_serves() -> Non
 
 
 def test_an_object_holding_one_list_is_read_as_the_list() -> None:
-    client, _ = _client({0: {"records": [{"api_id": "a"}]}})
+    client, _ = _client({0: {"records": [_record("a")]}})
     assert [r["api_id"] for r in client.records()] == ["a"]
 
 
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("<html>", "expected a JSON array or object"),
+        ("<html>", "expected a list of records, got a string"),
         ({"count": "many", "results": []}, "no numeric `count`"),
-        ({"a": [], "b": []}, "no list of records"),
-        ([1, 2], "a record is not a JSON object"),
+        ({"a": [], "b": []}, r"expected a list of records, got an object \(keys: a, b\)"),
+        ([1, 2], "item 1 is a number, not an object"),
+        ([{"api_id": "a", "person_api_id": "P0001"}], "item 1 has no `package_api_id`"),
     ],
 )
 def test_a_malformed_list_is_a_clear_error(body: Any, message: str) -> None:
@@ -459,12 +464,28 @@ def test_a_malformed_list_is_a_clear_error(body: Any, message: str) -> None:
 def test_a_list_that_changes_while_it_is_read_is_an_error_not_a_silent_gap() -> None:
     client, _ = _client(
         {
-            0: {"count": 4, "next": "x", "results": [{"api_id": "a"}, {"api_id": "b"}]},
-            2: {"count": 3, "next": None, "results": [{"api_id": "c"}]},
+            0: {"count": 4, "next": "x", "results": [_record("a"), _record("b")]},
+            2: {"count": 3, "next": None, "results": [_record("c")]},
         }
     )
     with pytest.raises(ProviderError, match="`count` is 4 but the pages held 3"):
         client.records()
+
+
+def test_pages_that_ignore_the_offset_are_an_error_not_duplicates() -> None:
+    page = {"count": 4, "next": "x", "results": [_record("a"), _record("b")]}
+    client, _ = _client({0: page, 2: page})
+    with pytest.raises(ProviderError, match="pagination loops, record a is on two pages"):
+        client.records()
+
+
+def test_a_count_that_lies_costs_a_few_requests_not_millions() -> None:
+    bodies: dict[int, Any] = {0: {"count": 10**9, "next": "x", "results": [_record("a"), _record("b")]}}
+    bodies.update({offset: {"count": 10**9, "next": "x", "results": []} for offset in range(2, 40, 2)})
+    client, pages = _client(bodies)
+    with pytest.raises(ProviderError, match=r"`count` is 1000000000, but the page at offset 2 is empty"):
+        client.records()
+    assert len(pages.offsets) <= 1 + 2 * 2 + 1  # the first page, the pages asked for ahead, and one more
 
 
 def test_every_record_is_read_once_through_real_paging(org: EmulatorServer) -> None:

@@ -25,11 +25,14 @@ from lmsform.providers.emulator_faults import (
     CHAOS_HOOK,
     NO_FAULT,
     UNAVAILABLE,
+    WRITES,
     Answer,
     Decision,
     Fault,
     Faults,
+    MalformedKind,
     chaos_hook,
+    first_page_query,
     is_hook,
     malformed,
 )
@@ -69,13 +72,33 @@ class _DropRule:
     remaining: int
 
 
+@dataclass
+class _SpoilRule:
+    kind: MalformedKind
+    method: str | None  # None: any
+    path: re.Pattern[str]
+    remaining: int | None  # None: no end
+    after_writes: int
+
+    def takes(self, method: str, path: str, writes: int) -> bool:
+        return (
+            (self.remaining is None or self.remaining > 0)
+            and writes >= self.after_writes
+            and (self.method is None or self.method == method)
+            and self.path.fullmatch(path) is not None
+        )
+
+
 class RequestRecorder:
     """WSGI middleware that logs every exchange and injects faults (thread-safe).
 
     `faults` (see `emulator_faults`) applies to every vendor request; `/_emulator/chaos` reads and changes
     it. `drop_answers` makes the next matching requests do their work and then lose their answer: the
     connection is closed before the response goes out, as when a network drops it after the vendor
-    committed the change. Without `record_bodies`, the log keeps only method, path, status and fault.
+    committed the change; `refuse_answers` makes them fail with 503 before the vendor does anything.
+    `spoil_answers` makes matching answers malformed (any method, unlike the
+    random `malformed` fault), for instance only once an apply has begun writing. Without
+    `record_bodies`, the log keeps only method, path, status and fault.
     """
 
     def __init__(
@@ -88,15 +111,51 @@ class RequestRecorder:
         self._log: list[RecordedRequest] = []
         self._counts = _Counts()
         self._drops: list[_DropRule] = []
+        self._refusals: list[_DropRule] = []
+        self._spoils: list[_SpoilRule] = []
+        self._writes_answered = 0
         self._closed = threading.Event()
 
     def drop_answers(self, method: str, path_pattern: str, count: int = 1) -> None:
         with self._lock:
             self._drops.append(_DropRule(method.upper(), re.compile(path_pattern), count))
 
-    def _take_drop(self, method: str, path: str) -> bool:
+    def refuse_answers(self, method: str, path_pattern: str, count: int = 1) -> None:
         with self._lock:
-            for rule in self._drops:
+            self._refusals.append(_DropRule(method.upper(), re.compile(path_pattern), count))
+
+    def spoil_answers(
+        self,
+        kind: MalformedKind,
+        *,
+        method: str | None = None,
+        path_pattern: str = ".*",
+        count: int | None = None,
+        after_writes: int = 0,
+    ) -> None:
+        """Spoil the next `count` answers to matching vendor requests (None: all of them) as `kind`
+        says, once `after_writes` writes (POST, PUT, PATCH, DELETE) have been answered; answers
+        that cannot be spoilt so (not 2xx JSON, nothing to loop) do not count. The app still
+        handles each request: a spoilt answer to a write was committed."""
+        rule = _SpoilRule(kind, method and method.upper(), re.compile(path_pattern), count, after_writes)
+        with self._lock:
+            self._spoils.append(rule)
+
+    def _spoil_rule(self, method: str, path: str) -> _SpoilRule | None:
+        with self._lock:
+            return next(
+                (rule for rule in self._spoils if rule.takes(method, path, self._writes_answered)), None
+            )
+
+    def _spent(self, rule: _SpoilRule | None) -> None:
+        """`rule` spoilt an answer: one fewer to go."""
+        if rule is not None and rule.remaining is not None:
+            with self._lock:
+                rule.remaining -= 1
+
+    def _take(self, rules: list[_DropRule], method: str, path: str) -> bool:
+        with self._lock:
+            for rule in rules:
                 if rule.remaining > 0 and rule.method == method and rule.path.fullmatch(path):
                     rule.remaining -= 1
                     return True
@@ -134,11 +193,20 @@ class RequestRecorder:
             return chaos_hook(self.faults, method, body), None, False
         if decision.answer is not None:
             return decision.answer, decision.fault, False
+        if self._take(self._refusals, method, path):
+            return UNAVAILABLE, "error", False
+        rule = None if decision.malform else self._spoil_rule(method, path)
+        spoil = decision.malform or (rule and rule.kind)
+        url = get_current_url(environ)
+        first_page = first_page_query(environ.get("QUERY_STRING", "")) if spoil == "loop" else None
+        if first_page is not None:
+            environ = {**environ, "QUERY_STRING": first_page}
         answer = self._call_app(environ)
-        if decision.drop or self._take_drop(method, path):
+        if decision.drop or self._take(self._drops, method, path):
             return answer, "drop", True
-        spoilt = decision.malform and malformed(decision.malform, answer, get_current_url(environ))
+        spoilt = spoil and malformed(spoil, answer, url)
         if spoilt:
+            self._spent(rule)
             return spoilt, "malformed", False
         return answer, decision.fault, False
 
@@ -193,6 +261,8 @@ class RequestRecorder:
             self._log.append(record)
             if not is_hook(path):
                 self._counts.add(record)
+                if method in WRITES:
+                    self._writes_answered += 1
 
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -23,10 +23,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal, TypedDict, Unpack, get_args
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 HOOK_ROOT = "/_emulator"
 CHAOS_HOOK = f"{HOOK_ROOT}/chaos"
-MalformedKind = Literal["html", "truncated", "loop"]
+# html: a proxy's error page; truncated: half the JSON; loop: paging that never ends (`next` pointing at
+# itself, or the first page served again for any offset with a count that always promises one more);
+# shape: an object where a list is expected, or a list where an object is; no_id: items without `id`.
+MalformedKind = Literal["html", "truncated", "loop", "shape", "no_id"]
 MALFORMED_KINDS: tuple[MalformedKind, ...] = get_args(MalformedKind)
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -234,7 +238,7 @@ def _changed(current: FaultSettings, changes: Mapping[str, Any]) -> FaultSetting
 
 def malformed(kind: MalformedKind, answer: Answer, url: str) -> Answer | None:
     """The answer spoilt as `kind` says, or None when it cannot be (not a 2xx JSON answer, or nothing to
-    loop). `url` is the request's own, for `loop`."""
+    loop, reshape or strip). `url` is the request's own, for `loop`."""
     content_type = answer.header("Content-Type") or ""
     if not 200 <= answer.code < 300 or "json" not in content_type:
         return None
@@ -243,20 +247,98 @@ def malformed(kind: MalformedKind, answer: Answer, url: str) -> Answer | None:
         return Answer("502 Bad Gateway", [("Content-Type", "text/html; charset=utf-8")], b"").with_body(page)
     if kind == "truncated":
         return answer.with_body(answer.body[: len(answer.body) // 2])
-    return _looped(answer, url)
+    if kind == "loop":
+        return _looped(answer, url)
+    try:
+        document = json.loads(answer.body) if answer.body else None
+    except ValueError:
+        return None
+    spoilt = _reshaped(document) if kind == "shape" else _without_ids(document)
+    return None if spoilt is None else answer.with_body(json.dumps(spoilt).encode())
+
+
+# Query parameters of offset paging: Damstra's `startIndex`, Django REST Framework's `offset`.
+OFFSET_PARAMETERS = ("startIndex", "offset")
+
+
+def first_page_query(query_string: str) -> str | None:
+    """For `loop`: the query of an offset-paged request with its offset set to 0 (the server ignores
+    the offset and serves the first page again), or None when the request names no offset."""
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    if not any(name in OFFSET_PARAMETERS for name, _ in pairs):
+        return None
+    return urlencode([(name, "0" if name in OFFSET_PARAMETERS else value) for name, value in pairs])
 
 
 def _looped(answer: Answer, url: str) -> Answer | None:
-    """A paging answer whose next page is itself: `next` in a JSON object, or `nextPage` in `X-Pagination`."""
+    """A paging answer whose next page is itself: `next` in a JSON object, or `nextPage` in `X-Pagination`;
+    for offset paging (the first page was served), a count that promises one more item than was asked."""
     pagination = _json_object(answer.header("X-Pagination") or "")
     if pagination is not None and "nextPage" in pagination:
-        pagination["nextPage"] = pagination.get("page")
+        page = pagination.get("page")
+        pagination["nextPage"] = page
+        if isinstance(page, int) and isinstance(pagination.get("pageCount"), int):
+            pagination["pageCount"] = max(pagination["pageCount"], page + 1)  # promise more than this page
         return answer.with_header("X-Pagination", json.dumps(pagination, separators=(",", ":")))
     document = _json_object(answer.body.decode("utf-8", "replace"))
-    if document is not None and "next" in document:
+    if document is None:
+        return None
+    looped = False
+    offset = _requested_offset(url)
+    results = document.get("results")
+    if offset is not None and isinstance(results, list):
+        promised = offset + len(results) + 1
+        meta = document.get("meta")
+        if isinstance(meta, dict) and "totalResultCount" in meta:
+            meta["totalResultCount"] = promised
+            looped = True
+        if "count" in document:
+            document["count"] = promised
+            looped = True
+    if "next" in document:
         document["next"] = url
-        return answer.with_body(json.dumps(document).encode())
+        looped = True
+    return answer.with_body(json.dumps(document).encode()) if looped else None
+
+
+def _requested_offset(url: str) -> int | None:
+    for name, value in parse_qsl(urlsplit(url).query):
+        if name in OFFSET_PARAMETERS and value.isdigit():
+            return int(value)
     return None
+
+
+def _reshaped(document: Any) -> Any:
+    """An object where the list was (numbered entries), or a list holding the object that was expected."""
+    if isinstance(document, list):
+        return _numbered(document)
+    if isinstance(document, dict) and isinstance(document.get("results"), list):
+        return {**document, "results": _numbered(document["results"])}
+    if isinstance(document, dict):
+        return [document]
+    return None
+
+
+def _numbered(items: list[Any]) -> dict[str, Any]:
+    return {str(position): item for position, item in enumerate(items)}
+
+
+_ID_FIELDS = frozenset({"id", "api_id"})
+
+
+def _without_ids(document: Any) -> Any:
+    """The document with every `id` and `api_id` taken out of its items (or of the object itself); None
+    when there was none to take."""
+    stripped = _strip_ids(document)
+    return None if stripped == document else stripped
+
+
+def _strip_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {name: _strip_ids(item) for name, item in value.items() if name not in _ID_FIELDS}
+    if isinstance(value, list):
+        return [_strip_ids(item) for item in value]
+    return value
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
@@ -333,6 +415,7 @@ __all__ = [
     "Faults",
     "MalformedKind",
     "chaos_hook",
+    "first_page_query",
     "is_hook",
     "malformed",
     "parse_duration",

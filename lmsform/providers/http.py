@@ -4,21 +4,28 @@ Retries: urllib3's Retry re-sends idempotent requests (GET, PUT, PATCH, DELETE) 
 5xx or no answer, with exponential backoff and jitter, honouring `Retry-After`. A POST is re-sent
 only when the caller says the vendor makes it idempotent (Skilljar's enrollment create with an
 explicit `enrolled_at`); other creates are made safe by reading before writing.
+
+Retrying is bounded in count (`retries`) and in time (`retry_budget`, from the first failure): a
+`Retry-After` asking for longer than the budget has left is not waited out, and the call fails at
+once with an error that says so, rather than sleeping for an hour.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from lmsform import __version__
@@ -26,13 +33,68 @@ from lmsform.errors import ProviderError
 from lmsform.secrets import redact
 
 if TYPE_CHECKING:
+    from urllib3.connectionpool import ConnectionPool
+    from urllib3.response import BaseHTTPResponse
+
     from lmsform.providers.base import ProviderSettings
 
 log = logging.getLogger("lmsform.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+# Seconds a call may go on retrying after its first failure, waits included. It also caps what a
+# `Retry-After` may ask for: two minutes covers a vendor's per-minute rate limit window.
+RETRY_BUDGET = 120.0
+_BACKOFF_MAX = 30.0
 _MESSAGE_LIMIT = 300
+
+
+class BoundedRetry(Retry):
+    """urllib3's Retry, bounded in time as well as in count.
+
+    No retry starts when its wait would end more than `budget` seconds after the call's first
+    failure. A status answer then comes back to the caller as it is (a 429 asking to wait an hour
+    is reported, not slept through); a failed connection ends in the usual MaxRetryError. An
+    unreadable `Retry-After` counts as absent (exponential backoff applies).
+    """
+
+    def __init__(
+        self, *args: Any, budget: float = RETRY_BUDGET, first_failure: float | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = budget
+        self.first_failure = first_failure
+
+    def new(self, **kw: Any) -> BoundedRetry:
+        kw.setdefault("budget", self.budget)
+        kw.setdefault("first_failure", self.first_failure)
+        made: BoundedRetry = super().new(**kw)
+        return made
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            return None
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> BoundedRetry:
+        now = time.monotonic()
+        first_failure = self.first_failure if self.first_failure is not None else now
+        retried: BoundedRetry = super().increment(method, url, response, error, _pool, _stacktrace)
+        retried.first_failure = first_failure
+        asked = self.get_retry_after(response) if response is not None else None
+        wait = asked if asked is not None else retried.get_backoff_time()
+        if now + wait > first_failure + self.budget:
+            raise MaxRetryError(_pool, url or "", error or ResponseError("out of retry time"))  # type: ignore[arg-type]
+        return retried
 
 
 class Pacer:
@@ -99,13 +161,17 @@ class HttpClient:
         parallelism: int,
         retries: int = 5,
         backoff: float = 0.5,
+        retry_budget: float = RETRY_BUDGET,
         rate_limit: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        """`rate_limit`: most requests per second, shared by every thread (None: no pacing)."""
+        """`rate_limit`: most requests per second, shared by every thread (None: no pacing);
+        `retry_budget`: seconds a call may go on retrying after its first failure."""
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.retries = retries
+        self.retry_budget = retry_budget
         self._origin = urlsplit(self.base_url)
         common_headers = {
             "Accept": "application/json",
@@ -116,7 +182,7 @@ class HttpClient:
         pacer = Pacer(rate_limit) if rate_limit else None
 
         def session(methods: frozenset[str]) -> requests.Session:
-            retry = Retry(
+            retry = BoundedRetry(
                 total=retries,
                 connect=retries,
                 read=retries,
@@ -126,8 +192,10 @@ class HttpClient:
                 status_forcelist=RETRY_STATUSES,
                 backoff_factor=backoff,
                 backoff_jitter=backoff / 2,
+                backoff_max=_BACKOFF_MAX,
                 respect_retry_after_header=True,
                 raise_on_status=False,
+                budget=retry_budget,
             )
             adapter = _PacedAdapter(
                 pacer, max_retries=retry, pool_connections=2, pool_maxsize=max(parallelism, 1) * 2
@@ -141,6 +209,11 @@ class HttpClient:
 
         self._session = session(IDEMPOTENT_METHODS)
         self._idempotent_post_session = session(IDEMPOTENT_METHODS | {"POST"})
+
+    @property
+    def attempts(self) -> int:
+        """How many times a call may be sent in all: the first time and the retries."""
+        return self.retries + 1
 
     def close(self) -> None:
         self._session.close()
@@ -165,31 +238,64 @@ class HttpClient:
         url = self._url(path)
         shown = self._shown(url, params)
         started = time.monotonic()
+        retried = self.retries > 0 and (idempotent or method in IDEMPOTENT_METHODS)
         try:
             session = self._idempotent_post_session if idempotent else self._session
             response = session.request(method, url, params=params, json=json_body, timeout=self.timeout)
         except requests.RequestException as error:
+            gave_up = f"; retried, gave up after {time.monotonic() - started:.1f} s" if retried else ""
             raise ProviderError(
                 vendor=self.vendor,
-                message=f"request failed: {type(error).__name__}: {redact(str(error))}",
+                message=f"{self._failure(error)}{gave_up}",
                 method=method,
                 path=shown,
                 kind=kind,
                 key=key,
             ) from None
-        elapsed_ms = (time.monotonic() - started) * 1000
-        log.info("%s %s -> %s (%.0f ms)", method, shown, response.status_code, elapsed_ms)
+        elapsed = time.monotonic() - started
+        log.info("%s %s -> %s (%.0f ms)", method, shown, response.status_code, elapsed * 1000)
         if response.status_code >= 400:
+            message = vendor_message(response)
+            if retried and response.status_code in RETRY_STATUSES:
+                message += self._gave_up(response, elapsed)
             raise ProviderError(
                 vendor=self.vendor,
-                message=vendor_message(response),
+                message=message,
                 status=response.status_code,
                 method=method,
                 path=shown,
                 kind=kind,
                 key=key,
+                retry_after=retry_after(response),
             )
         return response
+
+    def _failure(self, error: requests.RequestException) -> str:
+        """What went wrong with a call that got no answer, in words (and without the URL, shown apart)."""
+        text = str(error)
+        if isinstance(error, requests.Timeout) or "timed out" in text.lower():
+            return f"no answer within {self.timeout:g} s (timeout)"
+        if isinstance(error, requests.ConnectionError):
+            if "RemoteDisconnected" in text or "ProtocolError" in text or "reset" in text.lower():
+                return "the connection closed before an answer came"
+            refused = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+            reason = refused.group(1) if refused else _reason(error)
+            return redact(f"cannot connect to {self._origin.netloc}: {reason}")
+        return f"request failed: {type(error).__name__}: {redact(_reason(error))}"
+
+    def _gave_up(self, response: requests.Response, elapsed: float) -> str:
+        """Why a retryable answer is final: the vendor asks to wait too long, or retrying ran out."""
+        asked = retry_after(response)
+        if asked is not None and asked > self.retry_budget:
+            return (
+                f"; the vendor asks to wait {asked:g} s before trying again (Retry-After), longer than "
+                f"lmsform waits ({self.retry_budget:g} s): try again later"
+            )
+        history = getattr(getattr(response.raw, "retries", None), "history", ())
+        attempts = 1 + len(history)
+        if attempts == 1:
+            return ""
+        return f"; gave up after {attempts} attempts in {elapsed:.1f} s"
 
     def json(
         self,
@@ -201,35 +307,64 @@ class HttpClient:
         kind: str | None = None,
         key: str | None = None,
         idempotent: bool = False,
+        fields: Sequence[str] | None = None,
+        item_fields: Sequence[str] | None = None,
     ) -> Any:
+        """The answer's JSON. `fields`: it must be an object holding these (dotted: `user.id`), not
+        null; `item_fields`: it must be an array of such objects. Otherwise a malformed-response
+        error naming the endpoint and what is missing."""
         response = self.request(
             method, path, params=params, json_body=json_body, kind=kind, key=key, idempotent=idempotent
         )
-        return self.decode(response, kind=kind, key=key)
+        body = self.decode(response, kind=kind, key=key)
+        problem = None
+        if fields is not None:
+            problem = missing_fields(body, fields)
+        elif item_fields is not None:
+            problem = item_fields_missing(body, item_fields)
+        if problem is not None:
+            raise self.malformed(f"malformed response: {problem}", response, kind=kind, key=key)
+        return body
 
     def decode(self, response: requests.Response, *, kind: str | None = None, key: str | None = None) -> Any:
         if not response.content:
             return None
         try:
             return response.json()
-        except ValueError:
-            raise ProviderError(
-                vendor=self.vendor,
-                message=f"malformed response: expected JSON, got {_describe_body(response)}",
-                status=response.status_code,
-                method=response.request.method,
-                path=self._shown(response.url, None),
-                kind=kind,
-                key=key,
-            ) from None
+        except ValueError as error:
+            if "json" not in response.headers.get("Content-Type", "").lower():
+                what = f"expected JSON, got {_describe_body(response)}"
+            else:
+                what = _invalid_json(error, response)
+            raise self.malformed(f"malformed response: {what}", response, kind=kind, key=key) from None
+
+    def malformed(
+        self, message: str, response: requests.Response, *, kind: str | None, key: str | None = None
+    ) -> ProviderError:
+        """An error for an answer that is not what was asked for, naming the call it answered."""
+        return ProviderError(
+            vendor=self.vendor,
+            message=message,
+            status=response.status_code,
+            method=response.request.method,
+            path=self._shown(response.url, None),
+            kind=kind,
+            key=key,
+        )
 
     def paginate(
-        self, path: str, *, params: Mapping[str, Any] | None = None, kind: str | None = None
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        kind: str | None = None,
+        item_fields: Sequence[str] = (),
     ) -> Iterator[dict[str, Any]]:
         """Every item of a list, following `next` links until there are none.
 
         Accepts the three list shapes vendors use: a page envelope `{count, next, results}`, a
-        cursor envelope `{next, results}`, and a bare JSON array (the whole list).
+        cursor envelope `{next, results}`, and a bare JSON array (the whole list). Every item must
+        be an object holding `item_fields`.
         """
         url: str | None = path
         query = params
@@ -239,24 +374,26 @@ class HttpClient:
             if page_id in seen:
                 raise ProviderError(
                     vendor=self.vendor,
-                    message="pagination loops: `next` points to a page already read",
+                    message="malformed list response: pagination loops, `next` points to a page already read",
+                    method="GET",
                     path=self._shown(url, query),
                     kind=kind,
                 )
             seen.add(page_id)
-            body = self.json("GET", url, params=query, kind=kind)
+            response = self.request("GET", url, params=query, kind=kind)
+            body = self.decode(response, kind=kind)
             if isinstance(body, list):
-                yield from body
+                yield from self._checked(body, item_fields, response, kind)
                 return
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-                raise ProviderError(
-                    vendor=self.vendor,
-                    message="malformed list response: no `results` array",
-                    path=self._shown(url, query),
+                raise self.malformed(
+                    f"malformed list response: expected a list, or an object with a `results` list; "
+                    f"got {shape_of(body)}",
+                    response,
                     kind=kind,
                 )
-            yield from body["results"]
-            url = self._follow(body.get("next"), kind=kind)
+            yield from self._checked(body["results"], item_fields, response, kind)
+            url = self._follow(body.get("next"), kind=kind, page=response)
             query = None  # `next` carries the query of the following page
 
     def paginate_offset(
@@ -268,44 +405,77 @@ class HttpClient:
         start_param: str = "startIndex",
         size_param: str = "maxResults",
         kind: str | None = None,
+        item_fields: Sequence[str] = (),
     ) -> Iterator[dict[str, Any]]:
         """Every item of an offset-paged list (`{results, meta: {totalResultCount}}`).
 
         Advances by the number of items actually received (a server may clamp the page size);
-        stops at an empty page, at `meta.totalResultCount`, or, without `meta`, at a short page.
+        stops at an empty page, at `meta.totalResultCount`, or, without `meta`, at a short page. A
+        page that repeats an earlier one (a server ignoring the offset), or a list that ends before
+        the count it promised, is an error rather than a list read forever or cut short.
         """
         start = 0
+        firsts: set[str] = set()  # each page's first item: items are distinct, so a repeat is a loop
         while True:
             query = {**(params or {}), start_param: start, size_param: size}
-            body = self.json("GET", path, params=query, kind=kind)
+            response = self.request("GET", path, params=query, kind=kind)
+            body = self.decode(response, kind=kind)
             results = body.get("results") if isinstance(body, dict) else None
             if not isinstance(results, list):
-                raise ProviderError(
-                    vendor=self.vendor,
-                    message="malformed list response: no `results` array",
-                    path=self._shown(self._url(path), query),
+                raise self.malformed(
+                    "malformed list response: expected an object with a `results` list; "
+                    f"got {shape_of(body)}",
+                    response,
                     kind=kind,
                 )
-            yield from results
-            start += len(results)
             meta = body.get("meta")
             total = meta.get("totalResultCount") if isinstance(meta, dict) else None
+            total = total if isinstance(total, int) and not isinstance(total, bool) else None
+            if results:
+                first = json.dumps(results[0], sort_keys=True, default=str)
+                if first in firsts:
+                    raise self.malformed(
+                        f"malformed list response: pagination loops, the page at {start_param}={start} "
+                        "repeats an earlier page",
+                        response,
+                        kind=kind,
+                    )
+                firsts.add(first)
+            elif total is not None and start < total:
+                raise self.malformed(
+                    f"malformed list response: `totalResultCount` is {total}, but the list ended after "
+                    f"{start} item(s) (it changed while it was read, or the count is wrong): run again",
+                    response,
+                    kind=kind,
+                )
+            yield from self._checked(results, item_fields, response, kind)
+            start += len(results)
             if (
                 not results
-                or (isinstance(total, int) and start >= total)
+                or (total is not None and start >= total)
                 or (total is None and len(results) < size)
             ):
                 return
 
-    def _follow(self, next_url: Any, *, kind: str | None) -> str | None:
+    def _checked(
+        self, items: list[Any], fields: Sequence[str], response: requests.Response, kind: str | None
+    ) -> list[dict[str, Any]]:
+        problem = item_fields_missing(items, fields)
+        if problem is not None:
+            raise self.malformed(f"malformed list response: {problem}", response, kind=kind)
+        return items
+
+    def _follow(self, next_url: Any, *, kind: str | None, page: requests.Response) -> str | None:
         if next_url in (None, ""):
             return None
-        parts = urlsplit(str(next_url))
+        if not isinstance(next_url, str):
+            raise self.malformed(
+                f"malformed list response: `next` is {shape_of(next_url)}, not a link", page, kind=kind
+            )
+        parts = urlsplit(next_url)
         if parts.netloc != self._origin.netloc:
-            raise ProviderError(
-                vendor=self.vendor,
-                message=f"refusing to follow a `next` link to another host ({parts.netloc})",
-                kind=kind,
+            raise self.malformed(
+                f"refusing to follow a `next` link to another host ({parts.netloc})", page, kind=kind
             )
         # Behind a proxy a vendor may build `next` with http://; keep the scheme we were given.
         return urlunsplit((self._origin.scheme, *parts[1:]))
@@ -322,6 +492,24 @@ class HttpClient:
             query = "&".join(f"{name}={value}" for name, value in params.items())
             shown += ("&" if parts.query else "?") + query
         return redact(shown)
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """The seconds a `Retry-After` header asks for (a number or an HTTP date), or None."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return BoundedRetry().parse_retry_after(value)
+    except InvalidHeader:
+        return None
+
+
+def _reason(error: Exception) -> str:
+    """The innermost reason urllib3 gives, without the pool and URL it wraps it in."""
+    text = str(error)
+    caused = text.rfind("(Caused by ")
+    return text[caused + len("(Caused by ") : -1] if caused >= 0 and text.endswith(")") else text
 
 
 def vendor_message(response: requests.Response) -> str:
@@ -344,6 +532,73 @@ def _flatten(body: Any) -> str:
 
 
 def _describe_body(response: requests.Response) -> str:
+    """The body of an answer that is not JSON, in a few words (a page may echo the request: masked)."""
+    return redact(_body_words(response))
+
+
+def _body_words(response: requests.Response) -> str:
     content_type = response.headers.get("Content-Type", "no content type")
+    if "html" in content_type.lower():
+        title = re.search(r"<(title|h1)[^>]*>(.*?)</\1>", response.text, re.IGNORECASE | re.DOTALL)
+        text = " ".join((title.group(2) if title else re.sub(r"<[^>]+>", " ", response.text)).split())
+        return (
+            f"an HTML page ({content_type}) {text[:120]!r}"
+            if text
+            else f"an empty HTML page ({content_type})"
+        )
     text = " ".join(response.text.split())[:120]
     return f"{content_type} body {text!r}" if text else f"{content_type}, empty body"
+
+
+def _invalid_json(error: ValueError, response: requests.Response) -> str:
+    """What is wrong with a body that claims to be JSON: cut short, or not JSON at all."""
+    position = getattr(error, "pos", None)
+    reason = str(getattr(error, "msg", error))
+    length = len(response.text)
+    if reason.startswith("Unterminated") or (
+        isinstance(position, int) and position >= len(response.text.rstrip())
+    ):
+        return f"the JSON is cut short after {length} characters"
+    where = f" at character {position}" if isinstance(position, int) else ""
+    return f"invalid JSON{where} ({reason})"
+
+
+def shape_of(value: Any) -> str:
+    """What a JSON value is, in words, for errors: `an object (keys: a, b)`, `a list`, `null`."""
+    if isinstance(value, dict):
+        keys = ", ".join(list(map(str, value))[:5]) + (", …" if len(value) > 5 else "")
+        return f"an object (keys: {keys})" if value else "an empty object"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number" if isinstance(value, int | float) else "a string"
+
+
+def _lookup(item: Any, field: str) -> Any:
+    for part in field.split("."):
+        item = item.get(part) if isinstance(item, dict) else None
+    return item
+
+
+def missing_fields(body: Any, fields: Sequence[str]) -> str | None:
+    """Why `body` is not an object holding `fields` (not null), or None when it is."""
+    if not isinstance(body, dict):
+        return f"expected an object, got {shape_of(body)}"
+    absent = [field for field in fields if _lookup(body, field) is None]
+    return f"no {', '.join(f'`{field}`' for field in absent)} in the answer" if absent else None
+
+
+def item_fields_missing(items: Any, fields: Sequence[str]) -> str | None:
+    """Why `items` is not a list of objects holding `fields`, or None when it is."""
+    if not isinstance(items, list):
+        return f"expected a list, got {shape_of(items)}"
+    for position, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            return f"item {position} is {shape_of(item)}, not an object"
+        absent = [field for field in fields if _lookup(item, field) is None]
+        if absent:
+            return f"item {position} has no {', '.join(f'`{field}`' for field in absent)}"
+    return None

@@ -21,6 +21,9 @@ from lmsform.providers.http import HttpClient
 
 PAGE_SIZE = 100  # the largest page the vendor's document uses; the server may clamp it
 LESSON_STATES = "active,inactive,never,rendering,error"
+# What every user, and every group, in a list or a create's answer must hold.
+USER_FIELDS = ("id", "userName")
+GROUP_FIELDS = ("id", "name")
 
 
 class AccessKeyAuth(AuthBase):
@@ -38,7 +41,17 @@ class DamstraClient:
     def __init__(self, http: HttpClient) -> None:
         self.http = http
 
-    def _post(self, path: str, body: Any = None, *, kind: str, key: str, idempotent: bool = False) -> Any:
+    def _post(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        kind: str,
+        key: str,
+        idempotent: bool = False,
+        fields: Sequence[str] | None = None,
+        item_fields: Sequence[str] | None = None,
+    ) -> Any:
         return self.http.json(
             "POST",
             path,
@@ -46,13 +59,17 @@ class DamstraClient:
             kind=kind,
             key=key,
             idempotent=idempotent,
+            fields=fields,
+            item_fields=item_fields,
         )
 
     # Users
 
     def list_users(self) -> Iterator[dict[str, Any]]:
         # Without activeValue=all, inactive users look missing and would be created again.
-        return self.http.paginate_offset("/user", params={"activeValue": "all"}, size=PAGE_SIZE, kind="users")
+        return self.http.paginate_offset(
+            "/user", params={"activeValue": "all"}, size=PAGE_SIZE, kind="users", item_fields=USER_FIELDS
+        )
 
     def find_user(self, user_name: str) -> dict[str, Any] | None:
         """The user (any status) of this user name, ignoring case, as Damstra keeps user names unique.
@@ -62,13 +79,17 @@ class DamstraClient:
         """
         wanted = user_name.lower()
         params = {"q": user_name, "activeValue": "all"}
-        for item in self.http.paginate_offset("/user", params=params, size=PAGE_SIZE, kind="users"):
+        users = self.http.paginate_offset(
+            "/user", params=params, size=PAGE_SIZE, kind="users", item_fields=USER_FIELDS
+        )
+        for item in users:
             if str(item.get("userName", "")).lower() == wanted:
                 return item
         return None
 
     def create_user(self, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        created: dict[str, Any] = self._post("/user", dict(body), kind="users", key=key)
+        # Damstra answers a user create with the id and dates only (reference §4.1.3).
+        created: dict[str, Any] = self._post("/user", dict(body), kind="users", key=key, fields=("id",))
         return created
 
     def update_user(self, user_id: int, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:
@@ -81,7 +102,9 @@ class DamstraClient:
 
     def bulk_import(self, users: Sequence[Mapping[str, Any]], *, key: str) -> list[dict[str, Any]]:
         body = {"mergeType": "none", "users": [dict(user) for user in users]}
-        created: list[dict[str, Any]] = self._post("/bulkUserImport", body, kind="users", key=key)
+        created: list[dict[str, Any]] = self._post(
+            "/bulkUserImport", body, kind="users", key=key, item_fields=USER_FIELDS
+        )
         return created
 
     def merge_users(self, users: Sequence[Mapping[str, Any]], *, key: str) -> list[dict[str, Any]]:
@@ -109,7 +132,7 @@ class DamstraClient:
     # Groups, members and supervisors
 
     def list_groups(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate_offset("/group", size=PAGE_SIZE, kind="groups")
+        return self.http.paginate_offset("/group", size=PAGE_SIZE, kind="groups", item_fields=GROUP_FIELDS)
 
     def find_group(self, name: str, *, key: str) -> dict[str, Any] | None:
         """The active group of exactly this name. `q` matches a part of the name: one page unless
@@ -118,7 +141,9 @@ class DamstraClient:
         params = {"q": name}
         found = [
             item
-            for item in self.http.paginate_offset("/group", params=params, size=PAGE_SIZE, kind="groups")
+            for item in self.http.paginate_offset(
+                "/group", params=params, size=PAGE_SIZE, kind="groups", item_fields=GROUP_FIELDS
+            )
             if item.get("name") == name
         ]
         if len(found) > 1:
@@ -132,7 +157,9 @@ class DamstraClient:
         return found[0] if found else None
 
     def create_group(self, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        created: dict[str, Any] = self._post("/group", dict(body), kind="groups", key=key)
+        created: dict[str, Any] = self._post(
+            "/group", dict(body), kind="groups", key=key, fields=GROUP_FIELDS
+        )
         return created
 
     def update_group(self, group_id: int, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:
@@ -162,11 +189,19 @@ class DamstraClient:
 
     def list_lessons(self) -> Iterator[dict[str, Any]]:
         params = {"publishedStates": LESSON_STATES}
-        return self.http.paginate_offset("/lesson", params=params, size=PAGE_SIZE, kind="lessons")
+        return self.http.paginate_offset(
+            "/lesson",
+            params=params,
+            size=PAGE_SIZE,
+            kind="lessons",
+            item_fields=("lessonId", "lessonVersionId", "name"),
+        )
 
     def list_schedules(self, user_id: int) -> Iterator[dict[str, Any]]:
         path = f"/user/{user_id}/lesson_schedule"
-        return self.http.paginate_offset(path, params={"status": "all"}, size=PAGE_SIZE, kind="enrollments")
+        return self.http.paginate_offset(
+            path, params={"status": "all"}, size=PAGE_SIZE, kind="enrollments", item_fields=("id", "lessonId")
+        )
 
     def schedule(self, user_id: int, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         # Safe to re-send after a lost answer: Damstra refuses a schedule for a lesson the user already

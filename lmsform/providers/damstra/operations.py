@@ -133,6 +133,7 @@ class DamstraOperations:
             lambda: self.client.create_user(body, key=change.address),
             lambda: self.client.find_user(body["userName"]),
             what=change.address,
+            attempts=self.client.http.attempts,
         )
         user_id = str(created["id"])
         context.record(USERS.name, change.key, user_id)
@@ -166,7 +167,7 @@ class DamstraOperations:
                     made[name] = str(item["id"])
             return dict(made) if len(made) == len(rows) else None
 
-        by_name = create_once(send, find, what=label)
+        by_name = create_once(send, find, what=label, attempts=self.client.http.attempts)
         for change in chunk:
             user_id = by_name.get(change.key[0])
             if user_id is None:
@@ -244,6 +245,7 @@ class DamstraOperations:
             partial(self.client.create_group, body, key=change.address),
             partial(self.client.find_group, body["name"], key=change.address),
             what=change.address,
+            attempts=self.client.http.attempts,
         )
         context.record(GROUPS.name, change.key, str(created["id"]))
 

@@ -16,6 +16,7 @@ from lmsform.providers.http import HttpClient
 # The page size the vendor documents for these lists; a server may honour less, so we follow `next`.
 LIST_PAGE_SIZE = 1000
 BULK_CREATE_LIMIT = 1000
+GROUP_FIELDS = ("id", "name")  # what every group in a list must hold
 
 # Enrollment collections by target type: (collection under the domain, enrollment collection).
 _ENROLLMENT_PATHS = {
@@ -35,8 +36,13 @@ class SkilljarClient:
         self.domain = domain
         self._domain_path = f"/v1/domains/{_segment(domain)}"
 
-    def _json(self, method: str, path: str, body: Any = None, *, kind: str, key: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.http.json(method, path, json_body=body, kind=kind, key=key)
+    def _json(
+        self, method: str, path: str, body: Any = None, *, kind: str, key: str, fields: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """An answer that is one object (holding `fields`), as every Skilljar create, read and update is."""
+        result: dict[str, Any] = self.http.json(
+            method, path, json_body=body, kind=kind, key=key, fields=fields
+        )
         return result
 
     def _delete(self, path: str, *, kind: str, key: str) -> None:
@@ -56,7 +62,10 @@ class SkilljarClient:
 
     def list_domain_users(self) -> Iterator[dict[str, Any]]:
         return self.http.paginate(
-            f"{self._domain_path}/users", params={"page_size": LIST_PAGE_SIZE}, kind="users"
+            f"{self._domain_path}/users",
+            params={"page_size": LIST_PAGE_SIZE},
+            kind="users",
+            item_fields=("user.id", "user.email"),
         )
 
     def create_domain_user(self, user: Mapping[str, Any], *, active: bool, key: str) -> dict[str, Any]:
@@ -69,7 +78,13 @@ class SkilljarClient:
         """
         body = {"user": dict(user), "active": active}
         result: dict[str, Any] = self.http.json(
-            "POST", f"{self._domain_path}/users", json_body=body, kind="users", key=key, idempotent=True
+            "POST",
+            f"{self._domain_path}/users",
+            json_body=body,
+            kind="users",
+            key=key,
+            idempotent=True,
+            fields=("user.id", "user.email"),
         )
         return result
 
@@ -107,14 +122,18 @@ class SkilljarClient:
     # Groups and membership
 
     def list_groups(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate("/v1/groups", params={"page_size": LIST_PAGE_SIZE}, kind="groups")
+        return self.http.paginate(
+            "/v1/groups", params={"page_size": LIST_PAGE_SIZE}, kind="groups", item_fields=GROUP_FIELDS
+        )
 
     def create_group(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        return self._json("POST", "/v1/groups", dict(fields), kind="groups", key=key)
+        return self._json("POST", "/v1/groups", dict(fields), kind="groups", key=key, fields=("id",))
 
     def find_group(self, name: str) -> dict[str, Any] | None:
         """The group of exactly this name (names are unique on Skilljar), or None: one request."""
-        for item in self.http.paginate("/v1/groups", params={"name": name}, kind="groups"):
+        for item in self.http.paginate(
+            "/v1/groups", params={"name": name}, kind="groups", item_fields=GROUP_FIELDS
+        ):
             if item.get("name") == name:
                 return item
         return None
@@ -127,7 +146,10 @@ class SkilljarClient:
 
     def list_group_users(self, group_id: str) -> Iterator[dict[str, Any]]:
         return self.http.paginate(
-            f"/v1/groups/{_segment(group_id)}/users", params={"page_size": LIST_PAGE_SIZE}, kind="memberships"
+            f"/v1/groups/{_segment(group_id)}/users",
+            params={"page_size": LIST_PAGE_SIZE},
+            kind="memberships",
+            item_fields=("user.id", "user.email"),
         )
 
     def add_group_user(self, group_id: str, user_id: str, *, key: str) -> dict[str, Any]:
@@ -159,10 +181,10 @@ class SkilljarClient:
         params: dict[str, Any] = {"page_size": LIST_PAGE_SIZE}
         if label is not None:
             params["label__name"] = label
-        return self.http.paginate("/v1/courses", params=params, kind="courses")
+        return self.http.paginate("/v1/courses", params=params, kind="courses", item_fields=("id", "title"))
 
     def create_course(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        return self._json("POST", "/v1/courses", dict(fields), kind="courses", key=key)
+        return self._json("POST", "/v1/courses", dict(fields), kind="courses", key=key, fields=("id",))
 
     def update_course(self, course_id: str, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         return self._json(
@@ -178,12 +200,15 @@ class SkilljarClient:
         """Every publication on this domain, or only the course's (at most one)."""
         params = None if course_id is None else {"course__id": course_id}
         return self.http.paginate(
-            f"{self._domain_path}/published-courses", params=params, kind="publications"
+            f"{self._domain_path}/published-courses",
+            params=params,
+            kind="publications",
+            item_fields=("id", "course.id"),
         )
 
     def publish_course(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         path = f"{self._domain_path}/published-courses"
-        return self._json("POST", path, dict(fields), kind="publications", key=key)
+        return self._json("POST", path, dict(fields), kind="publications", key=key, fields=("id",))
 
     def update_publication(
         self, publication_id: str, fields: Mapping[str, Any], *, key: str
@@ -198,10 +223,12 @@ class SkilljarClient:
     # Learning paths and plans (read here; enrollments below)
 
     def list_paths(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate(f"{self._domain_path}/published-paths", kind="paths")
+        return self.http.paginate(
+            f"{self._domain_path}/published-paths", kind="paths", item_fields=("id", "slug")
+        )
 
     def list_plans(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate(f"{self._domain_path}/plan", kind="plans")
+        return self.http.paginate(f"{self._domain_path}/plan", kind="plans", item_fields=("id", "name"))
 
     # Enrollments in a published course, a published path or a plan
 
@@ -211,7 +238,12 @@ class SkilljarClient:
 
     def list_enrollments(self, target_type: str, target_id: str) -> Iterator[dict[str, Any]]:
         path = self._enrollments_path(target_type, target_id)
-        return self.http.paginate(path, params={"page_size": LIST_PAGE_SIZE}, kind="enrollments")
+        return self.http.paginate(
+            path,
+            params={"page_size": LIST_PAGE_SIZE},
+            kind="enrollments",
+            item_fields=("id", "user.id", "user.email"),
+        )
 
     def enroll(
         self, target_type: str, target_id: str, body: Mapping[str, Any], *, key: str
@@ -219,7 +251,7 @@ class SkilljarClient:
         """Creates an enrollment; with an explicit `enrolled_at` Skilljar makes this safe to repeat."""
         path = self._enrollments_path(target_type, target_id)
         result: dict[str, Any] = self.http.json(
-            "POST", path, json_body=dict(body), kind="enrollments", key=key, idempotent=True
+            "POST", path, json_body=dict(body), kind="enrollments", key=key, idempotent=True, fields=()
         )
         return result
 
@@ -232,10 +264,10 @@ class SkilljarClient:
     # Webhooks
 
     def list_webhooks(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate("/v1/webhooks", kind="webhooks")
+        return self.http.paginate("/v1/webhooks", kind="webhooks", item_fields=("id", "target_url"))
 
     def create_webhook(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        return self._json("POST", "/v1/webhooks", dict(fields), kind="webhooks", key=key)
+        return self._json("POST", "/v1/webhooks", dict(fields), kind="webhooks", key=key, fields=("id",))
 
     def update_webhook(self, webhook_id: str, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         return self._json(

@@ -100,7 +100,10 @@ def create_group(client: SkilljarClient, change: Change, context: ApplyContext) 
         return None if found is None else str(found["id"])
 
     group_id = create_once(
-        lambda: str(client.create_group(body, key=change.address)["id"]), find, what=change.address
+        lambda: str(client.create_group(body, key=change.address)["id"]),
+        find,
+        what=change.address,
+        attempts=client.http.attempts,
     )
     context.record(GROUPS.name, change.key, group_id)
 
@@ -124,6 +127,7 @@ def add_member(client: SkilljarClient, change: Change, context: ApplyContext) ->
             lambda: client.add_group_user(group_id, user_id, key=change.address),
             lambda: client.get_group_user(group_id, user_id, key=change.address),
             what=change.address,
+            attempts=client.http.attempts,
         )
     except ProviderError as error:
         # Skilljar refuses a second add with 400: an add whose answer was lost and that landed only
@@ -168,7 +172,10 @@ def create_course(client: SkilljarClient, change: Change, context: ApplyContext)
         return None if newest is None else str(newest["id"])
 
     course_id = create_once(
-        lambda: str(client.create_course(body, key=change.address)["id"]), find, what=change.address
+        lambda: str(client.create_course(body, key=change.address)["id"]),
+        find,
+        what=change.address,
+        attempts=client.http.attempts,
     )
     context.record(COURSES.name, change.key, course_id)
 
@@ -201,7 +208,10 @@ def publish_course(client: SkilljarClient, change: Change, context: ApplyContext
         return None
 
     publication_id = create_once(
-        lambda: str(client.publish_course(body, key=change.address)["id"]), find, what=change.address
+        lambda: str(client.publish_course(body, key=change.address)["id"]),
+        find,
+        what=change.address,
+        attempts=client.http.attempts,
     )
     context.record(PUBLICATIONS.name, change.key, publication_id)
 
@@ -302,7 +312,10 @@ def create_webhook(client: SkilljarClient, change: Change, context: ApplyContext
         return None
 
     webhook_id = create_once(
-        lambda: str(client.create_webhook(body, key=change.address)["id"]), find, what=change.address
+        lambda: str(client.create_webhook(body, key=change.address)["id"]),
+        find,
+        what=change.address,
+        attempts=client.http.attempts,
     )
     context.record(WEBHOOKS.name, change.key, webhook_id)
 

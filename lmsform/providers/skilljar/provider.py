@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -249,6 +251,7 @@ class SkilljarProvider(Provider):
         and a job that was queued may still be running. The users the list shows already are taken
         as they are; the rest get the single create, which Skilljar keys by e-mail (a known one
         returns the existing user), so it is safe whether or not the lost job lands, before or after.
+        Those run `parallelism` at a time, as the apply's own calls do; after a failure none starts.
         """
         before = len(waiting)
         self._take_listed(waiting, context)
@@ -258,8 +261,21 @@ class SkilljarProvider(Provider):
             before - len(waiting),
             len(waiting),
         )
-        for change in waiting.values():
-            create_user(self.client, change, context)
+        failed = threading.Event()
+
+        def create(change: Change) -> None:
+            if failed.is_set():
+                return
+            try:
+                create_user(self.client, change, context)
+            except BaseException:
+                failed.set()
+                raise
+
+        with ThreadPoolExecutor(self.settings.parallelism, thread_name_prefix="lmsform-bulk") as pool:
+            done = [pool.submit(create, change) for change in waiting.values()]
+        for future in done:
+            future.result()  # the first failure, if any
 
     def close(self) -> None:
         self.http.close()

@@ -18,7 +18,7 @@ from requests import PreparedRequest
 from requests.auth import AuthBase
 
 from lmsform.errors import ProviderError
-from lmsform.providers.http import HttpClient
+from lmsform.providers.http import HttpClient, item_fields_missing
 
 # Versal reads more pages than this only if the list is enormous or the paging headers lie.
 _MAX_PAGES = 100_000
@@ -84,17 +84,28 @@ class VersalClient:
         self.page_size = page_size
 
     def _pages(
-        self, path: str, *, params: Mapping[str, Any] | None = None, kind: str
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        kind: str,
+        item_fields: Sequence[str],
+        single: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Every item of a numbered list, page by page, until the headers say it was the last."""
+        """Every item of a numbered list, page by page, until the headers say it was the last.
+
+        Every item must be an object holding `item_fields`. `single`: the spec declares one object
+        for this list, so an object is taken as a page of one.
+        """
         page = 1
         for _ in range(_MAX_PAGES):
             query = {**(params or {}), "page": page, "perPage": self.page_size}
             response = self.http.request("GET", path, params=query, kind=kind)
             body = self.http.decode(response, kind=kind)
-            items = [body] if isinstance(body, dict) else body
-            if not isinstance(items, list):
-                raise self._malformed(response, path, kind, "expected a JSON array")
+            items = [body] if single and isinstance(body, dict) else body
+            problem = item_fields_missing(items, item_fields)
+            if problem is not None:
+                raise self._malformed(response, kind, problem)
             yield from items
             info = page_info(response.headers)
             if not items or (info is None and len(items) < self.page_size):
@@ -104,25 +115,28 @@ class VersalClient:
             following = info.next_page if info is not None and info.next_page is not None else page + 1
             if following <= page:
                 raise self._malformed(
-                    response, path, kind, f"the next page ({following}) is not after {page}"
+                    response,
+                    kind,
+                    f"pagination loops, the next page ({following}) is not after page {page}",
                 )
             page = following
-        raise ProviderError(vendor="versal", message="pagination does not end", path=path, kind=kind)
-
-    def _malformed(self, response: requests.Response, path: str, kind: str, what: str) -> ProviderError:
-        return ProviderError(
+        raise ProviderError(
             vendor="versal",
-            message=f"malformed list response: {what}",
-            status=response.status_code,
+            message="malformed list response: pagination does not end",
             method="GET",
             path=path,
             kind=kind,
         )
 
+    def _malformed(self, response: requests.Response, kind: str, what: str) -> ProviderError:
+        return self.http.malformed(f"malformed list response: {what}", response, kind=kind)
+
     # Organisation users
 
     def members(self) -> Iterator[dict[str, Any]]:
-        return self._pages(f"/orgs/{self.organisation}/members", kind="users")
+        return self._pages(
+            f"/orgs/{self.organisation}/members", kind="users", item_fields=("user.id", "user.email")
+        )
 
     def find_member(self, email: str) -> dict[str, Any] | None:
         """The member of this e-mail address (ignoring case), or None. The API has no look-up by
@@ -140,12 +154,14 @@ class VersalClient:
         # exists in organization", reference §5 #6), so the caller looks the member up first.
         body = {"roles": list(roles), "user": dict(user)}
         path = f"/orgs/{self.organisation}/users"
-        created: dict[str, Any] = self.http.json("POST", path, json_body=body, kind="users", key=key)
+        created: dict[str, Any] = self.http.json(
+            "POST", path, json_body=body, kind="users", key=key, fields=("user.id",)
+        )
         return created
 
     def update_profile(self, user_id: str, profile: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         updated: dict[str, Any] = self.http.json(
-            "PUT", f"/users/{user_id}", json_body=dict(profile), kind="users", key=key
+            "PUT", f"/users/{user_id}", json_body=dict(profile), kind="users", key=key, fields=()
         )
         return updated
 
@@ -167,10 +183,13 @@ class VersalClient:
     # Courses and who takes or edits them
 
     def courses(self) -> Iterator[dict[str, Any]]:
-        return self._pages("/courses", kind="org_courses")
+        return self._pages("/courses", kind="org_courses", item_fields=("id",))
 
     def tracked_learners(self, course_id: str) -> Iterator[dict[str, Any]]:
-        return self._pages(f"/courses/{course_id}/userdata", kind="enrollments")
+        # The spec declares one object here, though the list is paged: either is read (reference §5 #3).
+        return self._pages(
+            f"/courses/{course_id}/userdata", kind="enrollments", item_fields=("id",), single=True
+        )
 
     def set_course_user(
         self, course_id: str, user_id: str, *, tracked: bool | None, roles: Sequence[str] | None, key: str
@@ -181,6 +200,11 @@ class VersalClient:
         if roles is not None:
             body["roles"] = list(roles)
         answer: dict[str, Any] = self.http.json(
-            "PATCH", f"/courses/{course_id}/users/{user_id}", json_body=body, kind="enrollments", key=key
+            "PATCH",
+            f"/courses/{course_id}/users/{user_id}",
+            json_body=body,
+            kind="enrollments",
+            key=key,
+            fields=(),
         )
         return answer
