@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, SequenceNode
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from lmsform.errors import Issue, Location, ManifestError
@@ -22,6 +22,8 @@ from lmsform.errors import Issue, Location, ManifestError
 M = TypeVar("M", bound=BaseModel)
 _ENV_REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_STR_TAG = "tag:yaml.org,2002:str"
+_BUILTIN_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,12 @@ class _PositionedConstructor(SafeConstructor):
     slowest step of a large plan; this keeps only the positions (and runs on libyaml when
     ruamel.yaml.clib is installed).
     """
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        # Most values of a large manifest are plain strings: they need no constructor lookup.
+        if node.__class__ is ScalarNode and node.ctag.value == _STR_TAG:
+            return node.value
+        return super().construct_object(node, deep=deep)
 
     def construct_positioned_map(self, node: MappingNode) -> Iterator[CommentedMap]:
         data = CommentedMap()
@@ -190,6 +198,8 @@ def interpolate_environment(document: Document, environ: Mapping[str, str] | Non
 
 def plain(node: Any) -> Any:
     """The same data as built-in dicts, lists and scalars, for validation."""
+    if type(node) in _BUILTIN_SCALARS:
+        return node
     if isinstance(node, Mapping):
         return {plain(key): plain(value) for key, value in node.items()}
     if isinstance(node, list):
