@@ -203,7 +203,8 @@ def plain(node: Any) -> Any:
     if isinstance(node, Mapping):
         return {plain(key): plain(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [plain(item) for item in node]
+        # The list's own items: iterating a CommentedSeq goes through Python-level indexing per item.
+        return [plain(item) for item in list.__iter__(node)]
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, str):
