@@ -443,6 +443,14 @@ def test_a_reference_to_a_name_several_live_objects_share_is_an_error() -> None:
         ({"n": 1}, {"n": True}, ("n",)),  # equal by ==, yet a different value to the vendor
         ({"n": 1}, {"n": 1.0}, ("n",)),
         ({"roles": ["a", "b"]}, {"roles": ["a", "b"]}, ()),
+        ({"roles": ["a", "b"]}, {"roles": ["b", "a"]}, ("roles",)),  # lists keep their order
+        ({"roles": ["a"]}, {"roles": ["a", "b"]}, ("roles",)),
+        ({"roles": []}, {"roles": []}, ()),
+        ({"roles": None}, {"roles": []}, ("roles",)),
+        ({"ids": [1]}, {"ids": [1.0]}, ()),  # as DeepDiff judges numbers in lists
+        ({"ids": ["1"]}, {"ids": [1]}, ("ids",)),
+        ({"rules": [{"a": "x"}]}, {"rules": [{"a": "x"}]}, ()),
+        ({"rules": [{"a": "x"}]}, {"rules": [{"a": "y"}]}, ("rules",)),
         ({}, {"a": None}, ()),
         ({}, {"a": "x"}, ("a",)),
         ({"email": "A@x.com"}, {"email": "a@x.com"}, ()),  # key fields are never compared
