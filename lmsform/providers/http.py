@@ -138,7 +138,8 @@ class HttpClient:
             # where scanning it cost about a fifth of a request's CPU. Every request goes to one host.
             made.trust_env = False
             made.proxies.update(requests.utils.get_environ_proxies(self.base_url))
-            made.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            if self._origin.scheme == "https":  # a bundle's path costs a stat() per request
+                made.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
             made.auth = auth
             made.headers.update(common_headers)
             made.mount("http://", adapter)
