@@ -113,7 +113,9 @@ class DesiredStateBuilder:
         self.manage = manage
         self.issues = issues
         self.state = State()
-        self._references: list[Reference] = []
+        # (kind, key, source, by): `by` is the referring object, whose address is made only for a
+        # reference that cannot be resolved (most name declared objects).
+        self._references: list[tuple[str, Key, Location | None, str | Resource]] = []
         # (kind, vendor id) → the declaration that pins it.
         self._pinned: dict[tuple[str, str], Resource] = {}
         # Per kind: the provider's support and the fields it allows, looked up once.
@@ -316,8 +318,8 @@ class DesiredStateBuilder:
         for index, group in enumerate(spec.groups):
             where = entry.at("groups", index)
             self.state.expansions.append(GroupExpansion(ENROLLMENTS.name, common, group, where))
-            self._refer(Reference("groups", (group,), where, by))
-        self._refer(Reference(ENROLLMENT_TARGET_KINDS[target_type], (target,), target_source, by))
+            self._refer("groups", (group,), where, by)
+        self._refer(ENROLLMENT_TARGET_KINDS[target_type], (target,), target_source, by)
 
     def _supervisor(self, entry: _Entry) -> None:
         spec = entry.spec
@@ -326,12 +328,12 @@ class DesiredStateBuilder:
         key = SUPERVISORS.key_of(fields)
         if spec.revoke:
             self.state.absent[(SUPERVISORS.name, key)] = entry.source
-            self._refer(Reference("users", key, entry.at("user"), address(SUPERVISORS.name, key)))
+            self._refer("users", key, entry.at("user"), address(SUPERVISORS.name, key))
             return
         fields.pop("revoke", None)
         self._declare(Resource(SUPERVISORS.name, key, fields, source=entry.source))
         if spec.group is not None:
-            self._refer(Reference("groups", (spec.group,), entry.at("group"), address(SUPERVISORS.name, key)))
+            self._refer("groups", (spec.group,), entry.at("group"), address(SUPERVISORS.name, key))
 
     def _webhook(self, entry: _Entry) -> None:
         spec = entry.spec
@@ -376,19 +378,14 @@ class DesiredStateBuilder:
                 return
         self.state.add(resource)
         kind = KINDS_BY_NAME[resource.kind]
-        key_refs = kind.key_refs(resource.key)
-        field_refs = kind.field_refs(resource.fields)
-        if not key_refs and not field_refs:
-            return
-        by = resource.address
-        for position, target in key_refs:
+        for position, target in kind.key_refs(resource.key):
             where = ref_sources.get(position, resource.source) if ref_sources else resource.source
-            self._refer(Reference(target, (resource.key[position],), where, by))
-        for target, target_key in field_refs:
-            self._refer(Reference(target, target_key, resource.source, by))
+            self._refer(target, (resource.key[position],), where, resource)
+        for target, target_key in kind.field_refs(resource.fields):
+            self._refer(target, target_key, resource.source, resource)
 
-    def _refer(self, reference: Reference) -> None:
-        self._references.append(reference)
+    def _refer(self, kind: str, key: Key, source: Location | None, by: str | Resource) -> None:
+        self._references.append((kind, key, source, by))
 
     def check_references(self) -> list[Reference]:
         """References must name declared objects, or (for additive kinds) objects that may exist live.
@@ -397,12 +394,13 @@ class DesiredStateBuilder:
         """
         unresolved: dict[tuple[str, Key], Reference] = {}
         seen: set[tuple[str, Key, Location | None]] = set()
-        for reference in self._references:
-            target = KINDS_BY_NAME[reference.kind]
-            place = (reference.kind, reference.key, reference.source)
-            if self.state.get(reference.kind, reference.key) is not None or place in seen:
+        for kind_name, key, source, by in self._references:
+            place = (kind_name, key, source)
+            if self.state.get(kind_name, key) is not None or place in seen:
                 continue
             seen.add(place)
+            target = KINDS_BY_NAME[kind_name]
+            reference = Reference(kind_name, key, source, by if isinstance(by, str) else by.address)
             name = f"{target.singular} {reference.key[0]!r}"
             support = self.provider.supports.get(reference.kind) if self.provider else None
             if (reference.kind, reference.key) in self.state.absent:
