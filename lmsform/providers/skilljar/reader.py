@@ -323,8 +323,12 @@ def _enrollments(target_type: str, target: Resource, items: Iterable[Mapping[str
         emails[str(user["id"])] = str(user["email"])
     resources = []
     for user_id, held in by_user.items():
-        active = [item for item in held if item.get("active", True)]
-        latest = max(active or held, key=lambda item: str(item.get("enrolled_at") or ""))
+        if len(held) == 1:  # the usual case: nothing to choose between
+            latest = held[0]
+            active = held if latest.get("active", True) else []
+        else:
+            active = [item for item in held if item.get("active", True)]
+            latest = max(active or held, key=lambda item: str(item.get("enrolled_at") or ""))
         fields = {
             "type": target_type,
             "target": target.key[0],
