@@ -13,6 +13,7 @@ import click
 
 from lmsform import __version__, app, schema
 from lmsform.apply import ApplyResult, ChangeResult, apply_plan
+from lmsform.collector import fewer_collections
 from lmsform.console import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -74,8 +75,10 @@ def _force(command: _F) -> _F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lmsform")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Learning-management systems as code: plan and apply an LMS account from YAML manifests."""
+    ctx.with_resource(fewer_collections())
 
 
 @main.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -69,6 +70,8 @@ class _Entry:
     document: Document
     node: Any
     support: KindSupport | None
+    # The fields the vendor lets this entry declare (`allowed_fields`); None without a provider.
+    allowed: frozenset[str] | None = None
 
     @property
     def source(self) -> Location:
@@ -77,16 +80,30 @@ class _Entry:
     def at(self, *loc: str | int) -> Location:
         return self.document.location(self.node, loc)
 
+    def each_at(self, name: str, count: int) -> list[Location]:
+        """`at(name, index)` for the first `count` items of the list `name`, found in one step."""
+        if count == 0:
+            return []
+        items = self.node.get(name) if isinstance(self.node, CommentedMap) else None
+        if not isinstance(items, CommentedSeq) or len(items) < count:
+            return [self.at(name, index) for index in range(count)]
+        shown = self.document.shown_as
+        return [Location(shown, row + 1, column + 1) for row, column in map(items.lc.item, range(count))]
+
+    @cached_property
+    def values(self) -> dict[str, Any]:
+        """`declared_values` of the spec, made once."""
+        return declared_values(self.spec)
+
     def managed_fields(self) -> dict[str, Any]:
         """Declared values (and the defaults of the kind's always-managed fields this vendor has)
         that are compared with the live object."""
         spec = type(self.spec)
-        values = declared_values(self.spec)
         always = spec.ALWAYS_MANAGED
-        if self.support is not None:
-            always = always & allowed_fields(self.kind, self.support)
+        if self.allowed is not None:
+            always = always & self.allowed
         chosen = (self.spec.model_fields_set | always) - spec.RELATIONS - spec.IDENTITY - spec.SECRETS
-        return {name: value for name, value in values.items() if name in chosen}
+        return {name: value for name, value in self.values.items() if name in chosen}
 
 
 class DesiredStateBuilder:
@@ -97,9 +114,13 @@ class DesiredStateBuilder:
         self.manage = manage
         self.issues = issues
         self.state = State()
-        self._references: list[Reference] = []
+        # (kind, key, source, by): `by` is the referring object, whose address is made only for a
+        # reference that cannot be resolved (most name declared objects).
+        self._references: list[tuple[str, Key, Location | None, str | Resource]] = []
         # (kind, vendor id) → the declaration that pins it.
         self._pinned: dict[tuple[str, str], Resource] = {}
+        # Per kind: the provider's support and the fields it allows, looked up once.
+        self._support: dict[str, tuple[KindSupport | None, frozenset[str] | None]] = {}
         self._builders: Mapping[str, Callable[[_Entry], None]] = {
             "users": self._user,
             "groups": self._group,
@@ -142,29 +163,33 @@ class DesiredStateBuilder:
         self, document: Document, kind: Kind, entries: CommentedSeq, index: int, node: Any
     ) -> None:
         assert kind.spec is not None
-        expected = None
-        support = None
-        if self.provider is not None:
-            support = self.provider.supports[kind.name]
-            expected = allowed_fields(kind, support)
-        spec = validate_node(kind.spec, node, document, entries, (index,), self.issues, expected)
+        support, allowed = self._support_of(kind)
+        spec = validate_node(kind.spec, node, document, entries, (index,), self.issues, allowed)
         if spec is None:
             return
-        entry = _Entry(kind, spec, document, node, support)
+        entry = _Entry(kind, spec, document, node, support, allowed)
         if self._supported(entry):
             self._builders[kind.name](entry)
+
+    def _support_of(self, kind: Kind) -> tuple[KindSupport | None, frozenset[str] | None]:
+        found = self._support.get(kind.name)
+        if found is None:
+            support = self.provider.supports[kind.name] if self.provider is not None else None
+            allowed = frozenset(allowed_fields(kind, support)) if support is not None else None
+            found = self._support[kind.name] = (support, allowed)
+        return found
 
     def _supported(self, entry: _Entry) -> bool:
         if self.provider is None:
             # The project's provider is unknown (already an error): check what every vendor needs.
-            key_fields = entry.kind.key_fields_of(declared_values(entry.spec))
+            key_fields = entry.kind.key_fields_of(entry.values)
             missing = [name for name in key_fields if getattr(entry.spec, name, "") is None]
             for name in missing:
                 self.issues.append(Issue(entry.source, f"{name}: required field is missing"))
             return not missing
         support = self.provider.supports[entry.kind.name]
         key = support.key or entry.kind.key_fields
-        allowed = allowed_fields(entry.kind, support)
+        allowed = entry.allowed or frozenset()
         ok = True
         for name in (*key, *sorted(support.required)):
             if name in type(entry.spec).model_fields and getattr(entry.spec, name) is None:
@@ -191,7 +216,7 @@ class DesiredStateBuilder:
                     Issue(entry.at("roles", index), f"{self.provider.title} has no role {role!r} ({offered})")
                 )
                 ok = False
-        for name, message in self.provider.check_fields(entry.kind.name, declared_values(entry.spec)):
+        for name, message in self.provider.check_fields(entry.kind.name, entry.values):
             self.issues.append(Issue(entry.at(name), f"{name}: {message}"))
             ok = False
         return ok
@@ -220,10 +245,12 @@ class DesiredStateBuilder:
             match_on=match_on,
         )
         self._declare(resource)
-        for index, group in enumerate(spec.groups):
-            self._relation(MEMBERSHIPS, group, user, entry.at("groups", index))
-        for index, group in enumerate(spec.supervises):
-            self._relation(GROUP_SUPERVISORS, group, user, entry.at("supervises", index))
+        for group, where in zip(spec.groups, entry.each_at("groups", len(spec.groups)), strict=True):
+            self._relation(MEMBERSHIPS, group, user, where)
+        for group, where in zip(
+            spec.supervises, entry.each_at("supervises", len(spec.supervises)), strict=True
+        ):
+            self._relation(GROUP_SUPERVISORS, group, user, where)
 
     def _group(self, entry: _Entry) -> None:
         assert isinstance(entry.spec, GroupSpec)
@@ -233,10 +260,13 @@ class DesiredStateBuilder:
         self._declare(Resource("groups", key, fields, source=entry.source, previously=previously))
         self.state.scopes.setdefault(MEMBERSHIPS.name, set()).add(key)
         self.state.scopes.setdefault(GROUP_SUPERVISORS.name, set()).add(key)
-        for index, member in enumerate(entry.spec.members):
-            self._relation(MEMBERSHIPS, fields["name"], member, entry.at("members", index))
-        for index, supervisor in enumerate(entry.spec.supervisors):
-            self._relation(GROUP_SUPERVISORS, fields["name"], supervisor, entry.at("supervisors", index))
+        members, supervisors = entry.spec.members, entry.spec.supervisors
+        for member, where in zip(members, entry.each_at("members", len(members)), strict=True):
+            self._relation(MEMBERSHIPS, fields["name"], member, where)
+        for supervisor, where in zip(
+            supervisors, entry.each_at("supervisors", len(supervisors)), strict=True
+        ):
+            self._relation(GROUP_SUPERVISORS, fields["name"], supervisor, where)
 
     def _relation(self, kind: Kind, group: str, user: str, source: Location) -> None:
         """A (group, user) relation, declared on either side; both sides declaring it make one."""
@@ -280,18 +310,17 @@ class DesiredStateBuilder:
             common.pop(name, None)
         self.state.scopes.setdefault(ENROLLMENTS.name, set()).add((target_type, target))
         target_source = entry.at(word)
-        for index, email in enumerate(spec.users):
+        ref_sources = {1: target_source}
+        for email, source in zip(spec.users, entry.each_at("users", len(spec.users)), strict=True):
             fields = {**common, "user": email}
-            resource = Resource(
-                ENROLLMENTS.name, ENROLLMENTS.key_of(fields), fields, source=entry.at("users", index)
-            )
-            self._declare(resource, ref_sources={1: target_source})
+            resource = Resource(ENROLLMENTS.name, ENROLLMENTS.key_of(fields), fields, source=source)
+            self._declare(resource, ref_sources=ref_sources)
         by = f"enrollments in {target_type} {target!r}"
         for index, group in enumerate(spec.groups):
             where = entry.at("groups", index)
             self.state.expansions.append(GroupExpansion(ENROLLMENTS.name, common, group, where))
-            self._refer(Reference("groups", (group,), where, by))
-        self._refer(Reference(ENROLLMENT_TARGET_KINDS[target_type], (target,), target_source, by))
+            self._refer("groups", (group,), where, by)
+        self._refer(ENROLLMENT_TARGET_KINDS[target_type], (target,), target_source, by)
 
     def _supervisor(self, entry: _Entry) -> None:
         spec = entry.spec
@@ -300,12 +329,12 @@ class DesiredStateBuilder:
         key = SUPERVISORS.key_of(fields)
         if spec.revoke:
             self.state.absent[(SUPERVISORS.name, key)] = entry.source
-            self._refer(Reference("users", key, entry.at("user"), address(SUPERVISORS.name, key)))
+            self._refer("users", key, entry.at("user"), address(SUPERVISORS.name, key))
             return
         fields.pop("revoke", None)
         self._declare(Resource(SUPERVISORS.name, key, fields, source=entry.source))
         if spec.group is not None:
-            self._refer(Reference("groups", (spec.group,), entry.at("group"), address(SUPERVISORS.name, key)))
+            self._refer("groups", (spec.group,), entry.at("group"), address(SUPERVISORS.name, key))
 
     def _webhook(self, entry: _Entry) -> None:
         spec = entry.spec
@@ -351,13 +380,13 @@ class DesiredStateBuilder:
         self.state.add(resource)
         kind = KINDS_BY_NAME[resource.kind]
         for position, target in kind.key_refs(resource.key):
-            where = (ref_sources or {}).get(position, resource.source)
-            self._refer(Reference(target, (resource.key[position],), where, resource.address))
+            where = ref_sources.get(position, resource.source) if ref_sources else resource.source
+            self._refer(target, (resource.key[position],), where, resource)
         for target, target_key in kind.field_refs(resource.fields):
-            self._refer(Reference(target, target_key, resource.source, resource.address))
+            self._refer(target, target_key, resource.source, resource)
 
-    def _refer(self, reference: Reference) -> None:
-        self._references.append(reference)
+    def _refer(self, kind: str, key: Key, source: Location | None, by: str | Resource) -> None:
+        self._references.append((kind, key, source, by))
 
     def check_references(self) -> list[Reference]:
         """References must name declared objects, or (for additive kinds) objects that may exist live.
@@ -366,12 +395,13 @@ class DesiredStateBuilder:
         """
         unresolved: dict[tuple[str, Key], Reference] = {}
         seen: set[tuple[str, Key, Location | None]] = set()
-        for reference in self._references:
-            target = KINDS_BY_NAME[reference.kind]
-            place = (reference.kind, reference.key, reference.source)
-            if self.state.get(reference.kind, reference.key) is not None or place in seen:
+        for kind_name, key, source, by in self._references:
+            place = (kind_name, key, source)
+            if self.state.get(kind_name, key) is not None or place in seen:
                 continue
             seen.add(place)
+            target = KINDS_BY_NAME[kind_name]
+            reference = Reference(kind_name, key, source, by if isinstance(by, str) else by.address)
             name = f"{target.singular} {reference.key[0]!r}"
             support = self.provider.supports.get(reference.kind) if self.provider else None
             if (reference.kind, reference.key) in self.state.absent:

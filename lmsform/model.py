@@ -8,6 +8,7 @@ for authoritative removal. The per-kind declaration models live in `specs`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -79,7 +80,18 @@ class Kind:
 
 def address(kind: str, key: Key) -> str:
     """A resource's address as people see it: users["jane@acme.com"], memberships["eng", "jane@acme.com"]."""
-    return f"{kind}[{', '.join(json.dumps(part, ensure_ascii=False) for part in key)}]"
+    return f"{kind}[{', '.join(map(_quoted, key))}]"
+
+
+# What JSON escapes in a string when it may keep non-ASCII characters as they are.
+_JSON_ESCAPED = re.compile(r'[\x00-\x1f"\\]')
+
+
+def _quoted(part: str) -> str:
+    """`json.dumps(part, ensure_ascii=False)`, without the encoder's setup for the usual plain string."""
+    if type(part) is str and _JSON_ESCAPED.search(part) is None:
+        return f'"{part}"'
+    return json.dumps(part, ensure_ascii=False)
 
 
 def parse_address(text: str) -> tuple[str, Key]:

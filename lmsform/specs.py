@@ -54,9 +54,9 @@ def _check_email(value: str) -> str:
     with other letters has an ASCII form (`xn--...`), which cannot be mistaken and which the error
     gives.
     """
-    for index, char in enumerate(value):
-        if not char.isascii():
-            raise ValueError(non_ascii_address(value, index))
+    if not value.isascii():
+        first = next(index for index, char in enumerate(value) if not char.isascii())
+        raise ValueError(non_ascii_address(value, first))
     local, at, domain = value.rpartition("@")
     if not at or len(local) > 64 or not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain):
         raise ValueError(

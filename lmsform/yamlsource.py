@@ -28,6 +28,8 @@ _ENV_REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A line break in a variable is nearly always a stray one, and would end up in an HTTP header or a name.
 _REFUSED_IN_VARIABLES = re.compile(f"{REFUSED.pattern}|[\r\n]")
+_STR_TAG = "tag:yaml.org,2002:str"
+_BUILTIN_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,18 @@ class _PositionedConstructor(SafeConstructor):
     slowest step of a large plan; this keeps only the positions (and runs on libyaml when
     ruamel.yaml.clib is installed).
     """
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        # Most values of a large manifest are plain strings: they need no constructor lookup.
+        if node.__class__ is ScalarNode and node.ctag.value == _STR_TAG:
+            return node.value
+        return super().construct_object(node, deep=deep)
+
+    def _made_of(self, node: Node) -> Any:
+        """What `construct_object` made of a node already constructed (plain strings are not kept)."""
+        if node.__class__ is ScalarNode and node.ctag.value == _STR_TAG:
+            return node.value
+        return self.constructed_objects.get(node)
 
     def construct_positioned_map(self, node: MappingNode) -> Iterator[CommentedMap]:
         data = CommentedMap()
@@ -85,7 +99,7 @@ class _PositionedConstructor(SafeConstructor):
             (
                 other
                 for other, _ in node.value
-                if other is not key_node and self.constructed_objects.get(other) == key
+                if other is not key_node and self._made_of(other) == key
             ),
             key_node,
         )
@@ -327,10 +341,13 @@ def environment_names(text: str) -> list[str]:
 
 def plain(node: Any) -> Any:
     """The same data as built-in dicts, lists and scalars, for validation."""
+    if type(node) in _BUILTIN_SCALARS:
+        return node
     if isinstance(node, Mapping):
         return {plain(key): plain(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [plain(item) for item in node]
+        # The list's own items: iterating a CommentedSeq goes through Python-level indexing per item.
+        return [plain(item) for item in list.__iter__(node)]
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, str):

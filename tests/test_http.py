@@ -232,3 +232,23 @@ def test_a_rate_limited_client_sends_every_request_through_the_pacer(
 
     assert [item["n"] for item in client.paginate("/pages")] == [1, 2, 3]
     assert len(waits) == 3
+
+
+def test_a_proxy_named_in_the_environment_carries_the_calls_unless_no_proxy_names_the_host(
+    server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", server.url)  # the scripted server answers as the proxy would
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    vendor = "http://vendor.invalid"
+    proxied = HttpClient(vendor="scripted", base_url=vendor, auth=None, timeout=5, parallelism=1, retries=0)
+
+    assert proxied.json("GET", "/bare") == [{"n": 1}, {"n": 2}]
+    assert proxied.json("GET", "/bare") == [{"n": 1}, {"n": 2}]
+    assert [request.path for request in server.requests] == ["/bare", "/bare"]
+
+    monkeypatch.setenv("NO_PROXY", "vendor.invalid")
+    direct = HttpClient(vendor="scripted", base_url=vendor, auth=None, timeout=5, parallelism=1, retries=0)
+    with pytest.raises(ProviderError, match="cannot connect to vendor.invalid"):
+        direct.json("GET", "/bare")
+    assert len(server.requests) == 2

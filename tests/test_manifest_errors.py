@@ -306,3 +306,39 @@ def test_supervisors_cannot_be_authoritative_on_skilljar(project: ProjectDir, cl
         "student-manager access, so it cannot remove grants it does not know; declare `revoke: true` on a "
         "supervisor instead"
     ]
+
+
+def test_an_undeclared_learner_is_reported_at_their_place_in_the_enrollment(
+    project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.write(
+        "lmsform.yaml",
+        "provider:\n  type: skilljar\n  domain: acme.skilljar.com\n  base_url: sandbox\n"
+        "manage:\n  users: authoritative\n",
+    )
+    project.write(
+        "people.yaml",
+        "users:\n  - email: a@acme.com\n    groups: [crew]\n  - email: b@acme.com\n"
+        "groups:\n  - name: crew\n    members: [a@acme.com, ghost@acme.com]\n",
+    )
+    project.write(
+        "learning.yaml",
+        "courses:\n  - title: Safety\n    published: true\n"
+        "enrollments:\n  - course: Safety\n    users:\n      - a@acme.com\n      - nobody@acme.com\n"
+        "      - b@acme.com\n  - course: Safety\n    users: [x@acme.com, b@acme.com, y@acme.com]\n",
+    )
+
+    errors = _errors_of(cli, project)
+
+    assert errors == [
+        "Error: project/learning.yaml:8:9: user 'nobody@acme.com' is not declared; with "
+        "manage.users: authoritative every user referred to must be declared",
+        "Error: project/learning.yaml:11:13: user 'x@acme.com' is not declared; with "
+        "manage.users: authoritative every user referred to must be declared",
+        "Error: project/learning.yaml:11:25: enrollment 'course / Safety / b@acme.com' is declared "
+        "twice: here and at project/learning.yaml:9:9",
+        "Error: project/learning.yaml:11:37: user 'y@acme.com' is not declared; with "
+        "manage.users: authoritative every user referred to must be declared",
+        "Error: project/people.yaml:7:27: user 'ghost@acme.com' is not declared; with "
+        "manage.users: authoritative every user referred to must be declared",
+    ]

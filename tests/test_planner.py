@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 
 from lmsform.errors import Location, ManifestError
 from lmsform.manifest import Reference
-from lmsform.model import ManageConfig
+from lmsform.model import ManageConfig, address, parse_address
 from lmsform.plan import Action, Plan
 from lmsform.planner import changed_fields, make_plan
 from lmsform.providers.skilljar.provider import SkilljarProvider
@@ -442,6 +443,14 @@ def test_a_reference_to_a_name_several_live_objects_share_is_an_error() -> None:
         ({"n": 1}, {"n": True}, ("n",)),  # equal by ==, yet a different value to the vendor
         ({"n": 1}, {"n": 1.0}, ("n",)),
         ({"roles": ["a", "b"]}, {"roles": ["a", "b"]}, ()),
+        ({"roles": ["a", "b"]}, {"roles": ["b", "a"]}, ("roles",)),  # lists keep their order
+        ({"roles": ["a"]}, {"roles": ["a", "b"]}, ("roles",)),
+        ({"roles": []}, {"roles": []}, ()),
+        ({"roles": None}, {"roles": []}, ("roles",)),
+        ({"ids": [1]}, {"ids": [1.0]}, ()),  # as DeepDiff judges numbers in lists
+        ({"ids": ["1"]}, {"ids": [1]}, ("ids",)),
+        ({"rules": [{"a": "x"}]}, {"rules": [{"a": "x"}]}, ()),
+        ({"rules": [{"a": "x"}]}, {"rules": [{"a": "y"}]}, ("rules",)),
         ({}, {"a": None}, ()),
         ({}, {"a": "x"}, ("a",)),
         ({"email": "A@x.com"}, {"email": "a@x.com"}, ()),  # key fields are never compared
@@ -451,3 +460,24 @@ def test_changed_fields_compare_values_and_their_types(
     live: dict[str, object], wanted: dict[str, object], changed: tuple[str, ...]
 ) -> None:
     assert changed_fields(wanted, live, ("email",)) == changed
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        "jane@acme.com",
+        'Team "A"',
+        "back\\slash",
+        "two\nlines",
+        "tab\there",
+        "\x00\x1f",
+        "\x7f",
+        "Zoë 日本",
+        "",
+    ],
+)
+def test_an_address_quotes_each_key_part_as_json_and_reads_back(part: str) -> None:
+    shown = address("memberships", (part, "jane@acme.com"))
+
+    assert shown == f'memberships[{json.dumps(part, ensure_ascii=False)}, "jane@acme.com"]'
+    assert parse_address(shown) == ("memberships", (part, "jane@acme.com"))

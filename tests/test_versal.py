@@ -8,7 +8,8 @@ emulator runs with date-only date fields so that its answers validate too.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ import pytest
 import requests
 
 from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.http import HttpClient
+from lmsform.providers.versal.client import SidAuth, VersalClient
 from lmsform.providers.versal.emulator import VersalEmulatorOptions, create_app
 from tests.conftest import CliRunnerCall, ProjectDir
 from tests.versal_oracle import exchange_errors
@@ -475,3 +478,28 @@ def test_a_batch_removal_whose_answer_is_lost_still_completes(
     assert sorted(calls[2:]) == sorted(("DELETE", f"/orgs/{ORG}/users/{user}") for user in ids)
     assert not {"person20@acme.com", "person21@acme.com", "person22@acme.com"} & set(_members(org))
     assert cli("plan", project.root, "--detailed-exitcode").exit_code == 0
+
+
+def test_members_after_the_first_page_are_read_at_once_with_the_same_requests(versal: EmulatorServer) -> None:
+    people = [{"email": f"reader{n:02d}@acme.com", "roles": ["learner"]} for n in range(45)]
+    requests.post(f"{versal.url}/_emulator/seed", json={"users": people}, timeout=10).raise_for_status()
+    http = HttpClient(
+        vendor="versal", base_url=f"{versal.url}/api2", auth=SidAuth(KEY), timeout=10, parallelism=4
+    )
+    client = VersalClient(http, ORG, page_size=20)
+    spread: list[int] = []
+
+    def spread_pages(read: Callable[[int], Any], pages: Iterable[int]) -> Iterator[Any]:
+        numbers = list(pages)
+        spread.extend(numbers)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            yield from pool.map(read, numbers)
+
+    start = len(versal.requests)
+    members = [item["user"]["email"] for item in client.members(spread=spread_pages)]
+
+    assert members == [item["user"]["email"] for item in client.members()]  # page by page: the same order
+    assert sorted(members) == [f"reader{n:02d}@acme.com" for n in range(45)]
+    assert spread == [2, 3]
+    pages = sorted(call.query_string for call in versal.requests[start:] if call.path.endswith("/members"))
+    assert pages == sorted([f"page={n}&perPage=20" for n in (1, 2, 3)] * 2)

@@ -9,16 +9,18 @@ calls lmsform made, validate them against the vendor's own spec, and injects net
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import socket
 import threading
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wsgi import get_current_url
 
 from lmsform.providers.emulator_faults import (
@@ -303,11 +305,107 @@ class _Counts:
         }
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _KeepAliveHandler(WSGIRequestHandler):
+    """Answers HTTP/1.1 requests and keeps the connection open for the next one.
+
+    werkzeug's handler closes every connection, so each request paid for a new TCP connection and a
+    new server thread; a plan of 5,000 reads opened 5,000 connections. The app here is always a
+    `RequestRecorder`: it reads each request's body (by its Content-Length) and hands back the whole
+    answer, so the answer goes out with its length and the next request can follow on the same
+    connection. A request whose body is chunked, an answer without a length, a dropped answer and
+    an error close the connection, as before.
+    """
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without this, the second waits for the client's
+    # delayed acknowledgement of the first (40 ms) on a connection that stays open.
+    disable_nagle_algorithm = True
+
+    def run_wsgi(self) -> None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True  # the recorder does not read a body without a length
+        environ = self.make_environ()
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
+            started[:] = [(status, list(headers))]
+            return self._refuse_write
+
+        try:
+            result = self.server.app(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            status, headers = started[-1]
+        except Exception:
+            self.close_connection = True
+            self.log_error("Error on request %r:\n%s", self.requestline, traceback.format_exc())
+            status, headers = "500 Internal Server Error", [("Content-Type", "text/plain")]
+            body = b"Internal Server Error"
+        try:
+            self._send(status, headers, body)
+        except OSError:  # the client hung up, or the recorder dropped the answer on purpose
+            self.close_connection = True
+
+    def _send(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        code, _, reason = status.partition(" ")
+        names = {name.lower() for name, _ in headers}
+        bodiless = int(code) in (204, 304) or code.startswith("1") or self.command == "HEAD"
+        if "content-length" not in names and not bodiless:
+            self.close_connection = True  # the end of the body is where the connection ends
+        self.send_response(int(code), reason)
+        for name, value in headers:
+            if name.lower() not in ("connection", "transfer-encoding"):
+                self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if not bodiless:
+            self.wfile.write(body)
+        self.wfile.flush()
+
+    @staticmethod
+    def _refuse_write(data: bytes) -> object:
+        raise RuntimeError("the emulator's apps return their body; they do not write() it")
+
+
+class _QuietHandler(_KeepAliveHandler):
     """werkzeug logs every request to stderr by default; an emulator in a test must not."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+
+class _KeepAliveServer(ThreadedWSGIServer):
+    """A thread per connection, as werkzeug's; `close_connections` ends those still open (a client
+    keeping one must not reach an emulator that was stopped)."""
+
+    def __init__(self, host: str, port: int, app: WSGIApplication, handler: type[WSGIRequestHandler]) -> None:
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(host, port, app, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            still_open = list(self._open)
+        for connection in still_open:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class EmulatorServer:
@@ -324,16 +422,12 @@ class EmulatorServer:
         record_bodies: bool = True,
     ) -> None:
         self.recorder = RequestRecorder(app, faults=faults, record_bodies=record_bodies)
-        self._server: BaseWSGIServer = make_server(
-            LOOPBACK,
-            port,
-            self.recorder,
-            threaded=True,
-            request_handler=_QuietHandler if quiet else None,
+        self._server = _KeepAliveServer(
+            LOOPBACK, port, self.recorder, _QuietHandler if quiet else _KeepAliveHandler
         )
         # Keep-alive connections hold handler threads; stopping must not wait for clients to hang up.
-        setattr(self._server, "daemon_threads", True)  # noqa: B010 - a ThreadingMixIn attribute
-        setattr(self._server, "block_on_close", False)  # noqa: B010
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
         self._thread: threading.Thread | None = None
         self._on_stop = on_stop
 
@@ -375,6 +469,7 @@ class EmulatorServer:
     def _close(self) -> None:
         self.recorder.close()
         self._server.server_close()
+        self._server.close_connections()
         if self._on_stop is not None:
             on_stop, self._on_stop = self._on_stop, None
             on_stop()

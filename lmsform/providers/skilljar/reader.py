@@ -8,9 +8,9 @@ courses, paths and plans they name, and webhooks when they declare or govern the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from lmsform.errors import ProviderError
 from lmsform.model import (
@@ -48,9 +48,6 @@ PUBLICATION_SETTINGS = (
 )
 _INSTANT_FIELDS = frozenset({"registration_starts_at", "registration_ends_at", "expires_at"})
 
-T = TypeVar("T")
-R = TypeVar("R")
-
 
 def read_state(
     client: SkilljarClient,
@@ -71,6 +68,11 @@ def read_state(
 
 
 class _Reader:
+    """Reads in one pool of `parallelism` threads: the independent lists (users, groups, the catalogue,
+    webhooks) at once, then each group's members and each target's enrollments as soon as their
+    group or target is known; the same requests as one list after another, without waiting for each
+    list to end before the next begins. Objects go into the State in the order of the lists."""
+
     def __init__(
         self, client: SkilljarClient, desired: State, manage: ManageConfig, parallelism: int, everything: bool
     ) -> None:
@@ -83,23 +85,62 @@ class _Reader:
 
     def read(self) -> State:
         _check_domain(self.client)
-        for item in self.client.list_domain_users():
-            self.live.add(_user(item))
-        groups = {resource.key: resource for resource in map(_group, self.client.list_groups())}
-        for group in groups.values():
-            self.live.add(group)
-        self._read_memberships(groups)
-        if (
+        pool = ThreadPoolExecutor(max_workers=self.parallelism)
+        try:
+            self._read(pool)
+        finally:  # after a failure, lists not yet begun are not read
+            pool.shutdown(wait=True, cancel_futures=True)
+        return self.live
+
+    def _read(self, pool: ThreadPoolExecutor) -> None:
+        users = _fetch(pool, self.client.list_domain_users)
+        groups = _fetch(pool, self.client.list_groups)
+        scopes = self.desired.scopes.get(ENROLLMENTS.name, set())
+        catalogue = (
             self.everything
             or self._mentions(COURSES.name, PUBLICATIONS.name)
-            or self.desired.scopes.get(ENROLLMENTS.name)
+            or bool(scopes)
             or self._supervisors_name("courses", "paths")
-        ):
-            self._read_catalogue()
-        if self.everything or self._mentions(WEBHOOKS.name):
-            for resource in _webhooks(self.client.list_webhooks()):
+        )
+        courses = _fetch(pool, self.client.list_courses) if catalogue else None
+        publications = _fetch(pool, self.client.list_publications) if catalogue else None
+        wants_paths = (
+            self.everything or any(kind == "path" for kind, _ in scopes) or self._supervisors_name("paths")
+        )
+        paths = _fetch(pool, self.client.list_paths) if catalogue and wants_paths else None
+        wants_plans = self.everything or any(kind == "plan" for kind, _ in scopes)
+        plans = _fetch(pool, self.client.list_plans) if catalogue and wants_plans else None
+        webhooks = (
+            _fetch(pool, self.client.list_webhooks)
+            if self.everything or self._mentions(WEBHOOKS.name)
+            else None
+        )
+
+        # Each kind keeps its own order in the State, so lists are taken as their follow-ups need them.
+        by_key = {resource.key: resource for resource in map(_group, groups.result())}
+        for group in by_key.values():
+            self.live.add(group)
+        in_scope = self._groups_to_read(by_key)
+        members = [_fetch(pool, self.client.list_group_users, group.ids["id"]) for group in in_scope]
+        targets: list[tuple[str, Resource]] = []
+        if courses is not None and publications is not None:
+            targets = self._catalogue(courses.result(), publications.result(), paths, plans)
+        enrollments = [
+            _fetch(pool, self.client.list_enrollments, target_type, target.ids["id"])
+            for target_type, target in targets
+        ]
+        for item in users.result():
+            self.live.add(_user(item))
+        for group, listed in zip(in_scope, members, strict=True):
+            rules = group.fields.get("membership_rules")
+            for member in listed.result():
+                self.live.add(_membership(group, member, protected=rules))
+        for (target_type, target), listed in zip(targets, enrollments, strict=True):
+            for resource in _enrollments(target_type, target, listed.result()):
                 self.live.add(resource)
-        return self.live
+        if webhooks is not None:
+            for resource in _webhooks(webhooks.result()):
+                self.live.add(resource)
 
     def _mentions(self, *kinds: str) -> bool:
         return any(
@@ -111,59 +152,50 @@ class _Reader:
             item.fields.get(name) for item in self.desired.of(SUPERVISORS.name).values() for name in fields
         )
 
-    def _parallel(self, function: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
-            return list(pool.map(function, items))
-
     # --- memberships ------------------------------------------------------------------------------
 
-    def _read_memberships(self, groups: Mapping[Key, Resource]) -> None:
+    def _groups_to_read(self, groups: Mapping[Key, Resource]) -> list[Resource]:
+        """The groups whose members matter: those the manifests name (also under a former name)."""
         named = set(self.desired.of(GROUPS.name))
         named.update((key[0],) for key in self.desired.of(MEMBERSHIPS.name))
         named.update((expansion.group,) for expansion in self.desired.expansions)
         named.update(old for group in self.desired.of(GROUPS.name).values() for old in group.previously)
-        in_scope = [
+        return [
             groups[key]
             for key in sorted(named | (set(groups) if self.everything else set()))
             if key in groups
         ]
-        member_lists = self._parallel(
-            lambda group: list(self.client.list_group_users(group.ids["id"])), in_scope
-        )
-        for group, members in zip(in_scope, member_lists, strict=True):
-            rules = group.fields.get("membership_rules")
-            for member in members:
-                self.live.add(_membership(group, member, protected=rules))
 
     # --- courses, publications, paths, plans, enrollments -------------------------------------------
 
-    def _read_catalogue(self) -> None:
-        courses_by_id = self._read_courses()
-        publications = self._read_publications(courses_by_id)
-        targets: list[tuple[str, Resource]] = []
+    def _catalogue(
+        self,
+        courses: list[dict[str, Any]],
+        publications: list[dict[str, Any]],
+        paths: Future[list[dict[str, Any]]] | None,
+        plans: Future[list[dict[str, Any]]] | None,
+    ) -> list[tuple[str, Resource]]:
+        """Adds the catalogue to the State; returns the targets whose enrollments are read."""
+        courses_by_id = self._add_courses(courses)
+        published = self._add_publications(publications, courses_by_id)
         scopes = self.desired.scopes.get(ENROLLMENTS.name, set())
-        courses = self._courses_to_read_enrollments_of(courses_by_id)
-        targets += [
+        wanted = self._courses_to_read_enrollments_of(courses_by_id)
+        targets = [
             ("course", publication)
-            for publication in publications
-            if self.everything or publication.key[0] in courses
+            for publication in published
+            if self.everything or publication.key[0] in wanted
         ]
-        if self.everything or any(kind == "path" for kind, _ in scopes) or self._supervisors_name("paths"):
-            for path in map(_path, self.client.list_paths()):
+        if paths is not None:
+            for path in map(_path, paths.result()):
                 self.live.add(path)
                 if self.everything or ("path", path.key[0]) in scopes:
                     targets.append(("path", path))
-        if self.everything or any(kind == "plan" for kind, _ in scopes):
-            for plan in map(_plan, self.client.list_plans()):
+        if plans is not None:
+            for plan in map(_plan, plans.result()):
                 self.live.add(plan)
                 if self.everything or ("plan", plan.key[0]) in scopes:
                     targets.append(("plan", plan))
-        enrollment_lists = self._parallel(
-            lambda target: list(self.client.list_enrollments(target[0], target[1].ids["id"])), targets
-        )
-        for (target_type, target), items in zip(targets, enrollment_lists, strict=True):
-            for resource in _enrollments(target_type, target, items):
-                self.live.add(resource)
+        return targets
 
     def _courses_to_read_enrollments_of(self, courses_by_id: Mapping[str, Resource]) -> set[str]:
         """Titles of the live courses whose enrollments matter: those named in enrollments (also
@@ -181,10 +213,10 @@ class _Reader:
         titles.update(key[0] for kind, key in self.desired.absent if kind == PUBLICATIONS.name)
         return titles
 
-    def _read_courses(self) -> dict[str, Resource]:
+    def _add_courses(self, items: Iterable[Mapping[str, Any]]) -> dict[str, Resource]:
         by_id: dict[str, Resource] = {}
         ids_by_title: dict[str, list[str]] = defaultdict(list)
-        for item in self.client.list_courses():
+        for item in items:
             title = str(item["title"])
             ids_by_title[title].append(str(item["id"]))
             # Titles are not unique on Skilljar: later namesakes get the id in their key.
@@ -197,9 +229,11 @@ class _Reader:
                 self.live.ambiguous[(COURSES.name, (title,))] = ids
         return by_id
 
-    def _read_publications(self, courses_by_id: Mapping[str, Resource]) -> list[Resource]:
+    def _add_publications(
+        self, items: Iterable[Mapping[str, Any]], courses_by_id: Mapping[str, Resource]
+    ) -> list[Resource]:
         publications = []
-        for item in self.client.list_publications():
+        for item in items:
             course = courses_by_id.get(str(item["course"]["id"]))
             if course is None:
                 continue  # a course this organisation's course list does not show
@@ -207,6 +241,13 @@ class _Reader:
             self.live.add(resource)
             publications.append(resource)
         return publications
+
+
+def _fetch(
+    pool: ThreadPoolExecutor, listing: Callable[..., Iterator[dict[str, Any]]], *args: str
+) -> Future[list[dict[str, Any]]]:
+    """Read a whole list (following its pages one by one) in the pool."""
+    return pool.submit(lambda: list(listing(*args)))
 
 
 def _check_domain(client: SkilljarClient) -> None:
@@ -323,8 +364,12 @@ def _enrollments(target_type: str, target: Resource, items: Iterable[Mapping[str
         emails[str(user["id"])] = str(user["email"])
     resources = []
     for user_id, held in by_user.items():
-        active = [item for item in held if item.get("active", True)]
-        latest = max(active or held, key=lambda item: str(item.get("enrolled_at") or ""))
+        if len(held) == 1:  # the usual case: nothing to choose between
+            latest = held[0]
+            active = held if latest.get("active", True) else []
+        else:
+            active = [item for item in held if item.get("active", True)]
+            latest = max(active or held, key=lambda item: str(item.get("enrolled_at") or ""))
         fields = {
             "type": target_type,
             "target": target.key[0],

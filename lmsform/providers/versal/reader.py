@@ -58,16 +58,16 @@ class _Reader:
 
     def read(self) -> State:
         emails: dict[str, str] = {}
-        for item in self.client.members():
-            user = _user(item)
-            self.live.add(user)
-            emails[user.ids["id"]] = user.key[0]
-        courses = list(self.client.courses())
-        named = self._name_courses(courses)
-        wanted = [course for course in courses if str(course["id"]) in named]
-        if self._may_remove_users():
-            wanted = courses  # a removed user's enrollments in every course go with them
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+            for item in self.client.members(spread=pool.map):
+                user = _user(item)
+                self.live.add(user)
+                emails[user.ids["id"]] = user.key[0]
+            courses = list(self.client.courses())
+            named = self._name_courses(courses)
+            wanted = [course for course in courses if str(course["id"]) in named]
+            if self._may_remove_users():
+                wanted = courses  # a removed user's enrollments in every course go with them
             tracked = list(pool.map(self._tracked_ids, wanted))
         for course, learners in zip(wanted, tracked, strict=True):
             name = named.get(str(course["id"]))

@@ -69,6 +69,7 @@ PEOPLE_TABLES = (
     )""",
     "CREATE INDEX IF NOT EXISTS group_users_by_user ON group_users(user_id)",
     "CREATE INDEX IF NOT EXISTS domain_users_by_user ON domain_users(user_id)",
+    "CREATE INDEX IF NOT EXISTS domain_users_in_order ON domain_users(domain_name, seq)",
 )
 # Children before parents, so deleting in this order never trips a foreign key.
 PEOPLE_RESET_ORDER = ("group_users", "student_groups", "domain_users", "users")
