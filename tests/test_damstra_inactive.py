@@ -262,9 +262,8 @@ def test_a_user_the_manifests_reactivate_is_activated_before_being_scheduled(
     al, jo = _user_id(damstra, "al"), _user_id(damstra, "jo")
     writes = [(method, path) for method, path, _ in _writes(damstra, before)]
     assert writes[0] == ("POST", f"/user/{jo}/activate")
-    assert sorted(writes[1:]) == [
-        ("POST", f"/user/{al}/lesson_schedule"),
-        ("POST", f"/user/{jo}/lesson_schedule"),
-    ]
+    assert sorted(writes[1:]) == sorted(
+        [("POST", f"/user/{al}/lesson_schedule"), ("POST", f"/user/{jo}/lesson_schedule")]
+    )
     assert again.exit_code == 0, again.output
     assert "No changes." in again.stdout

@@ -144,9 +144,10 @@ def test_every_list_shape_is_read_to_the_end(server: EmulatorServer, path: str, 
 
 
 def test_a_pagination_loop_is_an_error_not_a_hang(server: EmulatorServer) -> None:
-    with pytest.raises(ProviderError, match="pagination loops"):
+    with pytest.raises(ProviderError, match=r"pagination loops, page 2's `next` is .*, not page 3"):
         list(_client(server).paginate("/loop"))
-    assert len(server.requests) == 2
+    # The first page counts 9 pages; the rest are asked for a few at a time, never all of them.
+    assert 2 <= len(server.requests) < 9
 
 
 def test_offset_paging_that_repeats_a_page_is_an_error_not_a_hang(server: EmulatorServer) -> None:
@@ -249,6 +250,6 @@ def test_a_proxy_named_in_the_environment_carries_the_calls_unless_no_proxy_name
 
     monkeypatch.setenv("NO_PROXY", "vendor.invalid")
     direct = HttpClient(vendor="scripted", base_url=vendor, auth=None, timeout=5, parallelism=1, retries=0)
-    with pytest.raises(ProviderError, match="cannot connect to vendor.invalid"):
+    with pytest.raises(ProviderError, match=r"cannot connect to vendor\.invalid"):
         direct.json("GET", "/bare")
     assert len(server.requests) == 2

@@ -31,6 +31,7 @@ from urllib3.util.retry import Retry
 
 from lmsform import __version__
 from lmsform.errors import ProviderError
+from lmsform.providers.numbered_pages import numbered_rest, read_rest
 from lmsform.secrets import redact
 
 if TYPE_CHECKING:
@@ -173,6 +174,9 @@ class HttpClient:
         self.timeout = timeout
         self.retries = retries
         self.retry_budget = retry_budget
+        self.parallelism = max(parallelism, 1)
+        # However many threads call, no more than `parallelism` requests are in flight at once.
+        self._in_flight = threading.BoundedSemaphore(self.parallelism)
         self._origin = urlsplit(self.base_url)
         common_headers = {
             "Accept": "application/json",
@@ -247,7 +251,8 @@ class HttpClient:
         retried = self.retries > 0 and (idempotent or method in IDEMPOTENT_METHODS)
         try:
             session = self._idempotent_post_session if idempotent else self._session
-            response = session.request(method, url, params=params, json=json_body, timeout=self.timeout)
+            with self._in_flight:
+                response = session.request(method, url, params=params, json=json_body, timeout=self.timeout)
         except requests.RequestException as error:
             gave_up = f"; retried, gave up after {time.monotonic() - started:.1f} s" if retried else ""
             raise ProviderError(
@@ -391,7 +396,7 @@ class HttpClient:
             response = self.request("GET", url, params=query, kind=kind)
             body = self.decode(response, kind=kind)
             if isinstance(body, list):
-                yield from self._checked(body, item_fields, response, kind)
+                yield from self.checked_items(body, item_fields, response, kind)
                 return
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
                 raise self.malformed(
@@ -400,9 +405,21 @@ class HttpClient:
                     response,
                     kind=kind,
                 )
-            yield from self._checked(body["results"], item_fields, response, kind)
+            yield from self.checked_items(body["results"], item_fields, response, kind)
             url = self._follow(body.get("next"), kind=kind, page=response)
             query = None  # `next` carries the query of the following page
+            rest = numbered_rest(body, url) if url is not None and len(seen) == 1 else None
+            if rest is not None:
+                for items in read_rest(
+                    self,
+                    rest,
+                    count=body["count"],
+                    served=len(body["results"]),
+                    item_fields=item_fields,
+                    kind=kind,
+                ):
+                    yield from items
+                return
 
     def paginate_offset(
         self,
@@ -456,7 +473,7 @@ class HttpClient:
                     response,
                     kind=kind,
                 )
-            yield from self._checked(results, item_fields, response, kind)
+            yield from self.checked_items(results, item_fields, response, kind)
             start += len(results)
             if (
                 not results
@@ -465,7 +482,7 @@ class HttpClient:
             ):
                 return
 
-    def _checked(
+    def checked_items(
         self, items: list[Any], fields: Sequence[str], response: requests.Response, kind: str | None
     ) -> list[dict[str, Any]]:
         problem = item_fields_missing(items, fields)

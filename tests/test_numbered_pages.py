@@ -1,0 +1,115 @@
+"""Page-numbered lists: the pages after the first are read in parallel, within the client's bound,
+and must add up to what the first page counted."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import flask
+import pytest
+
+from lmsform.errors import ProviderError
+from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.http import HttpClient
+
+ITEMS = 11
+PER_PAGE = 2  # the server's page size, whatever the client asks for
+
+
+@dataclass
+class Traffic:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0
+    most_in_flight: int = 0
+    # Holds the requests of pages 2 to 4 until all three are in the server at once.
+    together: threading.Barrier | None = None
+    delay: float = 0.0  # seconds each answer takes
+
+
+def _page(number: int, *, count: int = ITEMS, base: str, name: str) -> dict[str, object]:
+    first = (number - 1) * PER_PAGE
+    items = [{"id": index} for index in range(first, min(first + PER_PAGE, count))]
+    last = first + PER_PAGE >= count
+    following = None if last else f"{base}{name}?page={number + 1}&page_size=1000"
+    return {"count": count, "next": following, "previous": None, "results": items}
+
+
+@pytest.fixture
+def traffic() -> Traffic:
+    return Traffic()
+
+
+@pytest.fixture
+def server(traffic: Traffic) -> Iterator[EmulatorServer]:
+    app = flask.Flask("numbered")
+
+    @app.get("/numbered")
+    def numbered() -> flask.Response:
+        number = int(flask.request.args.get("page", "1"))
+        with traffic.lock:
+            traffic.in_flight += 1
+            traffic.most_in_flight = max(traffic.most_in_flight, traffic.in_flight)
+        try:
+            if 2 <= number <= 4 and traffic.together is not None:
+                traffic.together.wait(timeout=5)  # broken (an error answer) if they come one by one
+            time.sleep(traffic.delay)
+            return flask.jsonify(_page(number, base=flask.request.host_url, name="numbered"))
+        finally:
+            with traffic.lock:
+                traffic.in_flight -= 1
+
+    @app.get("/grew")
+    def grew() -> flask.Response:
+        # Two learners were added after the first page was served.
+        number = int(flask.request.args.get("page", "1"))
+        count = ITEMS if number == 1 else ITEMS + 2
+        return flask.jsonify(_page(number, count=count, base=flask.request.host_url, name="grew"))
+
+    with EmulatorServer(app) as running:
+        yield running
+
+
+def _client(server: EmulatorServer, parallelism: int) -> HttpClient:
+    return HttpClient(
+        vendor="scripted", base_url=server.url, auth=None, timeout=10, parallelism=parallelism, retries=0
+    )
+
+
+def test_the_pages_after_the_first_are_read_at_once_and_in_order(
+    server: EmulatorServer, traffic: Traffic
+) -> None:
+    traffic.together = threading.Barrier(3)
+
+    items = list(_client(server, parallelism=3).paginate("/numbered", params={"page_size": 1000}))
+
+    assert [item["id"] for item in items] == list(range(ITEMS))
+    pages = sorted(request.url_path for request in server.requests)
+    assert len(pages) == 6  # the same requests as following `next`: ⌈11 / 2⌉
+    assert not traffic.together.broken
+
+
+def test_no_more_requests_are_in_flight_than_the_parallelism_allows(
+    server: EmulatorServer, traffic: Traffic
+) -> None:
+    traffic.delay = 0.05
+    client = _client(server, parallelism=2)
+    # Three lists read at once by three threads still share the client's two connections' worth.
+    threads = [threading.Thread(target=lambda: list(client.paginate("/numbered"))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(server.requests) == 18
+    assert traffic.most_in_flight == 2
+
+
+def test_a_list_that_changes_while_it_is_read_is_an_error_not_a_gap(server: EmulatorServer) -> None:
+    with pytest.raises(ProviderError, match="the list changed while it was read") as failure:
+        list(_client(server, parallelism=4).paginate("/grew"))
+
+    assert "run again" in str(failure.value)
+    assert failure.value.path is not None and failure.value.path.startswith("/grew?page=")
