@@ -135,7 +135,10 @@ def test_an_apply_through_faults_converges_with_every_object_once(
     org = make_org(vendor, "chaos", size=SIZES[vendor])
     provider = registry()[vendor]
     for variable, value in CREDENTIALS[vendor].items():
-        monkeypatch.setenv(variable, value)
+        # Marked for tests/test_zz_secrets.py, which searches every output of the run for it; Versal's
+        # keys must be UUIDs, so its key cannot carry the mark.
+        secret = variable.endswith(("_KEY", "_PASSWORD")) and vendor != "versal"
+        monkeypatch.setenv(variable, f"{value}-CANARY" if secret else value)
     app = provider.emulator_app(tmp_path / "state.sqlite3", api_key=None, target=None)
     with EmulatorServer(app, faults=Faults(), record_bodies=False) as server:
         requests.post(

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 import flask
 import pytest
 
-from lmsform.errors import ProviderError
 from lmsform.providers.emulator import EmulatorServer
 from lmsform.providers.http import HttpClient
 
@@ -107,9 +106,18 @@ def test_no_more_requests_are_in_flight_than_the_parallelism_allows(
     assert traffic.most_in_flight == 2
 
 
-def test_a_list_that_changes_while_it_is_read_is_an_error_not_a_gap(server: EmulatorServer) -> None:
-    with pytest.raises(ProviderError, match="the list changed while it was read") as failure:
-        list(_client(server, parallelism=4).paginate("/grew"))
+def test_a_list_that_changes_while_it_is_read_is_read_again_by_following_next(
+    server: EmulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="lmsform.http")
 
-    assert "run again" in str(failure.value)
-    assert failure.value.path is not None and failure.value.path.startswith("/grew?page=")
+    items = list(_client(server, parallelism=4).paginate("/grew"))
+
+    # Pages 2.. count 13, not the first page's 11: the list is read again from page 2 on, in full.
+    assert [item["id"] for item in items] == list(range(ITEMS + 2))
+    assert "page 2 of /grew?page=2&page_size=1000 does not fit the first page (which counted 11 items)" in (
+        caplog.text
+    )
+    assert [request.query_string for request in server.requests][-6:] == [
+        f"page={number}&page_size=1000" for number in range(2, 8)
+    ]

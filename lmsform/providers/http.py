@@ -259,13 +259,13 @@ class HttpClient:
                 vendor=self.vendor,
                 message=f"{self._failure(error)}{gave_up}",
                 method=method,
-                path=self._shown(url, params),
+                path=self.shown(url, params),
                 kind=kind,
                 key=key,
             ) from None
         elapsed = time.monotonic() - started
         if log.isEnabledFor(logging.INFO):
-            shown = self._shown(url, params)
+            shown = self.shown(url, params)
             log.info("%s %s -> %s (%.0f ms)", method, shown, response.status_code, elapsed * 1000)
         if response.status_code >= 400:
             message = vendor_message(response)
@@ -276,7 +276,7 @@ class HttpClient:
                 message=message,
                 status=response.status_code,
                 method=method,
-                path=self._shown(url, params),
+                path=self.shown(url, params),
                 kind=kind,
                 key=key,
                 retry_after=retry_after(response),
@@ -360,7 +360,7 @@ class HttpClient:
             message=message,
             status=response.status_code,
             method=response.request.method,
-            path=self._shown(response.url, None),
+            path=self.shown(response.url, None),
             kind=kind,
             key=key,
         )
@@ -389,7 +389,7 @@ class HttpClient:
                     vendor=self.vendor,
                     message="malformed list response: pagination loops, `next` points to a page already read",
                     method="GET",
-                    path=self._shown(url, query),
+                    path=self.shown(url, query),
                     kind=kind,
                 )
             seen.add(page_id)
@@ -410,16 +410,18 @@ class HttpClient:
             query = None  # `next` carries the query of the following page
             rest = numbered_rest(body, url) if url is not None and len(seen) == 1 else None
             if rest is not None:
-                for items in read_rest(
+                pages = read_rest(
                     self,
                     rest,
                     count=body["count"],
                     served=len(body["results"]),
                     item_fields=item_fields,
                     kind=kind,
-                ):
-                    yield from items
-                return
+                )
+                if pages is not None:
+                    for items in pages:
+                        yield from items
+                    return
 
     def paginate_offset(
         self,
@@ -510,7 +512,8 @@ class HttpClient:
             return path
         return self.base_url + path
 
-    def _shown(self, url: str, params: Mapping[str, Any] | None) -> str:
+    def shown(self, url: str, params: Mapping[str, Any] | None = None) -> str:
+        """A URL as errors and logs show it: path and query, secrets masked."""
         parts = urlsplit(url)
         shown = parts.path + (f"?{parts.query}" if parts.query else "")
         if params:

@@ -1,20 +1,23 @@
 """The rest of a page-numbered list, read in parallel once its first page has counted it.
 
-A Django REST Framework list (`{count, next, previous, results}` with `next` ending in `page=2`) says
+A Django REST Framework list (`{count, next, previous, results}` with `next` naming `page=2`) says
 on its first page how many items there are and how many it serves per page, so pages 2..n can be
 asked for at once instead of one `next` after another: the same requests, without waiting for each
 in turn (Skilljar's 20,000 domain users are 20 pages, 20 round trips in a row otherwise).
 
 Each page is asked for with the vendor's own `next` link, only its `page` changed. The pages must
-add up: every page but the last as full as the first, the last holding the remainder, and each
-repeating the first page's `count`. Otherwise the list changed while it was read (or the server
-numbers its pages some other way), which is an error that says so rather than a silent gap.
+fit the first: every page but the last as full as the first, the last holding the remainder, each
+repeating the first page's `count` and linking to the page after it. When they do not, the list
+changed while it was read (learners signing up, or Skilljar finishing a bulk create) or the server
+numbers its pages some other way; the caller then reads it again by following `next`, as it would
+have without this shortcut.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -22,20 +25,26 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 if TYPE_CHECKING:
     from lmsform.providers.http import HttpClient
 
-# Pages asked for ahead of the one being used, per thread: a `count` that lies costs a few requests.
+log = logging.getLogger("lmsform.http")
+
+# Pages asked for ahead of the one being checked, per thread: a `count` that lies costs a few requests.
 _AHEAD_PER_THREAD = 2
+Items = list[dict[str, Any]]
+
+
+class _Misfit(Exception):
+    """A page that does not fit what the first page said."""
 
 
 def numbered_rest(body: dict[str, Any], next_url: str) -> list[str] | None:
     """The links of pages 2..n when the first page counts a page-numbered list; None when it does not
-    (a cursor, no `count`, a `next` without `page=2`): the caller then follows `next` as usual."""
+    (a cursor, no `count`, a `next` not naming page 2): the caller then follows `next` as usual."""
     count, served = body.get("count"), len(body["results"])
     if not isinstance(count, int) or isinstance(count, bool) or served == 0 or _page_number(next_url) != "2":
         return None
     total_pages = math.ceil(count / served)
     if total_pages < 2:
         return None
-
     parts = urlsplit(next_url)
     query = parse_qsl(parts.query, keep_blank_values=True)
 
@@ -54,12 +63,14 @@ def read_rest(
     served: int,
     item_fields: Sequence[str],
     kind: str | None,
-) -> Iterator[list[dict[str, Any]]]:
-    """Pages 2..n in order, `client.parallelism` at a time, each checked to fit the first page's count."""
+) -> list[Items] | None:
+    """Pages 2..n in order, read `client.parallelism` at a time; None when one does not fit the first
+    page's count (the caller reads the list again by following `next`)."""
     workers = min(client.parallelism, len(links))
     ahead = workers * _AHEAD_PER_THREAD
+    pages: list[Items] = []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lmsform-pages") as pool:
-        pending: list[Future[list[dict[str, Any]]]] = []
+        pending: list[Future[Items]] = []
         queued = iter(enumerate(links, start=2))
         try:
             while True:
@@ -71,8 +82,11 @@ def read_rest(
                         pool.submit(_page, client, url, count, expected, number, last, item_fields, kind)
                     )
                 if not pending:
-                    return
-                yield pending.pop(0).result()
+                    return pages
+                pages.append(pending.pop(0).result())
+        except _Misfit as misfit:
+            log.info("%s; reading the list again, page by page", misfit)
+            return None
         finally:
             for future in pending:
                 future.cancel()
@@ -87,7 +101,7 @@ def _page(
     last: bool,
     item_fields: Sequence[str],
     kind: str | None,
-) -> list[dict[str, Any]]:
+) -> Items:
     response = client.request("GET", url, kind=kind)
     body = client.decode(response, kind=kind)
     results = body.get("results") if isinstance(body, dict) else None
@@ -96,21 +110,12 @@ def _page(
             f"malformed list response: page {number} has no `results` list", response, kind=kind
         )
     following = body.get("next")
-    if (following is None) != last or (not last and _page_number(following) != str(number + 1)):
-        # A server that ignores `page` serves the first page again, whose `next` names page 2.
-        raise client.malformed(
-            f"malformed list response: pagination loops, page {number}'s `next` is {following!r}, "
-            f"not {'none' if last else f'page {number + 1}'}",
-            response,
-            kind=kind,
-        )
-    if body.get("count") != count or len(results) != expected:
-        raise client.malformed(
-            f"the list changed while it was read: the first page counted {count} items, {expected} "
-            f"due on page {number}, which counts {body.get('count')!r} and holds {len(results)}; "
-            "run again",
-            response,
-            kind=kind,
+    fits_the_numbering = (following is None) == last and (last or _page_number(following) == str(number + 1))
+    if body.get("count") != count or len(results) != expected or not fits_the_numbering:
+        raise _Misfit(
+            f"{client.vendor}: page {number} of {client.shown(url)} does not fit the first page "
+            f"(which counted {count} items): it counts {body.get('count')!r}, holds {len(results)} "
+            f"of {expected} due, and its `next` is {'a link' if following else 'none'}"
         )
     return client.checked_items(results, item_fields, response, kind)
 
