@@ -31,6 +31,14 @@ from urllib3.util.retry import Retry
 
 from lmsform import __version__
 from lmsform.errors import ProviderError
+from lmsform.providers.answers import (
+    describe_body,
+    invalid_json,
+    item_fields_missing,
+    missing_fields,
+    shape_of,
+    vendor_message,
+)
 from lmsform.providers.numbered_pages import numbered_rest, read_rest
 from lmsform.secrets import redact
 
@@ -48,7 +56,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELET
 # `Retry-After` may ask for: two minutes covers a vendor's per-minute rate limit window.
 RETRY_BUDGET = 120.0
 _BACKOFF_MAX = 30.0
-_MESSAGE_LIMIT = 300
 
 
 class BoundedRetry(Retry):
@@ -346,9 +353,9 @@ class HttpClient:
             return response.json()
         except ValueError as error:
             if "json" not in response.headers.get("Content-Type", "").lower():
-                what = f"expected JSON, got {_describe_body(response)}"
+                what = f"expected JSON, got {describe_body(response)}"
             else:
-                what = _invalid_json(error, response)
+                what = invalid_json(error, response)
             raise self.malformed(f"malformed response: {what}", response, kind=kind, key=key) from None
 
     def malformed(
@@ -538,95 +545,3 @@ def _reason(error: Exception) -> str:
     text = str(error)
     caused = text.rfind("(Caused by ")
     return text[caused + len("(Caused by ") : -1] if caused >= 0 and text.endswith(")") else text
-
-
-def vendor_message(response: requests.Response) -> str:
-    """The vendor's own explanation of an error, in one line."""
-    try:
-        body = response.json()
-    except ValueError:
-        return f"{response.reason or 'error'}: {_describe_body(response)}"
-    return redact(_flatten(body))[:_MESSAGE_LIMIT]
-
-
-def _flatten(body: Any) -> str:
-    if isinstance(body, dict):
-        if set(body) == {"detail"}:
-            return str(body["detail"])
-        return "; ".join(f"{field}: {_flatten(value)}" for field, value in body.items())
-    if isinstance(body, list):
-        return " ".join(_flatten(item) for item in body)
-    return str(body)
-
-
-def _describe_body(response: requests.Response) -> str:
-    """The body of an answer that is not JSON, in a few words (a page may echo the request: masked)."""
-    return redact(_body_words(response))
-
-
-def _body_words(response: requests.Response) -> str:
-    content_type = response.headers.get("Content-Type", "no content type")
-    if "html" in content_type.lower():
-        title = re.search(r"<(title|h1)[^>]*>(.*?)</\1>", response.text, re.IGNORECASE | re.DOTALL)
-        text = " ".join((title.group(2) if title else re.sub(r"<[^>]+>", " ", response.text)).split())
-        return (
-            f"an HTML page ({content_type}) {text[:120]!r}"
-            if text
-            else f"an empty HTML page ({content_type})"
-        )
-    text = " ".join(response.text.split())[:120]
-    return f"{content_type} body {text!r}" if text else f"{content_type}, empty body"
-
-
-def _invalid_json(error: ValueError, response: requests.Response) -> str:
-    """What is wrong with a body that claims to be JSON: cut short, or not JSON at all."""
-    position = getattr(error, "pos", None)
-    reason = str(getattr(error, "msg", error))
-    length = len(response.text)
-    if reason.startswith("Unterminated") or (
-        isinstance(position, int) and position >= len(response.text.rstrip())
-    ):
-        return f"the JSON is cut short after {length} characters"
-    where = f" at character {position}" if isinstance(position, int) else ""
-    return f"invalid JSON{where} ({reason})"
-
-
-def shape_of(value: Any) -> str:
-    """What a JSON value is, in words, for errors: `an object (keys: a, b)`, `a list`, `null`."""
-    if isinstance(value, dict):
-        keys = ", ".join(list(map(str, value))[:5]) + (", …" if len(value) > 5 else "")
-        return f"an object (keys: {keys})" if value else "an empty object"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "a boolean"
-    return "a number" if isinstance(value, int | float) else "a string"
-
-
-def _lookup(item: Any, field: str) -> Any:
-    for part in field.split("."):
-        item = item.get(part) if isinstance(item, dict) else None
-    return item
-
-
-def missing_fields(body: Any, fields: Sequence[str]) -> str | None:
-    """Why `body` is not an object holding `fields` (not null), or None when it is."""
-    if not isinstance(body, dict):
-        return f"expected an object, got {shape_of(body)}"
-    absent = [field for field in fields if _lookup(body, field) is None]
-    return f"no {', '.join(f'`{field}`' for field in absent)} in the answer" if absent else None
-
-
-def item_fields_missing(items: Any, fields: Sequence[str]) -> str | None:
-    """Why `items` is not a list of objects holding `fields`, or None when it is."""
-    if not isinstance(items, list):
-        return f"expected a list, got {shape_of(items)}"
-    for position, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            return f"item {position} is {shape_of(item)}, not an object"
-        absent = [field for field in fields if _lookup(item, field) is None]
-        if absent:
-            return f"item {position} has no {', '.join(f'`{field}`' for field in absent)}"
-    return None

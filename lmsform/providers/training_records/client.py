@@ -19,7 +19,8 @@ from requests import PreparedRequest
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from lmsform.errors import ProviderError
-from lmsform.providers.http import HttpClient, item_fields_missing, shape_of
+from lmsform.providers.answers import item_fields_missing, shape_of
+from lmsform.providers.http import HttpClient
 from lmsform.providers.training_records.settings import AuthScheme
 
 RECORDS = "/training/record/"

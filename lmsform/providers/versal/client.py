@@ -18,7 +18,8 @@ from requests import PreparedRequest
 from requests.auth import AuthBase
 
 from lmsform.errors import ProviderError
-from lmsform.providers.http import HttpClient, item_fields_missing
+from lmsform.providers.answers import item_fields_missing
+from lmsform.providers.http import HttpClient
 
 # Versal reads more pages than this only if the list is enormous or the paging headers lie.
 _MAX_PAGES = 100_000
