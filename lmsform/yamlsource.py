@@ -96,11 +96,7 @@ class _PositionedConstructor(SafeConstructor):
         if key not in mapping:
             return True
         first = next(
-            (
-                other
-                for other, _ in node.value
-                if other is not key_node and self._made_of(other) == key
-            ),
+            (other for other, _ in node.value if other is not key_node and self._made_of(other) == key),
             key_node,
         )
         raise ConstructorError(
