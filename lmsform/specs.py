@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StringConstraints,
     TypeAdapter,
     model_validator,
@@ -107,6 +108,11 @@ def canonical_instant(value: str | datetime) -> str:
     moment = _INSTANT.validate_python(value)
     text: str = _INSTANT.dump_python(moment.astimezone(UTC), mode="json")
     return text
+
+
+# A date and time with its offset, sent and compared in its one UTC spelling: a manifest's
+# 2027-01-16T01:00:00+02:00 is the vendor's 2027-01-15T23:00:00Z, not a change on every plan.
+Instant = Annotated[AwareDatetime, PlainSerializer(canonical_instant, return_type=str, when_used="json")]
 
 
 def _as_instant(value: date | datetime) -> datetime:
@@ -210,8 +216,8 @@ class PublicationSpec(StrictModel):
     )
     hidden: Flag | None = Field(None, description="Show the course in the catalogue only to its groups.")
     registration_required: Flag | None = Field(None, description="false makes the content public.")
-    registration_starts_at: AwareDatetime | None = Field(None, description="When registration opens.")
-    registration_ends_at: AwareDatetime | None = Field(None, description="When registration closes.")
+    registration_starts_at: Instant | None = Field(None, description="When registration opens.")
+    registration_ends_at: Instant | None = Field(None, description="When registration closes.")
     strict_enforce_group_visibility: Flag | None = None
     restrict_access_start_end_dates: Flag | None = None
     allow_self_service_reenroll: Flag | None = None
@@ -269,22 +275,20 @@ class EnrollmentSpec(DeclarationModel):
     )
     groups: list[Name] = Field(default_factory=list, description="Every member of these groups.")
     active: Flag = Field(True, description="false deactivates these enrollments.")
-    expires_at: AwareDatetime | None = Field(None, description="When access ends.")
-    starts_at: AwareDatetime | None = Field(
-        None, description="When the enrollment starts (scheduling vendors)."
-    )
+    expires_at: Instant | None = Field(None, description="When access ends.")
+    starts_at: Instant | None = Field(None, description="When the enrollment starts (scheduling vendors).")
     grace_period: int | None = Field(None, ge=1, description="How long learners have to complete it.")
     grace_period_unit: Literal["days", "months"] | None = Field(None, description="Unit of grace_period.")
     role: Literal["learner", "author", "contributor", "publisher"] | None = Field(
         None, description="The users' role in the course (vendors with course roles)."
     )
     tracked: Flag | None = Field(None, description="Whether the course reports these users' progress.")
-    started: date | AwareDatetime | None = Field(
+    started: date | Instant | None = Field(
         None,
         description="When the users started (training records): a date, or a date and time with its "
         "offset; null: not started. Omit to leave it as it is.",
     )
-    completed: date | AwareDatetime | None = Field(
+    completed: date | Instant | None = Field(
         None,
         description="When the users completed it (training records); null: not completed. Omit to leave "
         "it as it is.",
