@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import requests
 from lmsform import console
 from lmsform.providers.emulator import EmulatorServer
 from tests.conftest import CliRunnerCall, ProjectDir, writes
+from tests.examples import copy_example
 
 QUICKSTART = Path(__file__).parent.parent / "examples" / "quickstart"
 
@@ -29,7 +29,7 @@ def _lmsform(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_quick_start_converges_on_the_sandbox_across_separate_runs(tmp_path: Path) -> None:
-    shutil.copytree(QUICKSTART, tmp_path / "quickstart")
+    copy_example("quickstart", tmp_path / "quickstart")
 
     applied = _lmsform("apply", "quickstart", "--auto-approve", cwd=tmp_path)
     planned = _lmsform("plan", "quickstart", "--detailed-exitcode", cwd=tmp_path)
@@ -41,6 +41,21 @@ def test_the_quick_start_converges_on_the_sandbox_across_separate_runs(tmp_path:
     assert planned.stdout == "No changes. Skilljar acme.skilljar.com matches the manifests.\n"
     assert (tmp_path / "quickstart" / ".lmsform" / ".gitignore").read_text().splitlines()[-1] == "*"
     assert (tmp_path / "quickstart" / ".lmsform" / "sandbox" / "skilljar.sqlite3").is_file()
+
+
+def test_the_tests_never_see_what_a_users_own_quick_start_run_left_behind(tmp_path: Path) -> None:
+    """A user runs the quick start in their clone, then the tests: the examples the tests copy must
+    come without the sandbox data that run left in examples/quickstart/.lmsform/."""
+    clone = tmp_path / "clone" / "examples"
+    copy_example("quickstart", clone / "quickstart")
+    assert _lmsform("apply", "quickstart", "--auto-approve", cwd=clone).returncode == 0
+    assert (clone / "quickstart" / ".lmsform" / "sandbox").is_dir()
+
+    copied = copy_example("quickstart", tmp_path / "test" / "quickstart", examples=clone)
+    planned = _lmsform("plan", "quickstart", cwd=copied.parent)
+
+    assert planned.returncode == 0, planned.stderr
+    assert "Plan: 10 to add, 0 to change, 0 to remove." in planned.stdout
 
 
 def test_plan_detailed_exitcode_is_2_when_there_are_changes(
@@ -140,7 +155,7 @@ def _apply_then_plan_example(
     name: str, tmp_path: Path, **environment: str
 ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
     """`apply` then `plan --detailed-exitcode` of a copy of examples/NAME, as a new user runs them."""
-    shutil.copytree(Path(__file__).parent.parent / "examples" / name, tmp_path / "acme")
+    copy_example(name, tmp_path / "acme")
     env = {**os.environ, **environment}
     runs = [
         subprocess.run(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from lmsform.formatting import format_project
 from lmsform.manifest import Project, load_project
 from lmsform.providers import registry
 from tests.conftest import CliRunnerCall
+from tests.examples import copy_example
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CONFIG = "provider:\n  type: skilljar\n  domain: acme.skilljar.com\n  base_url: sandbox\n"
@@ -455,7 +455,7 @@ def test_a_folder_without_lmsform_yaml_is_an_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("example", ["quickstart", "skilljar"])
 def test_formatting_an_example_changes_nothing_it_declares(tmp_path: Path, example: str) -> None:
     root = tmp_path / example
-    shutil.copytree(EXAMPLES / example, root, ignore=shutil.ignore_patterns(".lmsform"))
+    copy_example(example, root)
     before = meaning(load(root))
     format_project(root, check=False)
     assert meaning(load(root)) == before
@@ -465,7 +465,7 @@ def test_formatting_an_example_changes_nothing_it_declares(tmp_path: Path, examp
 def test_formatting_a_scrambled_project_changes_nothing_it_declares(tmp_path: Path) -> None:
     """The skilljar example with every entry's keys reversed and written unindented."""
     root = tmp_path / "skilljar"
-    shutil.copytree(EXAMPLES / "skilljar", root, ignore=shutil.ignore_patterns(".lmsform"))
+    copy_example("skilljar", root)
     for path in root.rglob("*.yaml"):
         path.write_text(scrambled(path.read_text(encoding="utf-8")), encoding="utf-8")
     before = meaning(load(root))

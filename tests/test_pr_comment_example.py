@@ -9,12 +9,12 @@ webhook event. Regenerate the file with
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CliRunnerCall
+from tests.examples import copy_example
 
 ROOT = Path(__file__).parent.parent
 EXPECTED = ROOT / "examples" / "pr-comment" / "plan.md"
@@ -77,7 +77,7 @@ def test_the_committed_pull_request_comment_is_what_lmsform_renders(
 ) -> None:
     monkeypatch.setenv("ACME_HOOK_PASSWORD", "example-password")
     project = tmp_path / "acme"
-    shutil.copytree(ROOT / "examples" / "skilljar", project)
+    copy_example("skilljar", project)
     assert cli("apply", project, "--auto-approve").exit_code == 0
     for name, edits in PULL_REQUEST.items():
         path = project / name
