@@ -21,7 +21,14 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     test_command = _first_command_after("<!-- test-command -->")
     ci_commands = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert ci_commands[-1] == test_command
-    assert "python -m pip install --quiet '.[test]'" in ci_commands
+    assert "python -m pip install --quiet --constraint \"$constraints\" '.[test]'" in ci_commands
+
+
+def test_the_quick_start_installs_into_a_virtual_environment_from_the_pinned_versions() -> None:
+    quick_start = _first_command_after("## Quick start")
+
+    assert quick_start.startswith("python3 -m venv .venv && . .venv/bin/activate && ")
+    assert "pip install -c .ci/constraints.txt '.[test]'" in quick_start
 
 
 def test_the_quick_start_describes_what_the_example_declares(cli: CliRunnerCall) -> None:
