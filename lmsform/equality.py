@@ -10,9 +10,10 @@ whichever release of deepdiff is installed:
 - lists in order: [a, b] differs from [b, a] (vendors keep the order of roles and items);
 - mappings by their keys and values; null is a value of its own, unlike an empty list or string.
 
-deepdiff compares nested values; it is given values whose numbers are already written one way, and
-its options that change what counts as a difference are set explicitly here rather than left to
-each release's defaults (deepdiff 9 began to report [1] against [1.0]).
+deepdiff compares nested values. Releases judge mixed types differently (deepdiff 9 began to report
+[1] against [1.0]; deepdiff 7 does not tell [1] from [true]), so it is given values in which each
+scalar is written one way and tagged with what it is, ("number", 1), ("boolean", True), and its
+options that change what counts as a difference are set explicitly rather than left to defaults.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def same_value(declared: Any, live: Any) -> bool:
     if _strings(declared) and _strings(live):
         return bool(declared == live)
     difference = DeepDiff(
-        _numbers_one_way(live),
-        _numbers_one_way(declared),
+        _tagged(live),
+        _tagged(declared),
         ignore_order=False,
         ignore_string_case=False,
         ignore_string_type_changes=False,
@@ -63,12 +64,16 @@ def _strings(value: Any) -> bool:
     return type(value) is list and all(type(item) is str for item in value)
 
 
-def _numbers_one_way(value: Any) -> Any:
-    """The value with every whole float written as an int (1.0 → 1), so equal numbers have one type."""
-    if type(value) is float and value.is_integer():
-        return int(value)
+def _tagged(value: Any) -> Any:
+    """The value with each scalar as (what it is, its one spelling): a whole float as an int (1.0 → 1),
+    so that equal numbers compare equal and nothing else of another kind does."""
     if isinstance(value, list | tuple):
-        return [_numbers_one_way(item) for item in value]
+        return [_tagged(item) for item in value]
     if isinstance(value, Mapping):
-        return {name: _numbers_one_way(item) for name, item in value.items()}
-    return value
+        return {name: _tagged(item) for name, item in value.items()}
+    if type(value) is float and value.is_integer():
+        return ("number", int(value))
+    return (_KINDS.get(type(value), type(value).__name__), value)
+
+
+_KINDS = {bool: "boolean", int: "number", float: "number", str: "string", type(None): "null"}
