@@ -226,8 +226,14 @@ def _secrets_not_from_environment(document: Document) -> list[Issue]:
     return issues
 
 
-def unresolved_message(reference: Reference, vendor: str) -> Issue:
+def unresolved_message(reference: Reference, vendor: str, unusable: str | None = None) -> Issue:
+    """`unusable`: why the vendor's object of that key cannot be referred to, when it has one that
+    cannot (the provider's reader says, see `State.unusable`)."""
     kind = KINDS_BY_NAME[reference.kind]
+    if unusable is not None:
+        return Issue(
+            reference.source, f"{kind.singular} {reference.key[0]!r} exists in {vendor} but {unusable}"
+        )
     hint = f" ({kind.missing_hint})" if kind.missing_hint else ""
     return Issue(
         reference.source,

@@ -63,7 +63,7 @@ def changed_fields(
 
 def _check_references(unresolved: Sequence[Reference], live: State, provider: type[Provider]) -> None:
     issues = [
-        unresolved_message(ref, provider.title)
+        unresolved_message(ref, provider.title, live.unusable.get((ref.kind, ref.key)))
         for ref in unresolved
         if live.get(ref.kind, ref.key) is None and (ref.kind, ref.key) not in live.ambiguous
     ]
@@ -107,6 +107,8 @@ class _Planner:
         self.protected_left: dict[tuple[str, str], int] = defaultdict(int)
         # What the manifests ask for but the vendor's API cannot do, by kind and what.
         self.impossible: dict[tuple[str, str], list[str]] = defaultdict(list)
+        # Why, for those whose reason is not the kind's own (a field the API cannot clear).
+        self.impossible_reasons: dict[tuple[str, str], str] = {}
         # What each change depends on: live objects by their live key, ABSENT for objects to create.
         self.depends: dict[tuple[str, Key], str] = {}
         # Live objects a declaration replaces (found under a former key the vendor cannot change):
@@ -296,6 +298,14 @@ class _Planner:
                     changed.add(name)
                 elif verdict is None:
                     unknown.append(name)
+        kept = {}  # declared nulls the API cannot set: the object keeps its live values
+        for name in sorted(changed & support.uncleared.keys()):
+            if wanted.fields.get(name) is None:
+                changed.discard(name)
+                kept[name] = found.fields.get(name)
+                what = f"left without a {name}"
+                self.impossible[(kind.name, what)].append(found.address)
+                self.impossible_reasons[(kind.name, what)] = support.uncleared[name]
         if not changed and unknown:
             return self._resent(kind, wanted, found, tuple(sorted(unknown)))
         if not changed:
@@ -315,7 +325,7 @@ class _Planner:
             kind.name,
             wanted.key,
             before=dict(found.fields),
-            after={**found.fields, **wanted.fields},
+            after={**found.fields, **wanted.fields, **kept},
             changed=tuple(sorted(changed)),
             ids=dict(found.ids),
             notes=tuple(notes),
@@ -388,7 +398,7 @@ class _Planner:
         """A warning for differences the API cannot resolve: reported on every plan, never planned."""
         support = self.provider.supports[kind_name]
         shown = ", ".join(addresses[:3]) + (f" and {len(addresses) - 3} more" if len(addresses) > 3 else "")
-        reason = (
+        reason = self.impossible_reasons.get((kind_name, what)) or (
             support.removal_note
             if what == "removed"
             else f"{self.provider.title} cannot change them once made"

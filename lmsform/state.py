@@ -73,6 +73,9 @@ class State:
         self.expansions: list[GroupExpansion] = []
         # Live: keys several vendor objects share (duplicate course titles), with their ids.
         self.ambiguous: dict[tuple[str, Key], list[str]] = {}
+        # Live: objects that exist but that the vendor will not let others refer to, with why and what
+        # to do (a lesson that "is inactive, and ... cannot be scheduled"). Absent as resources.
+        self.unusable: dict[tuple[str, Key], str] = {}
 
     def copy(self) -> State:
         twin = State()
@@ -81,6 +84,7 @@ class State:
         twin.scopes = {kind: set(keys) for kind, keys in self.scopes.items()}
         twin.expansions = list(self.expansions)
         twin.ambiguous = dict(self.ambiguous)
+        twin.unusable = dict(self.unusable)
         return twin
 
     def add(self, resource: Resource) -> None:

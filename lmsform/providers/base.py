@@ -98,6 +98,10 @@ class KindSupport:
     names_only: bool = False
     # Rules objects of this kind must meet to be created (see Prerequisite).
     create_requires: tuple[Prerequisite, ...] = ()
+    # Fields the API can set but never clear, with the reason (Damstra's group parent: a number, with
+    # no null). A declared null where the live object has a value is reported on every plan, like a
+    # change an object that is not `updatable` cannot take; it is never planned.
+    uncleared: Mapping[str, str] = field(default_factory=dict)
 
 
 def write_only(declared: Any, live: Any) -> bool | None:

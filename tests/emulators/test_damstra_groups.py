@@ -80,8 +80,10 @@ def test_update_changes_name_and_description_and_moves_the_group(damstra: Damstr
     assert (kept["name"], kept["description"], kept["parentId"]) == ("Kid", "New", root)
     moved = damstra.ok("POST", f"/group/{child}", json={"name": "Kid", "description": "", "parentId": other})
     assert moved["parentId"] == other
-    rooted = damstra.ok("POST", f"/group/{child}", json={"name": "Kid", "description": "", "parentId": None})
-    assert rooted["parentId"] is None
+    # The document gives parentId as a number, and no way to make a group top-level again.
+    nulled = damstra.post(f"/group/{child}", json={"name": "Kid", "description": "", "parentId": None})
+    assert nulled.status_code == 400
+    assert damstra.group(child)["parentId"] == other
     assert damstra.post(f"/group/{child}", json={"name": "Kid"}).status_code == 400
 
 

@@ -229,13 +229,18 @@ class DamstraOperations:
     # --- groups, members, supervisors ------------------------------------------------------------------
 
     def group_body(self, change: Change, context: ApplyContext) -> dict[str, Any]:
+        """Name, description and, for a group under another, `parentId`. The document types
+        `parentId` as a number and shows no null: a root group's body leaves it out (on an update,
+        that leaves the parent as it is; the planner never plans clearing it, `uncleared`)."""
         after = _after(change)
-        parent = after.get("parent")
-        return {
+        body: dict[str, Any] = {
             "name": after["name"],
             "description": after.get("description") or after["name"],  # Damstra requires one
-            "parentId": int(context.id_of(GROUPS.name, (parent,))) if parent else None,
         }
+        parent = after.get("parent")
+        if parent:
+            body["parentId"] = int(context.id_of(GROUPS.name, (parent,)))
+        return body
 
     def create_group(self, change: Change, context: ApplyContext) -> None:
         body = self.group_body(change, context)

@@ -84,6 +84,12 @@ class DamstraProvider(Provider):
             relations=frozenset({"members", "supervisors"}),
             removal=Removal.DELETE,
             removal_note="inactivates the group: irreversible, Damstra cannot re-activate a group",
+            # The document types parentId as a number and gives no null nor any other way to take a
+            # group out from under its parent (our reading: never send a null, report it instead).
+            uncleared={
+                "parent": "its API takes a parent group's id only: move the group to the top in "
+                "Damstra's web app, or give it a parent"
+            },
         ),
         MEMBERSHIPS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE),
         GROUP_SUPERVISORS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE),

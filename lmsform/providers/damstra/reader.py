@@ -97,20 +97,7 @@ class _Reader:
         return resources
 
     def _read_lessons_and_schedules(self) -> None:
-        lessons_by_id: dict[str, str] = {}
-        for item in self.client.list_lessons():
-            lessons_by_id[str(item["lessonId"])] = str(item["name"])
-            if item.get("status") == "active":  # only active lessons can be scheduled
-                name = str(item["name"])
-                fields = {"name": name, "status": item["status"]}
-                ids = {"id": str(item["lessonId"]), "version": str(item["lessonVersionId"])}
-                earlier = self.live.get(LESSONS.name, (name,))
-                if earlier is not None:  # lesson names are not unique on Damstra
-                    self.live.ambiguous.setdefault((LESSONS.name, (name,)), [earlier.ids["id"]]).append(
-                        ids["id"]
-                    )
-                    continue
-                self.live.add(Resource(LESSONS.name, (name,), fields, ids=ids))
+        lessons_by_id = self._read_lessons()
         learners = self._learners_to_read()
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
             schedules = list(
@@ -119,6 +106,32 @@ class _Reader:
         for user, items in zip(learners, schedules, strict=True):
             for resource in _enrollments(user, items, lessons_by_id):
                 self.live.add(resource)
+
+    def _read_lessons(self) -> dict[str, str]:
+        """Lesson id → name, of every lesson. Only active lessons can be scheduled: they are the
+        resources; a name that only lessons in other states have is unusable, with the reason."""
+        lessons_by_id: dict[str, str] = {}
+        not_schedulable: dict[str, str] = {}  # name → status of its first lesson that is not active
+        for item in self.client.list_lessons():
+            name = str(item["name"])
+            lessons_by_id[str(item["lessonId"])] = name
+            if item.get("status") == "active":
+                self._add_lesson(name, item)
+            else:
+                not_schedulable.setdefault(name, str(item.get("status")))
+        for name, status in not_schedulable.items():
+            if self.live.get(LESSONS.name, (name,)) is None:
+                self.live.unusable[(LESSONS.name, (name,))] = _why_not_schedulable(status)
+        return lessons_by_id
+
+    def _add_lesson(self, name: str, item: Mapping[str, Any]) -> None:
+        fields = {"name": name, "status": item["status"]}
+        ids = {"id": str(item["lessonId"]), "version": str(item["lessonVersionId"])}
+        earlier = self.live.get(LESSONS.name, (name,))
+        if earlier is not None:  # lesson names are not unique on Damstra
+            self.live.ambiguous.setdefault((LESSONS.name, (name,)), [earlier.ids["id"]]).append(ids["id"])
+            return
+        self.live.add(Resource(LESSONS.name, (name,), fields, ids=ids))
 
     def _learners_to_read(self) -> list[Resource]:
         """Whose schedules matter: every user's when enrollments are authoritative (or exported),
@@ -129,6 +142,22 @@ class _Reader:
         named = {key[2] for key in self.desired.of(ENROLLMENTS.name)}
         named.update(_members_of_expanded_groups(self.desired, self.live))
         return [users[(name,)] for name in sorted(named) if (name,) in users]
+
+
+# Lessons in these states cannot be scheduled (the document's lesson statuses), and the API cannot
+# change a lesson: what to do is done in the web app. The advice per state is ours.
+_NOT_SCHEDULABLE = {
+    "inactive": "is inactive, and an inactive lesson cannot be scheduled: activate it in Damstra's web "
+    "app (its API cannot change lessons)",
+    "never": "has never been published, and an unpublished lesson cannot be scheduled: publish it in "
+    "Damstra's web app (its API cannot change lessons)",
+    "rendering": "is still rendering, and cannot be scheduled until it has rendered: plan again later",
+    "error": "failed to render, and cannot be scheduled: publish it again in Damstra's web app",
+}
+
+
+def _why_not_schedulable(status: str) -> str:
+    return _NOT_SCHEDULABLE.get(status, f"its status is {status!r}, and only active lessons can be scheduled")
 
 
 def _members_of_expanded_groups(desired: State, live: State) -> set[str]:

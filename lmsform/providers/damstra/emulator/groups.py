@@ -3,9 +3,11 @@
 * `name` (non-blank) and `description` (may be "") are both required on create and update — the
   reference marks `description` required although the vendor's examples omit it (decision: follow the
   schema; 400 when missing). Names need not be unique (G2).
-* `parentId`: absent or null on create → a root; on update, absent → unchanged, null → root (G4). An
-  unknown or inactive parent → 404 E842; a parent that is the group itself or one of its descendants
-  → 400 (G3).
+* `parentId`: absent on create → a root; on update, absent → unchanged (G4). The reference types it
+  as a number, with no null in any example: anything else, null included, → 400 A8 (decision, stricter
+  than G3/G4, so that a client sending null for a root is caught). So the API cannot make a group
+  under another a top-level group. An unknown or inactive parent → 404 E842; a parent that is the
+  group itself or one of its descendants → 400 (G3).
 * `GET /group` lists active groups whose name contains `q` ignoring case (G1), by id.
 * Inactive groups are gone (G5): `GET /group/{id}` → 404 A7, update and inactivate → 404 E842
   (so inactivating twice → 404). There is no way back.
@@ -37,7 +39,7 @@ def _name_and_description(body: Body) -> tuple[str, str]:
 
 
 def _parent(store: DamstraStore, body: Body, group_id: int | None) -> int | None:
-    parent_id = body.integer("parentId")
+    parent_id = body.integer("parentId", nullable=False)
     if parent_id is None:
         return None
     require_group(store, parent_id)

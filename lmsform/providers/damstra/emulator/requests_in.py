@@ -85,8 +85,10 @@ class Body:
         assert value is not None
         return value
 
-    def integer(self, name: str) -> int | None:
-        if name not in self._data or self._data[name] is None:
+    def integer(self, name: str, *, nullable: bool = True) -> int | None:
+        """An integer field; an explicit null reads as "not sent" unless `nullable` is False, when it is
+        refused like any other non-number."""
+        if name not in self._data or (nullable and self._data[name] is None):
             return None
         value = self._data[name]
         if not is_integer(value):
