@@ -24,8 +24,10 @@ from lmsform.sandbox import start_sandbox
 from lmsform.state import State
 
 
-def load(directory: Path) -> Project:
-    project = load_project(directory, providers=registry())
+def load(directory: Path, *, offline: bool = False) -> Project:
+    """The project in `directory`. `offline` (validate): no variable need be set, and the project
+    cannot connect; the commands that connect report a missing one."""
+    project = load_project(directory, providers=registry(), offline=offline)
     issues = ignored_declarations(project.desired, project.config.ignored)
     if issues:
         raise ManifestError(issues)
@@ -35,6 +37,8 @@ def load(directory: Path) -> Project:
 @contextmanager
 def connect(project: Project) -> Iterator[Provider]:
     """A provider bound to the vendor's API, or to the built-in sandbox with `base_url: sandbox`."""
+    # Its secrets may be stand-ins for variables that were not set.
+    assert not project.offline, "a project loaded offline never connects"
     settings = project.settings
     server = start_sandbox(project.root, project.provider, settings) if settings.uses_sandbox else None
     try:

@@ -1,7 +1,7 @@
-"""Characters a manifest may not hold, and the one Unicode form its text must take.
+r"""Characters a manifest may not show, the one Unicode form its text must take, and how to write them.
 
-Manifests are reviewed by people, so what a reviewer reads must be what lmsform reads. Refused,
-anywhere in a file (comments too) and in values written as escapes or read from the environment:
+Manifests are reviewed by people, so what a reviewer reads must be what lmsform reads. Refused as
+themselves anywhere in a file (comments too), and in values read from the environment:
 
 * control characters other than tab and line ends: they can rewrite a terminal's output;
 * bidirectional controls (U+202A to U+202E, U+2066 to U+2069, LRM, RLM, ALM): they make text display in
@@ -15,6 +15,11 @@ Zero-width joiner and non-joiner stay allowed: Persian, Indic scripts and emoji 
 Text must also be in Unicode NFC (composed) form, so that "é" is always one character and never
 `e` + U+0301, and a word may not mix Latin and Cyrillic letters (`admins` spelt with
 U+0430 CYRILLIC SMALL LETTER A for its first letter).
+
+A value may still hold any of these when a double-quoted string spells them as YAML escapes
+(`"ad\u200bmins"`, `"Zo\u0308e"`): the escape is plain ASCII, so the reviewer sees exactly which
+character it is. A vendor may hold such names, and a manifest must be able to name what the vendor
+holds byte for byte; `double_quoted` and `EscapingEmitter` write them that way.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.emitter import RoundTripEmitter
 
 from lmsform.errors import Issue, Location
 from lmsform.sourcefile import line_and_column
@@ -151,21 +159,6 @@ def mixed_script_message(word: str) -> str:
     )
 
 
-def string_problem(value: str) -> str | None:
-    """What is wrong with a string value that did not appear as such in the file (an escape, an
-    environment variable), or None."""
-    refused = REFUSED.search(value)
-    if refused is not None:
-        return refused_character_message(refused.group())
-    if not value.isascii():
-        if not unicodedata.is_normalized("NFC", value):
-            return nfc_problem(value)[1]
-        mixed = _MIXED_WORD.search(value)
-        if mixed is not None:
-            return mixed_script_message(mixed.group())
-    return None
-
-
 def non_ascii_address(address: str, index: int) -> str:
     """Why the e-mail address `address`, whose character `index` is not ASCII, is refused."""
     local, at, domain = address.rpartition("@")
@@ -180,3 +173,122 @@ def non_ascii_address(address: str, index: int) -> str:
         "only ASCII e-mail addresses, because a letter that looks like an ASCII one makes a different "
         f"address that reads the same. Retype it{hint}"
     )
+
+
+# YAML's short escapes, where one reads better than a code point; every other character is `\x..`,
+# `\u....` or `\U........`.
+_SHORT_ESCAPES = {
+    "\0": "0",
+    "\a": "a",
+    "\b": "b",
+    "\t": "t",
+    "\n": "n",
+    "\v": "v",
+    "\f": "f",
+    "\r": "r",
+    "\x1b": "e",
+    '"': '"',
+    "\\": "\\",
+}
+
+
+def _shows_as_written(text: str) -> bool:
+    """Whether `text`, written in a manifest as it is, passes the checks on a file's text."""
+    if REFUSED.search(text) is not None:
+        return False
+    return text.isascii() or (unicodedata.is_normalized("NFC", text) and _MIXED_WORD.search(text) is None)
+
+
+def double_quoted(value: str) -> str | None:
+    r"""`value` as a double-quoted YAML string that passes the checks on a file's text, or None when
+    `value` can be written as it is.
+
+    Only the characters that cannot be shown are escaped (`"ad\u200bmins"`, `"Zo\u0308e"`, the Cyrillic
+    letter of a mixed word), so the rest stays readable; when that is not enough (a decomposition
+    without combining marks), every character outside ASCII is escaped.
+    """
+    if _shows_as_written(value):
+        return None
+    quoted = _quoted(value, _unshowable(value))
+    if _shows_as_written(quoted):
+        return quoted
+    return _quoted(value, {index for index, char in enumerate(value) if not char.isascii()})
+
+
+def _unshowable(value: str) -> set[int]:
+    """The characters of `value` to write as escapes: refused ones; combining marks and characters that
+    NFC would change, when `value` is not in NFC; the Cyrillic letters of a word mixing scripts."""
+    hidden = {match.start() for match in REFUSED.finditer(value)}
+    if not unicodedata.is_normalized("NFC", value):
+        hidden |= {
+            index
+            for index, char in enumerate(value)
+            if unicodedata.category(char).startswith("M") or unicodedata.normalize("NFC", char) != char
+        }
+    for word in _MIXED_WORD.finditer(value):
+        hidden |= {word.start() + cyrillic.start() for cyrillic in _CYRILLIC_LETTER.finditer(word.group())}
+    return hidden
+
+
+def _quoted(value: str, escaped: set[int]) -> str:
+    """`value` in double quotes, escaping the characters at `escaped`, quotes, backslashes and every
+    ASCII character that is not printable."""
+    return (
+        '"'
+        + "".join(
+            _escape(char)
+            if index in escaped or char in '"\\' or (char.isascii() and not char.isprintable())
+            else char
+            for index, char in enumerate(value)
+        )
+        + '"'
+    )
+
+
+def _escape(char: str) -> str:
+    if char in _SHORT_ESCAPES:
+        return "\\" + _SHORT_ESCAPES[char]
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+class EscapingEmitter(RoundTripEmitter):
+    """ruamel's round-trip emitter, writing every string a manifest could not show as it is in double
+    quotes, with what cannot be shown as escapes (`double_quoted`). ruamel's own writer keeps most of
+    these characters as they are, and an NFD or zero-width name would make a file lmsform refuses."""
+
+    def choose_scalar_style(self) -> Any:
+        style = super().choose_scalar_style()
+        value = self.event.value
+        if style != '"' and isinstance(value, str) and double_quoted(value) is not None:
+            return '"'
+        return style
+
+    def write_double_quoted(self, text: Any, split: Any = True) -> None:
+        quoted = double_quoted(text) if isinstance(text, str) else None
+        if quoted is None:
+            super().write_double_quoted(text, split)
+        else:
+            self.write_indicator(quoted, True)
+
+
+def shown_escaped(text: str) -> str:
+    r"""`text` with each character a manifest may not show as itself written as a JSON escape
+    (`\u202e`), for output a person reads: a name the vendor holds, or one a manifest spells with
+    escapes, must not reorder, hide or restyle what is around it in a terminal or a pull-request
+    comment. JSON reads the escapes back (characters past U+FFFF become surrogate pairs)."""
+    if REFUSED.search(text) is None:
+        return text
+    return REFUSED.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"

@@ -90,6 +90,20 @@ class _Entry:
         shown = self.document.shown_as
         return [Location(shown, row + 1, column + 1) for row, column in map(items.lc.item, range(count))]
 
+    def where_named(self, name: str) -> Location:
+        """Where this entry names another object by `name` (a field's value or an item of a list
+        field, not its own key or former keys); the entry itself when no field does."""
+        node = self.node if isinstance(self.node, CommentedMap) else {}
+        own = {*self.kind.key_fields, *type(self.spec).IDENTITY}
+        for field, value in node.items():
+            if field in own:
+                continue
+            if value == name:
+                return self.at(field)
+            if isinstance(value, CommentedSeq) and name in value:
+                return self.at(field, value.index(name))
+        return self.source
+
     @cached_property
     def values(self) -> dict[str, Any]:
         """`declared_values` of the spec, made once."""
@@ -119,6 +133,8 @@ class DesiredStateBuilder:
         self._references: list[tuple[str, Key, Location | None, str | Resource]] = []
         # (kind, vendor id) → the declaration that pins it.
         self._pinned: dict[tuple[str, str], Resource] = {}
+        # (kind, former key) → the declaration that lists it under `previously:`.
+        self._former: dict[tuple[str, Key], Resource] = {}
         # Per kind: the provider's support and the fields it allows, looked up once.
         self._support: dict[str, tuple[KindSupport | None, frozenset[str] | None]] = {}
         self._builders: Mapping[str, Callable[[_Entry], None]] = {
@@ -245,6 +261,7 @@ class DesiredStateBuilder:
             match_on=match_on,
         )
         self._declare(resource)
+        self._renamed_from(resource)
         for group, where in zip(spec.groups, entry.each_at("groups", len(spec.groups)), strict=True):
             self._relation(MEMBERSHIPS, group, user, where)
         for group, where in zip(
@@ -257,7 +274,9 @@ class DesiredStateBuilder:
         fields = entry.managed_fields()
         key = entry.kind.key_of(fields)
         previously = tuple((name,) for name in entry.spec.previously)
-        self._declare(Resource("groups", key, fields, source=entry.source, previously=previously))
+        group = Resource("groups", key, fields, source=entry.source, previously=previously)
+        self._declare(group, entry=entry)
+        self._renamed_from(group)
         self.state.scopes.setdefault(MEMBERSHIPS.name, set()).add(key)
         self.state.scopes.setdefault(GROUP_SUPERVISORS.name, set()).add(key)
         members, supervisors = entry.spec.members, entry.spec.supervisors
@@ -280,16 +299,16 @@ class DesiredStateBuilder:
         assert isinstance(spec, CourseSpec)
         fields = entry.managed_fields()
         key = COURSES.key_of(fields)
-        self._declare(
-            Resource(
-                COURSES.name,
-                key,
-                fields,
-                ids={"id": spec.id} if spec.id else {"id": spec.api_id} if spec.api_id else {},
-                source=entry.source,
-                previously=tuple((title,) for title in spec.previously),
-            )
+        course = Resource(
+            COURSES.name,
+            key,
+            fields,
+            ids={"id": spec.id} if spec.id else {"id": spec.api_id} if spec.api_id else {},
+            source=entry.source,
+            previously=tuple((title,) for title in spec.previously),
         )
+        self._declare(course)
+        self._renamed_from(course)
         if spec.published is False:
             self.state.absent[(PUBLICATIONS.name, key)] = entry.at("published")
         elif spec.published is not None:
@@ -332,7 +351,7 @@ class DesiredStateBuilder:
             self._refer("users", key, entry.at("user"), address(SUPERVISORS.name, key))
             return
         fields.pop("revoke", None)
-        self._declare(Resource(SUPERVISORS.name, key, fields, source=entry.source))
+        self._declare(Resource(SUPERVISORS.name, key, fields, source=entry.source), entry=entry)
         if spec.group is not None:
             self._refer("groups", (spec.group,), entry.at("group"), address(SUPERVISORS.name, key))
 
@@ -353,7 +372,14 @@ class DesiredStateBuilder:
 
     # --- shared steps ---------------------------------------------------------------------------
 
-    def _declare(self, resource: Resource, ref_sources: Mapping[int, Location] | None = None) -> None:
+    def _declare(
+        self,
+        resource: Resource,
+        ref_sources: Mapping[int, Location] | None = None,
+        entry: _Entry | None = None,
+    ) -> None:
+        """Add a declared object and note what it refers to: by key part at `ref_sources` (default:
+        the object's place), by field value where `entry` names it."""
         existing = self.state.get(resource.kind, resource.key)
         if existing is not None:
             singular = KINDS_BY_NAME[resource.kind].singular
@@ -383,10 +409,46 @@ class DesiredStateBuilder:
             where = ref_sources.get(position, resource.source) if ref_sources else resource.source
             self._refer(target, (resource.key[position],), where, resource)
         for target, target_key in kind.field_refs(resource.fields):
-            self._refer(target, target_key, resource.source, resource)
+            where = entry.where_named(target_key[0]) if entry is not None else resource.source
+            self._refer(target, target_key, where, resource)
 
     def _refer(self, kind: str, key: Key, source: Location | None, by: str | Resource) -> None:
         self._references.append((kind, key, source, by))
+
+    def _renamed_from(self, resource: Resource) -> None:
+        """Note the former keys of a declared object, so references to them can be refused."""
+        for former in resource.previously:
+            self._former.setdefault((resource.kind, former), resource)
+
+    def _renamed(self, kind_name: str, key: Key) -> Resource | None:
+        """The declaration that renamed the object a reference names, if one lists it in `previously:`.
+
+        A reference may name the renamed object through a kind keyed by it: an enrollment names a
+        course by its publication, whose key is the course's.
+        """
+        found = self._former.get((kind_name, key))
+        if found is None and len(key) == 1:
+            found = next(
+                (
+                    self._former[(target, key)]
+                    for position, target in KINDS_BY_NAME[kind_name].key_refs(key)
+                    if position == 0 and (target, key) in self._former
+                ),
+                None,
+            )
+        return found
+
+    def _renamed_reference(self, kind_name: str, key: Key, source: Location | None) -> Issue | None:
+        """A reference by a former name dangles once apply renames the object: say what it is now."""
+        found = self._renamed(kind_name, key)
+        if found is None:
+            return None
+        singular = KINDS_BY_NAME[found.kind].singular
+        return Issue(
+            source,
+            f"{singular} {key[0]!r} is renamed to {found.key[0]!r} (`previously:` of the declaration at "
+            f"{found.source}); refer to it by its new name",
+        )
 
     def check_references(self) -> list[Reference]:
         """References must name declared objects, or (for additive kinds) objects that may exist live.
@@ -400,12 +462,19 @@ class DesiredStateBuilder:
             if self.state.get(kind_name, key) is not None or place in seen:
                 continue
             seen.add(place)
+            renamed = self._renamed_reference(kind_name, key, source)
+            if renamed is not None:
+                self.issues.append(renamed)
+                continue
             target = KINDS_BY_NAME[kind_name]
             reference = Reference(kind_name, key, source, by if isinstance(by, str) else by.address)
             name = f"{target.singular} {reference.key[0]!r}"
             support = self.provider.supports.get(reference.kind) if self.provider else None
             if (reference.kind, reference.key) in self.state.absent:
-                self.issues.append(Issue(reference.source, f"{name} is declared not to exist"))
+                declared_at = self.state.absent[(reference.kind, reference.key)]
+                self.issues.append(
+                    Issue(reference.source, f"{name} is declared not to exist (at {declared_at})")
+                )
             elif support is not None and support.names_only:
                 assert self.provider is not None
                 self.issues.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,10 +123,11 @@ class ProviderError(LmsformError):
 def relative(path: Path, root: Path | None = None) -> Path:
     """Show manifest paths relative to the working directory when they are below it.
 
-    A symbolic link is shown by its own name, not by where it leads (which may be a loop).
+    A symbolic link is shown by its own name, not by where it leads (which may be a loop), and so is
+    a file in a linked folder: `people/jane.yaml`, as the project shows it.
     """
-    base = root or Path.cwd()
-    try:
-        return (path.parent.resolve() / path.name).relative_to(base.resolve())
-    except ValueError:
-        return path
+    base = (root or Path.cwd()).resolve()
+    for candidate in (Path(os.path.abspath(path)), path.parent.resolve() / path.name):
+        if candidate.is_relative_to(base):
+            return candidate.relative_to(base)
+    return path

@@ -40,14 +40,37 @@ def expand(desired: State, live: State, manage: ManageConfig) -> tuple[State, li
     return result, warnings
 
 
-def _members_by_group(desired: State, live: State, manage: ManageConfig) -> dict[str, list[str]]:
+def expand_declared(desired: State, manage: ManageConfig) -> tuple[State, set[str]]:
+    """`expand` with what the manifests alone say (validate): the desired state with each group
+    expansion turned into one object per declared member who is a declared user, and the kinds
+    whose expansions plan may make more of, from members found only in the live account."""
+    expanded, _ = expand(desired, State(), manage)
+    # A member who is not a declared user may be a live one.
+    with_other_members = {
+        key[0]
+        for key, membership in desired.of(MEMBERSHIPS.name).items()
+        if desired.get(USERS.name, (membership.fields["user"].lower(),)) is None
+    }
+    open_kinds = {
+        expansion.kind
+        for expansion in desired.expansions
+        if _live_members_stay(desired, manage, expansion.group) or expansion.group in with_other_members
+    }
+    return expanded, open_kinds
+
+
+def _live_members_stay(desired: State, manage: ManageConfig, group: str) -> bool:
+    """Whether the group's live members are members too: lmsform leaves them in place."""
     governed = desired.scopes.get(MEMBERSHIPS.name, set())
+    return manage.memberships == "additive" or (group,) not in governed
+
+
+def _members_by_group(desired: State, live: State, manage: ManageConfig) -> dict[str, list[str]]:
     members: dict[str, dict[str, str]] = defaultdict(dict)
     for key, membership in desired.of(MEMBERSHIPS.name).items():
         members[key[0]][key[1]] = membership.fields["user"]
     for key, membership in live.of(MEMBERSHIPS.name).items():
-        live_members_stay = manage.memberships == "additive" or (key[0],) not in governed
-        if live_members_stay:
+        if _live_members_stay(desired, manage, key[0]):
             members[key[0]].setdefault(key[1], membership.fields["user"])
     return {group: sorted(emails.values(), key=str.lower) for group, emails in members.items()}
 

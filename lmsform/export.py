@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
+from lmsform.characters import EscapingEmitter
 from lmsform.errors import LmsformError
 from lmsform.ignoring import without_ignored
 from lmsform.manifest import Project
@@ -227,6 +228,7 @@ def _write(
     header = "\n".join([f"Exported from {title} by `lmsform export`.", *notes])
     document.yaml_set_start_comment(header)
     yaml = YAML(typ="rt")
+    yaml.Emitter = EscapingEmitter  # a name the vendor holds in NFD, or with a zero-width space, as escapes
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096
     with path.open("w", encoding="utf-8") as handle:

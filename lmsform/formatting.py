@@ -38,6 +38,7 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.tokens import CommentToken
 
+from lmsform.characters import EscapingEmitter
 from lmsform.errors import Issue, ManifestError, relative
 from lmsform.manifest import CONFIG_FILE, resource_files
 from lmsform.model import DECLARABLE
@@ -563,6 +564,8 @@ def _formatting_yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.Constructor = _VerbatimConstructor
     yaml.Representer = _VerbatimRepresenter
+    # A value spelt with escapes (`"ad\u200bmins"`) keeps them: written as itself, it would be refused.
+    yaml.Emitter = EscapingEmitter
     yaml.preserve_quotes = True
     yaml.indent(mapping=_MAPPING_INDENT, sequence=_MAPPING_INDENT + _DASH_OFFSET, offset=_DASH_OFFSET)
     yaml.width = _NO_WRAP

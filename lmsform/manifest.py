@@ -8,27 +8,34 @@ returned as `unresolved` and checked by the planner against the live state.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 from pydantic import SecretStr
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from lmsform.declarations import DesiredStateBuilder, Reference
-from lmsform.errors import Issue, ManifestError, relative
+from lmsform.errors import Issue, Location, ManifestError, relative
 from lmsform.hierarchy import parent_cycles
 from lmsform.model import DECLARABLE, KINDS_BY_NAME, ManageConfig, ProjectConfig
 from lmsform.prerequisites import declared_conflicts
 from lmsform.providers.base import Provider, ProviderSettings, Removal
+from lmsform.sourcefile import find_manifests
 from lmsform.state import State
-from lmsform.yamlsource import Document, environment_names, interpolate_environment, load, validate_node
+from lmsform.yamlsource import (
+    Document,
+    environment_names,
+    interpolate_environment,
+    load,
+    plain,
+    validate_node,
+)
 
 CONFIG_FILE = "lmsform.yaml"
-RESOURCE_SUFFIXES = (".yaml", ".yml")
 _WHOLE_ENV_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
@@ -42,6 +49,9 @@ class Project:
     unresolved: tuple[Reference, ...] = ()
     # A digest of every manifest file, so a saved plan can tell the manifests changed since.
     digest: str = ""
+    # Loaded without the values of variables that are not set (`load_project(offline=True)`): its
+    # settings may hold stand-ins, so it must never connect to the vendor.
+    offline: bool = False
 
 
 def load_project(
@@ -49,7 +59,13 @@ def load_project(
     *,
     providers: Mapping[str, type[Provider]],
     environ: Mapping[str, str] | None = None,
+    offline: bool = False,
 ) -> Project:
+    """The project in `directory`; ManifestError with every problem found.
+
+    `offline` (validate) needs no variable to be set: every `${NAME}` is checked as when a command
+    connects, except for its value, which only the commands that connect need.
+    """
     root = Path(directory)
     config_path = root / CONFIG_FILE
     if not (config_path.exists() or config_path.is_symlink()):
@@ -58,30 +74,35 @@ def load_project(
             [Issue(None, f"{where}: no {CONFIG_FILE} here; a project directory holds {CONFIG_FILE}")]
         )
     issues: list[Issue] = []
+    variables = _Variables(environ, offline)
     config_doc = _load_collecting(config_path, root, issues)
     settings_result = None
     provider_references: dict[str, list[str]] = {}
     if config_doc is not None:
         provider_references = _provider_references(config_doc)
-        issues.extend(interpolate_environment(config_doc, environ))
-        settings_result = _read_config(config_doc, providers, issues)
+        variables.interpolate(config_doc)
+        settings_result = _read_config(config_doc, providers, issues, variables.unset)
     config, settings, provider = settings_result or (None, None, None)
     manage = config.manage if config is not None else ManageConfig()
     credentials = _credential_variables(provider_references, provider) if provider is not None else {}
 
     builder = DesiredStateBuilder(provider, manage, issues)
-    files = [config_path, *resource_files(root)]
+    found, link_issues = find_manifests(root, CONFIG_FILE)
+    issues.extend(link_issues)
+    files = [config_path, *found]
     for path in files[1:]:
         document = _load_collecting(path, root, issues)
         if document is not None:
             issues.extend(_secrets_not_from_environment(document))
-            issues.extend(interpolate_environment(document, environ, credentials))
+            variables.interpolate(document, credentials)
+            _stand_in_for_unset_secrets(document, variables.unset)
             builder.add(document)
     unresolved = builder.check_references()
     if provider is not None:
         issues.extend(declared_conflicts(builder.state, provider))
     issues.extend(parent_cycles(builder.state))
 
+    issues = variables.judged(issues)
     if issues or config is None or settings is None or provider is None:
         raise ManifestError(issues)
     return Project(
@@ -92,7 +113,36 @@ def load_project(
         desired=builder.state,
         unresolved=tuple(unresolved),
         digest=manifest_digest(root, files),
+        offline=offline,
     )
+
+
+class _Variables:
+    """Environment variables as one load sees them; offline, those not set are no issue."""
+
+    def __init__(self, environ: Mapping[str, str] | None, offline: bool) -> None:
+        self.environ = environ
+        self.offline = offline
+        # Offline: where values name variables that are not set.
+        self.unset: set[Location] = set()
+        # Problems with the references themselves: they stand whatever the values.
+        self.issues: list[Issue] = []
+
+    def interpolate(self, document: Document, credentials: Mapping[str, str] | None = None) -> None:
+        unset = self.unset if self.offline else None
+        self.issues.extend(interpolate_environment(document, self.environ, credentials, unset=unset))
+
+    def judged(self, issues: list[Issue]) -> list[Issue]:
+        """`issues` and the references' own, without those about values that name variables that
+        are not set: those values are not known, so not judged."""
+        return [issue for issue in issues if issue.location not in self.unset] + self.issues
+
+
+def _stand_in() -> str:
+    """A value for a secret whose variable is not set, offline. Every vendor's check of its key takes
+    a UUID (Versal's keys are UUIDs), and a random one masks nothing in output once it is registered
+    as a secret, as secrets are; the text `${NAME}` would be, in every later message."""
+    return str(uuid.uuid4())
 
 
 def manifest_digest(root: Path, files: list[Path]) -> str:
@@ -112,22 +162,20 @@ def _load_collecting(path: Path, root: Path, issues: list[Issue]) -> Document | 
         return None
 
 
-def resource_files(root: Path) -> Iterator[Path]:
-    """Every YAML file below the project, except lmsform.yaml and hidden directories (.lmsform, .git)."""
-    found: list[Path] = []
-    for folder, subfolders, names in os.walk(root):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]  # do not descend into them
-        base = Path(folder)
-        found.extend(
-            base / name
-            for name in names
-            if Path(name).suffix in RESOURCE_SUFFIXES and not name.startswith(".")
-        )
-    yield from sorted(path for path in found if path != root / CONFIG_FILE)
+def resource_files(root: Path) -> list[Path]:
+    """Every manifest file of the project but lmsform.yaml (see `find_manifests`); ManifestError
+    when a link in the project cannot be followed or leads to a file or folder found already."""
+    files, issues = find_manifests(root, CONFIG_FILE)
+    if issues:
+        raise ManifestError(issues)
+    return files
 
 
 def _read_config(
-    document: Document, providers: Mapping[str, type[Provider]], issues: list[Issue]
+    document: Document,
+    providers: Mapping[str, type[Provider]],
+    issues: list[Issue],
+    unset: set[Location],
 ) -> tuple[ProjectConfig, ProviderSettings, type[Provider]] | None:
     data = document.root
     if not isinstance(data, CommentedMap):
@@ -158,7 +206,7 @@ def _read_config(
         )
         issues.append(Issue(document.location(data, where), f"{described}; lmsform supports: {known}"))
         return None
-    settings = validate_node(provider.settings_model, provider_data, document, data, ("provider",), issues)
+    settings = _settings(provider.settings_model, provider_data, document, data, issues, unset)
     if config is None or settings is None:
         return None
     for kind_name in KINDS_BY_NAME:
@@ -183,23 +231,52 @@ def _provider_references(document: Document) -> dict[str, list[str]]:
     return {str(name): environment_names(value) for name, value in provider.items() if isinstance(value, str)}
 
 
+def _settings(
+    model: type[ProviderSettings],
+    data: CommentedMap,
+    document: Document,
+    config: CommentedMap,
+    issues: list[Issue],
+    unset: set[Location],
+) -> ProviderSettings | None:
+    """The provider's settings. Offline, a setting whose variable is not set is not judged: a secret
+    is given a stand-in, and when others fail only for being written `${NAME}`, the settings are
+    taken as written (validate shows only `target()`, and an offline project never connects)."""
+    for name in data:
+        if document.location(data, (name,)) in unset and _holds_secret(model, str(name)):
+            data[name] = _stand_in()
+    found: list[Issue] = []
+    settings = validate_node(model, data, document, config, ("provider",), found)
+    issues.extend(found)
+    if settings is None and found and all(issue.location in unset for issue in found):
+        values: dict[str, Any] = {
+            str(name): SecretStr(value) if _holds_secret(model, str(name)) else value
+            for name, value in plain(data).items()
+        }
+        return model.model_construct(None, **values)
+    return settings
+
+
+def _holds_secret(model: type[ProviderSettings], name: str) -> bool:
+    field = model.model_fields.get(name)
+    annotation = field.annotation if field is not None else None
+    return annotation is SecretStr or SecretStr in get_args(annotation)
+
+
 def _credential_variables(references: Mapping[str, list[str]], provider: type[Provider]) -> dict[str, str]:
     """The environment variables that hold the provider's credentials, with the setting each one feeds."""
-    fields = provider.settings_model.model_fields
     held: dict[str, str] = {}
     for name, variables in references.items():
-        annotation = fields[name].annotation if name in fields else None
-        if annotation is SecretStr or SecretStr in get_args(annotation):
+        if _holds_secret(provider.settings_model, name):
             held.update((variable, f"provider.{name}") for variable in variables)
     return held
 
 
-def _secrets_not_from_environment(document: Document) -> list[Issue]:
-    """Write-only secrets (webhook passwords) may only be written as ${VARIABLE}, never inline."""
-    issues: list[Issue] = []
+def _secret_values(document: Document) -> Iterator[tuple[CommentedMap, str]]:
+    """The write-only secrets (passwords) the entries of a manifest file declare: (entry, field)."""
     data = document.root
     if not isinstance(data, CommentedMap):
-        return issues
+        return
     for kind_name, entries in data.items():
         kind = DECLARABLE.get(str(kind_name))
         if (
@@ -210,20 +287,28 @@ def _secrets_not_from_environment(document: Document) -> list[Issue]:
         ):
             continue
         for entry in entries:
-            if not isinstance(entry, CommentedMap):
-                continue
-            for name in sorted(kind.spec.SECRETS & set(entry)):
-                value = entry[name]
-                if value is not None and not (
-                    isinstance(value, str) and _WHOLE_ENV_REFERENCE.fullmatch(value)
-                ):
-                    issues.append(
-                        Issue(
-                            document.location(entry, (name,)),
-                            f"{name} must come from the environment: write ${{VARIABLE_NAME}}, not the value",
-                        )
-                    )
-    return issues
+            if isinstance(entry, CommentedMap):
+                yield from ((entry, name) for name in sorted(kind.spec.SECRETS & set(entry)))
+
+
+def _secrets_not_from_environment(document: Document) -> list[Issue]:
+    """Write-only secrets (webhook passwords) may only be written as ${VARIABLE}, never inline."""
+    return [
+        Issue(
+            document.location(entry, (name,)),
+            f"{name} must come from the environment: write ${{VARIABLE_NAME}}, not the value",
+        )
+        for entry, name in _secret_values(document)
+        if entry[name] is not None
+        and not (isinstance(entry[name], str) and _WHOLE_ENV_REFERENCE.fullmatch(entry[name]))
+    ]
+
+
+def _stand_in_for_unset_secrets(document: Document, unset: set[Location]) -> None:
+    """Offline: a write-only secret whose variable is not set gets a stand-in (`_stand_in`)."""
+    for entry, name in _secret_values(document):
+        if document.location(entry, (name,)) in unset:
+            entry[name] = _stand_in()
 
 
 def unresolved_message(reference: Reference, vendor: str, unusable: str | None = None) -> Issue:

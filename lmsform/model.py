@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from lmsform.characters import REFUSED, shown_escaped
 from lmsform.specs import (
     CourseSpec,
     DeclarationModel,
@@ -83,15 +84,17 @@ def address(kind: str, key: Key) -> str:
     return f"{kind}[{', '.join(map(_quoted, key))}]"
 
 
-# What JSON escapes in a string when it may keep non-ASCII characters as they are.
-_JSON_ESCAPED = re.compile(r'[\x00-\x1f"\\]')
+# What JSON escapes in a string when it may keep non-ASCII characters as they are, and the characters
+# an address shows as escapes too (`shown_escaped`).
+_JSON_ESCAPED = re.compile(rf'[\x00-\x1f"\\]|{REFUSED.pattern}')
 
 
 def _quoted(part: str) -> str:
-    """`json.dumps(part, ensure_ascii=False)`, without the encoder's setup for the usual plain string."""
+    """`json.dumps(part, ensure_ascii=False)`, with the characters a manifest may not show as escapes,
+    without the encoder's setup for the usual plain string."""
     if type(part) is str and _JSON_ESCAPED.search(part) is None:
         return f'"{part}"'
-    return json.dumps(part, ensure_ascii=False)
+    return shown_escaped(json.dumps(part, ensure_ascii=False))
 
 
 def parse_address(text: str) -> tuple[str, Key]:

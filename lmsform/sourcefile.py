@@ -1,29 +1,185 @@
-"""Read one manifest file defensively, before any YAML parser sees it.
+"""Find a project's manifest files, and read one defensively, before any YAML parser sees it.
 
 A manifest is a regular file inside the project folder, at most `MAX_FILE_BYTES` long, in UTF-8.
-Symbolic links may point to another file of the project, never out of it: a pull request that adds
-`users.yaml -> ~/.ssh/id_rsa` would otherwise have lmsform quote a secret file in its error messages,
-and a named pipe or a device would make it wait or read forever.
+Symbolic links (to files or folders) may lead anywhere inside the project folder or the git
+repository holding it (`LinkBoundary`), never out of them and never into a hidden folder: a pull
+request that adds `users.yaml -> ~/.ssh/id_rsa` would otherwise have lmsform quote a secret file in
+its error messages, and a named pipe or a device would make it wait or read forever.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from lmsform.errors import Issue, Location, ManifestError
+from lmsform.errors import Issue, Location, ManifestError, relative
 
 # About 75,000 users in one file; larger projects split their manifests over several files. Loading
 # costs roughly 65 bytes of memory per byte of YAML, so this also bounds what one file can cost.
 MAX_FILE_BYTES = 8 * 1024 * 1024
+RESOURCE_SUFFIXES = (".yaml", ".yml")
 _BOMS = {b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16", b"\x00\x00\xfe\xff": "UTF-32"}
+
+
+@dataclass(frozen=True)
+class LinkBoundary:
+    """Where a symbolic link in a project may lead: into the project folder, or into the git
+    repository that holds it (the nearest folder at or above the project with a `.git`), so that
+    projects in one repository can share folders of manifests. Both paths are resolved."""
+
+    project: Path
+    repository: Path | None
+
+    @classmethod
+    def of(cls, root: Path) -> LinkBoundary:
+        project = root.resolve()
+        repository = next(
+            (folder for folder in (project, *project.parents) if (folder / ".git").exists()), None
+        )
+        return cls(project, repository)
+
+    def refusal(self, target: Path, *, folder: bool) -> str | None:
+        """Why a link to `target` (resolved: a folder, or else a file) is refused, or None."""
+        what = "a folder" if folder else "a file"
+        base = next(
+            (base for base in (self.project, self.repository) if base and target.is_relative_to(base)), None
+        )
+        if base is None:
+            if self.repository is None:
+                where, inside = "the project folder", "the project"
+            else:
+                where, inside = "the project folder and its git repository", "them"
+            return (
+                f"is a symbolic link to {what} outside {where}: lmsform reads manifests only from "
+                f"inside {inside}"
+            )
+        hidden = self._hidden_part(target if folder else target.parent, base)
+        if hidden is not None:
+            return (
+                f"is a symbolic link into the hidden folder {hidden}: lmsform reads no folder whose name "
+                "starts with a dot (such as .git and .lmsform)"
+            )
+        return None
+
+    def _hidden_part(self, target: Path, base: Path) -> str | None:
+        """The first hidden folder on the way from `base` to `target`, not counting the folders the
+        project itself is in (a project may live below a hidden folder of its repository)."""
+        parts = target.relative_to(base).parts
+        own = self.project.relative_to(base).parts
+        shared = 0
+        while shared < min(len(parts), len(own)) and parts[shared] == own[shared]:
+            shared += 1
+        return next((part for part in parts[shared:] if part.startswith(".")), None)
+
+
+def find_manifests(root: Path, config_name: str) -> tuple[list[Path], list[Issue]]:
+    """Every YAML file below the project but its `config_name` (lmsform.yaml), skipping hidden files
+    and folders (.lmsform, .git), and the problems with the links on the way.
+
+    Links to folders are followed within the `LinkBoundary`. A file reached twice (through two links,
+    or a link and its target) is an error, not read twice: it would declare everything in it twice, and
+    which of its names errors and saved plans should show is a guess. A link to a file is left to the
+    reader, which checks where it leads like that of lmsform.yaml.
+    """
+    search = _FileSearch(root, config_name)
+    search.enter(root, root.resolve(), {})
+    return sorted(search.found), search.issues
+
+
+class _FileSearch:
+    def __init__(self, root: Path, config_name: str) -> None:
+        self.config = root / config_name
+        self.boundary = LinkBoundary.of(root)
+        self.found: list[Path] = []
+        self.issues: list[Issue] = []
+        # Each file and folder read, by its resolved path: where it was first found.
+        self.seen: dict[Path, Path] = {}
+        with contextlib.suppress(OSError, RuntimeError):
+            self.seen[self.config.resolve(strict=True)] = self.config
+
+    def folder(self, folder: Path, real: Path, ancestors: Mapping[Path, Path]) -> None:
+        """The files of `folder` (`real`: resolved), below the folders `ancestors` (resolved: shown)."""
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as error:
+            self.issues.append(Issue(None, f"{relative(folder)}: cannot be read: {error.strerror}"))
+            return
+        for entry in entries:
+            path = folder / entry.name
+            if entry.name.startswith(".") or path == self.config:
+                continue
+            if entry.is_symlink():
+                self.link(path, ancestors)
+            elif entry.is_dir(follow_symlinks=False):
+                self.enter(path, real / entry.name, ancestors)
+            elif Path(entry.name).suffix in RESOURCE_SUFFIXES:
+                self.file(path, real / entry.name)
+
+    def link(self, path: Path, ancestors: Mapping[Path, Path]) -> None:
+        manifest = path.suffix in RESOURCE_SUFFIXES
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # RuntimeError: a loop of links, before Python 3.13
+            if manifest:
+                self.found.append(path)  # the reader says it leads nowhere, as for lmsform.yaml
+            else:  # it may have been a folder of manifests
+                self._problem(
+                    path, "is a symbolic link that leads nowhere (missing target or a loop of links)"
+                )
+            return
+        if not target.is_dir():
+            if manifest:
+                self.file(path, target)
+            return
+        refusal = self.boundary.refusal(target, folder=True)
+        if refusal is not None:
+            self._problem(path, refusal)
+        elif any(folder.is_relative_to(target) for folder in ancestors):
+            self._problem(
+                path,
+                f"is a symbolic link to a folder that holds it ({relative(target)}): following it would loop",
+            )
+        else:
+            self.enter(path, target, ancestors)
+
+    def enter(self, path: Path, real: Path, ancestors: Mapping[Path, Path]) -> None:
+        if self._found_before(path, real, "folder"):
+            return
+        self.folder(path, real, {**ancestors, real: path})
+
+    def file(self, path: Path, real: Path) -> None:
+        if not self._found_before(path, real, "file"):
+            self.found.append(path)
+
+    def _found_before(self, path: Path, real: Path, what: str) -> bool:
+        first = self.seen.setdefault(real, path)
+        if first == path:
+            return False
+        self._problem(
+            path,
+            f"is the same {what} as {relative(first)} (one of them through a symbolic link): lmsform reads "
+            "every manifest once, so remove the link",
+        )
+        return True
+
+    def _problem(self, path: Path, problem: str) -> None:
+        """An issue at the file `path`, or about the folder or other link `path` (which has no lines)."""
+        shown = relative(path)
+        if path.suffix in RESOURCE_SUFFIXES:
+            self.issues.append(Issue(Location(shown, 1, 1), f"{shown.name} {problem}"))
+        else:
+            self.issues.append(Issue(None, f"{shown} {problem}"))
 
 
 def read_text(path: Path, shown_as: Path, root: Path | None = None) -> str:
     """The text of the manifest at `path` (shown as `shown_as`); ManifestError when it cannot be one.
 
-    With `root`, a symbolic link must lead to a file inside `root`.
+    With `root` (the project folder), a symbolic link must stay within its `LinkBoundary`.
     """
     target = _target(path, shown_as, root)
     try:
@@ -46,12 +202,13 @@ def _target(path: Path, shown_as: Path, root: Path | None) -> Path:
     except (OSError, RuntimeError):  # a dangling link, or a loop of links (RuntimeError before 3.13)
         why = "is a symbolic link that leads nowhere (missing target or a loop of links)"
         raise _file_error(shown_as, why) from None
-    if root is not None and path.is_symlink() and not target.is_relative_to(root.resolve()):
-        raise _file_error(
-            shown_as,
-            "is a symbolic link to a file outside the project folder: lmsform reads manifests only "
-            "from inside the project",
-        )
+    refusal = (
+        LinkBoundary.of(root).refusal(target, folder=False)
+        if root is not None and path.is_symlink()
+        else None
+    )
+    if refusal is not None:
+        raise _file_error(shown_as, refusal)
     try:
         status = os.stat(target)
     except OSError as error:

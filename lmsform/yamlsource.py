@@ -17,7 +17,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
-from lmsform.characters import REFUSED, describe, string_problem, text_issues
+from lmsform.characters import REFUSED, describe, text_issues
 from lmsform.errors import Issue, Location, ManifestError
 from lmsform.sourcefile import read_text
 from lmsform.yamllimits import check_shape
@@ -184,12 +184,7 @@ def load(path: Path, shown_as: Path, root: Path | None = None) -> Document:
         raise ManifestError([syntax_issue(error, text, shown_as)]) from None
     except YAMLError as error:
         raise ManifestError([Issue(Location(shown_as, 1, 1), f"YAML error: {error}")]) from None
-    document = Document(path=path, shown_as=shown_as, root=root_node)
-    if "\\" in text:  # only an escape in a double-quoted string can hide a character from text_issues
-        issues = _escaped_character_issues(document)
-        if issues:
-            raise ManifestError(issues)
-    return document
+    return Document(path=path, shown_as=shown_as, root=root_node)
 
 
 def checked_text(path: Path, shown_as: Path, root: Path | None = None) -> str:
@@ -205,31 +200,6 @@ def checked_text(path: Path, shown_as: Path, root: Path | None = None) -> str:
     except MarkedYAMLError as error:
         raise ManifestError([syntax_issue(error, text, shown_as)]) from None
     return text
-
-
-def _escaped_character_issues(document: Document) -> list[Issue]:
-    issues: list[Issue] = []
-    pending: list[Any] = [document.root]
-
-    def check(node: Any, loc: str | int, value: Any, *, at_key: bool = False) -> None:
-        if not isinstance(value, str):
-            pending.append(value)
-            return
-        problem = string_problem(value)
-        if problem is not None:
-            where = document.location(node, (loc,), at_key=at_key)
-            issues.append(Issue(where, f"{problem} (written as an escape)"))
-
-    while pending:
-        node = pending.pop()
-        if isinstance(node, CommentedMap):
-            for key, value in node.items():
-                check(node, key, key, at_key=True)
-                check(node, key, value)
-        elif isinstance(node, CommentedSeq):
-            for index, value in enumerate(node):
-                check(node, index, value)
-    return issues
 
 
 def position(node: Any, loc: tuple[str | int, ...], *, at_key: bool = False) -> tuple[int, int]:
@@ -264,12 +234,18 @@ def interpolate_environment(
     document: Document,
     environ: Mapping[str, str] | None = None,
     credentials: Mapping[str, str] | None = None,
+    *,
+    unset: set[Location] | None = None,
 ) -> list[Issue]:
     """Replace `${NAME}` in every string value with the environment variable, in place.
 
     `$$` stands for a literal `$`. A missing variable is an issue at the value that names it, and so
     is one that `credentials` lists (variable -> the setting it holds): a credential in a manifest
     value would be sent to the vendor, or to a webhook, as data.
+
+    With `unset` (commands that never connect, such as validate), a missing variable is no issue:
+    the reference is checked all the same but kept as it is written, and the place of the value is
+    added to `unset`.
     """
     env = os.environ if environ is None else environ
     held = credentials or {}
@@ -294,6 +270,9 @@ def interpolate_environment(
                     )
                 )
                 return ""
+            if name not in env and unset is not None:
+                unset.add(where)
+                return match.group(0)
             if name not in env:
                 issues.append(Issue(where, f"environment variable {name} is not set"))
                 return ""

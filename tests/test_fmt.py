@@ -530,3 +530,20 @@ def test_the_committed_examples_are_formatted(cli: CliRunnerCall) -> None:
     for example in ("quickstart", "skilljar", "damstra"):
         result = cli("fmt", Path(__file__).parent.parent / "examples" / example, "--check")
         assert result.exit_code == 0, result.output
+
+
+def test_formatting_keeps_the_escapes_of_characters_a_manifest_may_not_show(tmp_path: Path) -> None:
+    """A name that spells an invisible or decomposed character as an escape (what export writes for
+    names the vendor holds) keeps its escapes: written as itself, the file would be refused."""
+    root = tmp_path / "project"
+    copy_example("quickstart", root)
+    (root / "odd.yaml").write_text(
+        'groups:\n  -   name: "ad\\u200bmins"\n  - name: "Zo\\u0308e"\n', encoding="utf-8"
+    )
+
+    format_project(root, check=False)
+
+    assert (root / "odd.yaml").read_text(encoding="utf-8") == (
+        'groups:\n  - name: "ad\\u200bmins"\n  - name: "Zo\\u0308e"\n'
+    )
+    assert load(root).desired.get("groups", ("ad\u200bmins",)) is not None

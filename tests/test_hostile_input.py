@@ -40,6 +40,8 @@ DEFAULT_CONFIG = (
     "  base_url: ${SKILLJAR_URL}\n"
 )
 # These also run through `plan`, which would read the live account first if it got past the manifests.
+# Cases only a command that reads the environment's values can refuse.
+NEEDS_THE_ENVIRONMENT = {"env-variable-not-set"}
 PLANNED = {
     "alias-bomb",
     "bidi-override-in-a-comment",
@@ -125,7 +127,7 @@ def _request_counts(emulators: dict[str, EmulatorServer]) -> dict[str, int]:
 def test_the_corpus_is_large_and_every_case_says_what_it_expects() -> None:
     assert len(CASES) >= 40
     assert [case for case in CASES if not (CORPUS / case / "expected.txt").is_file()] == []
-    assert sorted(PLANNED - set(CASES)) == []
+    assert sorted((PLANNED | NEEDS_THE_ENVIRONMENT) - set(CASES)) == []
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -139,7 +141,11 @@ def test_a_hostile_manifest_gives_precise_errors_and_no_request(
     project = _project_of(case, tmp_path)
     before = _request_counts(emulators)
 
-    for command in ("validate", "plan") if case in PLANNED else ("validate",):
+    commands = ("validate", "plan") if case in PLANNED else ("validate",)
+    if case in NEEDS_THE_ENVIRONMENT:  # validate runs without secrets: a missing variable is plan's to say
+        assert cli("validate", project, env={**environment}).exit_code == 0
+        commands = ("plan",)
+    for command in commands:
         result = cli(command, project, env={**environment})
 
         assert result.exit_code == 1, result.output
@@ -195,9 +201,9 @@ def test_a_symbolic_link_inside_the_project_is_read(
 
     result = cli("validate", project, env={**environment})
 
-    # Both names declare Jane: the link was followed, and lands in the project.
+    # The link was followed, and lands on a file of the project: read once, not twice.
     assert result.exit_code == 1
-    assert "user 'jane@acme.com' is declared twice" in result.stderr
+    assert "project/users.yaml:1:1: users.yaml is the same file as project/shared/people.yml" in result.stderr
 
 
 def test_a_loop_of_symbolic_links_is_an_error(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lmsform.characters import shown_escaped
+
 _EMAIL = re.compile(
     r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})"
 )
@@ -18,6 +20,9 @@ class Redactor:
         self.active = mode == "emails"
 
     def text(self, text: str) -> str:
+        """Untrusted text for output: characters that would hide or restyle what is around them shown
+        as escapes (`shown_escaped`), and masked when active."""
+        text = shown_escaped(text)
         return _EMAIL.sub(r"\1***@\2", text) if self.active else text
 
     def value(self, field: str, value: Any) -> Any:
