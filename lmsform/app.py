@@ -10,9 +10,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from lmsform.equality import same_value
 from lmsform.errors import ManifestError, PlanFileError, StalePlanError
 from lmsform.ignoring import ignored_declarations, without_ignored
-from lmsform.journal import JournalSummary
+from lmsform.journal import Cause, History, JournalSummary, Written, history
 from lmsform.manifest import Project, load_project
 from lmsform.model import Key, address
 from lmsform.plan import ABSENT, Action, Change, Plan
@@ -77,6 +78,20 @@ def read(project: Project, provider: Provider) -> Reading:
 
 def plan(project: Project, provider: Provider) -> tuple[Plan, Reading]:
     reading = read(project, provider)
+    # What earlier applies wrote, for the values the vendor cannot report back: the plan calls one
+    # "sent again" only when the journals show lmsform last sent that very value.
+    supports = project.provider.supports
+    unread = {
+        address(kind_name, key)
+        for kind_name, key in [*((item.kind, item.key) for item in project.desired), *project.desired.absent]
+        if kind_name in supports and (supports[kind_name].readback or not supports[kind_name].readable)
+    }
+    known = (
+        history(project.root, project.provider.name, project.settings.target(), unread) if unread else None
+    )
+    written = (
+        {where: item.values for where, item in known.written.items() if not item.removed} if known else {}
+    )
     made = make_plan(
         project.desired,
         reading.live,
@@ -85,12 +100,58 @@ def plan(project: Project, provider: Provider) -> tuple[Plan, Reading]:
         target=project.settings.target(),
         unresolved=project.unresolved,
         guard=reading.guard,
+        written=written,
     )
     return replace(made, manifest_digest=project.digest, notices=tuple(provider.notices(made))), reading
 
 
 def check_safety(project: Project, planned: Plan, reading: Reading, *, force: bool) -> None:
     check_plan(planned, project.config, reading.guard, force=force)
+
+
+# --- drift ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Where the live account differs from the manifests (the changes a plan would make), and why,
+    by address, where the apply journals can tell; a difference without a cause may be either."""
+
+    plan: Plan
+    causes: Mapping[str, Cause]
+
+
+def drift(project: Project, provider: Provider) -> Drift:
+    found, _ = plan(project, provider)
+    shown = [change for change in found.changes if change.action is not Action.REASSERT]
+    known = history(project.root, found.provider, found.target, {change.address for change in shown})
+    causes = {change.address: _cause(change, known, project.digest) for change in shown}
+    return Drift(found, {address: cause for address, cause in causes.items() if cause is not None})
+
+
+def _cause(change: Change, known: History, manifests: str) -> Cause | None:
+    written = known.written.get(change.address)
+    cause = _cause_by_values(change, written) if written is not None else None
+    if cause is None and manifests and known.complete_with == manifests:
+        # The newest apply finished with these very manifests: it left the account matching them.
+        return Cause.VENDOR
+    return cause
+
+
+def _cause_by_values(change: Change, written: Written) -> Cause | None:
+    """What lmsform last wrote to this object against what the manifests declare now."""
+    if change.action is Action.CREATE:  # declared, and missing from the account
+        return Cause.NOT_APPLIED if written.removed else Cause.VENDOR
+    if change.action.is_removal:  # in the account, and no longer declared
+        return Cause.VENDOR if written.removed else Cause.NOT_APPLIED
+    after = change.after or {}
+    if written.removed or not change.changed or any(name not in written.values for name in change.changed):
+        return None
+    causes = {
+        Cause.VENDOR if same_value(after.get(name), written.values[name]) else Cause.NOT_APPLIED
+        for name in change.changed
+    }
+    return causes.pop() if len(causes) == 1 else None  # some fields each way: say nothing of the whole
 
 
 # --- saved plans ------------------------------------------------------------------------------------

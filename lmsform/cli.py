@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +26,7 @@ from lmsform.console import (
 from lmsform.errors import relative
 from lmsform.expansion import expand_declared
 from lmsform.export import export_project
-from lmsform.journal import Journal, journal_dir, journals_of, read_journal
+from lmsform.journal import Cause, Journal, journal_dir, journals_of, read_journal
 from lmsform.lock import ApplyLock, describe
 from lmsform.lock import unlock as remove_lock
 from lmsform.manifest import Project
@@ -154,14 +154,15 @@ def plan(
 @_verbose
 @_output
 def drift(directory: Path, verbose: bool, output_format: str, redact: str | None) -> None:
-    """Report what changed in the live account outside git. Exit 0 in sync, 2 drift, 1 error."""
+    """Report where the live account differs from the manifests, and why when the apply journals tell.
+    Exit 0 in sync, 2 drift, 1 error."""
     configure_logging(verbose)
     with errors_exit():
         project = app.load(directory)
         with _connected(project) as provider:
-            found, _ = app.plan(project, provider)
-        _show(project, found, output_format, redact, report="drift")
-    if not found.is_empty:
+            found = app.drift(project, provider)
+        _show(project, found.plan, output_format, redact, report="drift", causes=found.causes)
+    if not found.plan.is_empty:
         sys.exit(EXIT_CHANGES)
 
 
@@ -461,7 +462,12 @@ def _connected(project: Project) -> Iterator[Provider]:
 
 
 def _show(
-    project: Project, planned: Plan, output_format: str, redact: str | None, report: Report = "plan"
+    project: Project,
+    planned: Plan,
+    output_format: str,
+    redact: str | None,
+    report: Report = "plan",
+    causes: Mapping[str, Cause] | None = None,
 ) -> None:
     document = (
         app.plan_document(planned, project, relative_to=Path.cwd()) if output_format == "json" else None
@@ -474,6 +480,7 @@ def _show(
         redact=mode,
         report=report,
         document=document,
+        causes=causes,
     )
     click.echo(text, nl=False)
 

@@ -15,22 +15,24 @@ apply that took over a killed apply's lock names that apply's journal in its hea
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 from lmsform.apply import ChangeResult, Outcome
-from lmsform.plan import Change, Plan
-from lmsform.sandbox import LOCAL_DIR
+from lmsform.localdir import local_dir, local_path
+from lmsform.plan import Action, Change, Plan
 
 FORMAT = 1
+JOURNAL_DIR = "journal"
 
 
 def journal_dir(root: Path) -> Path:
-    return root / LOCAL_DIR / "journal"
+    return local_path(root, JOURNAL_DIR)
 
 
 def _now() -> str:
@@ -44,7 +46,6 @@ class Journal:
         self, path: Path, plan: Plan, *, resumes: Path | None = None, after_killed: str | None = None
     ) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[str] = path.open("x", encoding="utf-8")
         self._counts = {outcome: 0 for outcome in Outcome}
         self._found = 0
@@ -57,6 +58,7 @@ class Journal:
                 "provider": plan.provider,
                 "target": plan.target,
                 "changes": len(plan.changes),
+                "manifests": plan.manifest_digest,
                 **({"resumes": resumes.name} if resumes else {}),
                 **({"after_killed": after_killed} if after_killed else {}),
             }
@@ -68,7 +70,7 @@ class Journal:
     ) -> Journal:
         """A new journal; `after_killed` is the journal of a killed apply whose lock this one took over."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        path = journal_dir(root) / f"{stamp}-{_short(plan)}.jsonl"
+        path = local_dir(root, JOURNAL_DIR) / f"{stamp}-{_short(plan)}.jsonl"
         return cls(path, plan, resumes=resumes, after_killed=after_killed)
 
     def record_found(self, changes: Iterable[Change]) -> None:
@@ -82,6 +84,7 @@ class Journal:
                     "address": change.address,
                     "action": change.action.value,
                     "found": True,
+                    **_written(change),
                 }
             )
 
@@ -98,6 +101,8 @@ class Journal:
             }
             if result.error:
                 line["error"] = result.error
+            elif result.outcome is Outcome.DONE:
+                line.update(_written(result.change))
             self._write(line)
 
     def close(self) -> None:
@@ -160,6 +165,94 @@ def journals_of(root: Path, plan: Plan) -> list[JournalSummary]:
         return []
     found = [read_journal(path) for path in sorted(folder.glob(f"*-{_short(plan)}.jsonl"))]
     return [summary for summary in found if summary.plan == plan.checksum]
+
+
+class Cause(StrEnum):
+    """Why the live account differs from the manifests, when the journals can tell."""
+
+    # lmsform wrote what the manifests still declare, and the account no longer has it.
+    VENDOR = "vendor"
+    # The manifests changed since lmsform last wrote the object; nothing applied the change yet.
+    NOT_APPLIED = "not_applied"
+
+
+@dataclass(frozen=True)
+class Written:
+    """What the journals say lmsform last did to one object: removed it, or wrote these values (the
+    newest per field since it last created the object; a field missing here is not known)."""
+
+    removed: bool
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class History:
+    """What the apply journals of one provider target say lmsform wrote."""
+
+    written: Mapping[str, Written]  # by address
+    # The manifest digest of the newest apply, if it completed: then the account matched those manifests.
+    complete_with: str
+
+
+def history(root: Path, provider: str, target: str, addresses: Collection[str]) -> History:
+    """What the journals of `provider` `target` say about these addresses, newest first."""
+    newest = True
+    complete_with = ""
+    values: dict[str, dict[str, Any]] = {address: {} for address in addresses}
+    settled: dict[str, Written] = {}
+    for path in sorted(_journal_files(root), reverse=True):
+        lines = list(_lines(path))
+        started = lines[0] if lines and lines[0].get("event") == "started" else {}
+        if (started.get("provider"), started.get("target")) != (provider, target):
+            continue
+        if newest and lines[-1].get("event") == "complete":
+            complete_with = str(started.get("manifests", ""))
+        newest = False
+        for line in reversed(lines):
+            address = line.get("address")
+            if address in values and address not in settled:
+                _go_back(line, values[address], settled)
+    written = {address: settled.get(address, Written(False, found)) for address, found in values.items()}
+    return History(
+        {address: item for address, item in written.items() if item.removed or item.values}, complete_with
+    )
+
+
+def _go_back(line: Mapping[str, Any], values: dict[str, Any], settled: dict[str, Written]) -> None:
+    """One journal line about an object, going back in time from its newest."""
+    address = str(line["address"])
+    event, action = line.get("event"), line.get("action")
+    if event != Outcome.DONE.value:
+        # A failed change may have written part of what it sent: older values are no longer sure.
+        settled[address] = Written(False, values)
+        return
+    if action in (Action.DELETE.value, Action.DEACTIVATE.value):
+        settled[address] = Written(not values, values)
+        return
+    written = line.get("values")
+    if not isinstance(written, dict):  # a journal from before values were recorded
+        settled[address] = Written(False, values)
+        return
+    for name, value in written.items():
+        values.setdefault(name, value)
+    if action == Action.CREATE.value:
+        settled[address] = Written(False, values)
+
+
+def _journal_files(root: Path) -> list[Path]:
+    folder = journal_dir(root)
+    return list(folder.glob("*.jsonl")) if folder.is_dir() else []
+
+
+def _written(change: Change) -> dict[str, Any]:
+    """The values a done change wrote, so that later plans can tell whether the vendor changed them since:
+    a new object's fields, what an update or a re-send sent (`Change.sends`); a removal writes none.
+    Plans hold no secret, so neither does this."""
+    if change.after is None or change.action.is_removal:
+        return {}
+    if change.action is Action.CREATE:
+        return {"values": dict(change.after)}
+    return {"values": {name: change.after.get(name) for name in change.sends}}
 
 
 def _short(plan: Plan) -> str:

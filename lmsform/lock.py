@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import Any
 
 from lmsform.errors import LmsformError
-from lmsform.sandbox import LOCAL_DIR
+from lmsform.localdir import local_dir, local_path
 
 
 class LockedError(LmsformError):
@@ -38,7 +38,7 @@ class LockedError(LmsformError):
 
 
 def lock_path(root: Path) -> Path:
-    return root / LOCAL_DIR / "apply.lock"
+    return local_path(root, "apply.lock")
 
 
 class ApplyLock:
@@ -56,7 +56,7 @@ class ApplyLock:
         }
 
     def __enter__(self) -> ApplyLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        local_dir(self.root)
         descriptor = _acquire(self.path)
         if descriptor is None:
             raise LockedError(_running_message(self.path))

@@ -21,7 +21,8 @@ class Action(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     DEACTIVATE = "deactivate"
-    # Write-only settings the vendor cannot report back: sent again on every apply (idempotent).
+    # Declared values the vendor cannot report back, on an object nothing else about changes: sent on
+    # every apply (idempotent). `Change.sent_before` says which of them an earlier apply sent.
     REASSERT = "reassert"
 
     @property
@@ -52,10 +53,29 @@ class Change:
     notes: tuple[str, ...] = ()
     # The live object was not managed by lmsform until now: the update marks it as managed.
     adopt: bool = False
+    # Declared fields the vendor cannot report back (write-only, or read back in part): apply sends
+    # them whenever it writes the object, whatever else changes, since nothing can show they arrived.
+    unread: tuple[str, ...] = ()
+    # Of `unread`, those whose declared value the apply journals show lmsform last wrote to this
+    # object: only these may be called "sent again". The rest are sent, and lmsform cannot tell
+    # whether the vendor holds them.
+    sent_before: tuple[str, ...] = ()
 
     @property
     def address(self) -> str:
         return address(self.kind, self.key)
+
+    @property
+    def sends(self) -> tuple[str, ...]:
+        """The fields apply writes to an existing object: the changed ones and those it cannot read back."""
+        if not self.unread:
+            return self.changed
+        return tuple(sorted({*self.changed, *self.unread}))
+
+    @property
+    def unproven(self) -> tuple[str, ...]:
+        """Fields sent that no earlier apply is known to have sent with this value."""
+        return tuple(name for name in self.unread if name not in self.sent_before)
 
     def sort_key(self) -> tuple[int, int, int, Key]:
         """Per kind in dependency order creates, then updates; then removals in reverse dependency order."""
@@ -77,6 +97,9 @@ class Change:
             "cascade": list(self.cascade),
             "notes": list(self.notes),
             "adopt": self.adopt,
+            # Only when there are any: plans saved before these existed keep their checksums.
+            **({"unread": list(self.unread)} if self.unread else {}),
+            **({"sent_before": list(self.sent_before)} if self.sent_before else {}),
         }
 
     @staticmethod
@@ -92,6 +115,8 @@ class Change:
             cascade=tuple(data.get("cascade", ())),
             notes=tuple(data.get("notes", ())),
             adopt=bool(data.get("adopt", False)),
+            unread=tuple(data.get("unread", ())),
+            sent_before=tuple(data.get("sent_before", ())),
         )
 
 
@@ -152,8 +177,21 @@ class Plan:
 
     @property
     def is_empty(self) -> bool:
-        """No change to what lmsform can see; re-sent write-only settings do not count."""
+        """No change to what lmsform can see; values sent because they cannot be read back do not count.
+
+        Not even those no earlier apply is known to have sent (`unproven`): what counts is what the
+        account shows, and it shows nothing of them. The journals that could prove them sent are
+        local and git-ignored, so a CI job or a colleague's checkout never has them: counting their
+        absence would make `plan --detailed-exitcode` and `drift` exit 2 on every run there, an
+        account that can never come into sync. The plan says which are unproven instead.
+        """
         return all(change.action is Action.REASSERT for change in self.changes)
+
+    @property
+    def unproven(self) -> tuple[Change, ...]:
+        """Changes sending values the vendor cannot report back and no earlier apply is known to have
+        sent: renderers must not call these "sent again"."""
+        return tuple(change for change in self.changes if change.unproven)
 
     @property
     def counts(self) -> Counts:

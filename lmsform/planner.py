@@ -24,7 +24,8 @@ from lmsform.providers.base import KindSupport, Provider, Removal
 from lmsform.safety import Guard, demotes
 from lmsform.state import Resource, State
 
-REASSERT_NOTE = "{title} cannot report this back, so apply sends it again (idempotent)"
+# What the apply journals say lmsform last wrote to each object: address → field → value.
+WrittenValues = Mapping[str, Mapping[str, Any]]
 
 
 def make_plan(
@@ -36,12 +37,15 @@ def make_plan(
     target: str,
     unresolved: Sequence[Reference] = (),
     guard: Guard | None = None,
+    written: WrittenValues | None = None,
 ) -> Plan:
     """The plan from live to desired. `guard` names objects that must never be removed or demoted:
-    their removals are left out of the plan, with a warning."""
+    their removals are left out of the plan, with a warning. `written` is what earlier applies wrote
+    (from their journals): only a value found there is called "sent again"."""
     _check_references(unresolved, live, provider)
     expanded, warnings = expand(desired, live, manage)
-    return _Planner(expanded, live, provider, manage, warnings, guard or _unguarded).plan(target)
+    planner = _Planner(expanded, live, provider, manage, warnings, guard or _unguarded, written or {})
+    return planner.plan(target)
 
 
 def _unguarded(kind: str, key: Key) -> str | None:
@@ -89,8 +93,10 @@ class _Planner:
         manage: ManageConfig,
         warnings: list[str],
         guard: Guard,
+        written: WrittenValues,
     ) -> None:
         self.guard = guard
+        self.written = written
         self.desired = desired
         self.live = live
         self.provider = provider
@@ -306,8 +312,9 @@ class _Planner:
                 what = f"left without a {name}"
                 self.impossible[(kind.name, what)].append(found.address)
                 self.impossible_reasons[(kind.name, what)] = support.uncleared[name]
-        if not changed and unknown:
-            return self._resent(kind, wanted, found, tuple(sorted(unknown)))
+        unread = tuple(sorted(unknown))
+        if not changed and unread:
+            return self._resent(kind, wanted, found, unread)
         if not changed:
             # Matching an object lmsform does not own adopts it on paper only: the ownership mark
             # is written with the next real update, so an export re-plans with no changes.
@@ -320,6 +327,11 @@ class _Planner:
             notes.append(f"renames it from {found.key[0]!r}")
         if "active" in changed and wanted.fields.get("active") is True:
             notes.append(f"reactivates the {kind.singular}")
+        # Nothing can show that a value the vendor does not report back ever arrived, so every write
+        # of the object carries it: were it left out, it would stay unsent for as long as the readable
+        # fields agree, and every plan would call it "sent again".
+        sent_before = self._sent_before(wanted.address, wanted.fields, unread)
+        notes += self._unread_notes(unread, sent_before, alongside=" with this update")
         return Change(
             Action.UPDATE,
             kind.name,
@@ -330,6 +342,8 @@ class _Planner:
             ids=dict(found.ids),
             notes=tuple(notes),
             adopt=adopted,
+            unread=unread,
+            sent_before=sent_before,
         )
 
     def _not_compared(self, kind_name: str, support: KindSupport) -> tuple[str, ...]:
@@ -341,8 +355,7 @@ class _Planner:
 
     def _resent(self, kind: Kind, wanted: Resource, found: Resource, unknown: tuple[str, ...]) -> Change:
         """A matched object whose readable fields agree, but some declared values cannot be read."""
-        what = ", ".join(unknown)
-        note = f"{self.provider.title} cannot report {what} back, so apply sends it again (idempotent)"
+        sent_before = self._sent_before(wanted.address, wanted.fields, unknown)
         return Change(
             Action.REASSERT,
             kind.name,
@@ -351,8 +364,43 @@ class _Planner:
             after={**found.fields, **wanted.fields},
             changed=unknown,
             ids=dict(found.ids),
-            notes=(*_origin(wanted), note),
+            notes=(*_origin(wanted), *self._unread_notes(unknown, sent_before)),
+            unread=unknown,
+            sent_before=sent_before,
         )
+
+    def _sent_before(self, where: str, declared: Mapping[str, Any], names: Sequence[str]) -> tuple[str, ...]:
+        """Of `names`, those whose declared value the journals show lmsform last wrote to `where`."""
+        written = self.written.get(where, {})
+        return tuple(
+            name for name in names if name in written and same_value(declared.get(name), written[name])
+        )
+
+    def _unread_notes(
+        self, unread: Sequence[str], sent_before: Sequence[str], *, alongside: str = ""
+    ) -> list[str]:
+        """What the plan may truthfully say of values it sends without being able to read them back.
+
+        "Again" only for values the journals show lmsform last wrote to the object; of the others
+        lmsform knows nothing: the vendor may hold them (sent by a machine whose journals are not
+        here) or not (left out by an apply before every write carried them)."""
+        title = self.provider.title
+        notes = []
+        again = [name for name in unread if name in sent_before]
+        first = [name for name in unread if name not in sent_before]
+        if again:
+            it = "it" if len(again) == 1 else "them"
+            notes.append(
+                f"{title} cannot report {', '.join(again)} back, so apply sends {it} again{alongside} "
+                "(an earlier apply sent this value; idempotent)"
+            )
+        if first:
+            it, value = ("it", "this value") if len(first) == 1 else ("them", "these values")
+            notes.append(
+                f"{title} cannot report {', '.join(first)} back, so apply sends {it}{alongside}; no apply "
+                f"journal here shows {value} sent, so lmsform cannot tell whether {title} holds {it}"
+            )
+        return notes
 
     # --- removals ---------------------------------------------------------------------------------
 
@@ -414,15 +462,37 @@ class _Planner:
     # --- write-only kinds ---------------------------------------------------------------------------
 
     def _reassert(self, kind: Kind) -> None:
-        note = REASSERT_NOTE.format(title=self.provider.title)
         for key, wanted in sorted(self.desired.of(kind.name).items()):
-            self.changes.append(
-                Change(Action.REASSERT, kind.name, key, None, dict(wanted.fields), notes=(note,))
-            )
+            self.changes.append(self._unreadable(kind, key, dict(wanted.fields)))
         for kind_name, key in sorted(self.desired.absent):
-            revoke = Change(Action.REASSERT, kind.name, key, None, {"revoke": True}, notes=(note,))
-            if kind_name == kind.name and not self._kept(revoke, [(kind.name, key)]):
+            if kind_name != kind.name:
+                continue
+            revoke = self._unreadable(kind, key, {"revoke": True})
+            if not self._kept(revoke, [(kind.name, key)]):
                 self.changes.append(revoke)
+
+    def _unreadable(self, kind: Kind, key: Key, values: dict[str, Any]) -> Change:
+        """An object of a kind the vendor cannot list: all of it is sent on every apply."""
+        title = self.provider.title
+        unread = tuple(sorted(values))
+        sent_before = self._sent_before(address(kind.name, key), values, unread)
+        note = (
+            f"{title} cannot list {kind.name}, so apply sends this again "
+            "(an earlier apply sent the same; idempotent)"
+            if sent_before == unread
+            else f"{title} cannot list {kind.name}, so apply sends this; no apply journal here shows it "
+            f"sent, so lmsform cannot tell whether {title} holds it"
+        )
+        return Change(
+            Action.REASSERT,
+            kind.name,
+            key,
+            None,
+            values,
+            notes=(note,),
+            unread=unread,
+            sent_before=sent_before,
+        )
 
     def _kept(self, change: Change, touched: Sequence[tuple[str, Key]]) -> bool:
         """Leave out a change that would remove or demote a guarded object, and say so."""

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lmsform.localdir import local_dir, local_path
 from lmsform.providers.base import Provider, ProviderSettings
 from lmsform.providers.emulator import EmulatorServer
 
-LOCAL_DIR = ".lmsform"
+SANDBOX_DIR = "sandbox"
 
 
 def sandbox_state_path(root: Path, provider: type[Provider]) -> Path:
-    return root / LOCAL_DIR / "sandbox" / f"{provider.name}.sqlite3"
+    return local_path(root, SANDBOX_DIR, f"{provider.name}.sqlite3")
 
 
 def start_sandbox(root: Path, provider: type[Provider], settings: ProviderSettings) -> EmulatorServer:
+    local_dir(root, SANDBOX_DIR)
     state_path = sandbox_state_path(root, provider)
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    ignore = root / LOCAL_DIR / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# lmsform's local state (sandbox data); never commit it\n*\n", encoding="utf-8")
     app = provider.emulator_app(state_path, api_key=None, target=settings.target(), sandbox=True)
     return EmulatorServer(app).start()

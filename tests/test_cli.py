@@ -175,7 +175,9 @@ def test_the_skilljar_example_converges_on_the_sandbox(tmp_path: Path) -> None:
     applied, planned = _apply_then_plan_example("skilljar", tmp_path, ACME_HOOK_PASSWORD=PASSWORD)
 
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert "Apply complete: 62 added, 0 changed, 0 removed, 2 sent again." in applied.stdout
+    assert "Apply complete: 62 added, 0 changed, 0 removed, 2 sent that cannot be read back." in (
+        applied.stdout
+    )
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert planned.stdout.startswith("No changes. Skilljar acme.skilljar.com matches the manifests.\n")
     assert PASSWORD not in applied.stdout + applied.stderr + planned.stdout + planned.stderr

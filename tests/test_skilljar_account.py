@@ -142,7 +142,7 @@ def test_a_whole_account_applies_then_plans_with_no_changes(
 
     # 200 users, 10 groups, 200 memberships, 12 courses, 8 publications, 4 webhooks, and enrollments:
     # 8 courses x 2 groups x 20 members, the onboarding path's 20, 2 in compliance, 1 in the plan.
-    assert "Plan: 777 to add, 0 to change, 0 to remove, 3 to send again." in applied
+    assert "Plan: 777 to add, 0 to change, 0 to remove, 3 to send that cannot be read back." in applied
     assert again.exit_code == 0, again.output
     assert again.stdout.startswith(f"No changes. Skilljar {DOMAIN} matches the manifests.\n")
     assert "cannot report back 3 write-only setting(s)" in again.stdout
@@ -267,7 +267,7 @@ def test_course_update_rename_and_removal(
     _edit(project, "supervisors.yaml", "courses: [Safety 101]", "courses: [Safety Basics]")
     plan = cli("plan", project.root)
     assert "renames it from 'Safety 101'" in plan.stdout
-    assert "Plan: 0 to add, 1 to change, 0 to remove, 1 to send again." in plan.stdout
+    assert "Plan: 0 to add, 1 to change, 0 to remove, 1 to send that cannot be read back." in plan.stdout
     assert [call[:2] for call in _writes_of(small, cli, project) if call[1].startswith("/v1/courses")] == [
         ("PATCH", f"/v1/courses/{course_id}")
     ]

@@ -206,7 +206,7 @@ def test_markdown_is_a_sticky_pull_request_comment(
 
     lines = markdown.splitlines()
     assert lines[0] == "<!-- lmsform:plan -->"
-    assert "| Kind | Add | Change | Remove | Send again |" in lines
+    assert "| Kind | Add | Change | Remove | Send (unreadable) |" in lines
     assert "| users | 12 | 0 | 0 | 0 |" in lines
     assert "<summary><b>users: 12 changes</b></summary>" in lines  # long lists are collapsed
     assert "#### groups: 1 change" in lines

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from lmsform.journal import Cause
 from lmsform.output.markdown import plan_markdown
 from lmsform.output.redaction import Redactor
 from lmsform.output.text import plan_text
@@ -28,13 +29,22 @@ def render(
     redact: str,
     report: Report = "plan",
     document: Mapping[str, Any] | None = None,
+    causes: Mapping[str, Cause] | None = None,
 ) -> str:
-    """`document` is the plan's JSON to print for `json` (with project and output settings)."""
+    """`document` is the plan's JSON to print for `json` (with project and output settings); `causes`
+    a drift report's known causes by address (JSON gives every change's, null when not known)."""
     if output_format == "json":
         data = dict(document if document is not None else plan.to_json())
         data["report"] = report
+        if report == "drift":
+            data["changes"] = [_with_cause(change, causes or {}) for change in data["changes"]]
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     redactor = Redactor(redact)
     if output_format == "markdown":
-        return plan_markdown(plan, title=title, redactor=redactor, report=report)
-    return plan_text(plan, title=title, redactor=redactor, report=report)
+        return plan_markdown(plan, title=title, redactor=redactor, report=report, causes=causes)
+    return plan_text(plan, title=title, redactor=redactor, report=report, causes=causes)
+
+
+def _with_cause(change: Mapping[str, Any], causes: Mapping[str, Cause]) -> dict[str, Any]:
+    cause = causes.get(str(change["address"]))
+    return {**change, "cause": cause.value if cause is not None else None}

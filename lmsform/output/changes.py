@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lmsform.journal import Cause
 from lmsform.model import kind
 from lmsform.output.redaction import Redactor
 from lmsform.plan import Action, Change, Plan
@@ -37,7 +38,8 @@ class ChangeView:
     notes: tuple[str, ...]
 
 
-def view(change: Change, redactor: Redactor) -> ChangeView:
+def view(change: Change, redactor: Redactor, *, cause: str = "") -> ChangeView:
+    """`cause`: why a drift report shows the change, as `cause_text` words it (first among the notes)."""
     qualifier = ""
     if change.action.is_removal:
         qualifier = f"({change.action.value})"
@@ -58,7 +60,8 @@ def view(change: Change, redactor: Redactor) -> ChangeView:
             )
             for name in change.changed
         ]
-    notes = list(change.notes)
+    notes = [cause] if cause else []
+    notes += change.notes
     if change.cascade:
         more = len(change.cascade) - CASCADE_SHOWN
         shown = ", ".join(change.cascade[:CASCADE_SHOWN]) + (f" and {more} more" if more > 0 else "")
@@ -91,9 +94,22 @@ def _value(name: str, value: Any, redactor: Redactor) -> str:
     return redactor.text(json.dumps(redactor.value(name, value), ensure_ascii=False, default=str))
 
 
+def cause_text(cause: Cause | None, title: str) -> str:
+    """A drift's cause in words; "" when the journals cannot tell (the report then claims none)."""
+    if cause is Cause.VENDOR:
+        return f"changed in {title} since lmsform last applied it"
+    if cause is Cause.NOT_APPLIED:
+        return "not applied yet: the manifests changed since lmsform last applied it"
+    return ""
+
+
 def summary(plan: Plan, report: str) -> str:
     counts = plan.counts
-    resend = f", {counts.reassert} to send again" if counts.reassert and report == "plan" else ""
+    resend = (
+        f", {counts.reassert} to send that cannot be read back"
+        if counts.reassert and report == "plan"
+        else ""
+    )
     label = "Plan" if report == "plan" else "Drift"
     return f"{label}: {counts.add} to add, {counts.change} to change, {counts.remove} to remove{resend}."
 

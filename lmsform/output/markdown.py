@@ -7,17 +7,28 @@ instead of adding one per push. Changes are grouped by kind as `diff` blocks (Gi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from lmsform.journal import Cause
 from lmsform.model import KINDS
-from lmsform.output.changes import ChangeView, counts_by_kind, summary, view
+from lmsform.output.changes import ChangeView, cause_text, counts_by_kind, summary, view
 from lmsform.output.redaction import Redactor
 from lmsform.plan import Action, Change, Plan
 
 MARKERS = {"plan": "<!-- lmsform:plan -->", "drift": "<!-- lmsform:drift -->"}
 COLLAPSE_OVER = 10
-_COLUMNS = (("add", "Add"), ("change", "Change"), ("remove", "Remove"), ("reassert", "Send again"))
+_COLUMNS = (("add", "Add"), ("change", "Change"), ("remove", "Remove"), ("reassert", "Send (unreadable)"))
 
 
-def plan_markdown(plan: Plan, *, title: str, redactor: Redactor, report: str = "plan") -> str:
+def plan_markdown(
+    plan: Plan,
+    *,
+    title: str,
+    redactor: Redactor,
+    report: str = "plan",
+    causes: Mapping[str, Cause] | None = None,
+) -> str:
+    """`causes`: a drift report's known causes, by address."""
     changes = [
         change for change in plan.changes if not (report == "drift" and change.action is Action.REASSERT)
     ]
@@ -34,7 +45,11 @@ def plan_markdown(plan: Plan, *, title: str, redactor: Redactor, report: str = "
         by_kind.setdefault(change.kind, []).append(change)
     for kind in KINDS:
         if kind.name in by_kind:
-            lines += ["", *_section(kind.name, by_kind[kind.name], redactor)]
+            views = [
+                view(change, redactor, cause=cause_text((causes or {}).get(change.address), title))
+                for change in by_kind[kind.name]
+            ]
+            lines += ["", *_section(kind.name, views)]
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
 
 
@@ -51,10 +66,10 @@ def _table(plan: Plan, report: str) -> list[str]:
     return rows
 
 
-def _section(kind_name: str, changes: list[Change], redactor: Redactor) -> list[str]:
-    body = ["```diff", *(line for change in changes for line in _diff_lines(view(change, redactor))), "```"]
-    heading = f"{kind_name}: {len(changes)} change{'s' if len(changes) != 1 else ''}"
-    if len(changes) > COLLAPSE_OVER:
+def _section(kind_name: str, views: list[ChangeView]) -> list[str]:
+    body = ["```diff", *(line for shown in views for line in _diff_lines(shown)), "```"]
+    heading = f"{kind_name}: {len(views)} change{'s' if len(views) != 1 else ''}"
+    if len(views) > COLLAPSE_OVER:
         return ["<details>", f"<summary><b>{heading}</b></summary>", "", *body, "", "</details>"]
     return [f"#### {heading}", "", *body]
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import click
 
 from lmsform.apply import ApplyResult, ChangeResult, Outcome
-from lmsform.output.changes import ChangeView, summary, view
+from lmsform.journal import Cause
+from lmsform.output.changes import ChangeView, cause_text, summary, view
 from lmsform.output.redaction import Redactor
 from lmsform.plan import Action, Plan
 
@@ -15,11 +18,19 @@ _DONE = {
     Action.UPDATE: "updated",
     Action.DELETE: "deleted",
     Action.DEACTIVATE: "deactivated",
-    Action.REASSERT: "sent again",
+    Action.REASSERT: "sent (cannot be read back)",
 }
 
 
-def plan_text(plan: Plan, *, title: str, redactor: Redactor, report: str = "plan") -> str:
+def plan_text(
+    plan: Plan,
+    *,
+    title: str,
+    redactor: Redactor,
+    report: str = "plan",
+    causes: Mapping[str, Cause] | None = None,
+) -> str:
+    """`causes`: a drift report's known causes, by address."""
     warnings = [click.style(f"Warning: {redactor.text(warning)}", fg="yellow") for warning in plan.warnings]
     warnings += [f"Note: {redactor.text(notice)}" for notice in plan.notices]
     if plan.is_empty:
@@ -38,20 +49,25 @@ def plan_text(plan: Plan, *, title: str, redactor: Redactor, report: str = "plan
                 if unread
                 else f"{len(plan.changes)} write-only setting(s)"
             )
-            lines.append(
-                f"{title} cannot report back {what}; apply sends them again (idempotent): {shown}{more}"
+            # "Again" only where the journals show lmsform last sent those very values (Change.sent_before).
+            sends = (
+                "apply sends them again (idempotent)"
+                if not plan.unproven
+                else f"apply sends them (idempotent); lmsform cannot tell whether {title} holds them"
             )
+            lines.append(f"{title} cannot report back {what}; {sends}: {shown}{more}")
         return "\n".join(lines) + "\n"
     heading = (
         f"lmsform will make these changes to {title} {plan.target}:"
         if report == "plan"
-        else f"{title} {plan.target} differs from the manifests (changed outside git):"
+        else f"{title} {plan.target} differs from the manifests:"
     )
     lines = [heading, ""]
     for change in plan.changes:
         if report == "drift" and change.action is Action.REASSERT:
             continue
-        lines.extend(_lines(view(change, redactor)))
+        cause = cause_text((causes or {}).get(change.address), title)
+        lines.extend(_lines(view(change, redactor, cause=cause)))
     lines.append("")
     lines.extend(warnings)
     lines.append(summary(plan, report))
@@ -102,7 +118,7 @@ def apply_summary(result: ApplyResult, redactor: Redactor) -> str:
         changed = sum(1 for item in done if item.change.action is Action.UPDATE)
         removed = sum(1 for item in done if item.change.action.is_removal)
         resent = sum(1 for item in done if item.change.action is Action.REASSERT)
-        extra = f", {resent} sent again" if resent else ""
+        extra = f", {resent} sent that cannot be read back" if resent else ""
         return click.style(
             f"Apply complete: {added} added, {changed} changed, {removed} removed{extra}.",
             fg="green",

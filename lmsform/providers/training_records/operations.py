@@ -76,7 +76,8 @@ def create_record(client: TrainingRecordsClient, change: Change, context: ApplyC
 
 
 def update_record(client: TrainingRecordsClient, change: Change, context: ApplyContext) -> None:
-    client.patch(change.ids["id"], _dates(change.after or {}, change.changed), key=change.address)
+    """The changed dates, and any the record cannot show (`Change.sends`; today every date reads back)."""
+    client.patch(change.ids["id"], _dates(change.after or {}, change.sends), key=change.address)
 
 
 def delete_records(client: TrainingRecordsClient, change: Change, context: ApplyContext) -> None:

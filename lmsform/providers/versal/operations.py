@@ -62,13 +62,15 @@ def create_user(client: VersalClient, change: Change, context: ApplyContext) -> 
 
 
 def update_user(client: VersalClient, change: Change, context: ApplyContext) -> None:
-    """Profile fields by one PUT; the org role by another, which replaces the role set."""
+    """Profile fields by one PUT; the org role by another, which replaces the role set. The profile
+    carries the declared descriptions whatever else changed (`Change.sends`): the member list never
+    shows them, so no later plan could tell they were left out."""
     after = change.after or {}
     user_id = change.ids["id"]
-    profile = _profile(after, change.changed)
+    profile = _profile(after, change.sends)
     if profile:
         client.update_profile(user_id, profile, key=change.address)
-    if "roles" in change.changed:
+    if "roles" in change.sends:
         roles = [role for role in after.get("roles") or [] if role != NO_ROLE]
         client.set_org_roles(user_id, roles, key=change.address)
 
@@ -95,7 +97,8 @@ def remove_users(client: VersalClient, changes: Sequence[Change], context: Apply
 
 
 def set_enrollment(client: VersalClient, change: Change, context: ApplyContext) -> None:
-    """Tracking and the course role by one idempotent PATCH: also how an enrollment is made."""
+    """Tracking and the course role by one idempotent PATCH: also how an enrollment is made. Both go
+    in every PATCH, so a declared role Versal cannot show (`Change.unread`) is sent whatever changed."""
     after = change.after or {}
     _, course, email = change.key
     course_id = change.ids.get("course") or context.id_of(ORG_COURSES.name, (course,))
