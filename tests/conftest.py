@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from lmsform.cli import main
 from lmsform.providers.emulator import EmulatorServer, RecordedRequest
@@ -98,3 +101,34 @@ def writes(server: EmulatorServer, *, since: int = 0) -> list[tuple[str, str]]:
         for request in api_calls(server, since=since)
         if request.method != "GET"
     ]
+
+
+# Hypothesis profiles for the convergence properties (tests/properties): the suite runs a few
+# examples, the same ones every time; `pytest -m properties --hypothesis-profile long` runs many more.
+hypothesis_settings.register_profile(
+    "suite",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "long",
+    max_examples=300,
+    deadline=None,
+    derandomize=False,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile("suite")
+
+
+@pytest.fixture(autouse=True)
+def _lmsform_logger_as_it_was() -> Iterator[None]:
+    """The CLI sets up the `lmsform` logger (its own handler, no propagation): put it back after each
+    test, so a later test's caplog sees lmsform's records whatever ran before it."""
+    logger = logging.getLogger("lmsform")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
