@@ -117,7 +117,11 @@ class _Entry:
         if self.allowed is not None:
             always = always & self.allowed
         chosen = (self.spec.model_fields_set | always) - spec.RELATIONS - spec.IDENTITY - spec.SECRETS
-        return {name: value for name, value in self.values.items() if name in chosen}
+        fields = {name: value for name, value in self.values.items() if name in chosen}
+        if self.support is not None:
+            for name, value in self.support.implied(fields).items():
+                fields.setdefault(name, value)
+        return fields
 
 
 class DesiredStateBuilder:

@@ -102,6 +102,9 @@ class KindSupport:
     # no null). A declared null where the live object has a value is reported on every plan, like a
     # change an object that is not `updatable` cannot take; it is never planned.
     uncleared: Mapping[str, str] = field(default_factory=dict)
+    # Values the declared ones imply where the manifests leave a field out, managed as if declared
+    # (a Versal learner is tracked: Versal shows an untracked learner nowhere).
+    implied: Callable[[Mapping[str, Any]], Mapping[str, Any]] = field(default=lambda fields: {})
 
 
 def write_only(declared: Any, live: Any) -> bool | None:

@@ -74,6 +74,11 @@ EVENT_TYPES = frozenset(
 )
 
 
+def same_labels(declared: Any, live: Any) -> bool:
+    """A course's labels are a set of associations in Skilljar: their order is not kept."""
+    return set(declared or ()) == set(live or ())
+
+
 class SkilljarProvider(Provider):
     name: ClassVar[str] = "skilljar"
     title: ClassVar[str] = "Skilljar"
@@ -111,6 +116,7 @@ class SkilljarProvider(Provider):
             removal_note="deletes the course, its drafts, its publications and their enrollments; "
             "cannot be undone",
             cascades=(PUBLICATIONS.name, ENROLLMENTS.name),
+            readback={"labels": same_labels},
         ),
         PUBLICATIONS.name: KindSupport(
             fields=frozenset(),

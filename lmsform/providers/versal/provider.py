@@ -84,6 +84,10 @@ class VersalProvider(Provider):
             "(Versal has no other way to unenroll)",
             readback={"role": course_role_readback},
             create_defaults={"role": "learner", "tracked": True},
+            # Our reading: Versal lists a course's tracked users and its editors, so a learner who is
+            # not tracked shows nowhere; someone made a learner (an author demoted) is tracked too,
+            # or one apply would leave them looking never enrolled.
+            implied=lambda fields: {"tracked": True} if fields.get("role") == "learner" else {},
             unsupported_fields={
                 "path": "Versal has no learning paths",
                 "plan": "Versal has no plans",
