@@ -5,6 +5,8 @@ A group that is its own ancestor cannot be created: each group needs its parent'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from lmsform.errors import Issue
 from lmsform.model import GROUPS
 from lmsform.state import Resource, State
@@ -13,20 +15,29 @@ from lmsform.state import Resource, State
 def parent_cycles(desired: State) -> list[Issue]:
     """One issue per cycle of declared groups' parents, at the group of the cycle declared first."""
     groups = {key[0]: group for key, group in desired.of(GROUPS.name).items()}
-    issues: list[Issue] = []
+    parents = {name: _parent(group) for name, group in groups.items()}
+    return [_cycle_issue([groups[member] for member in cycle]) for cycle in cycles(parents)]
+
+
+def cycles(parents: Mapping[str, str | None]) -> list[list[str]]:
+    """Each cycle among `parents` (group → its parent, None at the top), in the order of its chain."""
+    found: list[list[str]] = []
     settled: set[str] = set()  # groups whose chain of parents is known to end
-    for start in groups:
+    for start in parents:
         chain: list[str] = []
         name: str | None = start
-        while name is not None and name in groups and name not in settled and name not in chain:
+        while name is not None and name in parents and name not in settled and name not in chain:
             chain.append(name)
-            parent = groups[name].fields.get("parent")
-            name = str(parent) if parent is not None else None
+            name = parents[name]
         if name is not None and name in chain:
-            cycle = chain[chain.index(name) :]
-            issues.append(_cycle_issue([groups[member] for member in cycle]))
+            found.append(chain[chain.index(name) :])
         settled.update(chain)
-    return issues
+    return found
+
+
+def _parent(group: Resource) -> str | None:
+    parent = group.fields.get("parent")
+    return str(parent) if parent is not None else None
 
 
 def _cycle_issue(cycle: list[Resource]) -> Issue:

@@ -16,8 +16,9 @@ from lmsform.declarations import Reference
 from lmsform.equality import same_value
 from lmsform.errors import Issue, ManifestError
 from lmsform.expansion import expand
+from lmsform.hierarchy import cycles
 from lmsform.manifest import unresolved_message
-from lmsform.model import KINDS, KINDS_BY_NAME, Key, Kind, ManageConfig, address
+from lmsform.model import GROUPS, KINDS, KINDS_BY_NAME, Key, Kind, ManageConfig, address
 from lmsform.plan import ABSENT, Action, Change, Plan
 from lmsform.prerequisites import PlannedCreates
 from lmsform.providers.base import KindSupport, Provider, Removal
@@ -138,6 +139,7 @@ class _Planner:
             self._creates_and_updates(kind, matched)
             self._removals(kind, support, matched, children)
         self.issues.extend(self.prerequisites.issues)
+        self.issues.extend(self._cycles_with_the_live_tree())
         if self.issues:
             raise ManifestError(self.issues)
         for (kind_name, reason), count in sorted(self.protected_left.items()):
@@ -459,6 +461,47 @@ class _Planner:
     def _current_key(self, resource: Resource) -> Key:
         return self.renamed.get((resource.kind, resource.key), resource.key)
 
+    def _cycles_with_the_live_tree(self) -> list[Issue]:
+        """Declared parents that close a cycle with the live parents of groups whose parent the
+        manifests leave as it is: apply would fail half-way, when the vendor refuses the move that
+        closes it. (Cycles among declared parents alone are refused when the manifests load.)"""
+        support = self.provider.supports.get(GROUPS.name)
+        if support is None or "parent" not in support.fields:
+            return []
+
+        def now_named(name: Any) -> str | None:
+            return None if name is None else self.renamed.get((GROUPS.name, (str(name),)), (str(name),))[0]
+
+        parents = {
+            now_named(key[0]) or key[0]: now_named(group.fields.get("parent"))
+            for key, group in self.present[GROUPS.name].items()
+        }
+        for change in self.changes:
+            if change.kind == GROUPS.name and change.after is not None:
+                parents[change.key[0]] = now_named(change.after.get("parent"))
+            elif change.kind == GROUPS.name:
+                parents.pop(change.key[0], None)
+        declared = self.desired.of(GROUPS.name)
+        issues = []
+        for cycle in cycles(parents):
+            placed = [name for name in cycle if (name,) in declared and "parent" in declared[(name,)].fields]
+            first = min(placed, key=lambda name: _declared_at(declared[(name,)])) if placed else cycle[0]
+            cycle = cycle[cycle.index(first) :] + cycle[: cycle.index(first)]
+            kept = [name for name in cycle if name not in placed]
+            path = " -> ".join(repr(name) for name in [*cycle, cycle[0]])
+            which = ", ".join(map(repr, kept)) + (
+                " keeps its parent" if len(kept) == 1 else " keep their parents"
+            )
+            issues.append(
+                Issue(
+                    declared[(first,)].source if placed else None,
+                    f"group {first!r} would be its own ancestor after this plan: {path}, where {which} "
+                    f"in {self.provider.title} (not declared in the manifests); groups must form a tree: "
+                    "declare a parent that breaks the cycle",
+                )
+            )
+        return issues
+
     # --- write-only kinds ---------------------------------------------------------------------------
 
     def _reassert(self, kind: Kind) -> None:
@@ -516,6 +559,10 @@ class _Planner:
                 support = self.provider.supports.get(target)
                 if support is None or not support.names_only:  # named ones are not in the vendor's state
                     self.depends.setdefault((target, resource.key), resource.fingerprint())
+
+
+def _declared_at(resource: Resource) -> tuple[bool, Any]:
+    return (resource.source is None, resource.source)
 
 
 def _origin(wanted: Resource) -> tuple[str, ...]:

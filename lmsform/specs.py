@@ -283,13 +283,17 @@ class EnrollmentSpec(DeclarationModel):
         None, description="The users' role in the course (vendors with course roles)."
     )
     tracked: Flag | None = Field(None, description="Whether the course reports these users' progress.")
-    started: date | Instant | None = Field(
+    # An instant first: `2026-01-01T00:00:00+08:00` is that instant, not the day it names in its own
+    # time zone; only a bare `2026-01-01` is a day.
+    started: Instant | date | None = Field(
         None,
+        union_mode="left_to_right",
         description="When the users started (training records): a date, or a date and time with its "
         "offset; null: not started. Omit to leave it as it is.",
     )
-    completed: date | Instant | None = Field(
+    completed: Instant | date | None = Field(
         None,
+        union_mode="left_to_right",
         description="When the users completed it (training records); null: not completed. Omit to leave "
         "it as it is.",
     )

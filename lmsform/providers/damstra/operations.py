@@ -52,6 +52,9 @@ class DamstraOperations:
     def __init__(self, client: DamstraClient, settings: DamstraSettings) -> None:
         self.client = client
         self.settings = settings
+        # Each live group's parent (None: a top-level group), as the last read found them: the order
+        # of moves in the tree depends on groups that do not move.
+        self.parents: dict[str, str | None] = {}
 
     def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work] | None:
         """Batched work for this phase, or None for one call per change."""
@@ -76,6 +79,8 @@ class DamstraOperations:
                 Work((change,), partial(self.create_group, change), wave=depths[change.key[0]])
                 for change in changes
             ]
+        if kind == GROUPS.name and action is Action.UPDATE and any("parent" in c.changed for c in changes):
+            return self.group_updates(changes)
         if (kind, action) in _RELATION_ACTIONS:
             by_group: dict[str, list[Change]] = defaultdict(list)
             for change in changes:
@@ -92,6 +97,20 @@ class DamstraOperations:
                 by_call[(change.key[2], *options)].append(change)
             return [Work(tuple(batch), partial(self.schedule, tuple(batch))) for batch in by_call.values()]
         return None
+
+    def group_updates(self, changes: Sequence[Change]) -> list[Work]:
+        """Updates that move groups in the tree run one at a time, each to a parent outside its own
+        subtree at that moment: Damstra refuses a move that would make a group its own ancestor, even
+        on the way to a tree without one (two groups swapping places). The rest run at once, first."""
+        moves = [change for change in changes if "parent" in change.changed]
+        works = [
+            Work((change,), partial(self.update_group, change))
+            for change in changes
+            if "parent" not in change.changed
+        ]
+        for wave, change in enumerate(_move_order(moves, self.parents, changes), start=1):
+            works.append(Work((change,), partial(self.update_group, change), wave=wave))
+        return works
 
     def execute(self, change: Change, context: ApplyContext) -> None:
         operation = _SINGLE.get((change.kind, change.action))
@@ -235,7 +254,8 @@ class DamstraOperations:
         after = _after(change)
         body: dict[str, Any] = {
             "name": after["name"],
-            "description": after.get("description") or after["name"],  # Damstra requires one
+            # Damstra requires the field, and takes "" in it: the name stands in only where none is declared.
+            "description": after["name"] if after.get("description") is None else after["description"],
         }
         parent = after.get("parent")
         if parent:
@@ -336,6 +356,47 @@ def _mergeable(change: Change) -> bool:
     adopted under a new user name is not found by it, so it is updated by id."""
     live_name = str((change.before or {}).get("username", "")).casefold()
     return bool(set(change.changed) - {"active"}) and live_name == _user_name(change)
+
+
+def _move_order(
+    moves: Sequence[Change], parents: Mapping[str, str | None], updates: Sequence[Change]
+) -> list[Change]:
+    """The moves in an order in which none makes a group its own ancestor, given the live tree
+    (`parents`, by live name) and the renames among `updates`. What cannot be ordered so comes last,
+    for Damstra to refuse (the planner refuses a tree that ends in a cycle before any call)."""
+    renamed = {
+        str(change.before.get("name")): change.key[0]
+        for change in updates
+        if change.before is not None and change.before.get("name") not in (None, change.key[0])
+    }
+    tree: dict[str, str | None] = {
+        renamed.get(name, name): (renamed.get(parent, parent) if parent is not None else None)
+        for name, parent in parents.items()
+    }
+    pending = {change.key[0]: change for change in moves}
+    order: list[Change] = []
+    while pending:
+        ready = next(
+            (name for name in sorted(pending) if not _under(_after(pending[name]).get("parent"), name, tree)),
+            None,
+        )
+        if ready is None:
+            return order + [pending[name] for name in sorted(pending)]
+        change = pending.pop(ready)
+        tree[ready] = _after(change).get("parent")
+        order.append(change)
+    return order
+
+
+def _under(group: str | None, ancestor: str, tree: Mapping[str, str | None]) -> bool:
+    """Whether `group` is `ancestor` or sits below it in `tree`."""
+    seen: set[str] = set()
+    while group is not None and group not in seen:
+        if group == ancestor:
+            return True
+        seen.add(group)
+        group = tree.get(group)
+    return False
 
 
 def _depths(changes: Sequence[Change]) -> dict[str, int]:

@@ -143,11 +143,16 @@ class DamstraProvider(Provider):
     @classmethod
     def check_fields(cls, kind: str, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
         if kind == USERS.name:
-            return [
+            problems = [
                 (name, "Damstra requires it for every user")
                 for name in ("first_name", "last_name")
                 if not fields.get(name)
             ]
+            if fields.get("roles") == []:
+                # The document: an empty role list makes the user a trainee, which reads back as
+                # [trainee] and would differ from [] on every plan.
+                problems.append(("roles", "a Damstra user has at least one role: write [trainee] for none"))
+            return problems
         if kind == ENROLLMENTS.name and (fields.get("grace_period") is None) != (
             fields.get("grace_period_unit") is None
         ):
@@ -157,7 +162,11 @@ class DamstraProvider(Provider):
         return []
 
     def read(self, desired: State, manage: ManageConfig) -> State:
-        return read_state(self.client, desired, manage, parallelism=self.settings.parallelism)
+        live = read_state(self.client, desired, manage, parallelism=self.settings.parallelism)
+        self.operations.parents = {
+            key[0]: group.fields.get("parent") for key, group in live.of(GROUPS.name).items()
+        }
+        return live
 
     def read_all(self) -> State:
         return read_state(

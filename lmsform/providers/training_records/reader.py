@@ -8,8 +8,9 @@ stand for one enrollment: the newest (by `date_assigned`) is compared, and remov
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,14 +53,13 @@ def _build(records: list[dict[str, Any]], desired: State, everything: bool) -> S
     live = State()
     if everything:
         people, packages = _name_everything(records, live)
+    people = {**_unnamed((str(r["person_api_id"]) for r in records), people, fold=str.lower), **people}
+    packages = {**_unnamed((str(r["package_api_id"]) for r in records), packages, fold=str), **packages}
     newest_first = sorted(enumerate(records), key=_age, reverse=True)
     pairs: dict[Key, list[dict[str, Any]]] = {}
     for _, record in newest_first:
         person, package = str(record["person_api_id"]), str(record["package_api_id"])
-        user = people.get(person, person.lower())
-        key = ENROLLMENTS.key_of(
-            {"type": TARGET_TYPE, "target": packages.get(package, package), "user": user}
-        )
+        key = ENROLLMENTS.key_of({"type": TARGET_TYPE, "target": packages[package], "user": people[person]})
         pairs.setdefault(key, []).append(record)
     for key, same_pair in pairs.items():
         newest, older = same_pair[0], same_pair[1:]
@@ -78,11 +78,51 @@ def _build(records: list[dict[str, Any]], desired: State, everything: bool) -> S
     return live
 
 
+def _unnamed(ids: Iterable[str], named: Mapping[str, str], *, fold: Callable[[str], str]) -> dict[str, str]:
+    """A name for each id the manifests do not name (a person, a package): the id itself, folded as
+    keys of its kind are (user keys are lower-cased).
+
+    The API's ids are opaque, so `P-1` and `p-1` are two people, and a package's id may be another
+    package's title in the manifests; folded ids that meet each other or a name from the manifests
+    would let one person's or package's records pass for another's. Such an id gets a suffix made from
+    its exact spelling (`p-1~5c2d9e0a`) that no other id shares.
+    """
+    unnamed = set(ids) - set(named)
+    spellings = Counter([*(fold(item) for item in unnamed), *named.values()])
+    return {
+        item: fold(item) if spellings[fold(item)] == 1 else f"{fold(item)}~{_digest(item)}"
+        for item in unnamed
+    }
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
 def _age(position_and_record: tuple[int, Mapping[str, Any]]) -> tuple[datetime, int]:
     """Newer records sort later: by `date_assigned`, then by their place in the list (creation order)."""
     position, record = position_and_record
     assigned = instant(record.get("date_assigned"))
     return (datetime.fromisoformat(assigned) if assigned else _NEVER, position)
+
+
+def _refuse_folded_twins(people: Mapping[str, str]) -> None:
+    """An export names a person by their api id, and user keys ignore case: two ids that differ only
+    in case would become one user, and one person's records would be left out of the manifests (and
+    removed by an authoritative plan). Say so instead, with what to do."""
+    by_key: dict[str, list[str]] = {}
+    for person, key in people.items():
+        by_key.setdefault(key, []).append(person)
+    twins = sorted(sorted(ids) for ids in by_key.values() if len(ids) > 1)
+    if twins:
+        shown = "; ".join(", ".join(ids) for ids in twins)
+        raise ProviderError(
+            vendor="training-records",
+            kind=USERS.name,
+            message=f"people whose api ids differ only in case cannot be exported ({shown}): lmsform's "
+            "user keys ignore case. Declare them in the manifests with an `email:` each as their key, "
+            "and export the other kinds",
+        )
 
 
 def _name_everything(records: list[dict[str, Any]], live: State) -> tuple[dict[str, str], dict[str, str]]:
@@ -100,6 +140,7 @@ def _name_everything(records: list[dict[str, Any]], live: State) -> tuple[dict[s
     for record in records:
         person = str(record["person_api_id"])
         people[person] = person.lower()
+    _refuse_folded_twins(people)
     for person, name in people.items():
         live.add(Resource(USERS.name, (name,), {"api_id": person}, ids={"id": person}))
     for package, title in packages.items():
