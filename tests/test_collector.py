@@ -53,9 +53,9 @@ def test_a_command_runs_with_fewer_collections_and_restores_them_when_it_fails(
     seen: list[tuple[int, int, int]] = []
     original = app.load
 
-    def load(directory: Path) -> Project:
+    def load(directory: Path, *, offline: bool = False) -> Project:
         seen.append(gc.get_threshold())
-        return original(directory)
+        return original(directory, offline=offline)
 
     monkeypatch.setattr(app, "load", load)
 
