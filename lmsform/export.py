@@ -52,6 +52,24 @@ class ExportError(LmsformError):
     pass
 
 
+def _refuse_addresses_manifests_refuse(live: State, title: str) -> None:
+    """Manifests take only ASCII e-mail addresses (a look-alike letter makes another address that
+    reads the same), and some vendors hold others. Writing them would make files validate refuses;
+    leaving them out would have an authoritative plan remove those users. So say which, first."""
+    found = sorted(
+        str(user.fields["email"])
+        for user in live.of(USERS.name).values()
+        if isinstance(user.fields.get("email"), str) and not str(user.fields["email"]).isascii()
+    )
+    if found:
+        shown = ", ".join(map(repr, found[:5])) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        raise ExportError(
+            f"{len(found)} {title} user(s) have e-mail addresses that are not ASCII, which manifests refuse: "
+            f"{shown}. Give them ASCII addresses in {title} (a domain's xn-- form), or export the other "
+            "kinds with --kinds"
+        )
+
+
 def export_project(project: Project, provider: Provider, kinds: Sequence[str] | None, to: Path) -> list[Path]:
     chosen = list(kinds) if kinds else [name for name in FILES if name in provider.supports]
     unknown = [name for name in chosen if name not in DECLARABLE]
@@ -72,6 +90,8 @@ def export_project(project: Project, provider: Provider, kinds: Sequence[str] | 
             f"export would overwrite {', '.join(map(str, existing))}; choose another folder with --to"
         )
     live = without_ignored(provider.read_all(), project.config.ignored)
+    if "users" in exportable:
+        _refuse_addresses_manifests_refuse(live, provider.title)
     to.mkdir(parents=True, exist_ok=True)
     for name, path in zip(exportable, targets, strict=True):
         notes = [_NOTES[name]] if name in _NOTES else []

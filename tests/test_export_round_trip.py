@@ -318,3 +318,27 @@ def test_hand_written_escapes_validate_and_are_sent_byte_for_byte(
         [NFD, ZERO_WIDTH, BIDI, MIXED, "Jane\x1b[31m"]
     )
     assert cli("plan", root, "--detailed-exitcode").exit_code == 0
+
+
+def test_an_export_of_an_address_manifests_refuse_says_which_and_writes_nothing(
+    tmp_path: Path, cli: CliRunnerCall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Damstra holds e-mail addresses that are not ASCII; manifests refuse them (a look-alike letter
+    makes another address that reads the same). Written, they would not validate; left out, an
+    authoritative plan would remove those users."""
+    monkeypatch.setenv(DAMSTRA.key_variable, DAMSTRA.key)
+    app = DAMSTRA.provider_class.emulator_app(tmp_path / "damstra.sqlite3", api_key=DAMSTRA.key, target=None)
+    with EmulatorServer(app) as server:
+        person = {"userName": "zoe", "firstName": "Zoë", "lastName": "Roux", "emailAddress": "zoë@acme.com"}
+        _seed(server.url, {"users": [person]})
+        exported = tmp_path / "exported"
+        write_project(exported, DAMSTRA, DAMSTRA.provider_class.emulator_api_root(server.url), {})
+
+        result = cli("export", exported)
+
+    assert result.exit_code == 1
+    assert (
+        "1 Damstra user(s) have e-mail addresses that are not ASCII, which manifests refuse: "
+        "'zoë@acme.com'. Give them ASCII addresses in Damstra" in result.stderr
+    )
+    assert sorted(path.name for path in exported.iterdir()) == ["lmsform.yaml"]
