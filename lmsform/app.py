@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -86,12 +86,13 @@ def plan(project: Project, provider: Provider) -> tuple[Plan, Reading]:
         for kind_name, key in [*((item.kind, item.key) for item in project.desired), *project.desired.absent]
         if kind_name in supports and (supports[kind_name].readback or not supports[kind_name].readable)
     }
-    known = (
-        history(project.root, project.provider.name, project.settings.target(), unread) if unread else None
-    )
-    written = (
-        {where: item.values for where, item in known.written.items() if not item.removed} if known else {}
-    )
+
+    def written_values() -> Mapping[str, Mapping[str, Any]]:
+        known = history(project.root, project.provider.name, project.settings.target(), unread)
+        return {where: item.values for where, item in known.written.items() if not item.removed}
+
+    # Read only when the planner first asks: most plans send no value the vendor cannot report back.
+    written = _Later(written_values)
     made = make_plan(
         project.desired,
         reading.live,
@@ -103,6 +104,29 @@ def plan(project: Project, provider: Provider) -> tuple[Plan, Reading]:
         written=written,
     )
     return replace(made, manifest_digest=project.digest, notices=tuple(provider.notices(made))), reading
+
+
+class _Later(Mapping[str, Mapping[str, Any]]):
+    """A mapping made by `make` at its first use (the apply journals, read whole, cost about a
+    second per 60,000 lines)."""
+
+    def __init__(self, make: Callable[[], Mapping[str, Mapping[str, Any]]]) -> None:
+        self._make = make
+        self._made: Mapping[str, Mapping[str, Any]] | None = None
+
+    def _values(self) -> Mapping[str, Mapping[str, Any]]:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    def __getitem__(self, where: str) -> Mapping[str, Any]:
+        return self._values()[where]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._values())
 
 
 def check_safety(project: Project, planned: Plan, reading: Reading, *, force: bool) -> None:

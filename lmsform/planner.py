@@ -45,7 +45,15 @@ def make_plan(
     (from their journals): only a value found there is called "sent again"."""
     _check_references(unresolved, live, provider)
     expanded, warnings = expand(desired, live, manage)
-    planner = _Planner(expanded, live, provider, manage, warnings, guard or _unguarded, written or {})
+    planner = _Planner(
+        expanded,
+        live,
+        provider,
+        manage,
+        warnings,
+        guard or _unguarded,
+        written if written is not None else {},
+    )
     return planner.plan(target)
 
 

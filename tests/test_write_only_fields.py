@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from lmsform import app
 from lmsform.model import ManageConfig
 from lmsform.plan import Action, Change, Plan
 from lmsform.planner import make_plan
@@ -324,3 +325,21 @@ def test_the_json_form_keeps_what_is_sent_and_plans_without_it_keep_their_checks
     )
     assert "unread" not in plain.to_json()
     assert "sent_before" not in plain.to_json()
+
+
+def test_a_plan_that_sends_nothing_unreadable_reads_no_journal(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journals are read whole (a second per 60,000 lines): only a plan that sends a value the
+    vendor cannot report back may read them. Course labels have a readback judge, but a decisive one."""
+    project.configure(skilljar.url)
+    project.write("training.yaml", "courses:\n  - title: Heights\n    labels: [safety, b, a]\n")
+    assert cli("apply", project.root, "--auto-approve").exit_code == 0
+
+    def unexpected(*args: object) -> None:
+        raise AssertionError("the journals were read")
+
+    monkeypatch.setattr(app, "history", unexpected)
+    planned = cli("plan", project.root, "--detailed-exitcode")
+
+    assert planned.exit_code == 0, planned.output
