@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -151,6 +151,21 @@ class Convergence:
             + f"\napply said:\n{applied.output}\n{describe_project(files, manage)}"
         )
         return ProjectRun(root, files, applied)
+
+
+def apply_in_turn(
+    run: Convergence,
+    live: Mapping[str, Any],
+    manifests: Sequence[tuple[Mapping[str, str], Mapping[str, str]]],
+    holds: Callable[[Mapping[str, str], Mapping[str, str]], None],
+) -> None:
+    """The property: from the account `live`, each (files, manage) applied in turn converges, and
+    after each the vendor's store `holds` what it declares."""
+    run.reset()
+    run.seed(live)
+    for files, manage in manifests:
+        run.converge(files, manage=manage)
+        holds(files, manage)
 
 
 def describe_change(change: Mapping[str, Any]) -> str:

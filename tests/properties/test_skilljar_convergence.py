@@ -8,6 +8,7 @@ is read from the emulator's store, never through lmsform's reader.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,14 @@ from hypothesis import strategies as st
 from lmsform.providers.skilljar.emulator import SkilljarStore, emulator_store
 from lmsform.providers.skilljar.emulator.enrollment_store import Offering, OfferingKind
 from lmsform.providers.skilljar.provider import EVENT_TYPES
-from tests.properties.harness import Convergence, Vendor, assert_store_holds, instant, yaml_text
+from tests.properties.harness import (
+    Convergence,
+    Vendor,
+    apply_in_turn,
+    assert_store_holds,
+    instant,
+    yaml_text,
+)
 
 DOMAIN = "acme.skilljar.com"
 SKILLJAR = Vendor(
@@ -442,9 +450,5 @@ def test_skilljar_converges_from_any_domain(
     first: tuple[dict[str, str], dict[str, str]],
     second: tuple[dict[str, str], dict[str, str]],
 ) -> None:
-    skilljar_run.reset()
-    skilljar_run.seed(live)
     store = emulator_store(skilljar_run.app)  # type: ignore[arg-type]
-    for files, manage in (first, second):
-        skilljar_run.converge(files, manage=manage)
-        assert_skilljar_holds(store, files, manage)
+    apply_in_turn(skilljar_run, live, (first, second), partial(assert_skilljar_holds, store))

@@ -9,6 +9,7 @@ reader.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from lmsform.providers.versal.emulator import VersalStore, emulator_store
 from lmsform.providers.versal.emulator.course_store import CourseFilter
-from tests.properties.harness import Convergence, Vendor, assert_store_holds, yaml_text
+from tests.properties.harness import Convergence, Vendor, apply_in_turn, assert_store_holds, yaml_text
 
 ORG = 4242
 VERSAL = Vendor(
@@ -188,9 +189,11 @@ def check_enrollments(store: VersalStore, entries: list[dict[str, Any]], *, auth
                 if (course, member.user.id) in declared_pairs:
                     continue
                 progress = store.progress(course, member.user.id)
-                enrolled = (progress is not None and progress.tracked) or store.course_roles(
-                    course, member.user.id
-                )
+                # A learner role on an untracked pair (left by `tracked: false` without an editing
+                # role) is in no answer of Versal's API: lmsform cannot find it to take it away.
+                # The README says so; what the API can show must be gone.
+                roles = set(store.course_roles(course, member.user.id)) - {"learner"}
+                enrolled = (progress is not None and progress.tracked) or roles
                 assert not enrolled, (
                     f"enrollments: undeclared {member.user.email} still enrolled in course {course}"
                 )
@@ -213,9 +216,5 @@ def test_versal_converges_from_any_organisation(
     first: tuple[dict[str, str], dict[str, str]],
     second: tuple[dict[str, str], dict[str, str]],
 ) -> None:
-    versal_run.reset()
-    versal_run.seed(live)
     store = emulator_store(versal_run.app)  # type: ignore[arg-type]
-    for files, manage in (first, second):
-        versal_run.converge(files, manage=manage)
-        assert_versal_holds(store, files, manage)
+    apply_in_turn(versal_run, live, (first, second), partial(assert_versal_holds, store))
