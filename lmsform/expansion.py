@@ -7,6 +7,8 @@ members in place (memberships additive, or a group the manifests do not declare)
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
 
 from lmsform.errors import Issue, ManifestError
 from lmsform.model import KINDS_BY_NAME, MEMBERSHIPS, USERS, ManageConfig
@@ -75,6 +77,12 @@ def _members_by_group(desired: State, live: State, manage: ManageConfig) -> dict
     return {group: sorted(emails.values(), key=str.lower) for group, emails in members.items()}
 
 
+def _settings(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """What an expanded object declares besides its user, whom the key names already (the same user
+    may be spelt in another case by each group's members)."""
+    return {name: value for name, value in fields.items() if name != "user"}
+
+
 def _add(result: State, expansion: GroupExpansion, email: str, issues: list[Issue]) -> None:
     kind = KINDS_BY_NAME[expansion.kind]
     fields = {**expansion.make_fields, "user": email}
@@ -84,7 +92,7 @@ def _add(result: State, expansion: GroupExpansion, email: str, issues: list[Issu
         result.add(
             Resource(kind.name, key, fields, source=expansion.source, origin=f"group {expansion.group}")
         )
-    elif existing.origin is not None and dict(existing.fields) != fields:
+    elif existing.origin is not None and _settings(existing.fields) != _settings(fields):
         # Declared for the user directly: that declaration wins. Two groups disagreeing is an error.
         issues.append(
             Issue(

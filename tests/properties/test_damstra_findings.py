@@ -85,3 +85,29 @@ def test_groups_that_swap_places_in_the_tree_are_moved_in_an_order_damstra_takes
         held = emulator_store(damstra.app).dump()["groups"]  # type: ignore[arg-type]
     names = {group["id"]: group["name"] for group in held}
     assert {group["name"]: names.get(group["parent_id"]) for group in held} == {"R": None, "A": "B", "B": "R"}
+
+
+def test_two_groups_naming_one_member_in_two_cases_enroll_them_once(damstra: Convergence) -> None:
+    """Found by the long run: `site` lists `owner` and `crew-a` lists `Owner`, and both groups are
+    enrolled in one lesson with the same settings. The two expansions differed only in how the
+    user was spelt, and were refused as "different settings"."""
+    damstra.seed({"lessons": [{"name": "Site Induction", "status": "active"}]})
+    people = {"users": [{"username": "owner", "email": "o@acme.com", "first_name": "O", "last_name": "W"}]}
+    groups = {"groups": [{"name": "site", "members": ["owner"]}, {"name": "crew-a", "members": ["Owner"]}]}
+    enrollments = {
+        "enrollments": [
+            {"course": "Site Induction", "groups": ["crew-a"]},
+            {"course": "Site Induction", "groups": ["site"]},
+        ]
+    }
+    files = {
+        "people.yaml": yaml_text(people),
+        "groups.yaml": yaml_text(groups),
+        "enrollments.yaml": yaml_text(enrollments),
+    }
+
+    damstra.converge(files, manage={"memberships": "authoritative"})
+
+    store = emulator_store(damstra.app)  # type: ignore[arg-type]
+    (user,) = [user for user in store.dump()["users"] if user["user_name"] == "owner"]
+    assert len(store.schedules_of_user(user["id"])) == 1
