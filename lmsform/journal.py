@@ -148,10 +148,10 @@ def read_journal(path: Path) -> JournalSummary:
         event = line.get("event")
         if event == "started":
             plan = str(line.get("plan", ""))
-        elif event == Outcome.DONE.value:
+        elif event == Outcome.DONE.value and "address" in line and "action" in line:
             done.add((str(line["address"]), str(line["action"])))
             failed.pop(str(line["address"]), None)
-        elif event == Outcome.FAILED.value:
+        elif event == Outcome.FAILED.value and "address" in line:
             failed[str(line["address"])] = str(line.get("error", ""))
         elif event in ("complete", "stopped"):
             finished = True
@@ -160,10 +160,7 @@ def read_journal(path: Path) -> JournalSummary:
 
 def journals_of(root: Path, plan: Plan) -> list[JournalSummary]:
     """This plan's journals in the project, oldest first."""
-    folder = journal_dir(root)
-    if not folder.is_dir():
-        return []
-    found = [read_journal(path) for path in sorted(folder.glob(f"*-{_short(plan)}.jsonl"))]
+    found = [read_journal(path) for path in sorted(_journal_files(root, f"*-{_short(plan)}.jsonl"))]
     return [summary for summary in found if summary.plan == plan.checksum]
 
 
@@ -210,7 +207,7 @@ def history(root: Path, provider: str, target: str, addresses: Collection[str]) 
         newest = False
         for line in reversed(lines):
             address = line.get("address")
-            if address in values and address not in settled:
+            if isinstance(address, str) and address in values and address not in settled:
                 _go_back(line, values[address], settled)
     written = {address: settled.get(address, Written(False, found)) for address, found in values.items()}
     return History(
@@ -239,9 +236,13 @@ def _go_back(line: Mapping[str, Any], values: dict[str, Any], settled: dict[str,
         settled[address] = Written(False, values)
 
 
-def _journal_files(root: Path) -> list[Path]:
+def _journal_files(root: Path, pattern: str = "*.jsonl") -> list[Path]:
+    """The journals in the project: regular files only. A pull request can commit `.lmsform/` despite
+    its .gitignore; a "journal" that links to /dev/zero or a pipe would have plan read forever."""
     folder = journal_dir(root)
-    return list(folder.glob("*.jsonl")) if folder.is_dir() else []
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    return [path for path in folder.glob(pattern) if path.is_file() and not path.is_symlink()]
 
 
 def _written(change: Change) -> dict[str, Any]:
