@@ -8,6 +8,10 @@ explicit `enrolled_at`); other creates are made safe by reading before writing.
 Retrying is bounded in count (`retries`) and in time (`retry_budget`, from the first failure): a
 `Retry-After` asking for longer than the budget has left is not waited out, and the call fails at
 once with an error that says so, rather than sleeping for an hour.
+
+A server is not trusted to behave: no redirect is followed (credentials go only to the configured
+origin), an answer is read up to `MAX_ANSWER_BYTES` once decompressed, each exchange ends at a
+deadline however slowly it trickles (`deadline`), and a list must hold as many items as it counts.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -39,6 +43,7 @@ from lmsform.providers.answers import (
     shape_of,
     vendor_message,
 )
+from lmsform.providers.deadline import DEADLINE_FACTOR, DeadlinePassed, with_deadlines
 from lmsform.providers.numbered_pages import numbered_rest, read_rest
 from lmsform.secrets import redact
 
@@ -56,6 +61,11 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELET
 # `Retry-After` may ask for: two minutes covers a vendor's per-minute rate limit window.
 RETRY_BUDGET = 120.0
 _BACKOFF_MAX = 30.0
+# The most an answer may hold once decompressed. The largest page lmsform asks for (1,000 Skilljar
+# users) is about a megabyte, while a 1 MB gzip bomb expands to gigabytes: the body is read in
+# pieces, and reading stops past this.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
 
 
 class BoundedRetry(Retry):
@@ -125,9 +135,18 @@ class Pacer:
 
 
 class _PacedAdapter(HTTPAdapter):
+    """Paces the requests it sends, and bounds each exchange by a deadline (`deadline`)."""
+
     def __init__(self, pacer: Pacer | None, **kwargs: Any) -> None:
         self._pacer = pacer
         super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        with_deadlines(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        return with_deadlines(super().proxy_manager_for(proxy, **proxy_kwargs))
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         if self._pacer is not None:
@@ -173,12 +192,15 @@ class HttpClient:
         retry_budget: float = RETRY_BUDGET,
         rate_limit: float | None = None,
         headers: Mapping[str, str] | None = None,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         """`rate_limit`: most requests per second, shared by every thread (None: no pacing);
-        `retry_budget`: seconds a call may go on retrying after its first failure."""
+        `retry_budget`: seconds a call may go on retrying after its first failure; `max_answer_bytes`:
+        the largest answer read, once decompressed."""
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.max_answer_bytes = max_answer_bytes
         self.retries = retries
         self.retry_budget = retry_budget
         self.parallelism = max(parallelism, 1)
@@ -251,15 +273,25 @@ class HttpClient:
         """Send one request; a non-2xx answer raises ProviderError with the vendor's message.
 
         `idempotent` lets a POST be re-sent after a lost answer: only for creates the vendor
-        deduplicates.
+        deduplicates. No redirect is followed (a 3xx is an error), so credentials, which go in
+        headers a redirect would carry along, reach only the configured origin.
         """
-        url = self._url(path)
+        url = self._url(path, method=method, kind=kind, key=key)
         started = time.monotonic()
         retried = self.retries > 0 and (idempotent or method in IDEMPOTENT_METHODS)
         try:
             session = self._idempotent_post_session if idempotent else self._session
             with self._in_flight:
-                response = session.request(method, url, params=params, json=json_body, timeout=self.timeout)
+                response = session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                self._read_body(response, kind=kind, key=key)
         except requests.RequestException as error:
             gave_up = f"; retried, gave up after {time.monotonic() - started:.1f} s" if retried else ""
             raise ProviderError(
@@ -274,6 +306,16 @@ class HttpClient:
         if log.isEnabledFor(logging.INFO):
             shown = self.shown(url, params)
             log.info("%s %s -> %s (%.0f ms)", method, shown, response.status_code, elapsed * 1000)
+        if 300 <= response.status_code < 400:
+            raise ProviderError(
+                vendor=self.vendor,
+                message=self._redirected(response),
+                status=response.status_code,
+                method=method,
+                path=self.shown(url, params),
+                kind=kind,
+                key=key,
+            )
         if response.status_code >= 400:
             message = vendor_message(response)
             if retried and response.status_code in RETRY_STATUSES:
@@ -290,9 +332,53 @@ class HttpClient:
             )
         return response
 
+    def _read_body(self, response: requests.Response, *, kind: str | None, key: str | None) -> None:
+        """Read a streamed answer's body, decompressed, in pieces, stopping past `max_answer_bytes`;
+        then `response.content` and `response.json()` work as for an answer read whole."""
+        body = bytearray()
+        for piece in response.iter_content(_READ_CHUNK):
+            body += piece
+            if len(body) > self.max_answer_bytes:
+                response.close()
+                raise self.malformed(
+                    f"the answer is larger than {_size(self.max_answer_bytes)} once decompressed; "
+                    "lmsform reads no more of it (no answer it asks for comes near that size)",
+                    response,
+                    kind=kind,
+                    key=key,
+                )
+        # requests keeps a body read whole here; filling it lets every reader of the answer work alike.
+        response._content = bytes(body)
+
+    def _redirected(self, response: requests.Response) -> str:
+        """Why a 3xx answer is an error, naming where it pointed (its origin only: a `Location` may
+        hold a token in its path or query)."""
+        target = urlsplit(urljoin(response.url, response.headers.get("Location", "")))
+        host = target.netloc.rpartition("@")[2]
+        if target.scheme in ("http", "https") and re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", host):
+            where = f"{target.scheme}://{host}"
+        else:
+            where = "an address lmsform will not show"
+        hint = ""
+        if (
+            target.scheme == "https"
+            and self._origin.scheme == "http"
+            and target.hostname == self._origin.hostname
+        ):
+            hint = "; the vendor serves HTTPS only: give the base URL as https://"
+        return (
+            f"the server redirects to {where}; lmsform follows no redirect, so that credentials go "
+            f"only to the configured address{hint}"
+        )
+
     def _failure(self, error: requests.RequestException) -> str:
         """What went wrong with a call that got no answer, in words (and without the URL, shown apart)."""
         text = str(error)
+        if _caused_by(error, DeadlinePassed):
+            return (
+                f"the answer did not end within {self.timeout * DEADLINE_FACTOR:g} s (the deadline of a "
+                f"whole answer, {DEADLINE_FACTOR:g} times the {self.timeout:g} s timeout)"
+            )
         if isinstance(error, requests.Timeout) or "timed out" in text.lower():
             return f"no answer within {self.timeout:g} s (timeout)"
         if isinstance(error, requests.ConnectionError):
@@ -384,11 +470,15 @@ class HttpClient:
 
         Accepts the three list shapes vendors use: a page envelope `{count, next, results}`, a
         cursor envelope `{next, results}`, and a bare JSON array (the whole list). Every item must
-        be an object holding `item_fields`.
+        be an object holding `item_fields`. A list whose pages hold more or fewer items than the
+        last `count` they gave is an error, whichever way its pages were read.
         """
         url: str | None = path
         query = params
         seen: set[str] = set()
+        read = 0
+        counted: int | None = None  # the latest `count` a page gave
+        response: requests.Response | None = None
         while url is not None:
             page_id = url + json.dumps(query, sort_keys=True, default=str)
             if page_id in seen:
@@ -412,7 +502,10 @@ class HttpClient:
                     response,
                     kind=kind,
                 )
-            yield from self.checked_items(body["results"], item_fields, response, kind)
+            items = self.checked_items(body["results"], item_fields, response, kind)
+            read += len(items)
+            counted = _count(body.get("count"), counted)
+            yield from items
             url = self._follow(body.get("next"), kind=kind, page=response)
             query = None  # `next` carries the query of the following page
             rest = numbered_rest(body, url) if url is not None and len(seen) == 1 else None
@@ -426,9 +519,17 @@ class HttpClient:
                     kind=kind,
                 )
                 if pages is not None:
-                    for items in pages:
-                        yield from items
-                    return
+                    for page in pages:
+                        read += len(page)
+                        yield from page
+                    url = None
+        if response is not None and counted is not None and read != counted:
+            raise self.malformed(
+                f"malformed list response: `count` is {counted}, but the pages held {read} item(s) "
+                "(the list changed while it was read, or the count is wrong): run again",
+                response,
+                kind=kind,
+            )
 
     def paginate_offset(
         self,
@@ -446,9 +547,10 @@ class HttpClient:
         Advances by the number of items actually received (a server may clamp the page size);
         stops at an empty page, at `meta.totalResultCount`, or, without `meta`, at a short page. A
         page that repeats an earlier one (a server ignoring the offset), or a list that ends before
-        the count it promised, is an error rather than a list read forever or cut short.
+        the count it promised or holds more, is an error rather than a list read forever or cut short.
         """
         start = 0
+        total: int | None = None  # the latest count a page gave
         firsts: set[str] = set()  # each page's first item: items are distinct, so a repeat is a loop
         while True:
             query = {**(params or {}), start_param: start, size_param: size}
@@ -463,8 +565,7 @@ class HttpClient:
                     kind=kind,
                 )
             meta = body.get("meta")
-            total = meta.get("totalResultCount") if isinstance(meta, dict) else None
-            total = total if isinstance(total, int) and not isinstance(total, bool) else None
+            total = _count(meta.get("totalResultCount") if isinstance(meta, dict) else None, total)
             if results:
                 first = json.dumps(results[0], sort_keys=True, default=str)
                 if first in firsts:
@@ -484,6 +585,13 @@ class HttpClient:
                 )
             yield from self.checked_items(results, item_fields, response, kind)
             start += len(results)
+            if total is not None and start > total:
+                raise self.malformed(
+                    f"malformed list response: `totalResultCount` is {total}, but the pages held {start} "
+                    "items or more (the list changed while it was read, or the count is wrong): run again",
+                    response,
+                    kind=kind,
+                )
             if (
                 not results
                 or (total is not None and start >= total)
@@ -507,17 +615,41 @@ class HttpClient:
                 f"malformed list response: `next` is {shape_of(next_url)}, not a link", page, kind=kind
             )
         parts = urlsplit(next_url)
-        if parts.netloc != self._origin.netloc:
+        if not self._is_own_server(parts):
             raise self.malformed(
                 f"refusing to follow a `next` link to another host ({parts.netloc})", page, kind=kind
             )
-        # Behind a proxy a vendor may build `next` with http://; keep the scheme we were given.
-        return urlunsplit((self._origin.scheme, *parts[1:]))
+        # Behind a proxy a vendor may build `next` with http://; keep the scheme (and address) we
+        # were given, so the link can neither downgrade HTTPS nor lead anywhere else.
+        return urlunsplit((self._origin.scheme, self._origin.netloc, *parts[2:]))
 
-    def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            return path
-        return self.base_url + path
+    def _is_own_server(self, parts: SplitResult) -> bool:
+        """Whether a link names the configured host and port (no user part; a link with no port
+        means the default port of the configured scheme, which is the one lmsform will use)."""
+        default = 443 if self._origin.scheme == "https" else 80
+        try:
+            port, own_port = parts.port or default, self._origin.port or default
+        except ValueError:
+            return False
+        same_host = (parts.hostname or "").lower() == (self._origin.hostname or "").lower()
+        return same_host and port == own_port and "@" not in parts.netloc
+
+    def _url(self, path: str, *, method: str, kind: str | None, key: str | None) -> str:
+        """The URL of a path under the base URL. A whole URL (a `next` link) must be on the configured
+        origin, scheme included: this is the one place every request passes."""
+        if not path.startswith(("http://", "https://")):
+            return self.base_url + path
+        parts = urlsplit(path)
+        if (parts.scheme, parts.netloc) != (self._origin.scheme, self._origin.netloc):
+            raise ProviderError(
+                vendor=self.vendor,
+                message="refusing to send a request to another origin than the configured one",
+                method=method,
+                path=self.shown(path),
+                kind=kind,
+                key=key,
+            )
+        return path
 
     def shown(self, url: str, params: Mapping[str, Any] | None = None) -> str:
         """A URL as errors and logs show it: path and query, secrets masked."""
@@ -538,6 +670,31 @@ def retry_after(response: requests.Response) -> float | None:
         return BoundedRetry().parse_retry_after(value)
     except InvalidHeader:
         return None
+
+
+def _count(value: Any, previous: int | None) -> int | None:
+    """A page's `count` when it is a number, else the one an earlier page gave."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else previous
+
+
+def _caused_by(error: BaseException, cause: type[BaseException]) -> bool:
+    """Whether `cause` is anywhere in the chain requests and urllib3 wrap a failure in."""
+    seen: set[int] = set()
+    waiting: list[BaseException] = [error]
+    while waiting:
+        current = waiting.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, cause):
+            return True
+        linked = (current.__cause__, current.__context__, getattr(current, "reason", None), *current.args)
+        waiting.extend(item for item in linked if isinstance(item, BaseException))
+    return False
+
+
+def _size(count: int) -> str:
+    return f"{count / (1024 * 1024):g} MiB" if count >= 1024 * 1024 else f"{count} bytes"
 
 
 def _reason(error: Exception) -> str:

@@ -45,6 +45,7 @@ class PageInfo:
     page_count: int | None
     next_page: int | None
     per_page: int | None
+    items: int | None = None  # `count`: how many items the whole list holds
 
     def is_last(self) -> bool:
         """The reference's rule: done when there is no next page, or this page is the last counted."""
@@ -63,12 +64,13 @@ def page_info(headers: Mapping[str, str]) -> PageInfo | None:
             data = None
         if isinstance(data, dict):
             page, count = _int(data.get("page")), _int(data.get("pageCount"))
-            return PageInfo(page, count, _int(data.get("nextPage")), _int(data.get("perPage")))
+            following, per_page = _int(data.get("nextPage")), _int(data.get("perPage"))
+            return PageInfo(page, count, following, per_page, _int(data.get("count")))
     page, count = _int(headers.get("page")), _int(headers.get("pageCount"))
     if page is None and count is None:
         return None
     following = page + 1 if page is not None and count is not None and page < count else None
-    return PageInfo(page, count, following, _int(headers.get("perPage")))
+    return PageInfo(page, count, following, _int(headers.get("perPage")), _int(headers.get("count")))
 
 
 def _int(value: Any) -> int | None:
@@ -102,12 +104,39 @@ class VersalClient:
         Every item must be an object holding `item_fields`. `single`: the spec declares one object
         for this list, so an object is taken as a page of one. With `spread` (a thread pool's `map`),
         the pages after the first are read at once when the first page's headers count them: the
-        same requests, without waiting for each in turn.
+        same requests, without waiting for each in turn. Pages that hold more or fewer items than
+        the latest `count` their headers gave are an error, however the pages were read.
         """
+        read = 0
+        counted: int | None = None
+        last: requests.Response | None = None
+        for items, info, response in self._answers(path, params, kind, item_fields, single, spread):
+            read += len(items)
+            counted = info.items if info is not None and info.items is not None else counted
+            last = response
+            yield from items
+        if last is not None and counted is not None and read != counted:
+            raise self._malformed(
+                last,
+                kind,
+                f"`count` is {counted}, but the pages held {read} item(s) (the list changed while it "
+                "was read, or the count is wrong): run again",
+            )
+
+    def _answers(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        kind: str,
+        item_fields: Sequence[str],
+        single: bool,
+        spread: SpreadPages | None,
+    ) -> Iterator[_Page]:
+        """Each page of a numbered list in turn, until the headers say it was the last."""
         page = 1
         for _ in range(_MAX_PAGES):
             items, info, response = self._page(path, page, params, kind, item_fields, single)
-            yield from items
+            yield items, info, response
             if not items or (info is None and len(items) < self.page_size):
                 return
             if info is not None and info.is_last():
@@ -125,8 +154,7 @@ class VersalClient:
                     lambda number: self._page(path, number, params, kind, item_fields, single),
                     range(2, counted + 1),
                 )
-                for rest, _, _ in pages:
-                    yield from rest
+                yield from pages
                 return
             page = following
         raise ProviderError(
