@@ -286,6 +286,21 @@ def shown_escaped(text: str) -> str:
     return REFUSED.sub(_json_escape, text)
 
 
+def shown_inline(text: str) -> str:
+    r"""`shown_escaped`, with line breaks as `\n` and `\r` too: for untrusted text that is part of one
+    line of output, so it cannot start a line of its own. A CI log acts on a line that begins with a
+    workflow command (GitHub's `::error::`, `::add-mask::`), a terminal goes back to the start of the
+    line on `\r`, and a pull-request comment reads a new line as a new Markdown block. (The other line
+    breaks, U+000B, U+000C, U+0085, U+2028 and U+2029, are escaped by `shown_escaped` already.)
+
+    A name that holds a backslash followed by `n` shows the same as one holding a line break; the
+    JSON output tells them apart."""
+    text = shown_escaped(text)
+    if "\n" in text or "\r" in text:
+        text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text
+
+
 def _json_escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     if code <= 0xFFFF:

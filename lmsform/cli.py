@@ -13,6 +13,7 @@ import click
 
 from lmsform import __version__, app, schema
 from lmsform.apply import ApplyResult, ChangeResult, apply_plan
+from lmsform.characters import shown_inline
 from lmsform.collector import fewer_collections
 from lmsform.console import (
     EXIT_CHANGES,
@@ -92,7 +93,7 @@ def validate(directory: Path, verbose: bool) -> None:
         project = app.load(directory, offline=True)
         # A target made of variables that are not set (a base_url from the environment) may be empty.
         target = " ".join(filter(None, (project.provider.title, project.settings.target())))
-        click.echo(f"Valid: {_declared(project)} for {target}.")
+        click.echo(f"Valid: {_declared(project)} for {shown_inline(target)}.")
 
 
 def _declared(project: Project) -> str:
@@ -215,8 +216,10 @@ def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
                 else ""
             )
             click.echo(
-                f"Resuming this plan, begun by an earlier apply (journal {relative(begun[-1].path)}): "
-                f"{len(planned.changes)} of its {len(saved.changes)} change(s) are left.{unheard}",
+                shown_inline(
+                    f"Resuming this plan, begun by an earlier apply (journal {relative(begun[-1].path)}): "
+                    f"{len(planned.changes)} of its {len(saved.changes)} change(s) are left.{unheard}"
+                ),
                 err=True,
             )
         else:
@@ -250,9 +253,11 @@ def _warn_if_taken_over(project: Project, lock: ApplyLock) -> None:
         what = f"Its lock file was cut short: its journal, if any, is the newest in {relative(folder)}."
     click.echo(
         click.style("Warning: ", fg="yellow", bold=True)
-        + f"taking over the lock of an apply that was killed ({describe(holder)}): its process is gone. "
-        f"{what} This apply reads the account again before it changes anything, so it starts from what "
-        "the killed one did.",
+        + shown_inline(  # the lock file and journal names may be a pull request's
+            f"taking over the lock of an apply that was killed ({describe(holder)}): its process is gone. "
+            f"{what} This apply reads the account again before it changes anything, so it starts from "
+            "what the killed one did."
+        ),
         err=True,
     )
 
@@ -288,7 +293,7 @@ def _run(
     click.echo()
     click.echo(apply_summary(result, redactor), err=not result.ok)
     if not result.ok:
-        click.echo(f"What was done is in {relative(journal.path)}.", err=True)
+        click.echo(shown_inline(f"What was done is in {relative(journal.path)}."), err=True)
     return result
 
 
@@ -305,7 +310,7 @@ def unlock(directory: Path, force: bool) -> None:
 
     An apply takes over by itself the lock of an apply killed on this machine; this is for the rest."""
     with errors_exit():
-        click.echo(remove_lock(directory, force=force))
+        click.echo(shown_inline(remove_lock(directory, force=force)))
 
 
 @main.command()
@@ -342,7 +347,7 @@ def export_command(directory: Path, verbose: bool, kinds: str | None, to: Path |
         with _connected(project) as provider:
             written = export_project(project, provider, chosen, to or directory)
         for path in written:
-            click.echo(f"wrote {relative(path)}")
+            click.echo(shown_inline(f"wrote {relative(path)}"))
 
 
 @main.command()
@@ -355,9 +360,9 @@ def fmt(directory: Path, check: bool) -> None:
     with errors_exit():
         result = format_project(directory, check=check)
     for path, reason in result.skipped:
-        click.echo(f"skipped {relative(path)}: {reason}", err=True)
+        click.echo(shown_inline(f"skipped {relative(path)}: {reason}"), err=True)
     for path in result.changed:
-        click.echo(f"{'would reformat' if check else 'reformatted'} {relative(path)}")
+        click.echo(shown_inline(f"{'would reformat' if check else 'reformatted'} {relative(path)}"))
     if (check and result.changed) or result.skipped:
         sys.exit(EXIT_ERROR)
 
@@ -450,11 +455,15 @@ def emulator(
 def _connected(project: Project) -> Iterator[Provider]:
     if project.settings.uses_sandbox:
         state = relative(sandbox_state_path(project.root, project.provider))
-        click.echo(f"Using the built-in {project.provider.title} sandbox (state in {state}).", err=True)
+        click.echo(
+            shown_inline(f"Using the built-in {project.provider.title} sandbox (state in {state})."), err=True
+        )
     if project.settings.insecure:
         click.echo(
-            f"Warning: allow_insecure: {project.settings.base_url} is plain http://; the API key and "
-            "learner data cross the network unencrypted.",
+            shown_inline(
+                f"Warning: allow_insecure: {project.settings.base_url} is plain http://; the API key and "
+                "learner data cross the network unencrypted."
+            ),
             err=True,
         )
     with app.connect(project) as provider:

@@ -1,18 +1,24 @@
-"""Talking to the person (or CI log) running lmsform: errors, confirmation, apply progress, logging."""
+"""Talking to the person (or CI log) running lmsform: errors, confirmation, apply progress, logging.
+
+Errors and log lines quote manifests, file names and vendors' answers, none of them trusted: each
+line is printed with control and bidi characters and line breaks shown as escapes (`shown_inline`),
+so quoted text can neither restyle the terminal nor start a line a CI runner would act on.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lmsform.apply import ChangeResult, Outcome
+from lmsform.characters import shown_escaped, shown_inline
 from lmsform.errors import LmsformError, ManifestError
 from lmsform.output.redaction import Redactor
 from lmsform.output.text import batch_line
@@ -28,20 +34,31 @@ def errors_exit() -> Iterator[None]:
     try:
         yield
     except ManifestError as error:
-        for issue in error.issues:
-            click.echo(click.style("Error: ", fg="red", bold=True) + redact(str(issue)), err=True)
+        for issue in error.lines():
+            _print_error([issue])
         count = len(error.issues)
         click.echo(
             f"{count} error{'s' if count != 1 else ''} in the manifests; nothing was changed.", err=True
         )
         sys.exit(EXIT_ERROR)
     except LmsformError as error:
-        fail(str(error))
+        _print_error(error.lines())
+        sys.exit(EXIT_ERROR)
 
 
 def fail(message: str) -> NoReturn:
-    click.echo(click.style("Error: ", fg="red", bold=True) + redact(message), err=True)
+    """Print `message` as one line (its line breaks as escapes) and exit 1."""
+    _print_error([message])
     sys.exit(EXIT_ERROR)
+
+
+def _print_error(lines: Sequence[str]) -> None:
+    """The first line after "Error: ", the rest as they are; secrets masked before anything is escaped,
+    so a secret is masked however it is written."""
+    first, *rest = lines or [""]
+    click.echo(click.style("Error: ", fg="red", bold=True) + shown_inline(redact(first)), err=True)
+    for line in rest:
+        click.echo(shown_inline(redact(line)), err=True)
 
 
 def interactive() -> bool:
@@ -79,8 +96,22 @@ def apply_progress(total: int, redactor: Redactor) -> Iterator[Callable[[list[Ch
 
 def configure_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter("%(name)s: %(message)s"))
+    handler.setFormatter(_OneLineFormatter("%(name)s: %(message)s"))
     root = logging.getLogger("lmsform")
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     root.propagate = False
+
+
+class _OneLineFormatter(RedactingFormatter):
+    """A record on one line whatever its arguments hold (a vendor's id, a name); a traceback keeps its
+    lines, with control and bidi characters as escapes."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return shown_inline(redact(super().formatMessage(record)))
+
+    def formatException(self, ei: Any) -> str:
+        return shown_escaped(redact(super().formatException(ei)))
+
+    def formatStack(self, stack_info: str) -> str:
+        return shown_escaped(redact(super().formatStack(stack_info)))

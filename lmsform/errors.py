@@ -33,13 +33,22 @@ class Issue:
 class LmsformError(Exception):
     """Base of every error that ends a command with a clear message and exit code 1."""
 
+    def lines(self) -> list[str]:
+        """The message as the lines to print. Each is printed with its line breaks shown as escapes,
+        since text quoted from a manifest, a vendor or a file name must not start a line of its own:
+        an error of several lines says which they are here."""
+        return [str(self)]
+
 
 class ManifestError(LmsformError):
     """The manifests are invalid; carries every issue found, not only the first."""
 
     def __init__(self, issues: list[Issue]) -> None:
         self.issues = sorted(issues, key=_issue_order)
-        super().__init__("\n".join(str(issue) for issue in self.issues))
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [str(issue) for issue in self.issues]
 
 
 def _issue_order(issue: Issue) -> tuple[str, int, int, str]:
@@ -57,11 +66,14 @@ class StalePlanError(LmsformError):
 
     def __init__(self, reasons: list[str]) -> None:
         self.reasons = reasons
-        lines = "\n".join(f"  - {reason}" for reason in reasons)
-        super().__init__(
-            f"stale plan: it no longer matches what it was made from; nothing was changed.\n{lines}\n"
-            "Run `lmsform plan` again and review the new plan."
-        )
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [
+            "stale plan: it no longer matches what it was made from; nothing was changed.",
+            *(f"  - {reason}" for reason in self.reasons),
+            "Run `lmsform plan` again and review the new plan.",
+        ]
 
 
 class UnsafePlanError(LmsformError):
@@ -70,10 +82,11 @@ class UnsafePlanError(LmsformError):
     def __init__(self, reasons: list[str], *, forceable: bool) -> None:
         self.reasons = reasons
         self.forceable = forceable
-        hint = "\nRe-run with --force if this is intended." if forceable else ""
-        super().__init__(
-            "unsafe plan, nothing was changed:\n" + "\n".join(f"  - {r}" for r in reasons) + hint
-        )
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        hint = ["Re-run with --force if this is intended."] if self.forceable else []
+        return ["unsafe plan, nothing was changed:", *(f"  - {reason}" for reason in self.reasons), *hint]
 
 
 class ProviderError(LmsformError):

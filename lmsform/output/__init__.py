@@ -2,6 +2,11 @@
 
 Rendering only formats: it decides nothing. Text and Markdown can mask learners' personal data
 (`output.redact: emails`); JSON keeps keys exact, since the applier needs them.
+
+Every format shows untrusted text (names from manifests and vendors, vendor messages, a saved plan's
+contents) so that it cannot restyle, hide or reorder what is around it nor start a line of its own:
+text as escapes (`shown_inline`), Markdown escaped further for its syntax. JSON keeps every value
+exact: it writes the characters a terminal would act on as JSON escapes, which read back the same.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from lmsform.characters import shown_escaped
 from lmsform.journal import Cause
 from lmsform.output.markdown import plan_markdown
 from lmsform.output.redaction import Redactor
@@ -38,7 +44,8 @@ def render(
         data["report"] = report
         if report == "drift":
             data["changes"] = [_with_cause(change, causes or {}) for change in data["changes"]]
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        # json.dumps escapes C0 controls only: C1 controls, DEL, bidi and invisible characters too.
+        return shown_escaped(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
     redactor = Redactor(redact)
     if output_format == "markdown":
         return plan_markdown(plan, title=title, redactor=redactor, report=report, causes=causes)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lmsform.characters import shown_inline
 from lmsform.journal import Cause
 from lmsform.model import kind
 from lmsform.output.redaction import Redactor
@@ -31,6 +32,9 @@ class FieldView:
 
 @dataclass(frozen=True)
 class ChangeView:
+    """A change as text for people: every piece is one line with what could hide or restyle text, and
+    line breaks, shown as escapes (`shown_inline`); a format escapes it further for its own syntax."""
+
     symbol: str
     address: str
     qualifier: str  # "(deactivate)", "(revoke)" or ""
@@ -48,13 +52,13 @@ def view(change: Change, redactor: Redactor, *, cause: str = "") -> ChangeView:
     fields: list[FieldView] = []
     if change.action in (Action.CREATE, Action.REASSERT) and change.after is not None:
         fields = [
-            FieldView(name, None, _value(name, value, redactor))
+            FieldView(shown_inline(name), None, _value(name, value, redactor))
             for name, value in _new_fields(change).items()
         ]
     elif change.action is Action.UPDATE and change.before is not None and change.after is not None:
         fields = [
             FieldView(
-                name,
+                shown_inline(name),
                 _value(name, change.before.get(name), redactor),
                 _value(name, change.after.get(name), redactor),
             )

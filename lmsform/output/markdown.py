@@ -3,12 +3,21 @@
 The first line is a hidden marker, so a CI step can find its earlier comment and update it
 instead of adding one per push. Changes are grouped by kind as `diff` blocks (GitHub colours the
 + and - lines); a kind with many changes is collapsed.
+
+Names come from pull requests and vendors, so none may change the comment's structure. Text in a
+code block or a code span is fenced by more backticks than it holds in a row (CommonMark closes a
+fence only with one as long); any other text has every character that Markdown or HTML gives a
+meaning escaped with a backslash, so it can open no comment, tag, link, emphasis or table cell. Line
+breaks in untrusted text are escapes already (`Redactor.text`), so none starts a Markdown block.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping
 
+from lmsform.characters import shown_inline
 from lmsform.journal import Cause
 from lmsform.model import KINDS
 from lmsform.output.changes import ChangeView, cause_text, counts_by_kind, summary, view
@@ -18,6 +27,11 @@ from lmsform.plan import Action, Change, Plan
 MARKERS = {"plan": "<!-- lmsform:plan -->", "drift": "<!-- lmsform:drift -->"}
 COLLAPSE_OVER = 10
 _COLUMNS = (("add", "Add"), ("change", "Change"), ("remove", "Remove"), ("reassert", "Send (unreadable)"))
+# Besides the characters of Markdown and HTML syntax: `:` and `.` so no `https://` or `www.` becomes a
+# link (GitHub links both), `$` for GitHub's maths. Any ASCII punctuation may be escaped in CommonMark.
+# An @-mention stays one: GitHub finds mentions in the rendered text, where no escape reaches.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()<>#+\-.!|~&$:]")
+_BACKTICKS = re.compile("`+")
 
 
 def plan_markdown(
@@ -32,14 +46,15 @@ def plan_markdown(
     changes = [
         change for change in plan.changes if not (report == "drift" and change.action is Action.REASSERT)
     ]
-    lines = [MARKERS[report], f"### lmsform {report}: {title} `{plan.target}`", ""]
+    account = f"{escaped(title)} {code_span(shown_inline(plan.target))}"
+    lines = [MARKERS[report], f"### lmsform {report}: {account}", ""]
     if plan.is_empty:
         verdict = "No changes" if report == "plan" else "No drift"
-        lines.append(f"**{verdict}.** {title} `{plan.target}` matches the manifests.")
+        lines.append(f"**{verdict}.** {account} matches the manifests.")
     else:
         lines += [f"**{summary(plan, report)}**", "", *_table(plan, report)]
-    lines += [""] + [f"> **Warning:** {redactor.text(warning)}" for warning in plan.warnings]
-    lines += [f"> **Note:** {redactor.text(notice)}" for notice in plan.notices]
+    lines += [""] + [f"> **Warning:** {escaped(redactor.text(warning))}" for warning in plan.warnings]
+    lines += [f"> **Note:** {escaped(redactor.text(notice))}" for notice in plan.notices]
     by_kind: dict[str, list[Change]] = {}
     for change in changes:  # one section per kind, in dependency order
         by_kind.setdefault(change.kind, []).append(change)
@@ -59,7 +74,9 @@ def _table(plan: Plan, report: str) -> list[str]:
     rows.append("|:--|" + "--:|" * len(columns))
     totals = dict.fromkeys((name for name, _ in columns), 0)
     for kind_name, counts in counts_by_kind(plan).items():
-        rows.append(f"| {kind_name} | " + " | ".join(str(counts[name]) for name, _ in columns) + " |")
+        rows.append(
+            f"| {escaped(kind_name)} | " + " | ".join(str(counts[name]) for name, _ in columns) + " |"
+        )
         for name, _ in columns:
             totals[name] += counts[name]
     rows.append("| **Total** | " + " | ".join(f"**{totals[name]}**" for name, _ in columns) + " |")
@@ -67,11 +84,40 @@ def _table(plan: Plan, report: str) -> list[str]:
 
 
 def _section(kind_name: str, views: list[ChangeView]) -> list[str]:
-    body = ["```diff", *(line for shown in views for line in _diff_lines(shown)), "```"]
-    heading = f"{kind_name}: {len(views)} change{'s' if len(views) != 1 else ''}"
-    if len(views) > COLLAPSE_OVER:
-        return ["<details>", f"<summary><b>{heading}</b></summary>", "", *body, "", "</details>"]
-    return [f"#### {heading}", "", *body]
+    body = code_block("diff", [line for shown in views for line in _diff_lines(shown)])
+    counted = f"{len(views)} change{'s' if len(views) != 1 else ''}"
+    if len(views) > COLLAPSE_OVER:  # an HTML block: Markdown escapes would show, HTML's hold
+        summary_line = f"<summary><b>{html.escape(shown_inline(kind_name))}: {counted}</b></summary>"
+        return ["<details>", summary_line, "", *body, "", "</details>"]
+    return [f"#### {escaped(kind_name)}: {counted}", "", *body]
+
+
+def escaped(text: str) -> str:
+    """Text outside code, with line breaks and hidden characters shown as escapes (`shown_inline`) and
+    every character Markdown or HTML would read as syntax escaped: it shows as it is, and only that."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", shown_inline(text))
+
+
+def _fence_for(lines: list[str], shortest: int) -> str:
+    """Backticks that no run of backticks in `lines` can close: one more than the longest run."""
+    longest = max((len(run) for line in lines for run in _BACKTICKS.findall(line)), default=0)
+    return "`" * max(shortest, longest + 1)
+
+
+def code_block(info: str, lines: list[str]) -> list[str]:
+    """`lines` (each one line already) as a fenced code block that none of them can close."""
+    fence = _fence_for(lines, 3)
+    return [f"{fence}{info}", *lines, fence]
+
+
+def code_span(text: str) -> str:
+    """`text` (one line) as inline code that it cannot close. CommonMark strips one space from each end
+    of a code span that begins and ends with one (unless it is all spaces): padded with a space where
+    the text begins or ends with a backtick, or begins and ends with a space, so it shows exactly."""
+    fence = _fence_for([text], 1)
+    spaced = text.startswith(" ") and text.endswith(" ") and text.strip(" ") != ""
+    padding = " " if text.startswith("`") or text.endswith("`") or spaced else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
 
 
 def _diff_lines(change: ChangeView) -> list[str]:

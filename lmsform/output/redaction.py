@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lmsform.characters import shown_escaped
+from lmsform.characters import shown_inline
 
 _EMAIL = re.compile(
     r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})"
@@ -20,9 +20,9 @@ class Redactor:
         self.active = mode == "emails"
 
     def text(self, text: str) -> str:
-        """Untrusted text for output: characters that would hide or restyle what is around them shown
-        as escapes (`shown_escaped`), and masked when active."""
-        text = shown_escaped(text)
+        """Untrusted text for one line of output: characters that would hide or restyle what is around
+        them, and line breaks, shown as escapes (`shown_inline`), and masked when active."""
+        text = shown_inline(text)
         return _EMAIL.sub(r"\1***@\2", text) if self.active else text
 
     def value(self, field: str, value: Any) -> Any:

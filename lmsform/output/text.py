@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import click
 
 from lmsform.apply import ApplyResult, ChangeResult, Outcome
+from lmsform.characters import shown_inline
 from lmsform.journal import Cause
 from lmsform.output.changes import ChangeView, cause_text, summary, view
 from lmsform.output.redaction import Redactor
@@ -31,19 +32,20 @@ def plan_text(
     causes: Mapping[str, Cause] | None = None,
 ) -> str:
     """`causes`: a drift report's known causes, by address."""
+    title, target = shown_inline(title), shown_inline(plan.target)  # a saved plan's, for `show`
     warnings = [click.style(f"Warning: {redactor.text(warning)}", fg="yellow") for warning in plan.warnings]
     warnings += [f"Note: {redactor.text(notice)}" for notice in plan.notices]
     if plan.is_empty:
         verdict = (
-            f"No changes. {title} {plan.target} matches the manifests."
+            f"No changes. {title} {target} matches the manifests."
             if report == "plan"
-            else f"No drift. {title} {plan.target} matches the manifests."
+            else f"No drift. {title} {target} matches the manifests."
         )
         lines = [*warnings, verdict]
         if plan.changes and report == "plan":
             shown = ", ".join(redactor.text(change.address) for change in plan.changes[:5])
             more = f" and {len(plan.changes) - 5} more" if len(plan.changes) > 5 else ""
-            unread = sorted({name for change in plan.changes for name in change.changed})
+            unread = sorted({shown_inline(name) for change in plan.changes for name in change.changed})
             what = (
                 f"the {' and '.join(unread)} of {len(plan.changes)} object(s)"
                 if unread
@@ -58,9 +60,9 @@ def plan_text(
             lines.append(f"{title} cannot report back {what}; {sends}: {shown}{more}")
         return "\n".join(lines) + "\n"
     heading = (
-        f"lmsform will make these changes to {title} {plan.target}:"
+        f"lmsform will make these changes to {title} {target}:"
         if report == "plan"
-        else f"{title} {plan.target} differs from the manifests:"
+        else f"{title} {target} differs from the manifests:"
     )
     lines = [heading, ""]
     for change in plan.changes:
@@ -107,7 +109,7 @@ def batch_line(results: list[ChangeResult], redactor: Redactor) -> str:
     first = results[0]
     outcome = first.outcome
     verb = _DONE[first.change.action] if outcome is Outcome.DONE else outcome.value
-    line = f"{first.change.kind}: {len(results)} {verb} in one call"
+    line = f"{shown_inline(first.change.kind)}: {len(results)} {verb} in one call"
     return click.style(line, fg="red") if outcome is Outcome.FAILED else line
 
 
