@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lmsform.equality import same_value
-from lmsform.errors import ManifestError, PlanFileError, StalePlanError
+from lmsform.errors import Issue, ManifestError, PlanFileError, StalePlanError
 from lmsform.ignoring import ignored_declarations, without_ignored
 from lmsform.journal import Cause, History, JournalSummary, Written, history
 from lmsform.manifest import Project, load_project
@@ -41,6 +41,10 @@ def connect(project: Project) -> Iterator[Provider]:
     # Its secrets may be stand-ins for variables that were not set.
     assert not project.offline, "a project loaded offline never connects"
     settings = project.settings
+    # load_project refused this with the setting's place already; a second line, before any request.
+    refusal = settings.credential_refusal(project.allowed_origins)
+    if refusal is not None:
+        raise ManifestError([Issue(None, refusal)])
     server = start_sandbox(project.root, project.provider, settings) if settings.uses_sandbox else None
     try:
         api_root = project.provider.emulator_api_root(server.url) if server is not None else settings.api_root

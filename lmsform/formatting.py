@@ -42,7 +42,7 @@ from lmsform.characters import EscapingEmitter
 from lmsform.errors import Issue, ManifestError, relative
 from lmsform.manifest import CONFIG_FILE, resource_files
 from lmsform.model import DECLARABLE
-from lmsform.yamlsource import checked_text, load
+from lmsform.yamlsource import checked_texts, load
 
 CONFIG_KEY_ORDER = ("version", "provider", "manage")
 PROVIDER_KEY_ORDER = ("type",)
@@ -71,9 +71,12 @@ def format_project(root: Path, *, check: bool) -> FormatResult:
         )
     changed: list[Path] = []
     skipped: list[tuple[Path, str]] = []
-    for path in [config_path, *resource_files(root)]:
+    files = [config_path, *resource_files(root)]
+    # Every file is checked, against the project's bounds too, before any is rewritten.
+    texts = checked_texts(files, root)
+    for path in files:
         try:
-            original, formatted = _format_file(path, root, config=path == config_path)
+            original, formatted = _format_file(path, texts.pop(path), root, config=path == config_path)
         except FormatError as error:
             skipped.append((path, str(error)))
             continue
@@ -110,14 +113,14 @@ def format_text(text: str, *, config: bool) -> str:
     return _checked(root, text, [_tidy(dumped), dumped])
 
 
-def _format_file(path: Path, root: Path, *, config: bool) -> tuple[str, str]:
+def _format_file(path: Path, checked: str | ManifestError, root: Path, *, config: bool) -> tuple[str, str]:
+    """The text of `path` and its formatted text; `checked` is its text once it has passed the checks
+    lmsform's own loading makes (`checked_texts`), as the round-trip parser would expand an alias bomb,
+    follow a link out of the project, or wait on a named pipe just the same."""
+    if isinstance(checked, ManifestError):
+        raise FormatError("; ".join(str(issue) for issue in checked.issues))
     try:
-        # The checks lmsform's own loading makes first: the round-trip parser would expand an alias
-        # bomb, follow a link out of the project, or wait on a named pipe just the same.
-        original = checked_text(path, relative(path), root)  # newlines as they are: CRLF counts as changed
-        return original, format_text(original, config=config)
-    except ManifestError as error:
-        raise FormatError("; ".join(str(issue) for issue in error.issues)) from None
+        return checked, format_text(checked, config=config)  # newlines as they are: CRLF counts as changed
     except FormatError as error:
         raise FormatError(_load_problem(path, root) or f"{relative(path)}: {error}") from None
 

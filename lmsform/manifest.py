@@ -8,6 +8,7 @@ returned as `unresolved` and checked by the planner against the live state.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import uuid
 from collections.abc import Iterator, Mapping
@@ -24,13 +25,16 @@ from lmsform.hierarchy import parent_cycles
 from lmsform.model import DECLARABLE, KINDS_BY_NAME, ManageConfig, ProjectConfig
 from lmsform.prerequisites import declared_conflicts
 from lmsform.providers.base import Provider, ProviderSettings, Removal
+from lmsform.providers.origins import allowed_origins
 from lmsform.sourcefile import find_manifests
 from lmsform.state import State
+from lmsform.variables import VariableAccess, listed_variables
 from lmsform.yamlsource import (
     Document,
+    checked_texts,
     environment_names,
     interpolate_environment,
-    load,
+    parsed,
     plain,
     validate_node,
 )
@@ -52,6 +56,9 @@ class Project:
     # Loaded without the values of variables that are not set (`load_project(offline=True)`): its
     # settings may hold stand-ins, so it must never connect to the vendor.
     offline: bool = False
+    # The origins the environment allowed the credentials to go to (LMSFORM_ALLOWED_ORIGINS) when the
+    # project was loaded; `connect` checks the API root against them again.
+    allowed_origins: frozenset[str] = frozenset()
 
 
 def load_project(
@@ -73,28 +80,33 @@ def load_project(
         raise ManifestError(
             [Issue(None, f"{where}: no {CONFIG_FILE} here; a project directory holds {CONFIG_FILE}")]
         )
+    # Every file is found, and checked against the project's bounds, before any tree is built.
+    found, link_issues = find_manifests(root, CONFIG_FILE)
+    files = [config_path, *found]
+    texts = checked_texts(files, root)
     issues: list[Issue] = []
-    variables = _Variables(environ, offline)
-    config_doc = _load_collecting(config_path, root, issues)
+    variables = _Variables(os.environ if environ is None else environ, offline)
+    config_doc = _load_collecting(config_path, texts, issues)
     settings_result = None
-    provider_references: dict[str, list[str]] = {}
+    credentials: dict[str, str] = {}
+    allowed: frozenset[str] = frozenset()
     if config_doc is not None:
-        provider_references = _provider_references(config_doc)
-        variables.interpolate(config_doc)
+        credentials, unrestricted = _credential_references(config_doc, providers)
+        variables.interpolate(config_doc, VariableAccess(variables.listed, credentials, unrestricted))
         settings_result = _read_config(config_doc, providers, issues, variables.unset)
+        if settings_result is not None and not offline:
+            allowed = variables.allowed_origins()
+            issues.extend(_destination_issues(settings_result[1], config_doc, allowed))
     config, settings, provider = settings_result or (None, None, None)
     manage = config.manage if config is not None else ManageConfig()
-    credentials = _credential_variables(provider_references, provider) if provider is not None else {}
 
     builder = DesiredStateBuilder(provider, manage, issues)
-    found, link_issues = find_manifests(root, CONFIG_FILE)
     issues.extend(link_issues)
-    files = [config_path, *found]
     for path in files[1:]:
-        document = _load_collecting(path, root, issues)
+        document = _load_collecting(path, texts, issues)
         if document is not None:
             issues.extend(_secrets_not_from_environment(document))
-            variables.interpolate(document, credentials)
+            variables.interpolate(document, VariableAccess(variables.listed, credentials))
             _stand_in_for_unset_secrets(document, variables.unset)
             builder.add(document)
     unresolved = builder.check_references()
@@ -114,23 +126,37 @@ def load_project(
         unresolved=tuple(unresolved),
         digest=manifest_digest(root, files),
         offline=offline,
+        allowed_origins=allowed,
     )
 
 
 class _Variables:
     """Environment variables as one load sees them; offline, those not set are no issue."""
 
-    def __init__(self, environ: Mapping[str, str] | None, offline: bool) -> None:
+    def __init__(self, environ: Mapping[str, str], offline: bool) -> None:
         self.environ = environ
         self.offline = offline
-        # Offline: where values name variables that are not set.
+        # Offline: where values name variables that are not set, or that they may not read.
         self.unset: set[Location] = set()
         # Problems with the references themselves: they stand whatever the values.
         self.issues: list[Issue] = []
+        self.listed: frozenset[str] = frozenset()
+        try:
+            self.listed = listed_variables(environ)
+        except ValueError as error:
+            self.issues.append(Issue(None, str(error)))
 
-    def interpolate(self, document: Document, credentials: Mapping[str, str] | None = None) -> None:
+    def interpolate(self, document: Document, access: VariableAccess) -> None:
         unset = self.unset if self.offline else None
-        self.issues.extend(interpolate_environment(document, self.environ, credentials, unset=unset))
+        self.issues.extend(interpolate_environment(document, self.environ, access, unset=unset))
+
+    def allowed_origins(self) -> frozenset[str]:
+        """Where the environment lets credentials go besides the vendor and loopback."""
+        try:
+            return allowed_origins(self.environ)
+        except ValueError as error:
+            self.issues.append(Issue(None, str(error)))
+            return frozenset()
 
     def judged(self, issues: list[Issue]) -> list[Issue]:
         """`issues` and the references' own, without those about values that name variables that
@@ -154,9 +180,17 @@ def manifest_digest(root: Path, files: list[Path]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _load_collecting(path: Path, root: Path, issues: list[Issue]) -> Document | None:
+def _load_collecting(
+    path: Path, texts: dict[Path, str | ManifestError], issues: list[Issue]
+) -> Document | None:
+    """The document of `path` from its checked text in `texts` (which lets go of it), or None with
+    the issues."""
+    checked = texts.pop(path)
+    if isinstance(checked, ManifestError):
+        issues.extend(checked.issues)
+        return None
     try:
-        return load(path, relative(path), root)
+        return parsed(checked, path, relative(path))
     except ManifestError as error:
         issues.extend(error.issues)
         return None
@@ -223,12 +257,37 @@ def _read_config(
     return config, settings, provider
 
 
-def _provider_references(document: Document) -> dict[str, list[str]]:
-    """Per setting of lmsform.yaml's `provider:`, the environment variables its value names."""
-    provider = document.root.get("provider") if isinstance(document.root, CommentedMap) else None
-    if not isinstance(provider, CommentedMap):
-        return {}
-    return {str(name): environment_names(value) for name, value in provider.items() if isinstance(value, str)}
+def _credential_references(
+    document: Document, providers: Mapping[str, type[Provider]]
+) -> tuple[dict[str, str], frozenset[Location]]:
+    """The variables that lmsform.yaml's credential settings name (each with its setting), and where
+    those values are. The settings are the provider's. When its type is unknown, the settings that hold
+    credentials at any provider: the project fails to load, and this spares an error for each of them."""
+    data = document.root.get("provider") if isinstance(document.root, CommentedMap) else None
+    if not isinstance(data, CommentedMap):
+        return {}, frozenset()
+    provider = providers.get(str(data.get("type")))
+    models = (
+        [provider.settings_model] if provider is not None else [p.settings_model for p in providers.values()]
+    )
+    held = frozenset().union(*(model.credential_settings() for model in models))
+    variables: dict[str, str] = {}
+    places: set[Location] = set()
+    for name, value in data.items():
+        if str(name) in held and isinstance(value, str):
+            variables.update((variable, f"provider.{name}") for variable in environment_names(value))
+            places.add(document.location(data, (name,)))
+    return variables, frozenset(places)
+
+
+def _destination_issues(
+    settings: ProviderSettings, document: Document, allowed: frozenset[str]
+) -> list[Issue]:
+    """Where the settings would send the credentials, if the environment does not allow it."""
+    refusal = settings.credential_refusal(allowed)
+    if refusal is None:
+        return []
+    return [Issue(document.location(document.root, ("provider", "base_url")), refusal)]
 
 
 def _settings(
@@ -261,15 +320,6 @@ def _holds_secret(model: type[ProviderSettings], name: str) -> bool:
     field = model.model_fields.get(name)
     annotation = field.annotation if field is not None else None
     return annotation is SecretStr or SecretStr in get_args(annotation)
-
-
-def _credential_variables(references: Mapping[str, list[str]], provider: type[Provider]) -> dict[str, str]:
-    """The environment variables that hold the provider's credentials, with the setting each one feeds."""
-    held: dict[str, str] = {}
-    for name, variables in references.items():
-        if _holds_secret(provider.settings_model, name):
-            held.update((variable, f"provider.{name}") for variable in variables)
-    return held
 
 
 def _secret_values(document: Document) -> Iterator[tuple[CommentedMap, str]]:

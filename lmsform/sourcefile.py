@@ -12,11 +12,18 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from lmsform.errors import Issue, Location, ManifestError, relative
+from lmsform.yamllimits import (
+    MAX_FOLDER_DEPTH,
+    MAX_FOLDER_ENTRIES,
+    MAX_PROJECT_BYTES,
+    MAX_PROJECT_FILES,
+    ProjectLimitError,
+)
 
 # About 75,000 users in one file; larger projects split their manifests over several files. Loading
 # costs roughly 65 bytes of memory per byte of YAML, so this also bounds what one file can cost.
@@ -84,41 +91,64 @@ def find_manifests(root: Path, config_name: str) -> tuple[list[Path], list[Issue
     or a link and its target) is an error, not read twice: it would declare everything in it twice, and
     which of its names errors and saved plans should show is a guess. A link to a file is left to the
     reader, which checks where it leads like that of lmsform.yaml.
+
+    The search holds the project's bounds (`yamllimits`): the names it looks at, how deep folders nest,
+    and how many manifest files there are and their bytes together, lmsform.yaml's included. It stops
+    with a ProjectLimitError at the file or folder that crosses one, before any file is read.
     """
     search = _FileSearch(root, config_name)
-    search.enter(root, root.resolve(), {})
+    search.run(root)
     return sorted(search.found), search.issues
 
 
+@dataclass(frozen=True)
+class _OpenFolder:
+    path: Path
+    real: Path  # resolved
+    # The folders from the project folder down to this one, resolved: as shown.
+    ancestors: Mapping[Path, Path]
+    entries: Iterator[os.DirEntry[str]]  # those not visited yet, by name
+
+
 class _FileSearch:
+    """A depth-first search that keeps its open folders in a list, not on the call stack, so that a
+    deep tree of folders meets `MAX_FOLDER_DEPTH` instead of Python's recursion limit."""
+
     def __init__(self, root: Path, config_name: str) -> None:
         self.config = root / config_name
         self.boundary = LinkBoundary.of(root)
         self.found: list[Path] = []
         self.issues: list[Issue] = []
+        self.open: list[_OpenFolder] = []
+        self.names = 0  # names looked at in the folders searched
+        self.bytes = 0  # of the manifest files found, lmsform.yaml's included
         # Each file and folder read, by its resolved path: where it was first found.
         self.seen: dict[Path, Path] = {}
         with contextlib.suppress(OSError, RuntimeError):
-            self.seen[self.config.resolve(strict=True)] = self.config
+            config = self.config.resolve(strict=True)
+            self.seen[config] = self.config
+            self._count_bytes(self.config, config, linked=self.config.is_symlink())
 
-    def folder(self, folder: Path, real: Path, ancestors: Mapping[Path, Path]) -> None:
-        """The files of `folder` (`real`: resolved), below the folders `ancestors` (resolved: shown)."""
-        try:
-            with os.scandir(folder) as scan:
-                entries = sorted(scan, key=lambda entry: entry.name)
-        except OSError as error:
-            self.issues.append(Issue(None, f"{relative(folder)}: cannot be read: {error.strerror}"))
+    def run(self, root: Path) -> None:
+        self.enter(root, root.resolve(), {})
+        while self.open:
+            folder = self.open[-1]
+            entry = next(folder.entries, None)
+            if entry is None:
+                self.open.pop()
+            else:
+                self.visit(folder, entry)
+
+    def visit(self, folder: _OpenFolder, entry: os.DirEntry[str]) -> None:
+        path = folder.path / entry.name
+        if entry.name.startswith(".") or path == self.config:
             return
-        for entry in entries:
-            path = folder / entry.name
-            if entry.name.startswith(".") or path == self.config:
-                continue
-            if entry.is_symlink():
-                self.link(path, ancestors)
-            elif entry.is_dir(follow_symlinks=False):
-                self.enter(path, real / entry.name, ancestors)
-            elif Path(entry.name).suffix in RESOURCE_SUFFIXES:
-                self.file(path, real / entry.name)
+        if entry.is_symlink():
+            self.link(path, folder.ancestors)
+        elif entry.is_dir(follow_symlinks=False):
+            self.enter(path, folder.real / entry.name, folder.ancestors)
+        elif Path(entry.name).suffix in RESOURCE_SUFFIXES:
+            self.file(path, folder.real / entry.name, linked=False)
 
     def link(self, path: Path, ancestors: Mapping[Path, Path]) -> None:
         manifest = path.suffix in RESOURCE_SUFFIXES
@@ -126,7 +156,7 @@ class _FileSearch:
             target = path.resolve(strict=True)
         except (OSError, RuntimeError):  # RuntimeError: a loop of links, before Python 3.13
             if manifest:
-                self.found.append(path)  # the reader says it leads nowhere, as for lmsform.yaml
+                self.file(path, None, linked=True)  # the reader says it leads nowhere, as for lmsform.yaml
             else:  # it may have been a folder of manifests
                 self._problem(
                     path, "is a symbolic link that leads nowhere (missing target or a loop of links)"
@@ -134,7 +164,7 @@ class _FileSearch:
             return
         if not target.is_dir():
             if manifest:
-                self.file(path, target)
+                self.file(path, target, linked=True)
             return
         refusal = self.boundary.refusal(target, folder=True)
         if refusal is not None:
@@ -150,11 +180,70 @@ class _FileSearch:
     def enter(self, path: Path, real: Path, ancestors: Mapping[Path, Path]) -> None:
         if self._found_before(path, real, "folder"):
             return
-        self.folder(path, real, {**ancestors, real: path})
+        if len(ancestors) > MAX_FOLDER_DEPTH:
+            raise _project_limit(
+                path,
+                f"is a folder {len(ancestors)} levels below the project folder: lmsform searches at most "
+                f"{MAX_FOLDER_DEPTH} levels deep",
+            )
+        entries = self._entries(path)
+        if entries is not None:
+            self.open.append(_OpenFolder(path, real, {**ancestors, real: path}, iter(entries)))
 
-    def file(self, path: Path, real: Path) -> None:
-        if not self._found_before(path, real, "file"):
-            self.found.append(path)
+    def _entries(self, folder: Path) -> list[os.DirEntry[str]] | None:
+        """The entries of `folder` by name, or None (with an issue) when it cannot be read."""
+        entries = []
+        try:
+            with os.scandir(folder) as scan:
+                for entry in scan:
+                    self.names += 1
+                    if self.names > MAX_FOLDER_ENTRIES:
+                        raise _project_limit(
+                            folder,
+                            f"takes the project's folders over {MAX_FOLDER_ENTRIES:,} files and folders "
+                            "(hidden ones included): lmsform searches no more",
+                        )
+                    entries.append(entry)
+        except OSError as error:
+            self.issues.append(Issue(None, f"{relative(folder)}: cannot be read: {error.strerror}"))
+            return None
+        return sorted(entries, key=lambda entry: entry.name)
+
+    def file(self, path: Path, real: Path | None, *, linked: bool) -> None:
+        """A manifest file at `path` (`linked`: a symbolic link); `real` is where it leads (resolved),
+        None for a broken link."""
+        if real is not None and self._found_before(path, real, "file"):
+            return
+        self.found.append(path)
+        if len(self.found) > MAX_PROJECT_FILES:
+            raise _project_limit(
+                path,
+                f"is manifest file number {len(self.found):,} of the project: a project may have at most "
+                f"{MAX_PROJECT_FILES:,} besides lmsform.yaml",
+            )
+        if real is not None:
+            self._count_bytes(path, real, linked=linked)
+
+    def _count_bytes(self, path: Path, real: Path, *, linked: bool) -> None:
+        """Add the size of the file `real` (found at `path`) to the project's. The reader refuses, by
+        its kind and size alone, what is not a regular file, a file over `MAX_FILE_BYTES` and a link out
+        of bounds: such a file counts nothing, so its own error is the one shown (and a link's target
+        outside the project has no size to tell)."""
+        if linked and self.boundary.refusal(real, folder=False) is not None:
+            return
+        try:
+            status = os.stat(real)
+        except OSError:
+            return
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
+            return
+        self.bytes += status.st_size
+        if self.bytes > MAX_PROJECT_BYTES:
+            raise _project_limit(
+                path,
+                f"takes the project's manifest files over {MAX_PROJECT_BYTES // 2**20} MiB together "
+                f"({self.bytes / 2**20:.1f} MiB with it): lmsform refuses larger projects",
+            )
 
     def _found_before(self, path: Path, real: Path, what: str) -> bool:
         first = self.seen.setdefault(real, path)
@@ -168,12 +257,19 @@ class _FileSearch:
         return True
 
     def _problem(self, path: Path, problem: str) -> None:
-        """An issue at the file `path`, or about the folder or other link `path` (which has no lines)."""
-        shown = relative(path)
-        if path.suffix in RESOURCE_SUFFIXES:
-            self.issues.append(Issue(Location(shown, 1, 1), f"{shown.name} {problem}"))
-        else:
-            self.issues.append(Issue(None, f"{shown} {problem}"))
+        self.issues.append(_issue_at(path, problem))
+
+
+def _issue_at(path: Path, problem: str) -> Issue:
+    """An issue at the file `path`, or about the folder or other link `path` (which has no lines)."""
+    shown = relative(path)
+    if path.suffix in RESOURCE_SUFFIXES:
+        return Issue(Location(shown, 1, 1), f"{shown.name} {problem}")
+    return Issue(None, f"{shown} {problem}")
+
+
+def _project_limit(path: Path, problem: str) -> ProjectLimitError:
+    return ProjectLimitError([_issue_at(path, problem)])
 
 
 def read_text(path: Path, shown_as: Path, root: Path | None = None) -> str:

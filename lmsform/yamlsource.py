@@ -17,10 +17,12 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
+from lmsform import secrets
 from lmsform.characters import REFUSED, describe, text_issues
-from lmsform.errors import Issue, Location, ManifestError
+from lmsform.errors import Issue, Location, ManifestError, relative
 from lmsform.sourcefile import read_text
-from lmsform.yamllimits import check_shape
+from lmsform.variables import VariableAccess
+from lmsform.yamllimits import ProjectLimitError, ProjectValues, check_shape
 from lmsform.yamlmessages import shortened, shown_key, syntax_issue, what_it_is
 
 M = TypeVar("M", bound=BaseModel)
@@ -177,7 +179,11 @@ def _parser() -> YAML:
 def load(path: Path, shown_as: Path, root: Path | None = None) -> Document:
     """The YAML file at `path`, shown in messages as `shown_as`; ManifestError when it cannot be a
     manifest. With `root` (the project folder), a symbolic link must stay inside it."""
-    text = checked_text(path, shown_as, root)
+    return parsed(checked_text(path, shown_as, root), path, shown_as)
+
+
+def parsed(text: str, path: Path, shown_as: Path) -> Document:
+    """The document of `text`, read from `path` by `checked_text`; ManifestError when it is no YAML."""
     try:
         root_node = _parser().load(text)
     except MarkedYAMLError as error:
@@ -187,16 +193,35 @@ def load(path: Path, shown_as: Path, root: Path | None = None) -> Document:
     return Document(path=path, shown_as=shown_as, root=root_node)
 
 
-def checked_text(path: Path, shown_as: Path, root: Path | None = None) -> str:
+def checked_texts(paths: Iterable[Path], root: Path) -> dict[Path, str | ManifestError]:
+    """`checked_text` of each of a project's manifest files (`root`: the project folder): its text, or
+    why it cannot be a manifest. The files' values count together against the project's bound, so
+    ProjectLimitError stops the load here, before any tree is built."""
+    values = ProjectValues()
+    checked: dict[Path, str | ManifestError] = {}
+    for path in paths:
+        try:
+            checked[path] = checked_text(path, relative(path), root, values)
+        except ProjectLimitError:
+            raise
+        except ManifestError as error:
+            checked[path] = error
+    return checked
+
+
+def checked_text(
+    path: Path, shown_as: Path, root: Path | None = None, project: ProjectValues | None = None
+) -> str:
     """The text of the YAML file at `path`, once it is known to be safe to build a tree from: a regular
     file of bounded size (`sourcefile`), only allowed characters (`characters`), and a shape within
-    bounds (`yamllimits`). ManifestError otherwise."""
+    bounds (`yamllimits`; with `project`, the values of the project's files read so far count too).
+    ManifestError otherwise."""
     text = read_text(path, shown_as, root)
     issues = text_issues(text, shown_as)
     if issues:
         raise ManifestError(issues)
     try:
-        check_shape(_parser().parse(text), shown_as)
+        check_shape(_parser().parse(text), shown_as, project)
     except MarkedYAMLError as error:
         raise ManifestError([syntax_issue(error, text, shown_as)]) from None
     return text
@@ -233,22 +258,22 @@ def _own_position(node: Any) -> tuple[int, int]:
 def interpolate_environment(
     document: Document,
     environ: Mapping[str, str] | None = None,
-    credentials: Mapping[str, str] | None = None,
+    access: VariableAccess | None = None,
     *,
     unset: set[Location] | None = None,
 ) -> list[Issue]:
     """Replace `${NAME}` in every string value with the environment variable, in place.
 
     `$$` stands for a literal `$`. A missing variable is an issue at the value that names it, and so
-    is one that `credentials` lists (variable -> the setting it holds): a credential in a manifest
-    value would be sent to the vendor, or to a webhook, as data.
+    is one that `access` refuses (see `VariableAccess`); the message never holds the value.
 
     With `unset` (commands that never connect, such as validate), a missing variable is no issue:
     the reference is checked all the same but kept as it is written, and the place of the value is
-    added to `unset`.
+    added to `unset`. So is a variable the environment does not let the value read: offline, its
+    value is never read, so the check needs no environment and the commands that connect make it.
     """
     env = os.environ if environ is None else environ
-    held = credentials or {}
+    rules = access or VariableAccess()
     issues: list[Issue] = []
 
     def substitute(text: str, where: Location) -> str:
@@ -261,31 +286,32 @@ def interpolate_environment(
                     Issue(where, f"invalid environment reference ${{{name}}}: write ${{NAME}}, nothing else")
                 )
                 return ""
-            if name in held:
-                issues.append(
-                    Issue(
-                        where,
-                        f"${{{name}}} holds {held[name]}: a credential cannot be used in a manifest value, "
-                        "where lmsform would send it to the vendor as data",
-                    )
-                )
+            refused = rules.refusal(name, where)
+            if refused is not None:
+                issues.append(Issue(where, refused))
                 return ""
-            if name not in env and unset is not None:
+            readable = rules.may_read(name, where)
+            if unset is not None and not (readable and name in env):
                 unset.add(where)
                 return match.group(0)
+            if not readable:
+                issues.append(Issue(where, rules.not_listed(name)))
+                return ""
             if name not in env:
                 issues.append(Issue(where, f"environment variable {name} is not set"))
                 return ""
-            refused = _REFUSED_IN_VARIABLES.search(env[name])
-            if refused is not None:  # never quote the value: it may be a secret
+            stray = _REFUSED_IN_VARIABLES.search(env[name])
+            if stray is not None:  # never quote the value: it may be a secret
                 issues.append(
                     Issue(
                         where,
-                        f"environment variable {name} holds {describe(refused.group())}, which is not "
+                        f"environment variable {name} holds {describe(stray.group())}, which is not "
                         "allowed in a variable (is there a stray line break at its end?)",
                     )
                 )
                 return ""
+            if where in rules.unrestricted:  # a credential setting: whatever it reads is a secret
+                secrets.register(env[name])
             return env[name]
 
         return _ENV_REFERENCE.sub(replace, text)

@@ -172,7 +172,7 @@ def _apply_then_plan_example(
 
 
 def test_the_skilljar_example_converges_on_the_sandbox(tmp_path: Path) -> None:
-    applied, planned = _apply_then_plan_example("skilljar", tmp_path, ACME_HOOK_PASSWORD=PASSWORD)
+    applied, planned = _apply_then_plan_example("skilljar", tmp_path, LMSFORM_ACME_HOOK_PASSWORD=PASSWORD)
 
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "Apply complete: 62 added, 0 changed, 0 removed, 2 sent that cannot be read back." in (
@@ -184,7 +184,7 @@ def test_the_skilljar_example_converges_on_the_sandbox(tmp_path: Path) -> None:
 
 
 def test_the_damstra_example_converges_on_the_sandbox(tmp_path: Path) -> None:
-    applied, planned = _apply_then_plan_example("damstra", tmp_path, DAVE_PASSWORD=PASSWORD)
+    applied, planned = _apply_then_plan_example("damstra", tmp_path, LMSFORM_DAVE_PASSWORD=PASSWORD)
 
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "Apply complete: 42 added, 0 changed, 0 removed." in applied.stdout

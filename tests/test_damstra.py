@@ -24,7 +24,7 @@ USER_A = "users:\n  - username: a\n    email: a@acme.com\n    first_name: A\n   
 @pytest.fixture
 def damstra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
     monkeypatch.setenv("DAMSTRA_ACCESS_KEY", CANARY_KEY)
-    monkeypatch.setenv("ANN_PASSWORD", PASSWORD)
+    monkeypatch.setenv("LMSFORM_ANN_PASSWORD", PASSWORD)
     app = create_app(tmp_path / "damstra.sqlite3", access_key=CANARY_KEY, options=DamstraEmulatorOptions())
     with EmulatorServer(app) as server:
         seed = {"lessons": [{"name": name, "status": "active"} for name in LESSONS]}
@@ -57,7 +57,7 @@ def _site() -> dict[str, str]:
         if n < 3:
             users += ["    roles: [supervisor, trainee]", f"    supervises: [{crew}, site]"]
         if n == 0:
-            users += ["    password: ${ANN_PASSWORD}"]
+            users += ["    password: ${LMSFORM_ANN_PASSWORD}"]
     groups = ["groups:", "  - name: site", "    description: The Perth site"]
     groups += [f"  - name: {crew}\n    parent: site" for crew in CREWS]
     enrollments = [

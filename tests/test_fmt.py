@@ -305,7 +305,7 @@ def test_values_are_written_as_they_were(tmp_path: Path) -> None:
         labels: [compliance,security]
     webhooks:
       - url: https://hooks.acme.example/lms
-        basic_auth_password: ${{HOOK_PASSWORD}}
+        basic_auth_password: ${{LMSFORM_HOOK_PASSWORD}}
     """
     assert formatted(tmp_path, text) == expected(
         f"""
@@ -321,7 +321,7 @@ def test_values_are_written_as_they_were(tmp_path: Path) -> None:
             expires_at: 2027-06-30T00:00:00Z
         webhooks:
           - url: https://hooks.acme.example/lms
-            basic_auth_password: ${{HOOK_PASSWORD}}
+            basic_auth_password: ${{LMSFORM_HOOK_PASSWORD}}
         """
     )
 
@@ -477,7 +477,7 @@ def test_formatting_a_scrambled_project_changes_nothing_it_declares(tmp_path: Pa
 
 
 def load(root: Path) -> Project:
-    return load_project(root, providers=registry(), environ={"ACME_HOOK_PASSWORD": "x"})
+    return load_project(root, providers=registry(), environ={"LMSFORM_ACME_HOOK_PASSWORD": "x"})
 
 
 def meaning(project: Project) -> dict[str, Any]:

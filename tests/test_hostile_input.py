@@ -105,6 +105,8 @@ def environment(emulators: dict[str, EmulatorServer]) -> dict[str, str]:
         "TRAINING_RECORDS_API_USER": "hostile",
         "TRAINING_RECORDS_API_KEY": CANARY_KEY,
         "LMSFORM_TEST_WITH_NEWLINE": "Jane\n",
+        # The base URLs are no credentials: manifests read them only because the environment says so.
+        "LMSFORM_VARIABLES": ",".join([*(f"{vendor}_URL" for vendor in roots), "ACTIVE"]),
     }
 
 

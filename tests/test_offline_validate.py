@@ -13,9 +13,14 @@ from tests.conftest import CANARY_KEY, CliRunnerCall, ProjectDir
 SKILLJAR = "provider:\n  type: skilljar\n  domain: acme.skilljar.com\n  api_key: ${SKILLJAR_API_KEY}\n"
 HOOK = (
     "webhooks:\n  - url: https://hooks.acme.example/lms\n    events: [COURSE_COMPLETION]\n"
-    "    basic_auth_password: ${HOOK_PASSWORD}\n"
+    "    basic_auth_password: ${LMSFORM_HOOK_PASSWORD}\n"
 )
-UNSET = {"SKILLJAR_API_KEY": None, "HOOK_PASSWORD": None, "SKILLJAR_DOMAIN": None, "VERSAL_API_KEY": None}
+UNSET = {
+    "SKILLJAR_API_KEY": None,
+    "LMSFORM_HOOK_PASSWORD": None,
+    "SKILLJAR_DOMAIN": None,
+    "VERSAL_API_KEY": None,
+}
 
 
 def _validate(cli: CliRunnerCall, project: ProjectDir, env: dict[str, str | None] | None = None) -> str:
@@ -100,7 +105,9 @@ def test_validate_with_the_variables_set_is_as_before_and_prints_no_secret(
     project.write("hooks.yaml", HOOK)
 
     result = cli(
-        "validate", project.root, env={"SKILLJAR_API_KEY": CANARY_KEY, "HOOK_PASSWORD": "hook-CANARY-77"}
+        "validate",
+        project.root,
+        env={"SKILLJAR_API_KEY": CANARY_KEY, "LMSFORM_HOOK_PASSWORD": "hook-CANARY-77"},
     )
 
     assert result.exit_code == 0, result.output
@@ -117,7 +124,10 @@ def test_an_unset_secret_leaves_no_mask_on_its_reference(project: ProjectDir, cl
 
     _validate(cli, project)
 
-    assert secrets.redact("${SKILLJAR_API_KEY} ${HOOK_PASSWORD}") == "${SKILLJAR_API_KEY} ${HOOK_PASSWORD}"
+    assert (
+        secrets.redact("${SKILLJAR_API_KEY} ${LMSFORM_HOOK_PASSWORD}")
+        == "${SKILLJAR_API_KEY} ${LMSFORM_HOOK_PASSWORD}"
+    )
 
 
 def test_plan_reports_the_unset_variable_and_sends_nothing(
@@ -130,7 +140,7 @@ def test_plan_reports_the_unset_variable_and_sends_nothing(
 
     assert result.exit_code == 1
     assert result.stderr.splitlines()[:2] == [
-        "Error: project/hooks.yaml:4:26: environment variable HOOK_PASSWORD is not set",
+        "Error: project/hooks.yaml:4:26: environment variable LMSFORM_HOOK_PASSWORD is not set",
         "Error: project/lmsform.yaml:4:12: environment variable SKILLJAR_API_KEY is not set",
     ]
     assert skilljar.requests == []

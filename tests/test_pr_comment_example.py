@@ -75,7 +75,7 @@ PULL_REQUEST = {
 def test_the_committed_pull_request_comment_is_what_lmsform_renders(
     cli: CliRunnerCall, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ACME_HOOK_PASSWORD", "example-password")
+    monkeypatch.setenv("LMSFORM_ACME_HOOK_PASSWORD", "example-password")
     project = tmp_path / "acme"
     copy_example("skilljar", project)
     assert cli("apply", project, "--auto-approve").exit_code == 0

@@ -87,7 +87,8 @@ def test_a_key_that_ends_up_in_an_error_message_is_masked(project: ProjectDir, c
     project.configure(f"https://{CANARY_KEY}.invalid", extra="  retries: 0\n")
     project.write("people.yaml", PEOPLE)
 
-    result = cli("plan", project.root, "--verbose")
+    allowed = {"LMSFORM_ALLOWED_ORIGINS": f"https://{CANARY_KEY.lower()}.invalid"}
+    result = cli("plan", project.root, "--verbose", env=allowed)
 
     assert result.exit_code == 1
     assert "cannot connect to ********.invalid" in result.stderr

@@ -30,7 +30,7 @@ def test_allow_insecure_goes_ahead_with_a_warning(project: ProjectDir, cli: CliR
     project.write("lmsform.yaml", _config("http://lms.invalid", "  allow_insecure: true\n  retries: 0\n"))
     project.write("people.yaml", "users:\n  - email: a@acme.com\n")
 
-    result = cli("plan", project.root)
+    result = cli("plan", project.root, env={"LMSFORM_ALLOWED_ORIGINS": "http://lms.invalid"})
 
     assert "Warning: allow_insecure: http://lms.invalid is plain http://" in result.stderr
     assert result.exit_code == 1  # the host does not exist: the point is that lmsform tried, and said so

@@ -18,7 +18,7 @@ from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, api_calls
 from tests.oracle import exchange_errors, skilljar_spec
 
-HOOK_PASSWORD = "hook-secret-CANARY-91c4e7"
+LMSFORM_HOOK_PASSWORD = "hook-secret-CANARY-91c4e7"
 USERS = 200
 GROUPS = 10
 COURSES = 12
@@ -81,7 +81,7 @@ def _webhooks() -> str:
         "  - url: https://hooks.acme.example/completions\n"
         "    events: [COURSE_COMPLETION, PATH_COMPLETION]\n"
         "    basic_auth_username: skilljar\n"
-        "    basic_auth_password: ${HOOK_PASSWORD}\n"
+        "    basic_auth_password: ${LMSFORM_HOOK_PASSWORD}\n"
         "  - url: https://hris.acme.example/lms\n"
         "    events: [COURSE_ENROLLMENT, DOMAIN_ENROLLMENT]\n"
     )
@@ -90,7 +90,7 @@ def _webhooks() -> str:
 @pytest.fixture
 def account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
     """An emulator whose domain has two learning paths and a plan, which lmsform cannot create."""
-    monkeypatch.setenv("HOOK_PASSWORD", HOOK_PASSWORD)
+    monkeypatch.setenv("LMSFORM_HOOK_PASSWORD", LMSFORM_HOOK_PASSWORD)
     options = SkilljarEmulatorOptions(domains=(DOMAIN,), bulk_create_delay_s=0.3)
     with EmulatorServer(
         create_app(tmp_path / "account.sqlite3", api_key=CANARY_KEY, options=options)
@@ -151,7 +151,7 @@ def test_a_whole_account_applies_then_plans_with_no_changes(
     calls = api_calls(account)
     assert sum(1 for call in calls if call.path.endswith("/users/bulk-create")) == 1
     assert not any(call.method == "POST" and call.path == f"/v1/domains/{DOMAIN}/users" for call in calls)
-    assert HOOK_PASSWORD not in applied + again.stdout
+    assert LMSFORM_HOOK_PASSWORD not in applied + again.stdout
     assert exchange_errors(skilljar_spec(), calls) == []
 
 
@@ -194,7 +194,7 @@ webhooks:
   - url: https://hooks.acme.example/lms
     events: [COURSE_COMPLETION, COURSE_ENROLLMENT]
     basic_auth_username: lms
-    basic_auth_password: ${HOOK_PASSWORD}
+    basic_auth_password: ${LMSFORM_HOOK_PASSWORD}
 """,
     "supervisors.yaml": """
 supervisors:
@@ -245,7 +245,7 @@ def test_small_account_converges(small: EmulatorServer, project: ProjectDir, cli
     again = cli("plan", project.root, "--detailed-exitcode")
     assert again.exit_code == 0, again.output
     assert _course(small, "Safety 101")["title"] == "Safety 101"
-    assert HOOK_PASSWORD not in again.stdout
+    assert LMSFORM_HOOK_PASSWORD not in again.stdout
 
 
 def test_course_update_rename_and_removal(
@@ -360,7 +360,7 @@ def test_webhooks_create_update_delete_and_keep_the_password_secret(
 ) -> None:
     hooks = {hook["event_type"]: hook for hook in _state(small)["webhooks"]}
     assert set(hooks) == {"COURSE_COMPLETION", "COURSE_ENROLLMENT"}
-    assert {hook["basic_auth_password"] for hook in hooks.values()} == {HOOK_PASSWORD}
+    assert {hook["basic_auth_password"] for hook in hooks.values()} == {LMSFORM_HOOK_PASSWORD}
 
     _edit(
         project,
@@ -383,13 +383,13 @@ def test_webhooks_create_update_delete_and_keep_the_password_secret(
     ]
 
     result = cli("plan", project.root, "--verbose")
-    assert HOOK_PASSWORD not in result.output
+    assert LMSFORM_HOOK_PASSWORD not in result.output
 
 
 def test_a_webhook_password_written_inline_is_refused(
     project: ProjectDir, cli: CliRunnerCall, small: EmulatorServer
 ) -> None:
-    _edit(project, "integrations.yaml", "${HOOK_PASSWORD}", "hunter2-inline")
+    _edit(project, "integrations.yaml", "${LMSFORM_HOOK_PASSWORD}", "hunter2-inline")
 
     result = cli("validate", project.root)
 

@@ -32,10 +32,10 @@ groups:
 """
 
 
-HOOK_PASSWORD = "hook-password-CANARY-5e1"
+LMSFORM_HOOK_PASSWORD = "hook-password-CANARY-5e1"
 HOOK = (
     "webhooks:\n  - url: https://hooks.acme.example/lms\n    events: [COURSE_COMPLETION]\n"
-    "    basic_auth_password: ${HOOK_PASSWORD}\n"
+    "    basic_auth_password: ${LMSFORM_HOOK_PASSWORD}\n"
 )
 
 
@@ -51,7 +51,7 @@ def _team(size: int) -> str:
 def test_a_saved_plan_applies_exactly_and_holds_no_secret(
     skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HOOK_PASSWORD", HOOK_PASSWORD)
+    monkeypatch.setenv("LMSFORM_HOOK_PASSWORD", LMSFORM_HOOK_PASSWORD)
     project.configure(skilljar.url)
     project.write("people.yaml", PEOPLE)
     project.write("hooks.yaml", HOOK)
@@ -64,13 +64,13 @@ def test_a_saved_plan_applies_exactly_and_holds_no_secret(
     assert planned.exit_code == 2
     document = json.loads(plan_file.read_text())
     assert document["format_version"] == 1 and document["project"] == "."
-    assert CANARY_KEY not in plan_file.read_text() and HOOK_PASSWORD not in plan_file.read_text()
+    assert CANARY_KEY not in plan_file.read_text() and LMSFORM_HOOK_PASSWORD not in plan_file.read_text()
     assert applied.exit_code == 0, applied.output
     assert "Apply complete: 5 added, 0 changed, 0 removed." in applied.stdout
     assert len(writes(skilljar, since=before)) == 5
     # The password came from the environment at apply time, not from the plan.
     hook = SkilljarApi(skilljar.url)._all("/v1/webhooks")[0]
-    assert hook["basic_auth_password"] == HOOK_PASSWORD
+    assert hook["basic_auth_password"] == LMSFORM_HOOK_PASSWORD
     shown = cli("show", plan_file)
     assert shown.exit_code == 0 and "Plan: 5 to add, 0 to change, 0 to remove." in shown.stdout
     assert cli("plan", project.root, "--detailed-exitcode").exit_code == 0

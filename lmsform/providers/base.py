@@ -12,13 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 from urllib.parse import urlsplit
 
-from pydantic import Field, HttpUrl, TypeAdapter, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from lmsform.model import Key, ManageConfig, address
 from lmsform.plan import Action, Change, Plan
+from lmsform.providers.origins import ALLOWED_ORIGINS_VARIABLE, canonical_url, is_loopback_literal, origin
 from lmsform.specs import Flag, StrictModel
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from lmsform.state import State
 
 SANDBOX = "sandbox"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Removal(StrEnum):
@@ -112,6 +112,10 @@ def write_only(declared: Any, live: Any) -> bool | None:
     return None
 
 
+def _holds_secret_text(annotation: Any) -> bool:
+    return annotation is SecretStr or SecretStr in get_args(annotation)
+
+
 class ProviderSettings(StrictModel):
     """Settings every provider takes; each vendor's model adds its own."""
 
@@ -142,8 +146,7 @@ class ProviderSettings(StrictModel):
     def _base_url_is_http(cls, value: str | None) -> str | None:
         if value is None or value == SANDBOX:
             return value
-        TypeAdapter(HttpUrl).validate_python(value)
-        return value.rstrip("/")
+        return canonical_url(value)
 
     @model_validator(mode="after")
     def _encrypted_unless_loopback(self) -> ProviderSettings:
@@ -159,10 +162,34 @@ class ProviderSettings(StrictModel):
         """The API is reached over plain http on another machine than this one."""
         if not self.base_url or self.uses_sandbox:
             return False
-        parts = urlsplit(self.base_url)
-        return parts.scheme == "http" and (parts.hostname or "") not in LOOPBACK_HOSTS
+        return urlsplit(self.base_url).scheme == "http" and not is_loopback_literal(self.base_url)
 
     DEFAULT_API_ROOT: ClassVar[str] = ""
+    # Settings besides the SecretStr ones that are part of the credentials (an API user name).
+    OTHER_CREDENTIALS: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def credential_settings(cls) -> frozenset[str]:
+        """The settings that hold credentials. Only these may name any environment variable, because
+        their values are registered as secrets and go only where `credential_refusal` allows."""
+        secret = {name for name, field in cls.model_fields.items() if _holds_secret_text(field.annotation)}
+        return frozenset(secret) | cls.OTHER_CREDENTIALS
+
+    def credential_refusal(self, allowed: frozenset[str]) -> str | None:
+        """Why the credentials must not be sent to the API root, or None when they may go there. They
+        may go to the vendor's official origin, to a loopback IP literal, or to an origin in `allowed`
+        (from the environment, which a pull request cannot change, unlike base_url)."""
+        if not self.base_url or self.uses_sandbox or is_loopback_literal(self.base_url):
+            return None
+        destination = origin(self.base_url)
+        if destination == origin(self.DEFAULT_API_ROOT) or destination in allowed:
+            return None
+        return (
+            f"base_url: lmsform will not send the credentials to {destination}: it is neither the vendor's "
+            f"API ({origin(self.DEFAULT_API_ROOT)}) nor a loopback address (127.0.0.1, ::1). If it is "
+            f"yours, allow it where a pull request cannot: set {ALLOWED_ORIGINS_VARIABLE}={destination} "
+            "in the environment (the CI workflow), comma-separated with any others"
+        )
 
     @property
     def uses_sandbox(self) -> bool:

@@ -35,7 +35,7 @@ SKILLJAR = Vendor(
     key_variable="SKILLJAR_API_KEY",
     key="sk-properties-key",
     target=DOMAIN,
-    extra_env={"HOOK_PASSWORD": "hunter2-properties"},
+    extra_env={"LMSFORM_HOOK_PASSWORD": "hunter2-properties"},
 )
 OWNER_LABEL = "lmsform"
 
@@ -186,7 +186,7 @@ def webhook_entry(draw: st.DrawFn) -> dict[str, Any]:
         entry["active"] = draw(st.booleans())
     if draw(st.booleans()):
         entry["basic_auth_username"] = draw(names)
-        entry["basic_auth_password"] = "${HOOK_PASSWORD}"
+        entry["basic_auth_password"] = "${LMSFORM_HOOK_PASSWORD}"
     return entry
 
 
@@ -421,7 +421,7 @@ def check_webhooks(store: SkilljarStore, webhooks: list[dict[str, Any]], *, auth
             expected = {"active": hook.get("active", True)}
             if "basic_auth_username" in hook:
                 expected["basic_auth_username"] = hook["basic_auth_username"]
-                expected["basic_auth_password"] = SKILLJAR.extra_env["HOOK_PASSWORD"]
+                expected["basic_auth_password"] = SKILLJAR.extra_env["LMSFORM_HOOK_PASSWORD"]
             stored = {
                 "active": found[0].active,
                 "basic_auth_username": found[0].basic_auth_username,

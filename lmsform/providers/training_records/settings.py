@@ -17,6 +17,11 @@ class TrainingRecordsSettings(ProviderSettings):
     # The API document gives neither; this is where the vendor's other APIs live (unconfirmed for
     # training records, so say `base_url` for your tenant's region).
     DEFAULT_API_ROOT: ClassVar[str] = "https://pro.weekly10.net/api/v2"
+    # The API user name is half of a basic credential: it may come from any variable, like the key,
+    # and what it reads from the environment is masked like the key (our choice; the vendor does not
+    # call it secret). A name written in lmsform.yaml is in the repository already, and is not masked:
+    # a common word ("lmsform", "admin") would otherwise vanish from every message.
+    OTHER_CREDENTIALS: ClassVar[frozenset[str]] = frozenset({"username"})
 
     type: Literal["training-records"] = Field(description="A Training Records API (HR training records).")
     auth: AuthScheme = Field(
