@@ -76,8 +76,14 @@ class Reading:
 
 
 def read(project: Project, provider: Provider) -> Reading:
-    live = without_ignored(provider.read(project.desired, project.config.manage), project.config.ignored)
-    return Reading(live, make_guard(project.config, provider.guarded(live)))
+    return _reading(project, provider, provider.read(project.desired, project.config.manage))
+
+
+def _reading(project: Project, provider: Provider, read: State) -> Reading:
+    """The live state as read, less ignored objects, with the guard worked out from it."""
+    live = without_ignored(read, project.config.ignored)
+    guard = make_guard(project.config, provider.guarded(live), live=live, supports=project.provider.supports)
+    return Reading(live, guard)
 
 
 def plan(project: Project, provider: Provider) -> tuple[Plan, Reading]:

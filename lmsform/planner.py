@@ -22,7 +22,7 @@ from lmsform.model import GROUPS, KINDS, KINDS_BY_NAME, Key, Kind, ManageConfig,
 from lmsform.plan import ABSENT, Action, Change, Plan
 from lmsform.prerequisites import PlannedCreates
 from lmsform.providers.base import KindSupport, Provider, Removal
-from lmsform.safety import Guard, demotes
+from lmsform.safety import Guard, demotion, left_alone
 from lmsform.state import Resource, State
 
 # What the apply journals say lmsform last wrote to each object: address → field → value.
@@ -40,9 +40,9 @@ def make_plan(
     guard: Guard | None = None,
     written: WrittenValues | None = None,
 ) -> Plan:
-    """The plan from live to desired. `guard` names objects that must never be removed or demoted:
-    their removals are left out of the plan, with a warning. `written` is what earlier applies wrote
-    (from their journals): only a value found there is called "sent again"."""
+    """The plan from live to desired. `guard` names the live objects no plan may demote (see
+    `lmsform.safety.demotion`). `written` is what earlier applies wrote (from their journals): only a
+    value found there is called "sent again"."""
     _check_references(unresolved, live, provider)
     expanded, warnings = expand(desired, live, manage)
     planner = _Planner(
@@ -51,14 +51,10 @@ def make_plan(
         provider,
         manage,
         warnings,
-        guard or _unguarded,
+        guard or Guard({}, {}),
         written if written is not None else {},
     )
     return planner.plan(target)
-
-
-def _unguarded(kind: str, key: Key) -> str | None:
-    return None
 
 
 def changed_fields(
@@ -201,14 +197,45 @@ class _Planner:
                     Issue(wanted.source, f"{found.address} is also claimed at {claimed[live_key].source}")
                 )
                 continue
+            if live_key != key and self._move_refused(kind, wanted, found, live_key):
+                continue
             claimed[live_key] = wanted
             matched[key] = found
             if live_key != key:
+                keyed_before = dict(self.renamed)
                 self.renamed[(kind.name, live_key)] = key
                 # The renamed object's dependants were keyed under its old key: key them anew.
                 for later in KINDS[KINDS.index(kind) + 1 :]:
                     self.present[later.name] = self._rekeyed(later)
+                self._followers_refused(wanted, keyed_before, (kind.name, live_key))
         return matched
+
+    # A declaration that reaches a guarded live object under another key (`previously:`, `adopt_by`,
+    # `id:`) would move it, and so would renaming what its key names: refused at the declaration, with
+    # the whole plan, where a demotion is left out with a warning. Left out, the claim would turn the
+    # declaration into a new object, which is not what it asks for.
+
+    def _move_refused(self, kind: Kind, wanted: Resource, found: Resource, present_key: Key) -> bool:
+        why = self.guard.move_refused(kind.name, found.key, wanted.key)
+        if why is not None:
+            how = _how_claimed(wanted, present_key)
+            self.issues.append(
+                Issue(wanted.source, f"{wanted.address} would take {found.address} over {how}: {why}")
+            )
+        return why is not None
+
+    def _followers_refused(
+        self, wanted: Resource, keyed_before: Mapping[tuple[str, Key], Key], own: tuple[str, Key]
+    ) -> None:
+        for (kind_name, live_key), new_key in self.renamed.items():
+            if (kind_name, live_key) == own or keyed_before.get((kind_name, live_key)) == new_key:
+                continue
+            why = self.guard.move_refused(kind_name, live_key, new_key)
+            if why is not None:
+                moved = f"{address(kind_name, live_key)} to {address(kind_name, new_key)}"
+                self.issues.append(
+                    Issue(wanted.source, f"{wanted.address} would move {moved} with it: {why}")
+                )
 
     def _find(self, kind: Kind, wanted: Resource, present: Mapping[Key, Resource]) -> Resource | None:
         pinned = wanted.ids.get("id")
@@ -281,7 +308,7 @@ class _Planner:
             if change is not None and change.action is Action.UPDATE and not updatable:
                 self.impossible[(kind.name, "changed")].append(change.address)
                 continue
-            if change is not None and demotes(change) and self._kept(change, [(kind.name, change.key)]):
+            if change is not None and self._demotes_guarded(wanted, found, change):
                 continue
             if change is not None:
                 self.depends[(kind.name, found.key)] = found.fingerprint()
@@ -444,8 +471,7 @@ class _Planner:
             if change is None and support.removal is Removal.NONE:
                 self.impossible[(kind.name, "removed")].append(resource.address)
                 continue
-            touched = [(kind.name, key)] + [(item.kind, self._current_key(item)) for item in dependents]
-            if change is not None and self._kept(change, touched):
+            if change is not None and self._takes_guarded(change, resource, dependents):
                 continue
             if change is not None:
                 self.depends[(kind.name, resource.key)] = resource.fingerprint()
@@ -519,8 +545,11 @@ class _Planner:
             if kind_name != kind.name:
                 continue
             revoke = self._unreadable(kind, key, {"revoke": True})
-            if not self._kept(revoke, [(kind.name, key)]):
+            why = self.guard.of_key(kind.name, key)
+            if why is None:
                 self.changes.append(revoke)
+            else:
+                self.warnings.append(left_alone(revoke, demotion(revoke, None), why))
 
     def _unreadable(self, kind: Kind, key: Key, values: dict[str, Any]) -> Change:
         """An object of a kind the vendor cannot list: all of it is sent on every apply."""
@@ -545,15 +574,35 @@ class _Planner:
             sent_before=sent_before,
         )
 
-    def _kept(self, change: Change, touched: Sequence[tuple[str, Key]]) -> bool:
-        """Leave out a change that would remove or demote a guarded object, and say so."""
-        for kind_name, key in touched:
-            why = self.guard(kind_name, key)
-            if why is not None:
-                self.warnings.append(
-                    f"{change.address} is left as it is: it would {change.action.value} "
-                    f"{address(kind_name, key)}, which is protected ({why})"
+    # A demotion of a guarded object is left out of the plan, with a warning, and the rest of the plan
+    # goes ahead: what the README has always promised for `protect:` and the lock-out guard, and what
+    # an object that leaves the manifests while protected needs (refused, it would fail every plan).
+    # Nothing of it reaches the vendor either way; `safety.check_plan` refuses any plan that holds one.
+
+    def _demotes_guarded(self, wanted: Resource, found: Resource, change: Change) -> bool:
+        why = self.guard.of_live(found)
+        what = demotion(change, self.provider.supports.get(change.kind)) if why is not None else []
+        if why is None or not what:
+            return False
+        if found.key != wanted.key:
+            # Protection followed a rename: left out, the update would leave its dependants renamed.
+            doing = " and ".join(what)
+            self.issues.append(
+                Issue(
+                    wanted.source,
+                    f"{wanted.address} would {doing} ({found.address}), which is protected ({why})",
                 )
+            )
+        else:
+            self.warnings.append(left_alone(change, what, why))
+        return True
+
+    def _takes_guarded(self, change: Change, removed: Resource, dependents: Sequence[Resource]) -> bool:
+        for resource in (removed, *dependents):
+            why = self.guard.of_live(resource)
+            if why is not None:
+                taken = None if resource is removed else resource.address
+                self.warnings.append(left_alone(change, demotion(change, None), why, taken=taken))
                 return True
         return False
 
@@ -571,6 +620,16 @@ class _Planner:
 
 def _declared_at(resource: Resource) -> tuple[bool, Any]:
     return (resource.source is None, resource.source)
+
+
+def _how_claimed(wanted: Resource, present_key: Key) -> str:
+    if "id" in wanted.ids:
+        return f"by its id {wanted.ids['id']!r}"
+    if present_key in wanted.previously:
+        return f"as a rename (previously: {'/'.join(present_key)!r})"
+    if wanted.match_on:
+        return "by adopt_by: " + " and ".join(f"{name} {value!r}" for name, value in wanted.match_on.items())
+    return "under another key"
 
 
 def _origin(wanted: Resource) -> tuple[str, ...]:

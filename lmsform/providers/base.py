@@ -105,6 +105,14 @@ class KindSupport:
     # Values the declared ones imply where the manifests leave a field out, managed as if declared
     # (a Versal learner is tracked: Versal shows an untracked learner nowhere).
     implied: Callable[[Mapping[str, Any]], Mapping[str, Any]] = field(default=lambda fields: {})
+    # Fields that grant access, for telling a demotion (lmsform.safety): each gives its values from
+    # the least to the most privileged, and a change to a lower one demotes the object; an empty
+    # order makes the field a set of grants of their own (a list of roles), where losing any entry
+    # demotes it. `active` needs none: turning any object inactive is a demotion.
+    privileges: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    # Fields besides the key that identify the object to people or to the vendor (the e-mail address
+    # password resets go to): changing one moves the object's identity, which is a demotion too.
+    identity: frozenset[str] = frozenset()
 
 
 def write_only(declared: Any, live: Any) -> bool | None:

@@ -125,11 +125,16 @@ def user_fields(draw: st.DrawFn, name: str) -> dict[str, Any]:
 
 @st.composite
 def owner_fields(draw: st.DrawFn) -> dict[str, Any]:
-    """The owner, declared without demoting it: active, and ADMIN kept if roles are given."""
+    """The owner, declared without demoting it. The lock-out guard leaves out any role it would lose
+    and any move of its identity (e-mail address, employee number), so it keeps the emulator's
+    e-mail and no employee number, and only the admin role: a later manifest of the same run could
+    otherwise drop a role an earlier one added."""
     fields = draw(user_fields(OWNER))
     fields["active"] = True
+    fields["email"] = f"{OWNER}@example.com"
+    fields.pop("employee_number", None)
     if "roles" in fields:
-        fields["roles"] = sorted({*fields["roles"], "admin"})
+        fields["roles"] = ["admin"]
     return fields
 
 

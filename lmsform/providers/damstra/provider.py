@@ -72,6 +72,11 @@ class DamstraProvider(Provider):
             relations=frozenset({"groups", "supervises"}),
             removal=Removal.DEACTIVATE,
             removal_note="Damstra cannot delete users; the user is inactivated (and can be re-activated)",
+            # Damstra's roles are separate grants with no order among them (an admin is not also a
+            # trainee), so losing any is a demotion. The e-mail address is where password resets
+            # go; the employee number is what `adopt_by` finds a user by: both identify the user.
+            privileges={"roles": ()},
+            identity=frozenset({"email", "employee_number"}),
             unsupported_fields={
                 "previously": "Damstra identifies users by user name, which cannot change",
                 "full_name": "Damstra keeps first and last names only",
@@ -174,7 +179,8 @@ class DamstraProvider(Provider):
         )
 
     def guarded(self, live: State) -> dict[tuple[str, Key], str]:
-        """The account owner is never inactivated or demoted: Damstra has exactly one."""
+        """The account owner is never inactivated, demoted or given another user name or e-mail
+        address (lmsform.safety says what a demotion is): Damstra has exactly one."""
         return {
             (USERS.name, key): "it is the Damstra account owner, kept by the lock-out guard"
             for key, user in live.of(USERS.name).items()

@@ -64,6 +64,9 @@ class VersalProvider(Provider):
             "progress in its courses (their Versal account stays)",
             cascades=(ENROLLMENTS.name,),
             renames=False,
+            # A user holds one org role; the document ranks them admin > instructor > learner >
+            # member (no role), so a change down that order is a demotion.
+            privileges={"roles": (NO_ROLE, "learner", "instructor", "admin")},
             readback={"short_description": write_only, "long_description": write_only},
             unsupported_fields={
                 "username": "Versal identifies users by e-mail and makes up user names itself",
@@ -84,6 +87,14 @@ class VersalProvider(Provider):
             "(Versal has no other way to unenroll)",
             readback={"role": course_role_readback},
             create_defaults={"role": "learner", "tracked": True},
+            # Course roles from the least to the most privileged (the document: a learner takes the
+            # course, an author or contributor edits it, a publisher also publishes it). It calls
+            # author and contributor one role with two names; we rank author first, so a move between
+            # them counts as lowering one way (the cautious choice). What Versal shows of an editor
+            # (`EDITING`) is none of these, and a change away from it counts as lowering.
+            # Untracking is a demotion too: it is half of how lmsform takes an enrollment away, and
+            # the document does not say what it does to access (our cautious reading).
+            privileges={"role": ("learner", "author", "contributor", "publisher"), "tracked": (False, True)},
             # Our reading: Versal lists a course's tracked users and its editors, so a learner who is
             # not tracked shows nowhere; someone made a learner (an author demoted) is tracked too,
             # or one apply would leave them looking never enrolled.
