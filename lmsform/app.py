@@ -103,17 +103,48 @@ def plan(project: Project, provider: Provider) -> tuple[Plan, Reading]:
 
     # Read only when the planner first asks: most plans send no value the vendor cannot report back.
     written = _Later(written_values)
-    made = make_plan(
-        project.desired,
-        reading.live,
-        provider=project.provider,
-        manage=project.config.manage,
-        target=project.settings.target(),
-        unresolved=project.unresolved,
-        guard=reading.guard,
-        written=written,
-    )
+
+    def planned_from(reading: Reading) -> Plan:
+        return make_plan(
+            project.desired,
+            reading.live,
+            provider=project.provider,
+            manage=project.config.manage,
+            target=project.settings.target(),
+            unresolved=project.unresolved,
+            guard=reading.guard,
+            written=written,
+        )
+
+    made = planned_from(reading)
+    # What the removals take with them must be in the plan, to be shown, counted in the thresholds
+    # and refused when protected; the first read may have left it out (the members of a group the
+    # manifests no longer name). It is read now, for these removals only, and the plan made again.
+    widened = _with_taken(project, provider, made, reading)
+    if widened is not None:
+        reading = widened
+        made = planned_from(reading)
     return replace(made, manifest_digest=project.digest, notices=tuple(provider.notices(made))), reading
+
+
+def _with_taken(project: Project, provider: Provider, made: Plan, reading: Reading) -> Reading | None:
+    """The reading with what the plan's removals take along that it lacked; None if it lacked nothing."""
+    supports = project.provider.supports
+    removals = [
+        change
+        for change in made.changes
+        if change.action.is_removal and change.kind in supports and supports[change.kind].cascades
+    ]
+    if not removals:
+        return None
+    live = reading.live
+    taken = [item for item in provider.read_taken(live, removals) if live.get(item.kind, item.key) is None]
+    if not taken:
+        return None
+    widened = live.copy()
+    for item in taken:
+        widened.add(item)
+    return _reading(project, provider, widened)
 
 
 class _Later(Mapping[str, Mapping[str, Any]]):

@@ -659,8 +659,9 @@ class _ChildrenByParent:
 
 
 def _dependents(resource: Resource, support: KindSupport, children: _ChildrenByParent) -> list[Resource]:
-    """Live objects the vendor removes along with this one (transitively), when its removal is a delete."""
-    if support.removal is not Removal.DELETE:
+    """Live objects the vendor removes along with this one (transitively), whatever its removal is
+    called (Damstra "inactivates" a group, and its memberships go with it)."""
+    if support.removal is Removal.NONE or not support.cascades:
         return []
     found: list[Resource] = []
     queue = [resource]
@@ -699,6 +700,7 @@ def _removal(
             after={**present.fields, "active": False},
             changed=("active",),
             ids=dict(present.ids),
+            cascade=tuple(resource.address for resource in dependents),
             notes=notes,
         )
     return None

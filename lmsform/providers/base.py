@@ -25,7 +25,7 @@ from lmsform.specs import Flag, StrictModel
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-    from lmsform.state import State
+    from lmsform.state import Resource, State
 
 SANDBOX = "sandbox"
 
@@ -294,6 +294,15 @@ class Provider(ABC):
     @abstractmethod
     def read_all(self) -> State:
         """Every object of the account this API can read, for `lmsform export`."""
+
+    def read_taken(self, live: State, removals: Sequence[Change]) -> list[Resource]:
+        """The live objects the vendor removes along with `removals` (the kinds' `cascades`, all the
+        way down) that `read` left out, e.g. the members of a group the manifests no longer name.
+
+        Asked only for a plan's removals, so that a plan without any costs no request more; the plan
+        is then made again with these objects, to show them, count them and protect them. None by
+        default: a provider whose `read` covers every cascade needs nothing more."""
+        return []
 
     def notices(self, plan: Plan) -> list[str]:
         """What the vendor will do besides the planned changes, for reviewers. None by default."""

@@ -89,6 +89,13 @@ class DamstraProvider(Provider):
             relations=frozenset({"members", "supervisors"}),
             removal=Removal.DELETE,
             removal_note="inactivates the group: irreversible, Damstra cannot re-activate a group",
+            # The document says only that the call inactivates the group (there is no activate and no
+            # delete); it is silent on the group's members and supervisors. Our reading, the cautious
+            # one (and the emulator's): they lose the group for good, since nothing brings it back, so
+            # they are removed with it: shown, counted and protected. Its child groups keep their
+            # parent id and stay. (Inactivating a user takes nothing with it: the document is silent
+            # there too, and our reading keeps an inactive user's groups and lesson schedules.)
+            cascades=(MEMBERSHIPS.name, GROUP_SUPERVISORS.name),
             # The document types parentId as a number and gives no null nor any other way to take a
             # group out from under its parent (our reading: never send a null, report it instead).
             uncleared={

@@ -32,9 +32,9 @@ from lmsform.providers.http import HttpClient
 from lmsform.providers.safe_writes import answer_lost
 from lmsform.providers.skilljar.client import BULK_CREATE_LIMIT, SkilljarClient
 from lmsform.providers.skilljar.operations import NAME_FIELDS, OPERATIONS, create_user, settle_user
-from lmsform.providers.skilljar.reader import read_state
+from lmsform.providers.skilljar.reader import Listed, read_state, read_taken
 from lmsform.providers.skilljar.settings import SkilljarSettings
-from lmsform.state import State
+from lmsform.state import Resource, State
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -159,6 +159,8 @@ class SkilljarProvider(Provider):
             auth=HTTPBasicAuth(credential, ""),
         )
         self.client = SkilljarClient(self.http, settings.domain)
+        # The groups and targets whose members or enrollments the last `read` listed.
+        self._listed: Listed = set()
 
     @classmethod
     def check_fields(cls, kind: str, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -187,7 +189,15 @@ class SkilljarProvider(Provider):
         return problems
 
     def read(self, desired: State, manage: ManageConfig) -> State:
-        return read_state(self.client, desired, manage, parallelism=self.settings.parallelism)
+        self._listed = set()
+        return read_state(
+            self.client, desired, manage, parallelism=self.settings.parallelism, listed=self._listed
+        )
+
+    def read_taken(self, live: State, removals: Sequence[Change]) -> list[Resource]:
+        return read_taken(
+            self.client, live, removals, parallelism=self.settings.parallelism, listed=self._listed
+        )
 
     def read_all(self) -> State:
         return read_state(

@@ -2,7 +2,9 @@
 
 Only what the manifests can affect is read: every domain user and group (two paginated lists),
 the members of the groups they name, the catalogue when they mention courses, enrollments of the
-courses, paths and plans they name, and webhooks when they declare or govern them.
+courses, paths and plans they name, and webhooks when they declare or govern them. What a plan's
+removals take with them that this left out (the members of a group the manifests no longer name)
+is read afterwards, for those removals only (`read_taken`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from lmsform.model import (
     Key,
     ManageConfig,
 )
+from lmsform.plan import Change
 from lmsform.providers.skilljar.client import SkilljarClient
 from lmsform.specs import canonical_instant
 from lmsform.state import Resource, State
@@ -47,6 +50,9 @@ PUBLICATION_SETTINGS = (
     "require_all_prerequisites",
 )
 _INSTANT_FIELDS = frozenset({"registration_starts_at", "registration_ends_at", "expires_at"})
+# The lists of children read so far: ("group", group id) for members, (target type, target id) for
+# enrollments.
+Listed = set[tuple[str, str]]
 
 
 def read_state(
@@ -56,15 +62,71 @@ def read_state(
     *,
     parallelism: int,
     everything: bool = False,
+    listed: Listed | None = None,
 ) -> State:
-    """The live objects the manifests can affect; with `everything`, the whole readable account (export)."""
+    """The live objects the manifests can affect; with `everything`, the whole readable account (export).
+    `listed` receives the groups and targets whose members or enrollments were read."""
     try:
-        return _Reader(client, desired, manage, parallelism, everything).read()
+        return _Reader(client, desired, manage, parallelism, everything, listed).read()
     except (KeyError, TypeError, AttributeError, ValueError) as error:
-        # Skilljar answered with JSON of an unexpected shape: say so instead of a traceback.
-        raise ProviderError(
-            vendor="skilljar", message=f"malformed response: an item lacks or mistypes {error}"
-        ) from None
+        raise _malformed(error) from None
+
+
+def read_taken(
+    client: SkilljarClient, live: State, removals: Iterable[Change], *, parallelism: int, listed: Listed
+) -> list[Resource]:
+    """What Skilljar deletes along with `removals` that `read_state` left out (the lists in `listed`
+    were read): the memberships of deleted groups, the enrollments of deleted publications and of
+    the publications of deleted courses. One paginated list per group or publication."""
+    groups, publications = _lists_taken(live, removals, listed)
+    try:
+        with ThreadPoolExecutor(max_workers=parallelism) as pool:
+            members = [_fetch(pool, client.list_group_users, group.ids["id"]) for group in groups]
+            enrolled = [
+                _fetch(pool, client.list_enrollments, "course", publication.ids["id"])
+                for publication in publications
+            ]
+            taken = [
+                _membership(group, member, protected=group.fields.get("membership_rules"))
+                for group, listing in zip(groups, members, strict=True)
+                for member in listing.result()
+            ]
+            for publication, listing in zip(publications, enrolled, strict=True):
+                taken += _enrollments("course", publication, listing.result())
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise _malformed(error) from None
+    listed.update(("group", group.ids["id"]) for group in groups)
+    listed.update(("course", publication.ids["id"]) for publication in publications)
+    return taken
+
+
+def _lists_taken(
+    live: State, removals: Iterable[Change], listed: Listed
+) -> tuple[list[Resource], list[Resource]]:
+    """The live groups whose members and publications whose enrollments the removals take, unread."""
+    groups = {group.ids["id"]: group for group in live.of(GROUPS.name).values()}
+    publications = {item.ids["id"]: item for item in live.of(PUBLICATIONS.name).values()}
+    taken_groups: dict[str, Resource] = {}
+    taken_publications: dict[str, Resource] = {}
+    for change in removals:
+        removed = change.ids.get("id", "")
+        if change.kind == GROUPS.name and removed in groups:
+            taken_groups[removed] = groups[removed]
+        elif change.kind == PUBLICATIONS.name and removed in publications:
+            taken_publications[removed] = publications[removed]
+        elif change.kind == COURSES.name:
+            for publication_id, item in publications.items():
+                if item.ids["course"] == removed:
+                    taken_publications[publication_id] = item
+    return (
+        [group for group_id, group in taken_groups.items() if ("group", group_id) not in listed],
+        [item for item_id, item in taken_publications.items() if ("course", item_id) not in listed],
+    )
+
+
+def _malformed(error: Exception) -> ProviderError:
+    """Skilljar answered with JSON of an unexpected shape: say so instead of a traceback."""
+    return ProviderError(vendor="skilljar", message=f"malformed response: an item lacks or mistypes {error}")
 
 
 class _Reader:
@@ -74,8 +136,15 @@ class _Reader:
     list to end before the next begins. Objects go into the State in the order of the lists."""
 
     def __init__(
-        self, client: SkilljarClient, desired: State, manage: ManageConfig, parallelism: int, everything: bool
+        self,
+        client: SkilljarClient,
+        desired: State,
+        manage: ManageConfig,
+        parallelism: int,
+        everything: bool,
+        listed: Listed | None,
     ) -> None:
+        self.listed: Listed = listed if listed is not None else set()
         self.everything = everything
         self.client = client
         self.desired = desired
@@ -122,6 +191,7 @@ class _Reader:
             self.live.add(group)
         in_scope = self._groups_to_read(by_key)
         members = [_fetch(pool, self.client.list_group_users, group.ids["id"]) for group in in_scope]
+        self.listed.update(("group", group.ids["id"]) for group in in_scope)
         targets: list[tuple[str, Resource]] = []
         if courses is not None and publications is not None:
             targets = self._catalogue(courses.result(), publications.result(), paths, plans)
@@ -129,6 +199,7 @@ class _Reader:
             _fetch(pool, self.client.list_enrollments, target_type, target.ids["id"])
             for target_type, target in targets
         ]
+        self.listed.update((target_type, target.ids["id"]) for target_type, target in targets)
         for item in users.result():
             self.live.add(_user(item))
         for group, listed in zip(in_scope, members, strict=True):

@@ -64,10 +64,10 @@ class _Reader:
                 self.live.add(user)
                 emails[user.ids["id"]] = user.key[0]
             courses = list(self.client.courses())
-            named = self._name_courses(courses)
+            # A removed user's enrollments in every course go with them: when users may be removed,
+            # every course is read and named, so that the plan shows, counts and protects them all.
+            named = self._name_courses(courses, every=self._may_remove_users())
             wanted = [course for course in courses if str(course["id"]) in named]
-            if self._may_remove_users():
-                wanted = courses  # a removed user's enrollments in every course go with them
             tracked = list(pool.map(self._tracked_ids, wanted))
         for course, learners in zip(wanted, tracked, strict=True):
             name = named.get(str(course["id"]))
@@ -88,9 +88,10 @@ class _Reader:
 
     # --- courses ------------------------------------------------------------------------------------
 
-    def _name_courses(self, courses: list[dict[str, Any]]) -> dict[str, str]:
+    def _name_courses(self, courses: list[dict[str, Any]], *, every: bool) -> dict[str, str]:
         """Each course's key: the name the manifests use for it (title or id), else its title when
-        that is unique, else its id. Adds the courses to the live state; returns id → key."""
+        that is unique, else its id. Adds the courses the manifests name (`every`: all of them) to the
+        live state; returns id → key."""
         by_title: dict[str, list[str]] = defaultdict(list)
         ids = set()
         for course in courses:
@@ -119,7 +120,7 @@ class _Reader:
             course_id = str(course["id"])
             title = str(course.get("title", ""))
             course_key = names.get(course_id)
-            if course_key is None and self.everything:
+            if course_key is None and (every or self.everything):
                 unique = len(by_title[title]) == 1 and title not in names.values()
                 course_key = names[course_id] = title if unique else course_id
             if course_key is not None:
