@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,13 +17,23 @@ from lmsform.ignoring import ignored_declarations, without_ignored
 from lmsform.journal import Cause, History, JournalSummary, Written, history
 from lmsform.manifest import Project, load_project
 from lmsform.model import Key, address
-from lmsform.plan import ABSENT, Action, Change, Plan
+from lmsform.plan import (
+    ABSENT,
+    SIGNATURE,
+    Action,
+    Change,
+    Plan,
+    canonical_json,
+    sign_document,
+    signature_is_valid,
+)
 from lmsform.planner import make_plan
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
 from lmsform.safety import Guard, check_plan, make_guard
 from lmsform.sandbox import start_sandbox
 from lmsform.state import State
+from lmsform.variables import PLAN_KEY
 
 
 def load(directory: Path, *, offline: bool = False) -> Project:
@@ -220,6 +231,19 @@ def _cause_by_values(change: Change, written: Written) -> Cause | None:
 
 
 # --- saved plans ------------------------------------------------------------------------------------
+#
+# A saved plan is a claim, not a command: whoever can open a pull request may have written the file (a
+# CI artifact, or a file in the checkout). Apply trusts it for nothing. It plans again from the project
+# and the live account, goes ahead only when the fresh plan makes exactly the changes the file lists
+# (compared as canonical JSON), and applies the fresh plan: its ids, references, counts for the safety
+# thresholds and timestamp, never the file's.
+
+
+def plan_key() -> bytes | None:
+    """The key that signs saved plans, from the environment (never the project); None: plans are not
+    signed. An empty value counts as unset: CI gives one for a secret a job may not see."""
+    key = os.environ.get(PLAN_KEY, "")
+    return key.encode("utf-8") if key else None
 
 
 def plan_document(planned: Plan, project: Project, *, relative_to: Path) -> dict[str, Any]:
@@ -231,7 +255,11 @@ def plan_document(planned: Plan, project: Project, *, relative_to: Path) -> dict
 
 
 def save_plan(planned: Plan, project: Project, path: Path) -> None:
+    """Write the plan for `apply`, signed over the whole document when the environment has a key."""
     document = plan_document(planned, project, relative_to=path.resolve().parent)
+    key = plan_key()
+    if key is not None:
+        document[SIGNATURE] = sign_document(document, key)
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -247,20 +275,110 @@ def read_plan_file(path: Path) -> tuple[Plan, dict[str, Any]]:
     return Plan.from_json(document), document
 
 
-def project_of_plan(path: Path, document: Mapping[str, Any]) -> Path:
-    return (path.resolve().parent / str(document.get("project", "."))).resolve()
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan file as read: the plan, the document as written, and the project folder it names."""
+
+    plan: Plan
+    document: Mapping[str, Any]
+    project: Path
 
 
-def check_fresh(saved: Plan, project: Project, live: State) -> None:
-    """Refuse a saved plan made from other manifests, or from live objects that have changed since."""
+def open_saved_plan(path: Path, *, within: Path) -> SavedPlan:
+    """A plan file to apply: signed, when the environment has a key; naming a project inside `within`."""
+    saved, document = read_plan_file(path)
+    _check_signature(path, document)
+    return SavedPlan(saved, document, project_of_plan(path, document, within=within))
+
+
+def _check_signature(path: Path, document: Mapping[str, Any]) -> None:
+    key = plan_key()
+    if key is None:
+        return
+    if SIGNATURE not in document:
+        raise PlanFileError(
+            f"{path}: the plan is not signed, and {PLAN_KEY} is set: apply takes only plans that "
+            f"`lmsform plan --out` wrote with that key"
+        )
+    if not signature_is_valid(document, key):
+        raise PlanFileError(
+            f"{path}: the plan's signature does not match it: the file was edited, or signed with another "
+            f"key than {PLAN_KEY}"
+        )
+
+
+def project_of_plan(path: Path, document: Mapping[str, Any], *, within: Path) -> Path:
+    """The project folder a plan names (relative to the plan file); it must lie inside `within`.
+
+    The folder decides which manifests, credentials and account apply uses, and the file may come from
+    a pull request. `within` is the folder apply runs in, which the trusted side chose (a CI job checks
+    the default branch out and runs apply there). Any project inside it is safe to load: apply changes
+    only what that project's manifests and the live account ask for, and only when the file lists
+    exactly that. A folder outside it (`../..`, an absolute path, a link leading out) is refused.
+    """
+    named = document.get("project", ".")
+    if not isinstance(named, str):
+        raise PlanFileError(f"{path}: malformed plan file: its project is not a folder name")
+    shown = json.dumps(named)  # ASCII: the name may hold terminal escapes
+    try:
+        folder = (path.resolve().parent / named).resolve()
+        boundary = within.resolve()
+    except (OSError, ValueError, RuntimeError) as error:
+        raise PlanFileError(f"{path}: the plan's project {shown} is not a folder: {error}") from None
+    if not folder.is_relative_to(boundary):
+        raise PlanFileError(
+            f"{path}: the plan's project {shown} is outside the folder apply runs in ({boundary}); apply "
+            "runs only plans of projects inside it: run it from a folder that holds the project"
+        )
+    return folder
+
+
+def plan_again(
+    saved: SavedPlan, project: Project, provider: Provider, *, resuming: bool
+) -> tuple[Plan, Reading]:
+    """The fresh plan a saved plan is checked against. When planning fails, a saved plan made from
+    other manifests, or (not resuming) from live objects that have changed since, is reported stale
+    rather than the failure: that is what its reviewers need to hear."""
+    try:
+        return plan(project, provider)
+    except ManifestError:
+        reasons = _made_for(saved.plan, project)
+        if not resuming and not reasons:
+            reasons = _fingerprint_reasons(saved.plan, project, read(project, provider).live)
+        if reasons:
+            raise StalePlanError(reasons) from None
+        raise
+
+
+def check_unchanged(saved: SavedPlan, fresh: Plan, project: Project, live: State) -> None:
+    """Refuse a saved plan unless planning again now gives exactly its changes and references, made
+    from the same manifests; say which differ."""
+    reasons = _made_for(saved.plan, project) + _fingerprint_reasons(saved.plan, project, live)
+    reasons += _change_differences(saved, fresh)
+    if canonical_json(saved.document["refs"]) != canonical_json(fresh.refs_json()):
+        reasons += _ref_differences(saved.plan, fresh, resuming=False) or [
+            "the saved plan lists its references in another form than lmsform writes"
+        ]
+    if reasons:
+        raise StalePlanError(reasons)
+
+
+def _made_for(saved: Plan, project: Project) -> list[str]:
     reasons = []
     if (saved.provider, saved.target) != (project.provider.name, project.settings.target()):
         reasons.append(
-            f"it was made for {saved.provider} {saved.target}, the project is for "
+            f"it was made for {json.dumps(saved.provider)} {json.dumps(saved.target)}, the project is for "
             f"{project.provider.name} {project.settings.target()}"
         )
     if saved.manifest_digest != project.digest:
         reasons.append("the manifests changed since the plan was made")
+    return reasons
+
+
+def _fingerprint_reasons(saved: Plan, project: Project, live: State) -> list[str]:
+    """The live objects the plan was made from that have changed since (by the file's word: the
+    comparison of changes is what holds; this says why, where it can)."""
+    reasons = []
     for (kind, key), was in sorted(saved.live_fingerprint.items()):
         resource = live.get(kind, key)
         now = ABSENT if resource is None else resource.fingerprint()
@@ -269,41 +387,166 @@ def check_fresh(saved: Plan, project: Project, live: State) -> None:
             reasons.append(
                 f"{address(kind, key)} {happened} in {project.provider.title} since the plan was made"
             )
-    if reasons:
-        raise StalePlanError(reasons)
+    return reasons
 
 
-def resume(saved: Plan, fresh: Plan, project: Project) -> Plan:
-    """What is left of a saved plan an earlier apply began, re-checked against a fresh plan.
+# Changes by (address, action), each with its JSON as the plan file has it.
+_Claimed = Mapping[tuple[str, str], Sequence[tuple[Change, Mapping[str, Any]]]]
 
-    The saved plan's changes that the fresh plan no longer needs were made (the journal, or the live
-    account, says so); those it still needs are applied as the fresh plan has them (with the ids of
-    objects the earlier apply created). So is the rest of a create made in several calls that the
-    earlier apply was killed between: an update to what the create wanted. A change the saved plan
-    never had means the account or the manifests moved on: the saved plan is stale.
-    """
+
+def _claimed(changes: Sequence[Change], items: Sequence[Mapping[str, Any]]) -> _Claimed:
+    """Changes by where and what, with their JSON. The address is made from the kind and key: the
+    file's own `address` field is compared, never believed."""
+    found: dict[tuple[str, str], list[tuple[Change, Mapping[str, Any]]]] = {}
+    for change, item in zip(changes, items, strict=True):
+        found.setdefault((change.address, change.action.value), []).append((change, item))
+    return found
+
+
+def _change_differences(saved: SavedPlan, fresh: Plan) -> list[str]:
+    """Where the saved plan's changes differ from the fresh plan's, compared as canonical JSON."""
+    claimed_items = saved.document["changes"]
+    made_items = [change.to_json() for change in fresh.changes]
+    if canonical_json(claimed_items) == canonical_json(made_items):
+        return []
+    claimed = _claimed(saved.plan.changes, claimed_items)
+    made = _claimed(fresh.changes, made_items)
     reasons = []
-    if saved.manifest_digest != project.digest:
-        reasons.append("the manifests changed since the plan was made")
-    planned = {(change.address, change.action): change for change in saved.changes}
-    left = [change for change in fresh.changes if _still_planned(change, planned)]
-    reasons += [
-        f"{change.address} ({change.action.value}) is needed now but is not in the saved plan"
-        for change in fresh.changes
-        if not _still_planned(change, planned) and change.action is not Action.REASSERT
+    for where, action in sorted(claimed.keys() | made.keys()):
+        theirs, ours = claimed.get((where, action), ()), made.get((where, action), ())
+        if not theirs:
+            reasons.append(f"{where} ({action}) is needed now but is not in the saved plan")
+        elif not ours:
+            reasons.append(f"{where} ({action}) is in the saved plan but is not needed now")
+        elif len(theirs) != len(ours):
+            reasons.append(
+                f"{where} ({action}) is in the saved plan {len(theirs)} time(s), needed {len(ours)}"
+            )
+        else:
+            differing = [
+                _differing_fields(our_item, their_item)
+                for (_, our_item), (_, their_item) in zip(ours, theirs, strict=True)
+            ]
+            reasons += [
+                f"{where} ({action}) differs from the saved plan in: {fields}"
+                for fields in differing
+                if fields
+            ]
+    return reasons or ["the saved plan lists its changes in another order than lmsform makes them"]
+
+
+def _differing_fields(
+    ours: Mapping[str, Any], theirs: Mapping[str, Any], ignored: frozenset[str] = frozenset()
+) -> str:
+    """The names of the fields whose values differ, '' if none; a field lmsform does not write is named
+    only as such (its name is the file's, and may hold anything)."""
+    names = [
+        name
+        for name in Change.FIELDS
+        if name not in ignored and canonical_json(ours.get(name)) != canonical_json(theirs.get(name))
     ]
+    if set(theirs) - set(Change.FIELDS):
+        names.append("a field lmsform does not write")
+    return ", ".join(names)
+
+
+def _ref_differences(saved: Plan, fresh: Plan, *, resuming: bool) -> list[str]:
+    """The live objects the fresh plan refers to by other ids than the saved plan. Resuming, an object
+    the saved plan created or changed may be referred to now (by the ids of the earlier apply's object,
+    or those the change named), and those the saved plan referred to need not be any more."""
+    reasons = []
+    changed = {(change.kind, change.key): change for change in saved.changes}
+    for kind_and_key, ids in sorted(fresh.refs.items()):
+        where = address(*kind_and_key)
+        claimed = saved.refs.get(kind_and_key)
+        change = changed.get(kind_and_key)
+        if claimed is not None:
+            if dict(claimed) != dict(ids):
+                reasons.append(f"{where} is referred to by other ids than in the saved plan")
+        elif resuming and change is not None:
+            if change.action is not Action.CREATE and dict(change.ids) != dict(ids):
+                reasons.append(f"{where} is referred to by other ids than its change in the saved plan names")
+        else:
+            reasons.append(f"{where} is referred to now but not in the saved plan")
+    if not resuming:
+        reasons += [
+            f"{address(*kind_and_key)} is referred to in the saved plan but not now"
+            for kind_and_key in sorted(saved.refs.keys() - fresh.refs.keys())
+        ]
+    return reasons
+
+
+def resume(saved: SavedPlan, fresh: Plan, project: Project) -> Plan:
+    """What is left of a saved plan an earlier apply began and did not finish, re-checked against a
+    fresh plan, which is what is applied (with the fresh ids).
+
+    The saved plan's changes the fresh plan no longer needs were made (the journal, or the live account,
+    says so). Each change the fresh plan still needs must be the saved one, compared as canonical JSON,
+    but for what the earlier apply itself did: it wrote some fields of an update (they now read as it
+    wrote them, and are no longer to change), it created objects (the fresh plan refers to them by
+    their new ids), and it may have been killed between the calls of a create made in several (an
+    update to what the create wanted finishes it). Anything else means the account or the manifests
+    moved on since the plan was reviewed: the saved plan is stale.
+    """
+    reasons = _made_for(saved.plan, project)
+    claimed = _claimed(saved.plan.changes, saved.document["changes"])
+    left = []
+    for change in fresh.changes:
+        if change.action is Action.REASSERT and (change.address, change.action.value) not in claimed:
+            continue  # a value sent whenever its object is written; nothing lmsform can see changes
+        why = _not_resumable(change, claimed)
+        if why:
+            reasons.append(why)
+        else:
+            left.append(change)
+    reasons += _ref_differences(saved.plan, fresh, resuming=True)
     if reasons:
         raise StalePlanError(reasons)
     return replace(fresh, changes=tuple(left))
 
 
-def _still_planned(change: Change, planned: Mapping[tuple[str, Action], Change]) -> bool:
-    if (change.address, change.action) in planned:
-        return True
-    created = planned.get((change.address, Action.CREATE))
-    if change.action is not Action.UPDATE or created is None:
-        return False
-    # A Damstra user imported but not yet inactivated, say: the update finishes what the create began.
+def _not_resumable(change: Change, claimed: _Claimed) -> str:
+    """Why the fresh `change` is not what the saved plan has left to do; '' when it is."""
+    where = f"{change.address} ({change.action.value})"
+    ours = change.to_json()
+    theirs = claimed.get((change.address, change.action.value), ())
+    if len(theirs) > 1:
+        return f"{where} is in the saved plan {len(theirs)} times"
+    if theirs:
+        saved_change, item = theirs[0]
+        if change.action is Action.UPDATE:
+            item = _as_partly_made(item, saved_change, change)
+        # `sent_before` is the journals' word on what was sent, which the earlier apply changed; it
+        # decides only how the plan is worded, never what is sent.
+        fields = _differing_fields(ours, item, ignored=frozenset({"sent_before"}))
+        return f"{where} differs from the saved plan in: {fields}" if fields else ""
+    created = claimed.get((change.address, Action.CREATE.value), ())
+    if change.action is Action.UPDATE and len(created) == 1 and _finishes_create(change, created[0][0]):
+        return ""
+    return f"{where} is needed now but is not in the saved plan"
+
+
+def _as_partly_made(item: Mapping[str, Any], saved: Change, fresh: Change) -> Mapping[str, Any]:
+    """The saved update as it reads once the earlier apply wrote some of its fields (an update made in
+    several calls, killed between them): those fields now read as the update wanted, and no longer change."""
+    wanted, now = saved.after or {}, fresh.before or {}
+    written = {
+        name
+        for name in saved.changed
+        if name not in fresh.changed
+        and name in wanted
+        and name in now
+        and same_value(now[name], wanted[name])
+    }
+    if not written or saved.before is None:
+        return item
+    before = {**saved.before, **{name: now[name] for name in written}}
+    return {**item, "before": before, "changed": [name for name in saved.changed if name not in written]}
+
+
+def _finishes_create(change: Change, created: Change) -> bool:
+    """An update finishing a create the earlier apply was killed inside: a Damstra user imported but not
+    yet inactivated, say. Each field it changes is one the create wanted, with that value."""
     wanted, after = created.after or {}, change.after or {}
     return all(name in wanted and after.get(name) == wanted[name] for name in change.changed)
 
@@ -322,6 +565,4 @@ def made_already(saved: Plan, left: Plan, journals: Sequence[JournalSummary]) ->
 
 
 def _relative(path: Path, base: Path) -> str:
-    import os
-
     return os.path.relpath(path.resolve(), base)

@@ -27,7 +27,7 @@ from lmsform.console import (
 from lmsform.errors import relative
 from lmsform.expansion import expand_declared
 from lmsform.export import export_project
-from lmsform.journal import Cause, Journal, journal_dir, journals_of, read_journal
+from lmsform.journal import Cause, Journal, journal_dir, read_journal, unfinished_applies
 from lmsform.lock import ApplyLock, describe
 from lmsform.lock import unlock as remove_lock
 from lmsform.manifest import Project
@@ -173,7 +173,8 @@ def drift(directory: Path, verbose: bool, output_format: str, redact: str | None
 @_force
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 def apply(target: Path, verbose: bool, force: bool, auto_approve: bool) -> None:
-    """Apply a saved plan exactly (TARGET is a plan file), or plan and apply a project directory."""
+    """Apply a saved plan (TARGET is a plan file) once a fresh plan shows exactly its changes, or plan
+    and apply a project directory."""
     configure_logging(verbose)
     with errors_exit():
         result = (
@@ -198,16 +199,19 @@ def _apply_directory(directory: Path, force: bool, auto_approve: bool) -> ApplyR
 
 
 def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
-    saved, document = app.read_plan_file(path)
-    project = app.load(app.project_of_plan(path, document))
+    """Apply a saved plan, which is a claim: plan again, go ahead only if the fresh plan makes exactly
+    its changes, and apply the fresh one (its ids, its safety counts)."""
+    opened = app.open_saved_plan(path, within=Path.cwd())
+    saved = opened.plan
+    project = app.load(opened.project)
     with ApplyLock(project.root) as lock, _connected(project) as provider:
         _warn_if_taken_over(project, lock)
-        begun = journals_of(project.root, saved)
+        begun = unfinished_applies(project.root, saved)
         resumes = begun[-1].path if begun else None
         found: list[Change] = []
+        fresh, reading = app.plan_again(opened, project, provider, resuming=bool(begun))
         if begun:
-            fresh, reading = app.plan(project, provider)
-            planned = app.resume(saved, fresh, project)
+            planned = app.resume(opened, fresh, project)
             found = app.made_already(saved, planned, begun)
             unheard = (
                 f" {len(found)} of the others were made without that apply hearing back; this apply's "
@@ -223,9 +227,8 @@ def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
                 err=True,
             )
         else:
-            reading = app.read(project, provider)
-            app.check_fresh(saved, project, reading.live)
-            planned = saved
+            app.check_unchanged(opened, fresh, project, reading.live)
+            planned = fresh
         _show(project, planned, "text", None)
         app.check_safety(project, planned, reading, force=force)
         if not planned.changes and not found:

@@ -6,6 +6,11 @@ error), then a footer. Each line is flushed when written: a process killed at an
 finished change on record (the operating system keeps what was flushed). Addresses name learners, so
 the journal stays local, like the sandbox's data: `.lmsform/` is git-ignored.
 
+Journals are local claims: a pull request can commit `.lmsform/` despite its .gitignore. They decide
+wording (what was "sent again", a drift's cause) and whether an apply of a saved plan resumes one that
+did not finish; resuming checks every change it makes against the saved plan and the live account,
+so a forged journal cannot make it do more.
+
 An apply that resumes a saved plan first records, as `done` with `"found": true`, the plan's changes
 it found made in the account that no earlier journal records (an apply killed after the vendor made
 them, before it heard the answer): this plan's journals together account for all of its changes. An
@@ -15,7 +20,7 @@ apply that took over a killed apply's lock names that apply's journal in its hea
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -136,18 +141,23 @@ class JournalSummary:
     finished: bool
     done: frozenset[tuple[str, str]]  # (address, action)
     failed: dict[str, str]
+    # Every change of the plan done: its footer says `complete` (not `stopped`, nor missing: killed).
+    complete: bool = False
+    provider: str = ""
+    target: str = ""
 
 
 def read_journal(path: Path) -> JournalSummary:
     """Every complete line of a journal (a line cut short by a kill is ignored)."""
-    plan = ""
-    finished = False
+    plan = provider = target = ""
+    finished = complete = False
     done: set[tuple[str, str]] = set()
     failed: dict[str, str] = {}
     for line in _lines(path):
         event = line.get("event")
         if event == "started":
             plan = str(line.get("plan", ""))
+            provider, target = str(line.get("provider", "")), str(line.get("target", ""))
         elif event == Outcome.DONE.value and "address" in line and "action" in line:
             done.add((str(line["address"]), str(line["action"])))
             failed.pop(str(line["address"]), None)
@@ -155,13 +165,34 @@ def read_journal(path: Path) -> JournalSummary:
             failed[str(line["address"])] = str(line.get("error", ""))
         elif event in ("complete", "stopped"):
             finished = True
-    return JournalSummary(path, plan, finished, frozenset(done), failed)
+            complete = event == "complete"
+    return JournalSummary(path, plan, finished, frozenset(done), failed, complete, provider, target)
 
 
 def journals_of(root: Path, plan: Plan) -> list[JournalSummary]:
     """This plan's journals in the project, oldest first."""
     found = [read_journal(path) for path in sorted(_journal_files(root, f"*-{_short(plan)}.jsonl"))]
     return [summary for summary in found if summary.plan == plan.checksum]
+
+
+def unfinished_applies(root: Path, plan: Plan) -> list[JournalSummary]:
+    """The journals of an apply of this plan that did not finish, oldest first; none when it finished.
+
+    Such an apply is one whose newest journal is not `complete` (it was killed, or stopped with changes
+    failed or not attempted), and after which no apply of another plan began on the same account: the
+    journals since the newest `complete` one. A plan that happens to equal one applied in full earlier
+    is a new plan, not a resumption (journals are named by the plan's checksum: equal plans, equal names).
+    """
+    mine = journals_of(root, plan)
+    if not mine or mine[-1].complete:
+        return []
+    newest = mine[-1].path.name
+    for path in _journal_files(root):
+        header = _header(path) if path.name > newest else {}
+        if (header.get("provider"), header.get("target")) == (plan.provider, plan.target):
+            return []
+    complete = [index for index, summary in enumerate(mine) if summary.complete]
+    return mine[complete[-1] + 1 :] if complete else mine
 
 
 class Cause(StrEnum):
@@ -260,7 +291,17 @@ def _short(plan: Plan) -> str:
     return plan.checksum.rpartition(":")[2][:12]
 
 
-def _lines(path: Path) -> Iterator[dict[str, Any]]:
+def _header(path: Path) -> dict[str, Any]:
+    """A journal's first line, if it is its `started` line."""
+    lines = _lines(path)
+    try:
+        first = next(lines, {})
+    finally:
+        lines.close()
+    return first if first.get("event") == "started" else {}
+
+
+def _lines(path: Path) -> Generator[dict[str, Any]]:
     with path.open(encoding="utf-8") as file:
         for text in file:
             if not text.endswith("\n"):

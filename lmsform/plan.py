@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from typing import Any
 
 from lmsform import __version__
 from lmsform.errors import PlanFileError
-from lmsform.model import KINDS, Key, address
+from lmsform.model import KINDS, KINDS_BY_NAME, Key, address
 
 
 class Action(StrEnum):
@@ -102,12 +103,18 @@ class Change:
             **({"sent_before": list(self.sent_before)} if self.sent_before else {}),
         }
 
+    # Every field of the JSON form, in the order reports name them.
+    FIELDS = (
+        "action", "kind", "key", "address", "before", "after", "changed", "ids", "cascade", "notes",
+        "adopt", "unread", "sent_before",
+    )  # fmt: skip
+
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Change:
         return Change(
             action=Action(data["action"]),
-            kind=str(data["kind"]),
-            key=tuple(str(part) for part in data["key"]),
+            kind=_kind_name(data["kind"]),
+            key=_key(data["key"]),
             before=data.get("before"),
             after=data.get("after"),
             changed=tuple(data.get("changed", ())),
@@ -172,7 +179,9 @@ class Plan:
 
     @cached_property
     def checksum(self) -> str:
-        """A digest of the changes: the same plan (saved and read back) has the same checksum."""
+        """A digest of the changes: the same plan (saved and read back) has the same checksum. It names
+        the plan (journals) and catches a file damaged by accident; anyone can recompute it, so it
+        proves nothing about who wrote a plan file (see `sign_document`)."""
         return _checksum([change.to_json() for change in self.changes])
 
     @property
@@ -223,10 +232,7 @@ class Plan:
             "created_at": self.created_at,
             "summary": vars(self.counts),
             "changes": changes,
-            "refs": [
-                {"kind": kind, "key": list(key), "ids": dict(ids)}
-                for (kind, key), ids in sorted(self.refs.items())
-            ],
+            "refs": self.refs_json(),
             "warnings": list(self.warnings),
             "notices": list(self.notices),
             "existing": dict(sorted(self.existing.items())),
@@ -237,6 +243,12 @@ class Plan:
             ],
             "checksum": self.checksum,
         }
+
+    def refs_json(self) -> list[dict[str, Any]]:
+        return [
+            {"kind": kind, "key": list(key), "ids": dict(ids)}
+            for (kind, key), ids in sorted(self.refs.items())
+        ]
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Plan:
@@ -252,13 +264,15 @@ class Plan:
                 provider=str(data["provider"]),
                 target=str(data["target"]),
                 changes=changes,
-                refs={(item["kind"], tuple(item["key"])): dict(item["ids"]) for item in data["refs"]},
+                refs={
+                    (_kind_name(item["kind"]), _key(item["key"])): dict(item["ids"]) for item in data["refs"]
+                },
                 warnings=tuple(data["warnings"]),
                 notices=tuple(data.get("notices", ())),
                 created_at=str(data["created_at"]),
                 manifest_digest=str(data["manifest_digest"]),
                 live_fingerprint={
-                    (item["kind"], tuple(item["key"])): str(item["digest"])
+                    (_kind_name(item["kind"]), _key(item["key"])): str(item["digest"])
                     for item in data["live_fingerprint"]
                 },
                 existing={str(name): int(count) for name, count in data["existing"].items()},
@@ -267,6 +281,42 @@ class Plan:
             raise PlanFileError(f"malformed plan file: {type(error).__name__}: {error}") from None
 
 
+def _kind_name(value: object) -> str:
+    if not isinstance(value, str) or value not in KINDS_BY_NAME:
+        raise ValueError(f"unknown kind {value!r}")
+    return value
+
+
+def _key(value: object) -> Key:
+    if not isinstance(value, list) or not all(isinstance(part, str) for part in value):
+        raise ValueError(f"a key is a list of strings, not {type(value).__name__}")
+    return tuple(value)
+
+
+def canonical_json(value: Any) -> str:
+    """One text per JSON value (keys sorted, no spaces): equal values, equal texts."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _checksum(changes: list[dict[str, Any]]) -> str:
-    canonical = json.dumps(changes, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_json(changes).encode("utf-8")).hexdigest()
+
+
+# The field of a saved plan holding its HMAC, when the environment gives a key (LMSFORM_PLAN_KEY).
+SIGNATURE = "signature"
+_SIGNATURE_SCHEME = "hmac-sha256:"
+
+
+def sign_document(document: Mapping[str, Any], key: bytes) -> str:
+    """An HMAC-SHA256 of the whole plan document (every field but this one), keyed by `key`."""
+    unsigned = {name: value for name, value in document.items() if name != SIGNATURE}
+    # surrogatepass: a hostile file may hold lone surrogates, which have no UTF-8 form; they still sign.
+    message = canonical_json(unsigned).encode("utf-8", "surrogatepass")
+    return _SIGNATURE_SCHEME + hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def signature_is_valid(document: Mapping[str, Any], key: bytes) -> bool:
+    claimed = document.get(SIGNATURE)
+    if not isinstance(claimed, str) or not claimed.isascii():
+        return False
+    return hmac.compare_digest(claimed, sign_document(document, key))

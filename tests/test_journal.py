@@ -273,9 +273,12 @@ def _leaver(action: Action, after: dict[str, Any], changed: tuple[str, ...] = ()
 )
 def test_resuming_finishes_a_create_an_apply_was_killed_inside(now: dict[str, Any], resumable: bool) -> None:
     # Damstra makes an inactive user in two calls; an apply killed between them left the user active.
-    saved = Plan("damstra", "Acme", (_leaver(Action.CREATE, {"active": False}),), manifest_digest="d")
+    plan = Plan("damstra", "Acme", (_leaver(Action.CREATE, {"active": False}),), manifest_digest="d")
+    saved = app.SavedPlan(plan, plan.to_json(), Path("."))
     fresh = Plan("damstra", "Acme", (_leaver(Action.UPDATE, now, ("active",)),), manifest_digest="d")
-    project = SimpleNamespace(digest="d")
+    project = SimpleNamespace(
+        digest="d", provider=SimpleNamespace(name="damstra"), settings=SimpleNamespace(target=lambda: "Acme")
+    )
 
     if resumable:
         assert app.resume(saved, fresh, project).changes == fresh.changes  # type: ignore[arg-type]

@@ -234,8 +234,10 @@ def enroll(client: SkilljarClient, change: Change, context: ApplyContext) -> Non
     target_type, target, user = change.key
     after = _after(change)
     target_id = context.id_of(ENROLLMENT_TARGET_KINDS[target_type], (target,))
-    # An explicit enrolled_at, the same on every retry of this plan (and on resuming a saved one), makes
-    # Skilljar's create idempotent on (user, enrolled_at): the client lets the HTTP layer re-send it.
+    # An explicit enrolled_at, the same on every retry within this apply, makes Skilljar's create
+    # idempotent on (user, enrolled_at): the client lets the HTTP layer re-send it. It is the time of
+    # the plan this apply made (a saved plan's own time is the file's claim, and is not used); a
+    # resumed apply plans again, so what an earlier one enrolled is read back and not sent at all.
     body: dict[str, Any] = {
         "user": {"id": context.id_of(USERS.name, (user,))},
         "enrolled_at": context.planned_at,
