@@ -278,7 +278,8 @@ class DesiredStateBuilder:
         fields = entry.managed_fields()
         key = entry.kind.key_of(fields)
         previously = tuple((name,) for name in entry.spec.previously)
-        group = Resource("groups", key, fields, source=entry.source, previously=previously)
+        pinned = {"id": entry.spec.id} if entry.spec.id else {}
+        group = Resource("groups", key, fields, ids=pinned, source=entry.source, previously=previously)
         self._declare(group, entry=entry)
         self._renamed_from(group)
         self.state.scopes.setdefault(MEMBERSHIPS.name, set()).add(key)

@@ -15,6 +15,16 @@ still running?" has a sure answer that a process id alone cannot give (ids get r
   a shared disk), so the apply refuses, and `lmsform unlock --force` clears it once you know.
 
 `lmsform unlock` never removes a lock whose kernel lock is held.
+
+What this lock cannot see: it lives in one project directory, so it keeps apart the applies of one
+checkout (on one host, or on a disk hosts share), and nothing else. Two clones of a project, two CI
+runners, or two projects managing one account each take their own lock and may apply at once.
+Serialise those outside lmsform (a CI concurrency group per account). lmsform then checks what the
+vendor lets it check (`safe_writes.NewObjects`): before a phase of creates of a kind the vendor keeps
+no unique key for, it lists that kind once and refuses a key made since the plan; after each such
+create it looks for a twin another apply made at the same moment and takes its own copy back. Kinds
+with a vendor-side unique key (user names, e-mail addresses) cannot be duplicated: the vendor refuses
+the second create. Updates and removals from two applies at once are not detected: the last write wins.
 """
 
 from __future__ import annotations

@@ -185,12 +185,17 @@ class UserSpec(DeclarationModel):
 
 
 class GroupSpec(DeclarationModel):
-    """A named group of users, identified by its exact name."""
+    """A named group of users, identified by its exact name (or pinned to an existing group by `id`)."""
 
     RELATIONS = frozenset({"members", "supervisors"})
-    IDENTITY = frozenset({"previously"})
+    IDENTITY = frozenset({"id", "previously"})
 
     name: Name = Field(description="The group's name; the key, compared exactly.")
+    id: Annotated[str, StringConstraints(pattern=r"^[0-9a-z]+$")] | None = Field(
+        None,
+        description="Adopt the existing group with this id, whatever its name: how to say which one is "
+        "meant where several groups share a name (Damstra allows that).",
+    )
     previously: list[Name] = Field(
         default_factory=list, description="Former names: a group found under one of them is renamed."
     )

@@ -173,7 +173,8 @@ def test_a_course_whose_answer_is_lost_is_found_among_lmsforms_courses(
     _, after = _apply_losing_one_answer(skilljar, project, cli, "POST", "/v1/courses")
 
     assert _posts(after, "/v1/courses") == []
-    assert _gets(after) == ["/v1/courses?page_size=1000&label__name=lmsform"]
+    # The look-up, then the look for a twin another apply may have made at the same moment.
+    assert _gets(after) == ["/v1/courses?page_size=1000&label__name=lmsform"] * 2
     state = _state(skilljar)
     assert [course["title"] for course in state["courses"]] == ["Safety 101"]
     [publication] = state["published_courses"]  # published once, with the found course's id
@@ -208,7 +209,7 @@ def test_a_webhook_whose_answer_is_lost_is_found_by_url_and_event(
     _, after = _apply_losing_one_answer(skilljar, project, cli, "POST", "/v1/webhooks")
 
     assert _posts(after, "/v1/webhooks") == []
-    assert _gets(after) == ["/v1/webhooks"]
+    assert _gets(after) == ["/v1/webhooks"] * 2  # the look-up, then the look for a twin
     [webhook] = _state(skilljar)["webhooks"]
     assert (webhook["target_url"], webhook["event_type"]) == (
         "https://hooks.acme.example/lms",

@@ -14,16 +14,20 @@ not reshuffle which requests meet another.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import random
 import re
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Literal, TypedDict, Unpack, get_args
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, get_args
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 HOOK_ROOT = "/_emulator"
 CHAOS_HOOK = f"{HOOK_ROOT}/chaos"
@@ -376,6 +380,92 @@ def chaos_hook(faults: Faults, method: str, body: bytes) -> Answer:
     return json_answer("200 OK", faults.to_json())
 
 
+# --- writes that commit late ----------------------------------------------------------------------------
+
+
+@dataclass
+class _LateRule:
+    method: str
+    path: re.Pattern[str]
+    delay: float
+    gateway: bool
+    remaining: int
+
+
+@dataclass
+class LateCommits:
+    """WSGI middleware around a vendor's app: the next matching writes commit `delay` seconds late.
+
+    As when the vendor is slow: the client stops waiting (its timeout) and the vendor commits the write
+    afterwards. By default the request is held, and reaches the app only after `delay` seconds, in its
+    own thread; its answer then goes to a client that may be gone. With `gateway`, a gateway answers
+    504 at once and the write reaches the app `delay` seconds later, in the background. `committed`
+    lists the (method, path) of the late writes the app has handled; `settle()` waits for those under
+    way. Goes inside `EmulatorServer`'s recorder, which then records the held request when it ends.
+    """
+
+    app: WSGIApplication
+    committed: list[tuple[str, str]] = field(default_factory=list)
+    _rules: list[_LateRule] = field(default_factory=list)
+    _late: list[threading.Thread] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def arm(
+        self, method: str, path_pattern: str, *, delay: float, count: int = 1, gateway: bool = False
+    ) -> None:
+        _check_number("delay", delay, "a number of seconds, 0 or more", 0)
+        with self._lock:
+            self._rules.append(_LateRule(method.upper(), re.compile(path_pattern), delay, gateway, count))
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until every late write the middleware started in the background has been handled."""
+        with self._lock:
+            late = list(self._late)
+        for thread in late:
+            thread.join(timeout)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        rule = self._take(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        if rule is None:
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        if not rule.gateway:
+            time.sleep(rule.delay)
+            return self._commit(environ, body, start_response)
+        late = threading.Thread(
+            target=self._commit_later, args=(dict(environ), body, rule.delay), daemon=True
+        )
+        with self._lock:
+            self._late.append(late)
+        late.start()
+        answer = json_answer("504 Gateway Timeout", {"detail": "The upstream server did not answer in time."})
+        start_response(answer.status, answer.headers)
+        return [answer.body]
+
+    def _take(self, method: str, path: str) -> _LateRule | None:
+        with self._lock:
+            for rule in self._rules:
+                if rule.remaining > 0 and rule.method == method and rule.path.fullmatch(path):
+                    rule.remaining -= 1
+                    return rule
+        return None
+
+    def _commit_later(self, environ: WSGIEnvironment, body: bytes, delay: float) -> None:
+        time.sleep(delay)
+        result = self._commit(environ, body, lambda status, headers, exc_info=None: lambda data: None)
+        b"".join(result)
+
+    def _commit(
+        self, environ: WSGIEnvironment, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        environ["wsgi.input"] = io.BytesIO(body)
+        result = list(self.app(environ, start_response))
+        with self._lock:
+            self.committed.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
+        return result
+
+
 # --- parsing the command line -------------------------------------------------------------------------
 
 _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
@@ -413,6 +503,7 @@ __all__ = [
     "FaultChanges",
     "FaultSettings",
     "Faults",
+    "LateCommits",
     "MalformedKind",
     "chaos_hook",
     "first_page_query",

@@ -7,7 +7,9 @@ groups in waves, parents before children; each function below runs one of them.
 
 No create is sent twice blindly: after a lost answer (no answer, 5xx, 429) a user, an import or a
 group is first looked up by its key (`create_once`), and the apply carries on with what is there.
-The other writes are safe to repeat, and the client re-sends them (see `client`).
+Damstra keeps user names unique but not group names: a group create that may still land is never
+sent again, and each phase of new groups is guarded against another apply (`NewObjects`). The
+other writes are safe to repeat, and the client re-sends them (see `client`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from lmsform.errors import ProviderError
 from lmsform.model import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, USERS
 from lmsform.plan import Action, Change
 from lmsform.providers.base import ApplyContext, Work
-from lmsform.providers.damstra.client import DamstraClient
+from lmsform.providers.damstra.client import GROUP_FIELDS, PAGE_SIZE, DamstraClient
 from lmsform.providers.damstra.reader import ENROLLED_STATUSES, OWNER_ROLE, ROLE_IDS
 from lmsform.providers.damstra.settings import DamstraSettings
-from lmsform.providers.safe_writes import create_once
+from lmsform.providers.safe_writes import NewObjects, create_once
 
 log = logging.getLogger("lmsform.damstra")
 
@@ -75,8 +77,9 @@ class DamstraOperations:
         if kind == GROUPS.name and action is Action.CREATE:
             # A child needs its parent's id: one wave per level of the new groups' hierarchy.
             depths = _depths(changes)
+            guard = self.new_groups()
             return [
-                Work((change,), partial(self.create_group, change), wave=depths[change.key[0]])
+                Work((change,), partial(self.create_group, change, guard=guard), wave=depths[change.key[0]])
                 for change in changes
             ]
         if kind == GROUPS.name and action is Action.UPDATE and any("parent" in c.changed for c in changes):
@@ -152,6 +155,7 @@ class DamstraOperations:
             lambda: self.client.create_user(body, key=change.address),
             lambda: self.client.find_user(body["userName"]),
             what=change.address,
+            vendor_unique=True,
             attempts=self.client.http.attempts,
         )
         user_id = str(created["id"])
@@ -186,7 +190,7 @@ class DamstraOperations:
                     made[name] = str(item["id"])
             return dict(made) if len(made) == len(rows) else None
 
-        by_name = create_once(send, find, what=label, attempts=self.client.http.attempts)
+        by_name = create_once(send, find, what=label, vendor_unique=True, attempts=self.client.http.attempts)
         for change in chunk:
             user_id = by_name.get(change.key[0])
             if user_id is None:
@@ -262,17 +266,44 @@ class DamstraOperations:
             body["parentId"] = int(context.id_of(GROUPS.name, (parent,)))
         return body
 
-    def create_group(self, change: Change, context: ApplyContext) -> None:
+    def new_groups(self) -> NewObjects:
+        """The guard of one phase of group creates: one read of the group list, one search per group made."""
+        return NewObjects(
+            vendor="damstra",
+            kind=GROUPS.name,
+            listing=lambda: ((str(item["name"]), str(item["id"])) for item in self.client.list_groups()),
+            twins=lambda name: [str(item["id"]) for item in self._groups_named(str(name))],
+        )
+
+    def _groups_named(self, name: str) -> list[dict[str, Any]]:
+        """The active groups of exactly this name: `q` matches a part of the name, one page mostly."""
+        pages = self.client.http.paginate_offset(
+            "/group", params={"q": name}, size=PAGE_SIZE, kind=GROUPS.name, item_fields=GROUP_FIELDS
+        )
+        return [item for item in pages if item.get("name") == name]
+
+    def create_group(self, change: Change, context: ApplyContext, *, guard: NewObjects | None = None) -> None:
         body = self.group_body(change, context)
+        guard = guard or self.new_groups()
+        guard.check_absent(body["name"], what=change.address)
         # Damstra does not keep group names unique, so a repeat would make a second group: after a
-        # lost answer, look the group up by its exact name first.
+        # lost answer, look the group up by its exact name first, and never send a create that may
+        # still land again.
         created = create_once(
             partial(self.client.create_group, body, key=change.address),
             partial(self.client.find_group, body["name"], key=change.address),
             what=change.address,
+            vendor_unique=False,
             attempts=self.client.http.attempts,
         )
-        context.record(GROUPS.name, change.key, str(created["id"]))
+        group_id = str(created["id"])
+        guard.confirm_alone(
+            body["name"],
+            group_id,
+            what=change.address,
+            take_back=partial(self.client.inactivate_group, int(group_id), key=change.address),
+        )
+        context.record(GROUPS.name, change.key, group_id)
 
     def update_group(self, change: Change, context: ApplyContext) -> None:
         self.client.update_group(int(change.ids["id"]), self.group_body(change, context), key=change.address)

@@ -3,7 +3,10 @@
 No create is sent twice blindly. Where Skilljar makes a POST idempotent (domain users by e-mail,
 enrollments by user and `enrolled_at`), the HTTP layer re-sends it after a lost answer. Every other
 create goes through `create_once`: after a lost answer it looks the object up by its key, with the
-fewest requests the API allows, and carries on with what is there.
+fewest requests the API allows, and carries on with what is there. Skilljar keeps group names
+unique and one publication per course, but allows courses of one title and webhooks of one URL and
+event: those are never sent again while they may still land, and each phase of them is guarded
+against another apply (`NewObjects`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from lmsform.model import (
 )
 from lmsform.plan import Action, Change
 from lmsform.providers.base import ApplyContext
-from lmsform.providers.safe_writes import create_once
+from lmsform.providers.safe_writes import NewObjects, create_once
 from lmsform.providers.skilljar.client import SkilljarClient
 from lmsform.providers.skilljar.reader import OWNER_LABEL, PUBLICATION_SETTINGS
 
@@ -103,6 +106,7 @@ def create_group(client: SkilljarClient, change: Change, context: ApplyContext) 
         lambda: str(client.create_group(body, key=change.address)["id"]),
         find,
         what=change.address,
+        vendor_unique=True,
         attempts=client.http.attempts,
     )
     context.record(GROUPS.name, change.key, group_id)
@@ -127,6 +131,7 @@ def add_member(client: SkilljarClient, change: Change, context: ApplyContext) ->
             lambda: client.add_group_user(group_id, user_id, key=change.address),
             lambda: client.get_group_user(group_id, user_id, key=change.address),
             what=change.address,
+            vendor_unique=True,
             attempts=client.http.attempts,
         )
     except ProviderError as error:
@@ -155,7 +160,26 @@ def _owned_labels(labels: Any) -> list[str]:
     return sorted({*(labels or []), OWNER_LABEL})
 
 
-def create_course(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+def new_courses(client: SkilljarClient) -> NewObjects:
+    """The guard of one phase of course creates: one read of the course list (pages of 100), and one
+    read of lmsform's courses per course made (a course another apply made carries lmsform's label)."""
+
+    def twins(title: object) -> list[str]:
+        return [
+            str(item["id"]) for item in client.list_courses(label=OWNER_LABEL) if item.get("title") == title
+        ]
+
+    return NewObjects(
+        vendor="skilljar",
+        kind=COURSES.name,
+        listing=lambda: ((item.get("title"), str(item["id"])) for item in client.list_courses()),
+        twins=twins,
+    )
+
+
+def create_course(
+    client: SkilljarClient, change: Change, context: ApplyContext, *, guard: NewObjects | None = None
+) -> None:
     after = _after(change)
     body = _course_body(after)
     # Skilljar requires these two; lmsform fills them when the manifest leaves them out.
@@ -171,11 +195,20 @@ def create_course(client: SkilljarClient, change: Change, context: ApplyContext)
         newest = max(made, key=lambda item: str(item.get("created_at") or ""), default=None)
         return None if newest is None else str(newest["id"])
 
+    guard = guard or new_courses(client)
+    guard.check_absent(body["title"], what=change.address)
     course_id = create_once(
         lambda: str(client.create_course(body, key=change.address)["id"]),
         find,
         what=change.address,
+        vendor_unique=False,
         attempts=client.http.attempts,
+    )
+    guard.confirm_alone(
+        body["title"],
+        course_id,
+        what=change.address,
+        take_back=lambda: client.delete_course(course_id, key=change.address),
     )
     context.record(COURSES.name, change.key, course_id)
 
@@ -211,6 +244,7 @@ def publish_course(client: SkilljarClient, change: Change, context: ApplyContext
         lambda: str(client.publish_course(body, key=change.address)["id"]),
         find,
         what=change.address,
+        vendor_unique=True,
         attempts=client.http.attempts,
     )
     context.record(PUBLICATIONS.name, change.key, publication_id)
@@ -300,24 +334,50 @@ def _webhook_body(change: Change, context: ApplyContext, names: set[str]) -> dic
     return body
 
 
-def create_webhook(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+def _webhook_ids(client: SkilljarClient) -> list[tuple[tuple[object, object], str]]:
+    """Every webhook's (url, event) and id. There is no filter: `GET /v1/webhooks`, one request per
+    page of 100."""
+    return [
+        ((item.get("target_url"), item.get("event_type")), str(item["id"])) for item in client.list_webhooks()
+    ]
+
+
+def new_webhooks(client: SkilljarClient) -> NewObjects:
+    """The guard of one phase of webhook creates: one read of the webhook list, and one per webhook made."""
+    return NewObjects(
+        vendor="skilljar",
+        kind=WEBHOOKS.name,
+        listing=lambda: _webhook_ids(client),
+        twins=lambda key: [found for made, found in _webhook_ids(client) if made == key],
+    )
+
+
+def create_webhook(
+    client: SkilljarClient, change: Change, context: ApplyContext, *, guard: NewObjects | None = None
+) -> None:
     after = _after(change)
     body = _webhook_body(change, context, set(after))
     body["event_type"] = None if after["event"] == ALL_EVENTS else after["event"]
+    key = (body["target_url"], body["event_type"])
 
     def find() -> str | None:
-        # Skilljar allows duplicate webhooks, but the plan creates only a (url, event) no live webhook
-        # had. There is no filter: `GET /v1/webhooks`, one request per page of 100.
-        for item in client.list_webhooks():
-            if item.get("target_url") == body["target_url"] and item.get("event_type") == body["event_type"]:
-                return str(item["id"])
-        return None
+        # Skilljar allows duplicate webhooks, but the plan creates only a (url, event) no live webhook had.
+        return next((found for made, found in _webhook_ids(client) if made == key), None)
 
+    guard = guard or new_webhooks(client)
+    guard.check_absent(key, what=change.address)
     webhook_id = create_once(
         lambda: str(client.create_webhook(body, key=change.address)["id"]),
         find,
         what=change.address,
+        vendor_unique=False,
         attempts=client.http.attempts,
+    )
+    guard.confirm_alone(
+        key,
+        webhook_id,
+        what=change.address,
+        take_back=lambda: client.delete_webhook(webhook_id, key=change.address),
     )
     context.record(WEBHOOKS.name, change.key, webhook_id)
 

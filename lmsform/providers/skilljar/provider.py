@@ -31,7 +31,16 @@ from lmsform.providers.base import ApplyContext, KindSupport, Provider, Provider
 from lmsform.providers.http import HttpClient
 from lmsform.providers.safe_writes import answer_lost
 from lmsform.providers.skilljar.client import BULK_CREATE_LIMIT, SkilljarClient
-from lmsform.providers.skilljar.operations import NAME_FIELDS, OPERATIONS, create_user, settle_user
+from lmsform.providers.skilljar.operations import (
+    NAME_FIELDS,
+    OPERATIONS,
+    create_course,
+    create_user,
+    create_webhook,
+    new_courses,
+    new_webhooks,
+    settle_user,
+)
 from lmsform.providers.skilljar.reader import Listed, read_state, read_taken
 from lmsform.providers.skilljar.settings import SkilljarSettings
 from lmsform.state import Resource, State
@@ -211,6 +220,14 @@ class SkilljarProvider(Provider):
                 for start in range(0, len(changes), BULK_CREATE_LIMIT)
             ]
             return [Work(chunk, partial(self._bulk_create_users, chunk)) for chunk in chunks]
+        if action is Action.CREATE and kind in (COURSES.name, WEBHOOKS.name):
+            # Skilljar keeps no unique key for these: one guard per phase against another apply.
+            create, guard = (
+                (create_course, new_courses(self.client))
+                if kind == COURSES.name
+                else (create_webhook, new_webhooks(self.client))
+            )
+            return [Work((change,), partial(create, self.client, change, guard=guard)) for change in changes]
         return super().work(kind, action, changes)
 
     def execute(self, change: Change, context: ApplyContext) -> None:

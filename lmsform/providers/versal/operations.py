@@ -48,6 +48,7 @@ def create_user(client: VersalClient, change: Change, context: ApplyContext) -> 
         lambda: client.add_user(roles, {"email": email, **profile}, key=change.address),
         lambda: client.find_member(email),
         what=change.address,
+        vendor_unique=True,
         attempts=client.http.attempts,
     )
     user = answer["user"]
