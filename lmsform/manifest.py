@@ -23,6 +23,7 @@ from lmsform.declarations import DesiredStateBuilder, Reference
 from lmsform.errors import Issue, Location, ManifestError, relative
 from lmsform.hierarchy import parent_cycles
 from lmsform.model import DECLARABLE, KINDS_BY_NAME, ManageConfig, ProjectConfig
+from lmsform.policy import strictest, trusted_policy
 from lmsform.prerequisites import declared_conflicts
 from lmsform.providers.base import Provider, ProviderSettings, Removal
 from lmsform.providers.origins import allowed_origins
@@ -98,6 +99,11 @@ def load_project(
             allowed = variables.allowed_origins()
             issues.extend(_destination_issues(settings_result[1], config_doc, allowed))
     config, settings, provider = settings_result or (None, None, None)
+    if config is not None:
+        try:
+            config = strictest(config, trusted_policy(os.environ if environ is None else environ))
+        except ManifestError as error:
+            issues.extend(error.issues)
     manage = config.manage if config is not None else ManageConfig()
 
     builder = DesiredStateBuilder(provider, manage, issues)
