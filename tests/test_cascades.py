@@ -33,12 +33,6 @@ GROUPS_AUTHORITATIVE = "groups: authoritative\nmemberships: authoritative"
 NO_THRESHOLD = "safety:\n  max_remove_percent: 100\n"
 
 
-@pytest.fixture(autouse=True)
-def _manifests_may_read_the_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The credentials' variables, allowed where the manifests cannot change it (the environment)."""
-    monkeypatch.setenv("LMSFORM_VARIABLES", "SKILLJAR_API_KEY,DAMSTRA_ACCESS_KEY,VERSAL_API_KEY")
-
-
 def _seed(server: EmulatorServer, document: dict[str, Any]) -> None:
     requests.post(f"{server.url}/_emulator/seed", json=document, timeout=10).raise_for_status()
 

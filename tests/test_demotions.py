@@ -34,12 +34,6 @@ VERSAL_KEY = "ca4a1a7e-5eed-4c0d-9e11-0000c0ffee42"
 VERSAL_ORG = 4242
 
 
-@pytest.fixture(autouse=True)
-def _manifests_may_read_the_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The credentials' variables, allowed where the manifests cannot change it (the environment)."""
-    monkeypatch.setenv("LMSFORM_VARIABLES", "SKILLJAR_API_KEY,DAMSTRA_ACCESS_KEY,VERSAL_API_KEY")
-
-
 # --- Damstra: the account owner and a protected admin ------------------------------------------------
 
 

@@ -37,12 +37,6 @@ TERMINAL_ATTACK = "ops\x1b]8;;https://evil.example\x07\x9b2J\u202e\n::error::pwn
 MARKDOWN_ATTACK = "x\n```\n<!--\n**bold** [link](https://evil.example) <b>| cell |</b> &amp; $x$"
 
 
-@pytest.fixture(autouse=True)
-def _manifests_may_read_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The credential's variable, allowed where the manifests cannot change it (the environment)."""
-    monkeypatch.setenv("LMSFORM_VARIABLES", "SKILLJAR_API_KEY")
-
-
 def assert_shown_safely(output: str) -> None:
     """Nothing a terminal acts on, and no line a CI runner would read as a workflow command."""
     assert REFUSED.search(output) is None, output
