@@ -116,6 +116,9 @@ class _DeadlineSocket:
 
 
 class DeadlineHTTPConnection(HTTPConnection):
+    """A connection whose every exchange (request sent to last byte read) has a deadline; the HTTPS one
+    below inherits it, so both wrap their socket the same way once it is connected."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = _Deadline()
@@ -129,18 +132,8 @@ class DeadlineHTTPConnection(HTTPConnection):
         super().request(method, url, *args, **kwargs)
 
 
-class DeadlineHTTPSConnection(HTTPSConnection):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._deadline = _Deadline()
-
-    def connect(self) -> None:
-        super().connect()
-        self.sock = cast(socket.socket, _DeadlineSocket(self.sock, self._deadline))
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
-        self._deadline.start(self.timeout)
-        super().request(method, url, *args, **kwargs)
+class DeadlineHTTPSConnection(DeadlineHTTPConnection, HTTPSConnection):
+    pass
 
 
 class _DeadlineHTTPPool(HTTPConnectionPool):
