@@ -197,7 +197,12 @@ class NewObjects:
 
     def confirm_alone(self, key: Hashable, made: str, *, what: str, take_back: Callable[[], None]) -> None:
         """After the create of `key` (id `made`): if another live object has the key, another apply made
-        it at the same moment; `take_back()` this apply's copy and stop."""
+        it at the same moment; `take_back()` this apply's copy and stop.
+
+        Two applies that each see the other's copy both take theirs back, and the next plan makes the
+        object once. No rule keeping one of the two (the lower id, say) is safe with every vendor: an
+        apply that looked before the other's create landed keeps its copy, and the other would keep
+        its own too whenever its id happens to sort first (Skilljar's ids are not in creation order)."""
         others = [found for found in self._twins(key) if found != made]
         if not others:
             return
