@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -43,6 +44,15 @@ def errors_exit() -> Iterator[None]:
         sys.exit(EXIT_ERROR)
     except LmsformError as error:
         _print_error(error.lines())
+        sys.exit(EXIT_ERROR)
+    except Exception as error:
+        # A bug in lmsform. Its message may quote untrusted text (a name, a vendor's answer), so it is
+        # printed on one line like every error; the frames (lmsform's own code) are kept for a report.
+        frames = "".join(["Traceback (most recent call last):\n", *traceback.format_tb(error.__traceback__)])
+        click.echo(shown_escaped(redact(frames)).rstrip("\n"), err=True)
+        _print_error(
+            [f"unexpected error, a bug in lmsform (please report it): {type(error).__name__}: {error}"]
+        )
         sys.exit(EXIT_ERROR)
 
 

@@ -22,6 +22,7 @@ import requests
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from lmsform import app
 from lmsform.characters import REFUSED, shown_inline
 from lmsform.console import configure_logging
 from lmsform.output import render
@@ -373,3 +374,25 @@ def test_attack_vendor_text_in_a_log_record_cannot_start_a_line(capsys: pytest.C
     logged = capsys.readouterr().err
     assert_shown_safely(logged)
     assert logged == f"lmsform.writes: users: record {shown_inline(TERMINAL_ATTACK)} was already created\n"
+
+
+def test_attack_an_unexpected_error_quoting_untrusted_text_cannot_start_a_line(
+    project: ProjectDir, cli: CliRunnerCall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug whose message quotes a hostile name: the message is escaped like any error, the frames
+    are kept for a report, and the exit is 1, not an interpreter traceback printed raw."""
+
+    def broken(directory: Path, *, offline: bool = False) -> None:
+        raise RuntimeError(f"cannot handle {TERMINAL_ATTACK}")
+
+    monkeypatch.setattr(app, "load", broken)
+    project.configure("sandbox")
+
+    result = cli("validate", project.root)
+
+    assert result.exit_code == 1
+    assert_shown_safely(result.stderr)
+    assert "Traceback (most recent call last):" in result.stderr
+    assert "unexpected error, a bug in lmsform (please report it): RuntimeError: cannot handle ops" in (
+        result.stderr
+    )
