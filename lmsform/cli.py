@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from lmsform.console import (
     errors_exit,
     fail,
 )
-from lmsform.errors import relative
+from lmsform.errors import PlanFileError, relative
 from lmsform.expansion import expand_declared
 from lmsform.export import export_project
 from lmsform.journal import Cause, Journal, journal_dir, read_journal, unfinished_applies
@@ -247,7 +248,7 @@ def _warn_if_taken_over(project: Project, lock: ApplyLock) -> None:
         path = folder / name
         what = (
             f"What it did is in {relative(path)} ({len(read_journal(path).done)} change(s) done, unfinished)."
-            if path.is_file()
+            if path.is_file() and not path.is_symlink()
             else f"Its journal, {relative(path)}, is missing."
         )
     elif holder:
@@ -323,7 +324,13 @@ def show(plan_file: Path, output_format: str, redact: str | None) -> None:
     """Render a saved plan."""
     with errors_exit():
         saved, document = app.read_plan_file(plan_file)
-        title = registry()[saved.provider].title if saved.provider in registry() else saved.provider
+        if saved.provider not in registry():
+            # The title starts lines of the report: a forged plan's provider must not be printed as one.
+            raise PlanFileError(
+                f"{plan_file}: the plan names provider {json.dumps(saved.provider)}, which lmsform does "
+                f"not know (it knows {', '.join(registry())})"
+            )
+        title = registry()[saved.provider].title
         mode = redact or str(document.get("redact", "none"))
         click.echo(render(saved, output_format, title=title, redact=mode, document=document), nl=False)
 

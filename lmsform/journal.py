@@ -20,6 +20,7 @@ apply that took over a killed apply's lock names that apply's journal in its hea
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Collection, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,7 +52,7 @@ class Journal:
         self, path: Path, plan: Plan, *, resumes: Path | None = None, after_killed: str | None = None
     ) -> None:
         self.path = path
-        self._file: IO[str] = path.open("x", encoding="utf-8")
+        self._file: IO[str] = _create(path)
         self._counts = {outcome: 0 for outcome in Outcome}
         self._found = 0
         self._write(
@@ -274,6 +275,13 @@ def _journal_files(root: Path, pattern: str = "*.jsonl") -> list[Path]:
     if not folder.is_dir() or folder.is_symlink():
         return []
     return [path for path in folder.glob(pattern) if path.is_file() and not path.is_symlink()]
+
+
+def _create(path: Path) -> IO[str]:
+    """A new journal file, owner-only: never an existing file, nor through a link put in its place
+    (O_EXCL fails on any name that exists; O_NOFOLLOW says so outright)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    return open(os.open(path, flags, 0o600), "w", encoding="utf-8")
 
 
 def _written(change: Change) -> dict[str, Any]:

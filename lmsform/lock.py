@@ -16,6 +16,10 @@ still running?" has a sure answer that a process id alone cannot give (ids get r
 
 `lmsform unlock` never removes a lock whose kernel lock is held.
 
+The lock file is in the checkout, so a pull request may commit one: it is opened without following a
+link, and one that is a link or not a regular file is refused (writing the holder would overwrite
+whatever it points to). The journal name it holds is used only if it is a plain file name.
+
 What this lock cannot see: it lives in one project directory, so it keeps apart the applies of one
 checkout (on one host, or on a disk hosts share), and nothing else. Two clones of a project, two CI
 runners, or two projects managing one account each take their own lock and may apply at once.
@@ -30,17 +34,19 @@ the second create. Updates and removals from two applies at once are not detecte
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import socket
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from lmsform.errors import LmsformError
-from lmsform.localdir import local_dir, local_path
+from lmsform.localdir import check_local_dir, local_dir, local_path
 
 
 class LockedError(LmsformError):
@@ -88,7 +94,7 @@ class ApplyLock:
     def killed_journal(self) -> str | None:
         """The journal file name of the killed apply whose lock this one took over (None: it made none)."""
         name = (self.taken_over or {}).get("journal")
-        return name if isinstance(name, str) and name else None
+        return name if _plain_file_name(name) else None
 
     def record_journal(self, journal: Path) -> None:
         """Name the apply's journal in the lock, so that an apply taking the lock over after a kill
@@ -114,8 +120,9 @@ def describe(holder: dict[str, Any]) -> str:
 def unlock(root: Path, *, force: bool) -> str:
     """Remove a lock no apply holds; says what it did. Never removes one whose kernel lock is held; one
     from another host, or naming a process that runs here, takes `force`."""
+    check_local_dir(root)
     path = lock_path(root)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return f"No lock: {path} does not exist."
     descriptor = _acquire(path)
     if descriptor is None:
@@ -144,7 +151,7 @@ def unlock(root: Path, *, force: bool) -> str:
 def _acquire(path: Path) -> int | None:
     """An open descriptor of the lock file with its kernel lock taken, or None if another process has it."""
     while True:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        descriptor = _open(path)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -156,12 +163,40 @@ def _acquire(path: Path) -> int | None:
         # The holder may have finished (and removed the file) between our open and our flock: then the
         # lock we took is on a file nobody else will see. Start again on whatever the path names now.
         try:
-            same = os.path.samestat(os.fstat(descriptor), os.stat(path))
+            same = os.path.samestat(os.fstat(descriptor), os.lstat(path))
         except FileNotFoundError:
             same = False
         if same:
             return descriptor
         os.close(descriptor)
+
+
+def _open(path: Path) -> int:
+    """The lock file, created if missing; never through a link, and only a regular file (LockedError).
+    O_NONBLOCK: opening a pipe put in its place must not wait for a writer."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        descriptor = os.open(path, flags, 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise LockedError(_not_a_lock_message(path, "a symbolic link")) from None
+        if error.errno in (errno.EISDIR, errno.ENXIO):
+            raise LockedError(_not_a_lock_message(path, "not a regular file")) from None
+        raise
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise LockedError(_not_a_lock_message(path, "not a regular file"))
+    return descriptor
+
+
+def _plain_file_name(name: object) -> bool:
+    """A file name with no folder part: the journal name a lock file holds (a pull request may have
+    written it) must not lead out of the journal folder."""
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and not any(separator in name for separator in ("/", "\\", "\0"))
+    )
 
 
 def _read_holder(descriptor: int) -> dict[str, Any] | None:
@@ -182,7 +217,11 @@ def _read_holder(descriptor: int) -> dict[str, Any] | None:
 
 def _peek(path: Path) -> dict[str, Any]:
     with contextlib.suppress(OSError, ValueError):
-        holder = json.loads(path.read_text(encoding="utf-8"))
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            holder = _read_holder(descriptor) if stat.S_ISREG(os.fstat(descriptor).st_mode) else None
+        finally:
+            os.close(descriptor)
         if isinstance(holder, dict):
             return holder
     return {}
@@ -213,6 +252,13 @@ def _runs_here(holder: dict[str, Any]) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _not_a_lock_message(path: Path, what: str) -> str:
+    return (
+        f"{path} is {what}, not a lock file lmsform made: refusing to use it as the apply lock (a pull "
+        "request may have committed it, to make lmsform write where it points); remove it and run again"
+    )
 
 
 def _running_message(path: Path) -> str:
