@@ -343,6 +343,36 @@ def test_attack_training_records_whose_count_lies_is_an_error(lying: EmulatorSer
         records.records()
 
 
+def _envelope_then_bare_array() -> flask.Flask:
+    """Page 1 counts 100 and links to page 2; page 2 is a bare JSON array (the shape of a whole list)."""
+    app = flask.Flask("envelope_then_bare")
+
+    @app.get("/users")
+    def users() -> flask.Response:
+        # A numbered link (`page=2`) or a cursor: the two ways pages after the first are read.
+        link = flask.request.args.get("link", "page")
+        if flask.request.args.get(link, "").endswith("2"):
+            return flask.jsonify([{"id": 2}])
+        following = f"{flask.request.host_url}users?link={link}&{link}={'2' if link == 'page' else 'c2'}"
+        return flask.jsonify({"count": 100, "next": following, "results": [{"id": 1}]})
+
+    return app
+
+
+@pytest.mark.parametrize("link", ["page", "cursor"])
+def test_attack_a_bare_array_after_a_counted_page_cannot_skip_the_count_check(link: str) -> None:
+    """A bare array ended the read before the count was checked: 100 counted, 2 held, 2 accepted
+    (98 users looked absent: spurious creates). A bare array is a whole list, never a later page."""
+    with (
+        EmulatorServer(_envelope_then_bare_array()) as vendor,
+        pytest.raises(
+            ProviderError,
+            match=r"acme users: malformed list response: page 2 (has no `results` list|is a bare JSON array)",
+        ),
+    ):
+        list(_client(vendor.url).paginate("/users", params={"link": link}, kind="users"))
+
+
 # --- a gzip bomb --------------------------------------------------------------------------------------------
 
 BOMB_MIB = 256  # decompressed; about 256 KB on the wire

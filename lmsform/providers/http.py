@@ -493,6 +493,15 @@ class HttpClient:
             response = self.request("GET", url, params=query, kind=kind)
             body = self.decode(response, kind=kind)
             if isinstance(body, list):
+                if len(seen) > 1:
+                    # A bare array is a whole list: as a later page it would end the read before the
+                    # first page's `count` is checked.
+                    raise self.malformed(
+                        f"malformed list response: page {len(seen)} is a bare JSON array (the shape of a "
+                        "whole list), after a page that linked to it",
+                        response,
+                        kind=kind,
+                    )
                 yield from self.checked_items(body, item_fields, response, kind)
                 return
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
