@@ -271,6 +271,9 @@ def interpolate_environment(
     the reference is checked all the same but kept as it is written, and the place of the value is
     added to `unset`. So is a variable the environment does not let the value read: offline, its
     value is never read, so the check needs no environment and the commands that connect make it.
+
+    A value that names a variable and that an alias repeats is an issue, and is read nowhere: see
+    `_aliases_reading_variables`.
     """
     env = os.environ if environ is None else environ
     rules = access or VariableAccess()
@@ -316,23 +319,101 @@ def interpolate_environment(
 
         return _ENV_REFERENCE.sub(replace, text)
 
+    slots = _values_with_dollars(document)
+    aliased, alias_issues = _aliases_reading_variables(slots)
+    issues.extend(alias_issues)
+    done: set[tuple[int, Any]] = set()
+    for slot in slots:
+        if slot.where in aliased:  # never read: the load fails on the alias
+            slot.container[slot.key] = ""
+        elif (id(slot.container), slot.key) not in done:  # an aliased collection is one collection
+            done.add((id(slot.container), slot.key))
+            slot.container[slot.key] = substitute(slot.text, slot.where)
+    return issues
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A string value holding `$`, and the mapping entry or list item that holds it."""
+
+    container: CommentedMap | CommentedSeq
+    key: Any
+    text: str
+    # Where the value is written. An alias reports its anchor's place: the value is written there.
+    where: Location
+    # Where the entry is: a mapping entry's key (an alias's own place, unless `<<` merged it in), or
+    # a list item's value.
+    entry: Location
+
+
+def _values_with_dollars(document: Document) -> list[_Slot]:
+    """Every string value holding `$`, in the order of the document, as often as aliases repeat it."""
+    slots: list[_Slot] = []
+    inside: set[int] = set()
+
     def walk(node: Any) -> None:
+        if id(node) in inside:  # a recursive alias (refused before, when the file's shape is checked)
+            return
         if isinstance(node, CommentedMap):
-            for key in list(node.keys()):
-                value = node[key]
-                if isinstance(value, str) and "$" in value:
-                    node[key] = substitute(str(value), document.location(node, (key,)))
-                else:
-                    walk(value)
+            entries: Iterable[tuple[Any, Any]] = list(node.items())
         elif isinstance(node, CommentedSeq):
-            for index, value in enumerate(node):
-                if isinstance(value, str) and "$" in value:
-                    node[index] = substitute(str(value), document.location(node, (index,)))
-                else:
-                    walk(value)
+            entries = list(enumerate(node))
+        else:
+            return
+        inside.add(id(node))
+        for key, value in entries:
+            if isinstance(value, str) and "$" in value:
+                where = document.location(node, (key,))
+                entry = document.location(node, (key,), at_key=isinstance(node, CommentedMap))
+                slots.append(_Slot(node, key, value, where, entry))
+            else:
+                walk(value)
+        inside.discard(id(node))
 
     walk(document.root)
-    return issues
+    return slots
+
+
+def _aliases_reading_variables(slots: list[_Slot]) -> tuple[set[Location], list[Issue]]:
+    """The places of the values that name a variable and that an alias (or a `<<` merge) repeats,
+    and an issue for each alias of them.
+
+    Which variables a value may read depends on where it is written (a provider's credential setting
+    may read any, see `VariableAccess`), and an alias's value is written at its anchor: so `domain: *k`
+    with `api_key: &k ${TOKEN}` would read the token into the domain, which every plan prints.
+    """
+    first: dict[Location, _Slot] = {}
+    places: set[Location] = set()
+    issues: dict[Issue, None] = {}  # an aliased collection repeats its values' issues: say each once
+    for slot in slots:
+        anchor = first.setdefault(slot.where, slot)
+        names = environment_names(slot.text)
+        if anchor is slot or not names:
+            continue
+        places.add(slot.where)
+        issues[_alias_issue(anchor, slot, names)] = None
+    return places, list(issues)
+
+
+def _alias_issue(anchor: _Slot, alias: _Slot, names: list[str]) -> Issue:
+    """At the alias when it has a place of its own (a mapping entry's key), else at its anchor."""
+    reads = ", ".join(f"${{{name}}}" for name in dict.fromkeys(names))
+    rule = (
+        "a value that reads an environment variable must be written where it is used, as the variables it "
+        "may read depend on where it stands"
+    )
+    if alias.entry != anchor.entry:
+        where = anchor.where
+        return Issue(
+            alias.entry,
+            f"this is an alias of the value at line {where.line}, column {where.column}, which reads "
+            f"{reads}: {rule}. Write {reads} here instead of the alias",
+        )
+    return Issue(
+        anchor.where,
+        f"an alias (or a `<<` merge) repeats this value, which reads {reads}, elsewhere: {rule}. Write "
+        f"{reads} in each place instead of the alias",
+    )
 
 
 def environment_names(text: str) -> list[str]:

@@ -393,3 +393,140 @@ def test_the_training_records_api_user_is_a_credential(tmp_path: Path) -> None:
     load_project(tmp_path, providers=registry(), environ={"VAULT_USER": user, "VAULT_KEY": CANARY_KEY})
 
     assert secrets.redact(user) == secrets.MASK
+
+
+# --- a value that reads a variable is written where it is used ------------------------------------
+
+
+def _damstra_config(*, access_key: str, organisation: str) -> str:
+    return (
+        f"provider:\n  type: damstra\n  access_key: {access_key}\n  organisation: {organisation}\n"
+        "  base_url: sandbox\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("validate",), ("plan",), ("plan", "--format", "markdown"), ("plan", "--format", "json")],
+    ids=["validate", "plan-text", "plan-markdown", "plan-json"],
+)
+def test_attack_an_alias_cannot_carry_a_credential_variable_into_the_plan_header(
+    project: ProjectDir, cli: CliRunnerCall, command: tuple[str, ...]
+) -> None:
+    """A credential setting may read any variable, and the check went by where a value is written; an
+    alias's value is written at its anchor. `organisation: *k` with `access_key: &k ${GITHUB_TOKEN}`
+    printed the CI secret as the organisation in every plan's header, and in validate's."""
+    project.write("lmsform.yaml", _damstra_config(access_key="&k ${GITHUB_TOKEN}", organisation="*k"))
+
+    result = cli(*command, project.root, env={"GITHUB_TOKEN": CI_SECRET})
+
+    assert result.exit_code == 1
+    assert (
+        "Error: project/lmsform.yaml:4:3: this is an alias of the value at line 3, column 15, which reads "
+        "${GITHUB_TOKEN}: a value that reads an environment variable must be written where it is used"
+    ) in result.stderr
+    assert "Write ${GITHUB_TOKEN} here instead of the alias" in result.stderr
+    assert CI_SECRET not in result.output
+
+
+def test_attack_the_anchor_need_not_come_first(project: ProjectDir, cli: CliRunnerCall) -> None:
+    """The anchor in the plain setting and the alias in the credential one: the credential's place is
+    then the anchor's, so the plain setting would read any variable. Neither reads it."""
+    project.write(
+        "lmsform.yaml",
+        "provider:\n  type: damstra\n  organisation: &k ${GITHUB_TOKEN}\n  access_key: *k\n"
+        "  base_url: sandbox\n",
+    )
+
+    result = cli("validate", project.root, env={"GITHUB_TOKEN": CI_SECRET})
+
+    assert result.exit_code == 1
+    assert "Error: project/lmsform.yaml:4:3: this is an alias of the value at line 3, column 17" in (
+        result.stderr
+    )
+    assert CI_SECRET not in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_attack_an_alias_cannot_carry_the_api_key_into_the_skilljar_domain(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall, command: str
+) -> None:
+    project.write(
+        "lmsform.yaml",
+        "provider:\n  type: skilljar\n  api_key: &k ${GITHUB_TOKEN}\n  domain: *k\n"
+        f"  base_url: {skilljar.url}\n",
+    )
+    project.write("people.yaml", PEOPLE)
+
+    result = cli(command, project.root, env={"GITHUB_TOKEN": CI_SECRET})
+
+    assert result.exit_code == 1
+    assert "Error: project/lmsform.yaml:4:3: this is an alias of the value at line 3, column 12" in (
+        result.stderr
+    )
+    assert CI_SECRET not in result.output
+    assert skilljar.requests == []
+
+
+def test_attack_a_merge_key_cannot_repeat_a_value_that_reads_a_variable(
+    project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    """`<<: *p` repeats every value of the anchored mapping elsewhere, the credential's among them. A
+    merged entry has no place of its own, so the error is at the value the merge repeats."""
+    project.write(
+        "lmsform.yaml",
+        _damstra_config(access_key="${GITHUB_TOKEN}", organisation="acme").replace(
+            "provider:", "provider: &p"
+        )
+        + "manage:\n  <<: *p\n",
+    )
+
+    result = cli("validate", project.root, env={"GITHUB_TOKEN": CI_SECRET})
+
+    assert result.exit_code == 1
+    assert (
+        "Error: project/lmsform.yaml:3:15: an alias (or a `<<` merge) repeats this value, which reads "
+        "${GITHUB_TOKEN}, elsewhere"
+    ) in result.stderr
+    assert CI_SECRET not in result.output
+
+
+def test_attack_a_merge_in_a_resource_file_is_refused_too(project: ProjectDir, cli: CliRunnerCall) -> None:
+    """The rule is one for every file: an alias repeats no value that reads a variable, even one the
+    environment offers."""
+    project.write("lmsform.yaml", _skilljar_config("https://api.skilljar.com"))
+    project.write(
+        "people.yaml",
+        "users:\n  - &u {email: jane@acme.com, first_name: '${LMSFORM_FIRST}'}\n"
+        "  - <<: *u\n    email: john@acme.com\n",
+    )
+
+    result = cli("validate", project.root, env={"LMSFORM_FIRST": "Jane"})
+
+    assert result.exit_code == 1
+    assert "Error: project/people.yaml:2:43: an alias (or a `<<` merge) repeats this value" in result.stderr
+
+
+def test_aliases_of_values_that_read_no_variable_still_work(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    project.configure(skilljar.url)
+    project.write(
+        "people.yaml",
+        "users:\n"
+        "  - &jane\n    email: jane@acme.com\n    first_name: &first Jane\n    last_name: &last 'Doe $$'\n"
+        "  - email: john@acme.com\n    first_name: *first\n    last_name: *last\n"
+        "  - <<: *jane\n    email: jill@acme.com\n",
+    )
+
+    result = cli("plan", "--format", "json", project.root)
+
+    assert result.exit_code == 0, result.output
+    created = [change for change in json.loads(result.stdout)["changes"] if change["action"] == "create"]
+    assert sorted(
+        (c["after"]["email"], c["after"]["first_name"], c["after"]["last_name"]) for c in created
+    ) == [
+        ("jane@acme.com", "Jane", "Doe $"),
+        ("jill@acme.com", "Jane", "Doe $"),
+        ("john@acme.com", "Jane", "Doe $"),
+    ]
