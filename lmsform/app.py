@@ -7,7 +7,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from lmsform.errors import Issue, ManifestError, PlanFileError, StalePlanError
 from lmsform.ignoring import ignored_declarations, without_ignored
 from lmsform.journal import Cause, History, JournalSummary, Written, history
 from lmsform.manifest import Project, load_project
-from lmsform.model import Key, address
+from lmsform.model import KINDS_BY_NAME, Key, address, parse_address
 from lmsform.plan import (
     ABSENT,
     SIGNATURE,
@@ -29,10 +29,10 @@ from lmsform.plan import (
 )
 from lmsform.planner import make_plan
 from lmsform.providers import registry
-from lmsform.providers.base import Provider
+from lmsform.providers.base import KindSupport, Provider
 from lmsform.safety import Guard, check_plan, make_guard
 from lmsform.sandbox import start_sandbox
-from lmsform.state import State
+from lmsform.state import Resource, State
 from lmsform.variables import PLAN_KEY
 
 
@@ -84,6 +84,8 @@ class Reading:
 
     live: State
     guard: Guard
+    # What the read held that `ignore:` hides: never planned, but a removal must not take it along.
+    ignored: State = field(default_factory=State)
 
 
 def read(project: Project, provider: Provider) -> Reading:
@@ -93,8 +95,18 @@ def read(project: Project, provider: Provider) -> Reading:
 def _reading(project: Project, provider: Provider, read: State) -> Reading:
     """The live state as read, less ignored objects, with the guard worked out from it."""
     live = without_ignored(read, project.config.ignored)
-    guard = make_guard(project.config, provider.guarded(live), live=live, supports=project.provider.supports)
-    return Reading(live, guard)
+    ignored = State()
+    for resource in read:
+        if live.get(resource.kind, resource.key) is None:
+            ignored.add(resource)
+    guard = make_guard(
+        project.config,
+        provider.guarded(live),
+        live=live,
+        supports=project.provider.supports,
+        trusted=project.trusted_protect,
+    )
+    return Reading(live, guard, ignored)
 
 
 def plan(project: Project, provider: Provider) -> tuple[Plan, Reading]:
@@ -135,7 +147,41 @@ def plan(project: Project, provider: Provider) -> tuple[Plan, Reading]:
     if widened is not None:
         reading = widened
         made = planned_from(reading)
+    made = _sparing_ignored(made, reading.ignored, project.provider.supports)
     return replace(made, manifest_digest=project.digest, notices=tuple(provider.notices(made))), reading
+
+
+def _sparing_ignored(made: Plan, ignored: State, supports: Mapping[str, KindSupport]) -> Plan:
+    """The plan less the removals that would take an ignored object with them (a group whose members
+    `ignore:` hides): lmsform never touches an ignored object, and could neither show such a removal
+    whole, nor count it in the thresholds, nor check it against protection."""
+    if not len(ignored):
+        return made
+    kept: list[Change] = []
+    warnings = list(made.warnings)
+    for change in made.changes:
+        taken = _ignored_taken(change, ignored, supports) if change.action.is_removal else None
+        if taken is None:
+            kept.append(change)
+        else:
+            warnings.append(
+                f"{change.address} is left as it is: it would take {taken.address} with it, which is "
+                "ignored (ignore: in lmsform.yaml), and lmsform never touches an ignored object"
+            )
+    return replace(made, changes=tuple(kept), warnings=tuple(warnings))
+
+
+def _ignored_taken(change: Change, ignored: State, supports: Mapping[str, KindSupport]) -> Resource | None:
+    support = supports.get(change.kind)
+    if support is None or not support.cascades:
+        return None
+    removed = {(change.kind, change.key), *(parse_address(item) for item in change.cascade)}
+    for kind_name in support.cascades:
+        kind = KINDS_BY_NAME[kind_name]
+        for key, resource in ignored.of(kind_name).items():
+            if any(ref in removed for ref in kind.refs_of(key)):
+                return resource
+    return None
 
 
 def _with_taken(project: Project, provider: Provider, made: Plan, reading: Reading) -> Reading | None:
@@ -153,7 +199,7 @@ def _with_taken(project: Project, provider: Provider, made: Plan, reading: Readi
     if not taken:
         return None
     widened = live.copy()
-    for item in taken:
+    for item in [*reading.ignored, *taken]:
         widened.add(item)
     return _reading(project, provider, widened)
 

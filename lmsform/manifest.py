@@ -12,7 +12,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
@@ -60,6 +60,9 @@ class Project:
     # The origins the environment allowed the credentials to go to (LMSFORM_ALLOWED_ORIGINS) when the
     # project was loaded; `connect` checks the API root against them again.
     allowed_origins: frozenset[str] = frozenset()
+    # What LMSFORM_POLICY (the environment) protects, per kind: `config.protect` holds it too, merged
+    # with lmsform.yaml's; kept apart so that only the policy can let its protection follow a rename.
+    trusted_protect: Mapping[str, list[str]] = field(default_factory=dict)
 
 
 def load_project(
@@ -99,9 +102,14 @@ def load_project(
             allowed = variables.allowed_origins()
             issues.extend(_destination_issues(settings_result[1], config_doc, allowed))
     config, settings, provider = settings_result or (None, None, None)
+    trusted_protect: dict[str, list[str]] = {}
     if config is not None:
         try:
-            config = strictest(config, trusted_policy(os.environ if environ is None else environ))
+            policy = trusted_policy(os.environ if environ is None else environ)
+            config = strictest(config, policy)
+            trusted_protect = {
+                str(name): list(patterns) for name, patterns in (policy.protect if policy else {}).items()
+            }
         except ManifestError as error:
             issues.extend(error.issues)
     manage = config.manage if config is not None else ManageConfig()
@@ -133,6 +141,7 @@ def load_project(
         digest=manifest_digest(root, files),
         offline=offline,
         allowed_origins=allowed,
+        trusted_protect=trusted_protect,
     )
 
 

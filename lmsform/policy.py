@@ -25,6 +25,7 @@ from lmsform.specs import StrictModel
 
 POLICY_VARIABLE = "LMSFORM_POLICY"
 _MAX_LENGTH = 100_000  # an environment variable, not a manifest: a policy is a few lines
+_DEFAULT_MIN_EXISTING: int = SafetyConfig.model_fields["min_existing"].default
 
 
 class _TrustedSafety(StrictModel):
@@ -109,7 +110,9 @@ def _stricter(own: SafetyConfig, trusted: _TrustedSafety) -> SafetyConfig:
         update={
             "max_remove_percent": min(own.max_remove_percent, _first(trusted.max_remove_percent, 100.0)),
             "max_update_percent": min(own.max_update_percent, _first(trusted.max_update_percent, 100.0)),
-            "min_existing": min(own.min_existing, _first_int(trusted.min_existing, own.min_existing)),
+            # Unset in the policy, the default holds: a manifest may lower it, never raise it (a huge
+            # min_existing would switch every threshold off).
+            "min_existing": min(own.min_existing, _first_int(trusted.min_existing, _DEFAULT_MIN_EXISTING)),
             "kinds": kinds,
         }
     )

@@ -147,8 +147,10 @@ class Guard:
         *,
         live: State | None = None,
         supports: Mapping[str, KindSupport] | None = None,
+        trusted: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self._protect = protect
+        self._trusted = trusted or {}
         self._vendor = dict(vendor_guarded)
         self.supports: Mapping[str, KindSupport] = supports or {}
         self._by_id: dict[tuple[str, str], str] = {}
@@ -193,6 +195,14 @@ class Guard:
         vendor = self._vendor.get((kind_name, live))
         if vendor is not None:
             return f"it is protected ({vendor}), and lmsform never gives it another key"
+        trusted = self._trusted.get(kind_name, ())
+        if matches(trusted, live) and not matches(trusted, new):
+            # lmsform.yaml is the pull request's: listing the new key there would let the next pull
+            # request drop the line and the object with it.
+            return (
+                f"it is protected by LMSFORM_POLICY (the environment), and {address(kind_name, new)} is "
+                f"not: to rename it, add {'/'.join(new)!r} to the policy's protect: {kind_name} first"
+            )
         if self.protects(kind_name, live) and not self.protects(kind_name, new):
             shown = "/".join(new)
             return (
@@ -208,11 +218,14 @@ def make_guard(
     *,
     live: State | None = None,
     supports: Mapping[str, KindSupport] | None = None,
+    trusted: Mapping[str, Sequence[str]] | None = None,
 ) -> Guard:
     """The guard for a plan: pass the live state it is made from and the provider's `supports`,
-    so that protection is held by vendor id and every kind's demotions are known."""
+    so that protection is held by vendor id and every kind's demotions are known; `trusted`, what
+    LMSFORM_POLICY protects (it also holds in `config`), so that only the policy can let it follow
+    a rename."""
     protect = {str(kind_name): list(patterns) for kind_name, patterns in config.protect.items()}
-    return Guard(protect, vendor_guarded, live=live, supports=supports)
+    return Guard(protect, vendor_guarded, live=live, supports=supports, trusted=trusted)
 
 
 def left_alone(change: Change, what: Sequence[str], why: str, *, taken: str | None = None) -> str:

@@ -24,7 +24,7 @@ from lmsform.providers.versal.emulator import VersalEmulatorOptions
 from lmsform.providers.versal.emulator import create_app as create_versal_app
 from lmsform.safety import check_plan, make_guard
 from lmsform.state import Resource, State
-from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, api_calls
+from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, api_calls, writes
 
 OPS = [f"worker{n:02d}@acme.com" for n in range(30)]
 CEO = "ceo@acme.com"
@@ -341,3 +341,28 @@ def test_attack_removing_a_versal_user_cannot_take_a_protected_enrollment_in_a_c
         f"{versal.url}/api2/orgs/{VERSAL_ORG}/members", headers={"SID": VERSAL_KEY}, timeout=10
     ).json()
     assert CEO in {item["user"]["email"] for item in members}
+
+
+@pytest.mark.parametrize(
+    "ignore",
+    ["ignore:\n  memberships: ['ops/*']\n", "ignore:\n  users: ['worker07@acme.com']\n"],
+    ids=["its memberships", "a member"],
+)
+def test_attack_ignore_cannot_hide_what_a_removal_takes(
+    two_groups: EmulatorServer, project: ProjectDir, cli: CliRunnerCall, ignore: str
+) -> None:
+    """`ignore:` hides `ops`'s memberships (or one member, and with it their memberships), and the
+    manifests drop `ops`: the objects the delete would take are neither shown nor counted nor checked
+    against protection. lmsform never touches an ignored object, so the delete is left out."""
+    protect = "protect:\n  memberships: ['ops/worker07@acme.com']\n"
+    project.configure(two_groups.url, manage=GROUPS_AUTHORITATIVE, extra=ignore + protect)
+    project.write("groups.yaml", ONLY_BOARD)
+    before = len(two_groups.requests)
+
+    result = cli("apply", project.root, "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    warning = _left_alone(result.stdout, 'groups["ops"]')
+    assert "which is ignored (ignore: in lmsform.yaml)" in warning
+    assert writes(two_groups, since=before) == []
+    assert _skilljar_members(two_groups)["ops"] == set(OPS)

@@ -15,6 +15,7 @@ from lmsform.model import ProjectConfig
 from lmsform.policy import strictest, trusted_policy
 from lmsform.providers.emulator import EmulatorServer
 from tests.conftest import DOMAIN, CliRunnerCall, ProjectDir, writes
+from tests.test_cascades import CEO, GROUPS_AUTHORITATIVE, ONLY_BOARD, OPS, _skilljar_members
 
 POLICY = "protect:\n  users: [ceo@acme.com]\nsafety:\n  max_remove_percent: 10\n"
 
@@ -124,3 +125,75 @@ def test_a_bad_policy_stops_validate_with_nothing_read(
 
     assert result.exit_code == 1
     assert "LMSFORM_POLICY (environment): safety.max_remove_percent" in result.output
+
+
+# --- found by an adversarial review: the policy's own rails -------------------------------------------
+
+
+def _two_groups(skilljar: EmulatorServer) -> None:
+    people = [*OPS, CEO]
+    seed_groups = [{"name": "ops", "members": OPS}, {"name": "board", "members": [CEO]}]
+    _seed_document(
+        skilljar,
+        {
+            "users": [{"email": email, "domains": [{"name": DOMAIN}]} for email in people],
+            "groups": seed_groups,
+        },
+    )
+
+
+def _seed_document(skilljar: EmulatorServer, document: dict[str, object]) -> None:
+    requests.post(f"{skilljar.url}/_emulator/seed", json=document, timeout=30).raise_for_status()
+
+
+def test_attack_a_huge_min_existing_cannot_switch_the_policy_thresholds_off(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    """The policy sets thresholds but no min_existing; the pull request sets min_existing: 1,000,000,
+    so no kind would ever have enough objects for a threshold to apply: dropping `ops` would take 30
+    of 31 memberships. Unset in the policy, min_existing keeps its default as a ceiling."""
+    _two_groups(skilljar)
+    project.configure(skilljar.url, manage=GROUPS_AUTHORITATIVE, extra="safety:\n  min_existing: 1000000\n")
+    project.write("groups.yaml", ONLY_BOARD)
+    before = len(skilljar.requests)
+    policy = "safety:\n  max_remove_percent: 10\n  kinds:\n    memberships: {max_remove_percent: 5}\n"
+
+    refused = cli("apply", project.root, "--auto-approve", env={"LMSFORM_POLICY": policy})
+
+    assert refused.exit_code == 1
+    assert "Too many removals of memberships: 97 % (30/31) is over 5 %" in refused.stderr
+    assert writes(skilljar, since=before) == []
+    assert "ops" in _skilljar_members(skilljar)
+
+
+def test_attack_policy_protection_cannot_be_shed_by_a_rename_the_project_protects(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    """The policy protects `board`. Pull request 1 renames it `board2` and lists `board2` under the
+    project's own protect:; pull request 2 would drop that line and the group. Only the policy can
+    let its protection follow a rename: the first pull request is refused."""
+    _seed_document(
+        skilljar,
+        {
+            "users": [{"email": CEO, "domains": [{"name": DOMAIN}]}],
+            "groups": [{"name": "board", "members": [CEO]}],
+        },
+    )
+    project.configure(skilljar.url, manage="groups: authoritative", extra="protect:\n  groups: [board2]\n")
+    project.write("groups.yaml", "groups:\n  - name: board2\n    previously: [board]\n")
+    policy = "protect:\n  groups: [board]\n"
+    before = len(skilljar.requests)
+
+    refused = cli("apply", project.root, "--auto-approve", env={"LMSFORM_POLICY": policy})
+
+    assert refused.exit_code == 1
+    assert "protected by LMSFORM_POLICY (the environment)" in refused.stderr
+    assert writes(skilljar, since=before) == []
+    followed = cli(
+        "apply",
+        project.root,
+        "--auto-approve",
+        env={"LMSFORM_POLICY": "protect:\n  groups: [board, board2]\n"},
+    )
+    assert followed.exit_code == 0, followed.output
+    assert set(_skilljar_members(skilljar)) == {"board2"}
