@@ -540,7 +540,13 @@ class _Planner:
 
     def _reassert(self, kind: Kind) -> None:
         for key, wanted in sorted(self.desired.of(kind.name).items()):
-            self.changes.append(self._unreadable(kind, key, dict(wanted.fields)))
+            change = self._unreadable(kind, key, dict(wanted.fields))
+            why = self.guard.of_key(kind.name, key)
+            what = demotion(change, None) if why is not None else []
+            if why is not None and what:
+                self.warnings.append(left_alone(change, what, why))
+            else:
+                self.changes.append(change)
         for kind_name, key in sorted(self.desired.absent):
             if kind_name != kind.name:
                 continue

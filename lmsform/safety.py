@@ -62,7 +62,16 @@ def demotion(change: Change, support: KindSupport | None) -> list[str]:
         return ["deactivate it"]
     after = change.after or {}
     if change.action is Action.REASSERT:
-        return ["revoke it"] if after.get("revoke") else []
+        if after.get("revoke"):
+            return ["revoke it"]
+        # Values the vendor cannot report back (a Skilljar supervisor's access): lmsform cannot tell
+        # whether they lower the object's access, unless the journals show it sent these very values.
+        unseen = ", ".join(change.unproven)
+        return (
+            [f"send {unseen}, values it cannot read back (so it cannot tell whether they lower it)"]
+            if unseen
+            else []
+        )
     if change.action is not Action.UPDATE:
         return []
     support = support or _NO_SUPPORT

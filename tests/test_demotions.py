@@ -404,3 +404,35 @@ def test_attack_a_plan_that_demotes_the_owner_under_another_key_is_refused_by_th
 
     assert refused.value.reasons == [f'users["u00"] would deactivate it, which is protected: {OWNER_GUARD}']
     assert not refused.value.forceable
+
+
+def test_attack_a_protected_supervisors_unreadable_access_cannot_be_lowered(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    """Skilljar cannot report a supervisor's access back, so lmsform sends it on every apply. Ann,
+    protected, supervises `ops` with full access; a pull request declares NONE: lmsform cannot tell
+    whether that lowers her access, so the send is left out, and her access stays as it was."""
+    people = [{"email": "ann@acme.com", "domains": [{"name": DOMAIN, "active": True}]}]
+    seed = {"users": people, "groups": [{"name": "ops", "members": []}]}
+    requests.post(f"{skilljar.url}/_emulator/seed", json=seed, timeout=30).raise_for_status()
+    full = "    course_access: ALL\n    path_access: ALL\n    can_create_users: true\n"
+    project.configure(skilljar.url)
+    project.write("supervisors.yaml", "supervisors:\n  - user: ann@acme.com\n    group: ops\n" + full)
+    assert cli("apply", project.root, "--auto-approve").exit_code == 0
+    granted = _manager_access(skilljar)
+    project.configure(skilljar.url, extra="protect:\n  supervisors: ['ann@acme.com*']\n")
+    none = "    course_access: NONE\n    path_access: NONE\n    can_create_users: false\n"
+    project.write("supervisors.yaml", "supervisors:\n  - user: ann@acme.com\n    group: ops\n" + none)
+    before = len(skilljar.requests)
+
+    result = cli("apply", project.root, "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    assert "values it cannot read back (so it cannot tell whether they lower it)" in result.output
+    assert writes(skilljar, since=before) == []
+    assert _manager_access(skilljar) == granted
+
+
+def _manager_access(server: EmulatorServer) -> Any:
+    state = requests.get(f"{server.url}/_emulator/state", timeout=10).json()
+    return state.get("manager_access")
