@@ -42,6 +42,7 @@ from lmsform.providers.base import Provider
 from lmsform.providers.emulator import EmulatorServer
 from lmsform.providers.emulator_faults import MALFORMED_KINDS, Faults, parse_duration, parse_rate
 from lmsform.sandbox import sandbox_state_path
+from lmsform.secrets import redact as mask_secrets
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -501,7 +502,8 @@ def _show(
         document=document,
         causes=causes,
     )
-    click.echo(text, nl=False)
+    # No plan holds a secret; should a value ever equal one, it is masked here as in every log line.
+    click.echo(mask_secrets(text), nl=False)
 
 
 __all__ = ["fail", "main"]

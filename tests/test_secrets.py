@@ -93,3 +93,20 @@ def test_a_key_that_ends_up_in_an_error_message_is_masked(project: ProjectDir, c
     assert result.exit_code == 1
     assert "cannot connect to ********.invalid" in result.stderr
     assert CANARY_KEY.lower() not in _output(result).lower()
+
+
+def test_attack_a_value_equal_to_the_key_is_masked_in_every_plan_format(
+    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    """A manifest value may not name the key's variable, but another variable may hold the same value
+    (a pull request cannot set one, a careless workflow can): what a plan shows passes the same mask
+    as every log line and error."""
+    project.configure(skilljar.url)
+    project.write("people.yaml", "users:\n  - email: jo@acme.com\n    first_name: ${LMSFORM_NICKNAME}\n")
+
+    for output_format in ("text", "markdown", "json"):
+        result = cli("plan", project.root, "--format", output_format, env={"LMSFORM_NICKNAME": CANARY_KEY})
+
+        assert result.exit_code == 0, result.output
+        assert CANARY_KEY not in result.output
+        assert "********" in result.output
