@@ -676,7 +676,9 @@ def _dependents(resource: Resource, support: KindSupport, children: _ChildrenByP
             if child.kind in support.cascades:
                 found.append(child)
                 queue.append(child)
-    return found
+    # In kind order, then by key: the order the reads listed them in is not stable (pages read in
+    # parallel), and a plan must read the same whichever way they came.
+    return sorted(found, key=lambda item: (KINDS.index(KINDS_BY_NAME[item.kind]), item.key))
 
 
 def _removal(
