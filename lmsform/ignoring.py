@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from lmsform.errors import Issue
 from lmsform.model import KINDS, KINDS_BY_NAME
-from lmsform.safety import matches
+from lmsform.patterns import matches
 from lmsform.state import Resource, State
 
 

@@ -12,24 +12,18 @@ a deactivation counts as a removal.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from fnmatch import fnmatchcase
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lmsform.errors import UnsafePlanError
 from lmsform.model import KINDS_BY_NAME, Key, ProjectConfig, address, parse_address
+from lmsform.patterns import matches
 from lmsform.plan import Action, Change, Plan
 from lmsform.providers.base import KindSupport
 from lmsform.state import Resource, State
 
 PROTECTED = "listed under protect: in lmsform.yaml"
 _NO_SUPPORT = KindSupport(fields=frozenset())
-
-
-def matches(patterns: Iterable[str], key: Key) -> bool:
-    """Does a key match one of the patterns? Keys of several parts are joined with `/`; case is ignored."""
-    text = "/".join(key).casefold()
-    return any(fnmatchcase(text, pattern.casefold()) for pattern in patterns)
 
 
 # --- what a demotion is -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+from lmsform.batches import chunks
 from lmsform.errors import ProviderError
 from lmsform.model import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, USERS
 from lmsform.plan import Action, Change
@@ -62,16 +63,14 @@ class DamstraOperations:
         """Batched work for this phase, or None for one call per change."""
         if kind == USERS.name and action is Action.CREATE and len(changes) >= BULK_THRESHOLD:
             size = self.settings.bulk_import_size
-            chunks = [tuple(changes[start : start + size]) for start in range(0, len(changes), size)]
-            return [Work(chunk, partial(self.import_users, chunk)) for chunk in chunks]
+            return [Work(chunk, partial(self.import_users, chunk)) for chunk in chunks(changes, size)]
         if kind == USERS.name and action is Action.UPDATE:
             mergeable = [change for change in changes if _mergeable(change)]
             if len(mergeable) < MERGE_THRESHOLD:
                 return None
             size = self.settings.bulk_import_size
-            chunks = [tuple(mergeable[start : start + size]) for start in range(0, len(mergeable), size)]
             singles = [change for change in changes if not _mergeable(change)]
-            return [Work(chunk, partial(self.merge_users, chunk)) for chunk in chunks] + [
+            return [Work(chunk, partial(self.merge_users, chunk)) for chunk in chunks(mergeable, size)] + [
                 Work((change,), partial(self.update_user, change)) for change in singles
             ]
         if kind == GROUPS.name and action is Action.CREATE:

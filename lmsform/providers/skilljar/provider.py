@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from requests.auth import HTTPBasicAuth
 
+from lmsform.batches import chunks
 from lmsform.errors import ProviderError
 from lmsform.model import (
     COURSES,
@@ -215,11 +216,10 @@ class SkilljarProvider(Provider):
 
     def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
         if kind == USERS.name and action is Action.CREATE and len(changes) >= BULK_THRESHOLD:
-            chunks = [
-                tuple(changes[start : start + BULK_CREATE_LIMIT])
-                for start in range(0, len(changes), BULK_CREATE_LIMIT)
+            return [
+                Work(chunk, partial(self._bulk_create_users, chunk))
+                for chunk in chunks(changes, BULK_CREATE_LIMIT)
             ]
-            return [Work(chunk, partial(self._bulk_create_users, chunk)) for chunk in chunks]
         if action is Action.CREATE and kind in (COURSES.name, WEBHOOKS.name):
             # Skilljar keeps no unique key for these: one guard per phase against another apply.
             create, guard = (

@@ -7,6 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from lmsform.batches import chunks
 from lmsform.errors import LmsformError
 from lmsform.model import ENROLLMENTS, ORG_COURSES, USERS, ManageConfig
 from lmsform.plan import Action, Change, Plan
@@ -162,8 +163,7 @@ class VersalProvider(Provider):
     def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
         if kind == USERS.name and action is Action.DELETE and len(changes) > 1:
             size = self.settings.batch_remove_size
-            chunks = [tuple(changes[start : start + size]) for start in range(0, len(changes), size)]
-            return [Work(chunk, partial(remove_users, self.client, chunk)) for chunk in chunks]
+            return [Work(chunk, partial(remove_users, self.client, chunk)) for chunk in chunks(changes, size)]
         return super().work(kind, action, changes)
 
     def execute(self, change: Change, context: ApplyContext) -> None:
