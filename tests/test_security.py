@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
+from lmsform.providers import registry
 from lmsform.providers.emulator import EmulatorServer
 from tests.conftest import DOMAIN, CliRunnerCall, ProjectDir
 
@@ -59,3 +63,21 @@ def test_webhooks_must_be_https(project: ProjectDir, cli: CliRunnerCall) -> None
         "Error: project/hooks.yaml:2:10: url: 'http://hooks.acme.example/lms' is not an https:// URL: "
         "deliveries carry learner data and credentials, so they must be encrypted"
     ) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("vendor", "settings"),
+    [
+        ("skilljar", {"domain": "acme.skilljar.com", "api_key": "   "}),
+        ("damstra", {"access_key": "   "}),
+        ("versal", {"organisation": 1, "api_key": "   "}),
+        ("training-records", {"username": "acme-api", "api_key": "   "}),
+    ],
+)
+def test_a_blank_credential_is_refused_by_every_provider(vendor: str, settings: dict[str, object]) -> None:
+    """Credentials are checked once, for every provider (Training Records accepted a blank key)."""
+    model = registry()[vendor].settings_model
+    with pytest.raises(ValidationError) as refused:
+        model.model_validate({"type": vendor, "base_url": "http://127.0.0.1:9", **settings})
+
+    assert any(error["msg"] == "Value error, is empty" for error in refused.value.errors())

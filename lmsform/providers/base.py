@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from lmsform import secrets
 from lmsform.model import Key, ManageConfig, address
 from lmsform.plan import Action, Change, Plan
 from lmsform.providers.origins import ALLOWED_ORIGINS_VARIABLE, canonical_url, is_loopback_literal, origin
@@ -148,6 +149,17 @@ class ProviderSettings(StrictModel):
         description="Allow a plain http:// base_url on another machine than this one; the API key then "
         "crosses the network unencrypted (lmsform warns on every run).",
     )
+
+    @field_validator("*")
+    @classmethod
+    def _credential_is_a_secret(cls, value: Any) -> Any:
+        """Every credential the settings hold (a SecretStr) must hold something, and is masked in all
+        output from the moment it is read."""
+        if isinstance(value, SecretStr):
+            if not value.get_secret_value().strip():
+                raise ValueError("is empty")
+            secrets.register(value.get_secret_value())
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 
-from lmsform import secrets
 from lmsform.providers.base import ProviderSettings
 from lmsform.specs import Flag
 
@@ -32,15 +31,6 @@ class DamstraSettings(ProviderSettings):
     grace_period: int = Field(14, ge=1, description="Default time learners have to complete a lesson.")
     grace_period_unit: Literal["days", "months"] = "days"
     bulk_import_size: int = Field(500, ge=1, le=5000, description="Users per bulk import or bulk merge call.")
-
-    @field_validator("access_key")
-    @classmethod
-    def _register_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            if not value.get_secret_value().strip():
-                raise ValueError("is empty")
-            secrets.register(value.get_secret_value())
-        return value
 
     @model_validator(mode="after")
     def _key_unless_sandbox(self) -> DamstraSettings:

@@ -7,7 +7,6 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from lmsform import secrets
 from lmsform.providers.base import ProviderSettings
 
 _DOMAIN_NAME = re.compile(r"^[-:.0-9a-z]+$")
@@ -34,15 +33,6 @@ class SkilljarSettings(ProviderSettings):
         value = value.strip().lower()
         if not _DOMAIN_NAME.fullmatch(value):
             raise ValueError("must be a domain name such as acme.skilljar.com")
-        return value
-
-    @field_validator("api_key")
-    @classmethod
-    def _register_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            if not value.get_secret_value().strip():
-                raise ValueError("is empty")
-            secrets.register(value.get_secret_value())
         return value
 
     @model_validator(mode="after")

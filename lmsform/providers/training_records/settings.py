@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 
-from lmsform import secrets
 from lmsform.providers.base import ProviderSettings
 
 AuthScheme = Literal["basic", "token", "bearer"]
@@ -42,13 +41,6 @@ class TrainingRecordsSettings(ProviderSettings):
         le=1000,
         description="Records per page when reading (`limit`); pages after the first are read in parallel.",
     )
-
-    @field_validator("api_key")
-    @classmethod
-    def _register(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            secrets.register(value.get_secret_value())
-        return value
 
     @model_validator(mode="after")
     def _credentials_unless_sandbox(self) -> TrainingRecordsSettings:
