@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner, Result
@@ -16,6 +17,9 @@ from hypothesis import settings as hypothesis_settings
 from lmsform.cli import main
 from lmsform.providers.emulator import EmulatorServer, RecordedRequest
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # A recognisable API key: tests assert that it never shows up in any output.
 CANARY_KEY = "sk-live-CANARY-4f9d2c71e8"
@@ -29,6 +33,32 @@ def skilljar(tmp_path: Path) -> Iterator[EmulatorServer]:
         tmp_path / "skilljar.sqlite3", api_key=CANARY_KEY, options=SkilljarEmulatorOptions(domains=(DOMAIN,))
     )
     with EmulatorServer(app) as server:
+        yield server
+
+
+class _RefuseFirstGroupCreate:
+    """Answers the first `POST /v1/groups` 403 without passing it on: a create that truly failed, so the
+    apply stops with the rest of the plan not attempted."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+        self.refused = False
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if not self.refused and (environ["REQUEST_METHOD"], environ["PATH_INFO"]) == ("POST", "/v1/groups"):
+            self.refused = True
+            start_response("403 Forbidden", [("Content-Type", "application/json")])
+            return [b'{"detail": "You do not have permission to perform this action."}']
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def refusing(tmp_path: Path) -> Iterator[EmulatorServer]:
+    """A Skilljar emulator that refuses the first group create: an apply that stops part way."""
+    app = create_app(
+        tmp_path / "refusing.sqlite3", api_key=CANARY_KEY, options=SkilljarEmulatorOptions(domains=(DOMAIN,))
+    )
+    with EmulatorServer(_RefuseFirstGroupCreate(app)) as server:
         yield server
 
 

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -19,36 +18,10 @@ from lmsform.errors import StalePlanError
 from lmsform.lock import ApplyLock, lock_path
 from lmsform.plan import Action, Change, Plan
 from lmsform.providers.emulator import EmulatorServer
-from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
-from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, writes
+from tests.conftest import CliRunnerCall, ProjectDir, writes
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-
-
-class _RefuseFirstGroupCreate:
-    """Answers the first `POST /v1/groups` 403 without passing it on: a create that truly failed."""
-
-    def __init__(self, app: WSGIApplication) -> None:
-        self.app = app
-        self.refused = False
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if not self.refused and (environ["REQUEST_METHOD"], environ["PATH_INFO"]) == ("POST", "/v1/groups"):
-            self.refused = True
-            start_response("403 Forbidden", [("Content-Type", "application/json")])
-            return [b'{"detail": "You do not have permission to perform this action."}']
-        return self.app(environ, start_response)
-
-
-@pytest.fixture
-def refusing(tmp_path: Path) -> Iterator[EmulatorServer]:
-    """A Skilljar emulator that refuses the first group create."""
-    app = create_app(
-        tmp_path / "skilljar.sqlite3", api_key=CANARY_KEY, options=SkilljarEmulatorOptions(domains=(DOMAIN,))
-    )
-    with EmulatorServer(_RefuseFirstGroupCreate(app)) as server:
-        yield server
+    pass
 
 
 TEAM = "users:\n" + "".join(f"  - email: learner{n:02d}@acme.com\n    first_name: L{n}\n" for n in range(6))

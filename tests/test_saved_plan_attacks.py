@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +20,11 @@ import requests
 
 from lmsform.plan import Action, Change
 from lmsform.providers.emulator import EmulatorServer
-from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
-from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, writes
+from tests.conftest import DOMAIN, CliRunnerCall, ProjectDir, writes
 from tests.skilljar_api import SkilljarApi
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    pass
 
 CEO = "ceo@acme.com"
 PROTECT_CEO = f"protect:\n  users: [{CEO}]\n"
@@ -328,31 +327,6 @@ def test_a_plan_signed_with_the_key_applies(
 # --- finding 6: resume only an apply that did not finish, and re-check what is left ----------------------
 
 
-class _RefuseFirstGroupCreate:
-    """Answers the first `POST /v1/groups` 403 without passing it on: a create that truly failed, so the
-    apply stops with the rest of the plan not attempted."""
-
-    def __init__(self, app: WSGIApplication) -> None:
-        self.app = app
-        self.refused = False
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if not self.refused and (environ["REQUEST_METHOD"], environ["PATH_INFO"]) == ("POST", "/v1/groups"):
-            self.refused = True
-            start_response("403 Forbidden", [("Content-Type", "application/json")])
-            return [b'{"detail": "You do not have permission to perform this action."}']
-        return self.app(environ, start_response)
-
-
-@pytest.fixture
-def refusing(tmp_path: Path) -> Iterator[EmulatorServer]:
-    app = create_app(
-        tmp_path / "refusing.sqlite3", api_key=CANARY_KEY, options=SkilljarEmulatorOptions(domains=(DOMAIN,))
-    )
-    with EmulatorServer(_RefuseFirstGroupCreate(app)) as server:
-        yield server
-
-
 def test_attack_a_finished_journal_does_not_make_a_later_identical_plan_resume(
     skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall, applied_team: SkilljarApi
 ) -> None:
@@ -390,19 +364,7 @@ def test_attack_an_edit_after_review_is_caught_on_resume(
     the dashboard after the review. Resuming re-checks each change left against the saved one, content
     and all, not only its address and action."""
     api = SkilljarApi(refusing.url)
-    project.configure(refusing.url, manage="users: authoritative", extra=PROTECT_CEO)
-    project.write("people.yaml", _team(11))
-    assert cli("apply", project.root, "--auto-approve").exit_code == 0
-    project.write(
-        "people.yaml",
-        _team(11).replace("  - email: learner00@acme.com\n    first_name: L0\n", "")
-        + "groups:\n  - name: crew\n    members: [learner01@acme.com]\n",
-    )
-    plan_file = project.root / "plan.json"
-    assert cli("plan", project.root, "--out", plan_file).exit_code == 0
-    stopped = cli("apply", plan_file)
-    assert stopped.exit_code == 1 and "What was done is in" in stopped.stderr
-    assert api.users()["learner00@acme.com"]["active"] is True, "the deactivation must be left to resume"
+    plan_file = _stopped_apply(refusing, project, cli, extra=PROTECT_CEO)
     learner = _user_id(api, "learner00@acme.com")
     api._call("PATCH", f"/v1/users/{learner}", json={"last_name": "Edited-after-review"})
     store = _store(refusing)
@@ -457,7 +419,22 @@ def test_an_unedited_stopped_apply_still_resumes(
 ) -> None:
     """The rail above refuses only what changed: with nothing edited, the same apply resumes and ends."""
     api = SkilljarApi(refusing.url)
-    project.configure(refusing.url, manage="users: authoritative")
+    plan_file = _stopped_apply(refusing, project, cli)
+
+    result = cli("apply", plan_file)
+
+    assert result.exit_code == 0, result.output
+    assert "Resuming this plan, begun by an earlier apply" in result.stderr
+    assert api.users()["learner00@acme.com"]["active"] is False
+    assert api.groups()["crew"] == {"learner01@acme.com"}
+
+
+def _stopped_apply(
+    refusing: EmulatorServer, project: ProjectDir, cli: CliRunnerCall, *, extra: str = ""
+) -> Path:
+    """A saved plan (learner00 deactivated, group `crew` made) whose apply stopped at the refused group
+    create, before the deactivation: an apply left to resume. Returns the plan file."""
+    project.configure(refusing.url, manage="users: authoritative", extra=extra)
     project.write("people.yaml", _team(11))
     assert cli("apply", project.root, "--auto-approve").exit_code == 0
     project.write(
@@ -467,11 +444,7 @@ def test_an_unedited_stopped_apply_still_resumes(
     )
     plan_file = project.root / "plan.json"
     assert cli("plan", project.root, "--out", plan_file).exit_code == 0
-    assert cli("apply", plan_file).exit_code == 1
-
-    result = cli("apply", plan_file)
-
-    assert result.exit_code == 0, result.output
-    assert "Resuming this plan, begun by an earlier apply" in result.stderr
-    assert api.users()["learner00@acme.com"]["active"] is False
-    assert api.groups()["crew"] == {"learner01@acme.com"}
+    stopped = cli("apply", plan_file)
+    assert stopped.exit_code == 1 and "What was done is in" in stopped.stderr
+    assert SkilljarApi(refusing.url).users()["learner00@acme.com"]["active"] is True
+    return plan_file
