@@ -32,6 +32,7 @@ from lmsform.model import (
     address,
 )
 from lmsform.providers.base import KindSupport, Provider
+from lmsform.references import Reference
 from lmsform.secrets import register as register_secret
 from lmsform.specs import (
     CourseSpec,
@@ -49,16 +50,6 @@ from lmsform.yamlmessages import shortened, what_it_is
 from lmsform.yamlsource import Document, validate_node
 
 _NO_SETTINGS = PublicationSpec.model_validate({})
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A declared object's reference to an object the manifests do not declare."""
-
-    kind: str
-    key: Key
-    source: Location | None
-    by: str
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any, get_args
 from pydantic import SecretStr
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from lmsform.declarations import DesiredStateBuilder, Reference
+from lmsform.declarations import DesiredStateBuilder
 from lmsform.errors import Issue, Location, ManifestError, relative
 from lmsform.hierarchy import parent_cycles
 from lmsform.model import DECLARABLE, KINDS_BY_NAME, ManageConfig, ProjectConfig
@@ -27,6 +27,7 @@ from lmsform.policy import strictest, trusted_policy
 from lmsform.prerequisites import declared_conflicts
 from lmsform.providers.base import Provider, ProviderSettings, Removal
 from lmsform.providers.origins import allowed_origins
+from lmsform.references import Reference
 from lmsform.sourcefile import find_manifests
 from lmsform.state import State
 from lmsform.variables import VariableAccess, listed_variables
@@ -374,19 +375,3 @@ def _stand_in_for_unset_secrets(document: Document, unset: set[Location]) -> Non
     for entry, name in _secret_values(document):
         if document.location(entry, (name,)) in unset:
             entry[name] = _stand_in()
-
-
-def unresolved_message(reference: Reference, vendor: str, unusable: str | None = None) -> Issue:
-    """`unusable`: why the vendor's object of that key cannot be referred to, when it has one that
-    cannot (the provider's reader says, see `State.unusable`)."""
-    kind = KINDS_BY_NAME[reference.kind]
-    if unusable is not None:
-        return Issue(
-            reference.source, f"{kind.singular} {reference.key[0]!r} exists in {vendor} but {unusable}"
-        )
-    hint = f" ({kind.missing_hint})" if kind.missing_hint else ""
-    return Issue(
-        reference.source,
-        f"{kind.singular} {reference.key[0]!r} is neither declared in the manifests "
-        f"nor present in {vendor}{hint}",
-    )

@@ -12,16 +12,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from lmsform.declarations import Reference
 from lmsform.equality import same_value
 from lmsform.errors import Issue, ManifestError
 from lmsform.expansion import expand
 from lmsform.hierarchy import cycles
-from lmsform.manifest import unresolved_message
 from lmsform.model import GROUPS, KINDS, KINDS_BY_NAME, Key, Kind, ManageConfig, address
 from lmsform.plan import ABSENT, Action, Change, Plan
 from lmsform.prerequisites import PlannedCreates
 from lmsform.providers.base import KindSupport, Provider, Removal
+from lmsform.references import Reference, unresolved_message
 from lmsform.safety import Guard, demotion, left_alone
 from lmsform.state import Resource, State
 

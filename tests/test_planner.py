@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from lmsform.errors import Location, ManifestError
-from lmsform.manifest import Reference
 from lmsform.model import ManageConfig, address, parse_address
 from lmsform.plan import Action, Plan
 from lmsform.planner import changed_fields, make_plan
 from lmsform.providers.skilljar.provider import SkilljarProvider
+from lmsform.references import Reference
 from lmsform.state import GroupExpansion, Resource, State
 
 
