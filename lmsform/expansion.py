@@ -64,7 +64,7 @@ def expand_declared(desired: State, manage: ManageConfig) -> tuple[State, set[st
 def _live_members_stay(desired: State, manage: ManageConfig, group: str) -> bool:
     """Whether the group's live members are members too: lmsform leaves them in place."""
     governed = desired.scopes.get(MEMBERSHIPS.name, set())
-    return manage.memberships == "additive" or (group,) not in governed
+    return manage.mode(MEMBERSHIPS.name) == "additive" or (group,) not in governed
 
 
 def _members_by_group(desired: State, live: State, manage: ManageConfig) -> dict[str, list[str]]:

@@ -11,9 +11,9 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from lmsform.characters import REFUSED, shown_escaped
 from lmsform.specs import (
@@ -59,6 +59,9 @@ class Kind:
     scope_length: int | None = None
     # Reference kinds are only read (paths, plans): the manifests name them, never declare them.
     reference_only: bool = False
+    # Whether `manage:` sets how undeclared objects of this kind are treated (additive or
+    # authoritative). Publications have no setting of their own: `published:` on a course says it.
+    managed_mode: bool = True
     # What to do when a referenced object of this kind does not exist, or several have its key.
     missing_hint: str = ""
     ambiguous_hint: str = "rename all but one there to refer to it"
@@ -181,6 +184,7 @@ PUBLICATIONS = Kind(
     normalise_key=lambda fields: (str(fields["course"]),),
     key_refs=lambda key: ((0, "courses"),),
     missing_hint="publish the course with `published: true`",
+    managed_mode=False,
 )
 LESSONS = Kind(
     name="lessons",
@@ -269,35 +273,34 @@ def kind(name: str) -> Kind:
     return KINDS_BY_NAME[name]
 
 
-class ManageConfig(StrictModel):
+class _ManageModes(StrictModel):
     """Per kind: `additive` leaves undeclared live objects alone; `authoritative` removes them."""
-
-    users: Mode = "additive"
-    groups: Mode = "additive"
-    memberships: Mode = "additive"
-    group_supervisors: Mode = "additive"
-    courses: Mode = "additive"
-    enrollments: Mode = "additive"
-    supervisors: Mode = "additive"
-    webhooks: Mode = "additive"
 
     def mode(self, kind_name: str) -> Mode:
         mode: Mode = getattr(self, kind_name, "additive")
         return mode
 
 
+# The models below take one field per kind, made from KINDS so that a new kind is declared once. The
+# type checker sees their base, whose methods are all the code uses (their fields are read by name).
+if TYPE_CHECKING:
+    ManageConfig = _ManageModes
+else:
+    ManageConfig = create_model(
+        "ManageConfig",
+        __base__=_ManageModes,
+        __doc__=_ManageModes.__doc__,
+        **{kind.name: (Mode, "additive") for kind in KINDS if kind.managed_mode and not kind.reference_only},
+    )
+
+
 Redaction = Literal["none", "emails"]
-KindName = Literal[
-    "users",
-    "groups",
-    "memberships",
-    "group_supervisors",
-    "courses",
-    "publications",
-    "enrollments",
-    "supervisors",
-    "webhooks",
-]
+# The kinds `protect:`, `ignore:` and `safety.kinds` may name: those the manifests or the plan manage.
+KIND_NAMES: tuple[str, ...] = tuple(kind.name for kind in KINDS if not kind.reference_only)
+if TYPE_CHECKING:
+    KindName = str
+else:
+    KindName = Literal[KIND_NAMES]
 Patterns = dict[KindName, list[str]]
 
 
@@ -327,7 +330,7 @@ class SafetyConfig(StrictModel):
     kinds: dict[KindName, Threshold] = Field(default_factory=dict, description="Per-kind overrides.")
 
     def limits(self, kind_name: str) -> tuple[float, float]:
-        override = self.kinds.get(kind_name)  # type: ignore[call-overload]
+        override = self.kinds.get(kind_name)
         remove = override.max_remove_percent if override and override.max_remove_percent is not None else None
         update = override.max_update_percent if override and override.max_update_percent is not None else None
         return (
@@ -355,18 +358,18 @@ class ProjectConfig(StrictModel):
     )
 
     def protected(self, kind_name: str) -> list[str]:
-        return list(self.protect.get(kind_name, []))  # type: ignore[call-overload]
+        return list(self.protect.get(kind_name, []))
 
     def ignored(self, kind_name: str) -> list[str]:
-        return list(self.ignore.get(kind_name, []))  # type: ignore[call-overload]
+        return list(self.ignore.get(kind_name, []))
 
 
-class ResourceFile(StrictModel):
-    """A manifest file declaring resources; every top-level key names a kind."""
-
-    users: list[UserSpec] = Field(default_factory=list)
-    groups: list[GroupSpec] = Field(default_factory=list)
-    courses: list[CourseSpec] = Field(default_factory=list)
-    enrollments: list[EnrollmentSpec] = Field(default_factory=list)
-    supervisors: list[SupervisorSpec] = Field(default_factory=list)
-    webhooks: list[WebhookSpec] = Field(default_factory=list)
+if TYPE_CHECKING:
+    ResourceFile = StrictModel
+else:
+    ResourceFile = create_model(
+        "ResourceFile",
+        __base__=StrictModel,
+        __doc__="A manifest file declaring resources; every top-level key names a kind.",
+        **{name: (list[kind.spec], Field(default_factory=list)) for name, kind in DECLARABLE.items()},
+    )
