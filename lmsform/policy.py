@@ -36,7 +36,7 @@ class _TrustedSafety(StrictModel):
 
     def limits(self, kind_name: str) -> tuple[float, float]:
         """Its limits for a kind; 100 % where it sets none."""
-        override = self.kinds.get(kind_name)  # type: ignore[call-overload]
+        override = self.kinds.get(kind_name)
         remove = override.max_remove_percent if override is not None else None
         update = override.max_update_percent if override is not None else None
         return (
