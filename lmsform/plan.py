@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
@@ -29,6 +30,21 @@ class Action(StrEnum):
     @property
     def is_removal(self) -> bool:
         return self in (Action.DELETE, Action.DEACTIVATE)
+
+    @property
+    def counted_as(self) -> str:
+        """The word a plan's summary counts it under (a field of `Counts`). The actions name what the
+        API is asked to do; people read plans in Terraform's words: add, change, remove."""
+        return _COUNTED_AS[self]
+
+
+_COUNTED_AS = {
+    Action.CREATE: "add",
+    Action.UPDATE: "change",
+    Action.DELETE: "remove",
+    Action.DEACTIVATE: "remove",
+    Action.REASSERT: "reassert",
+}
 
 
 _KIND_ORDER = {kind.name: index for index, kind in enumerate(KINDS)}
@@ -204,12 +220,8 @@ class Plan:
 
     @property
     def counts(self) -> Counts:
-        return Counts(
-            add=sum(1 for change in self.changes if change.action is Action.CREATE),
-            change=sum(1 for change in self.changes if change.action is Action.UPDATE),
-            remove=sum(1 for change in self.changes if change.action.is_removal),
-            reassert=sum(1 for change in self.changes if change.action is Action.REASSERT),
-        )
+        counted = Counter(change.action.counted_as for change in self.changes)
+        return Counts(**{column.name: counted[column.name] for column in fields(Counts)})
 
     def phases(self) -> list[tuple[str, Action, list[Change]]]:
         """Runs of same-kind, same-action changes, in plan order; changes within a phase are independent."""

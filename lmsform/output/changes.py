@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from lmsform.characters import shown_inline
 from lmsform.journal import Cause
 from lmsform.model import kind
 from lmsform.output.redaction import Redactor
-from lmsform.plan import Action, Change, Plan
+from lmsform.plan import Action, Change, Counts, Plan
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -121,15 +121,6 @@ def summary(plan: Plan, report: str) -> str:
 def counts_by_kind(plan: Plan) -> Mapping[str, Mapping[str, int]]:
     table: dict[str, dict[str, int]] = {}
     for change in plan.changes:
-        row = table.setdefault(change.kind, {"add": 0, "change": 0, "remove": 0, "reassert": 0})
-        column = (
-            "add"
-            if change.action is Action.CREATE
-            else "change"
-            if change.action is Action.UPDATE
-            else "reassert"
-            if change.action is Action.REASSERT
-            else "remove"
-        )
-        row[column] += 1
+        row = table.setdefault(change.kind, {column.name: 0 for column in fields(Counts)})
+        row[change.action.counted_as] += 1
     return table
