@@ -1,7 +1,7 @@
 """The floors each figure is compared with: the fewest requests the vendor's API lets anyone make.
 
 Read floors follow section "Minimum requests to read a whole organisation" of each vendor reference
-(`shared/vendors/<vendor>.md`), restricted to what the manifests manage (each reference's "ways to cut
+(`docs/vendors/<vendor>.md`), restricted to what the manifests manage (each reference's "ways to cut
 reads"), with the page sizes lmsform asks for clamped by what the server honours (the emulator's cap,
 which is the reference's documented or assumed maximum). Write floors are the fewest write calls given
 the vendor's bulk endpoints. The latency floor of n requests is n x latency / parallelism.
@@ -22,12 +22,12 @@ from benchmarks.orgs import Org
 SKILLJAR_LIST = min(1000, 1000)  # users, groups, group members, enrollments: page_size=1000, [SEED] 1000
 SKILLJAR_COURSES = min(1000, 100)  # GET /v1/courses: lmsform asks 1000; size unstated, emulator default 100
 SKILLJAR_UNSIZED = 100  # published courses, paths, plans, webhooks: no page_size; [SEED] 100
-SKILLJAR_BULK_CREATE = 1000  # POST …/users/bulk-create: "up to 1000 per call" (§3)
-DAMSTRA_PAGE = min(100, 100)  # maxResults=100 (lmsform's PAGE_SIZE); P = 100 in §7, emulator cap 100
-DAMSTRA_BULK_IMPORT = 500  # lmsform's provider.bulk_import_size default; §7: "B = chosen batch size"
+SKILLJAR_BULK_CREATE = 1000  # POST …/users/bulk-create: "up to 1000 per call" (skilljar.md Kinds)
+DAMSTRA_PAGE = min(100, 100)  # maxResults=100 (lmsform's PAGE_SIZE); damstra.md Floor: P = 100; cap 100
+DAMSTRA_BULK_IMPORT = 500  # provider.bulk_import_size default; damstra.md Floor: the chosen B
 DAMSTRA_OWNER = 1  # the emulator's OWNER user, in every account (not in the manifests)
 VERSAL_PAGE = min(100, 100)  # perPage = provider.page_size (100); the emulator caps perPage at 100
-TRAINING_RECORDS_LIMIT = min(100, 100)  # limit = provider.page_size (100); emulator cap 100 (§5 #2)
+TRAINING_RECORDS_LIMIT = min(100, 100)  # limit = provider.page_size; cap 100 (training-records.md D2)
 
 
 def pages(items: int, size: int) -> int:
@@ -47,7 +47,7 @@ def read_floor(live: Org, desired: Org) -> Floor:
 
 
 def _skilljar_read(live: Org, desired: Org) -> Floor:
-    # skilljar.md §4: Floor ≈ 1 + ⌈U/1000⌉ + ⌈G/1000⌉ + Σ_g ⌈m_g/1000⌉ + ⌈C/100⌉ + ⌈P_c/100⌉
+    # skilljar.md Floor: 1 + ⌈U/1000⌉ + ⌈G/1000⌉ + Σ_g ⌈m_g/1000⌉ + ⌈C/100⌉ + ⌈P_c/100⌉
     #                        + Σ_c ⌈e_c/1000⌉ + ⌈W/100⌉, plus, for paths and plans that are managed,
     #                        ⌈n/100⌉ + Σ ⌈e/1000⌉ each.
     # Only the groups and targets the manifests name are read ("ways to cut reads"); a named object that
@@ -75,9 +75,9 @@ def _skilljar_read(live: Org, desired: Org) -> Floor:
 
 
 def _damstra_read(live: Org, desired: Org) -> Floor:
-    # damstra.md §7: R_min = max(1,⌈U/P⌉) + max(1,⌈G/P⌉) + max(1,⌈L/P⌉) + Σ_u (⌊S_u/P⌋ + 1), P = 100;
+    # damstra.md Floor: R_min = max(1,⌈U/P⌉) + max(1,⌈G/P⌉) + max(1,⌈L/P⌉) + Σ_u (⌊S_u/P⌋ + 1), P = 100;
     # membership and supervision come with the users (0). Enrollments are create-only, so only the U_e
-    # users with declared enrollments need their schedules read (§7 notes).
+    # users with declared enrollments need their schedules read (damstra.md Floor notes).
     users = len(live.people) + DAMSTRA_OWNER
     learners = {desired.people[item.user].username for item in desired.enrollments}
     held = live.enrollments_per_user()
@@ -93,7 +93,7 @@ def _damstra_read(live: Org, desired: Org) -> Floor:
 
 
 def _versal_read(live: Org, desired: Org) -> Floor:
-    # versal.md §4: Floor = ⌈U/P⌉ + ⌈C/P⌉ + Σ_c ⌈e_c/P⌉ (userdata once per course), P = 100.
+    # versal.md Floor: ⌈U/P⌉ + ⌈C/P⌉ + Σ_c ⌈e_c/P⌉ (userdata once per course), P = 100.
     # Only the courses the manifests name have their userdata read.
     per_target = live.enrollments_per_target()
     named = {desired.targets[item.target].name for item in desired.enrollments}
@@ -103,7 +103,7 @@ def _versal_read(live: Org, desired: Org) -> Floor:
 
 
 def _training_records_read(live: Org, desired: Org) -> Floor:
-    # training-records.md §4: "Floor = 1 request if unpaged listing works, otherwise ⌈E/L⌉". lmsform
+    # training-records.md Floor: "Floor = 1 request if unpaged listing works, otherwise ⌈E/L⌉". lmsform
     # always pages (limit = provider.page_size), so its floor is ⌈E/L⌉ with L = 100, the emulator's cap.
     return Floor(
         pages(len(live.enrollments), TRAINING_RECORDS_LIMIT),
@@ -125,7 +125,7 @@ def create_floor(org: Org) -> Floor:
 
 
 def _skilljar_create(org: Org) -> Floor:
-    # skilljar.md §3: users by bulk-create (≤ 1000 per call, "Batch help"); one POST per group, per
+    # skilljar.md Kinds: users by bulk-create (≤ 1000 per call, "Batch help"); one POST per group, per
     # membership ("none: one request per membership"), per course (labels in the body), per publication,
     # per enrollment and per webhook. Paths and plans cannot be created (seeded).
     memberships = sum(len(group.members) for group in org.groups)
@@ -142,9 +142,9 @@ def _skilljar_create(org: Org) -> Floor:
 
 
 def _damstra_create(org: Org) -> Floor:
-    # damstra.md §7, write-side minimums: create k users = ⌈k/B⌉ bulk calls; group create = 1 each;
+    # damstra.md Floor, write-side minimums: create k users = ⌈k/B⌉ bulk calls; group create = 1 each;
     # membership/supervision = 1 call per touched group per relation (add_members, add_supervisors);
-    # enrollments = 1 per user with new enrollments. (§9.4 B7 would let the import carry `groups` and
+    # enrollments = 1 per user with new enrollments. (damstra.md B7 would let the import carry `groups` and
     # `groupsSupervised` too, saving the relation calls: the floor keeps the reference's formula.)
     requests = (
         math.ceil(len(org.people) / DAMSTRA_BULK_IMPORT)
@@ -153,17 +153,17 @@ def _damstra_create(org: Org) -> Floor:
         + sum(1 for group in org.groups if group.supervisors)
         + len({item.user for item in org.enrollments})
     )
-    return Floor(requests, note="0 relation calls if the bulk import carries groups (§9.4 B7)")
+    return Floor(requests, note="0 relation calls if the bulk import carries groups (damstra.md B7)")
 
 
 def _versal_create(org: Org) -> Floor:
-    # versal.md §2: no bulk create; one POST /orgs/{orgId}/users per user, and one
+    # versal.md Operations: no bulk create; one POST /orgs/{orgId}/users per user, and one
     # PATCH /courses/{courseId}/users/{userId} per enrollment (tracked + learner role in one body).
     return Floor(len(org.people) + len(org.enrollments))
 
 
 def _training_records_create(org: Org) -> Floor:
-    # training-records.md §2: one POST /training/record/ per record; there is no bulk endpoint.
+    # training-records.md Records: one POST /training/record/ per record; there is no bulk endpoint.
     return Floor(len(org.enrollments))
 
 
@@ -183,8 +183,8 @@ def change_floor(before: Org, after: Org) -> Floor:
         # One PATCH /v1/users/{id} per renamed user; one POST per new enrollment (no bulk for either).
         return Floor(users + new)
     if after.vendor == "damstra":
-        # §7: update = 1 per user, or a bulk merge (`bulkUserImport` with mergeType userName, §9.4 B1):
-        # ⌈k/B⌉; enrollments = 1 per user with new enrollments.
+        # damstra.md Floor: update = 1 per user, or a bulk merge (`bulkUserImport` with mergeType
+        # userName, damstra.md B1): ⌈k/B⌉; enrollments = 1 per user with new enrollments.
         learners = len({item.user for item in after.new_enrollments})
         return Floor(math.ceil(users / DAMSTRA_BULK_IMPORT) + learners, note="users by bulk merge")
     if after.vendor == "versal":

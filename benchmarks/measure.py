@@ -173,7 +173,7 @@ class _Tally:
 
 class FallbackFaults:
     """Latency and a token-bucket rate limit, for as long as lmsform has no fault layer of its own
-    (`lmsform.providers.emulator_faults`). The bucket holds one second of requests (`rate_limit`
+    (`lmsform.providers.emulation.faults`). The bucket holds one second of requests (`rate_limit`
     tokens, at least 1); a request finding it empty gets 429 with `Retry-After` in whole seconds."""
 
     def __init__(
@@ -232,8 +232,8 @@ class FallbackFaults:
 
 def _serve(conn: Connection, spec: EmulatorSpec, state_dir: str) -> None:
     """The child process: build, seed and serve the emulator, then answer the parent's commands."""
-    from lmsform.providers import registry
-    from lmsform.providers.emulator import EmulatorServer
+    from lmsform.providers.emulation.registry import emulator_for
+    from lmsform.providers.emulation.server import EmulatorServer
 
     try:
         module = importlib.import_module(_MODULES[spec.vendor])
@@ -246,7 +246,7 @@ def _serve(conn: Connection, spec: EmulatorSpec, state_dir: str) -> None:
         tally = _Tally(app)
         server, fault_layer = _start_server(EmulatorServer, tally, spec)
         server.start()
-        api_root = registry()[spec.vendor].emulator_api_root(server.url)
+        api_root = emulator_for(spec.vendor).api_root(server.url)
         conn.send(("ready", {"api_root": api_root, "seed_seconds": seed_seconds, "faults": fault_layer}))
     except BaseException as error:  # report anything to the parent, which raises it there
         conn.send(("error", f"{type(error).__name__}: {error}"))
@@ -277,10 +277,10 @@ def _serve(conn: Connection, spec: EmulatorSpec, state_dir: str) -> None:
 def _start_server(server_type: Any, app: WSGIApplication, spec: EmulatorSpec) -> tuple[Any, str]:
     """An EmulatorServer with lmsform's fault layer if it has one, else with `FallbackFaults`."""
     try:
-        from lmsform.providers.emulator_faults import Faults
+        from lmsform.providers.emulation.faults import Faults
 
         faults = Faults(latency=spec.latency, rate_limit=spec.rate_limit)
-        return server_type(app, faults=faults, record_bodies=False), "lmsform.providers.emulator_faults"
+        return server_type(app, faults=faults, record_bodies=False), "lmsform.providers.emulation.faults"
     except (ImportError, TypeError):  # no fault layer yet, or a server that does not take one
         fallback = FallbackFaults(app, latency=spec.latency, rate_limit=spec.rate_limit)
         server = server_type(fallback)

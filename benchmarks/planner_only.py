@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.collector import fewer_collections
-from lmsform.model import ENROLLMENTS, ManageConfig
+from lmsform.gc_tuning import fewer_collections
+from lmsform.kinds import ENROLLMENTS
 from lmsform.plan import Plan
 from lmsform.planner import make_plan
+from lmsform.project_config import ManageConfig
 from lmsform.providers import registry
 from lmsform.state import Resource, State
 

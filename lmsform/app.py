@@ -15,8 +15,8 @@ from lmsform.equality import same_value
 from lmsform.errors import Issue, ManifestError, PlanFileError, StalePlanError
 from lmsform.ignoring import ignored_declarations, without_ignored
 from lmsform.journal import Cause, History, JournalSummary, Written, history
+from lmsform.kinds import KINDS_BY_NAME, Key, address, parse_address
 from lmsform.manifest import Project, load_project
-from lmsform.model import KINDS_BY_NAME, Key, address, parse_address
 from lmsform.plan import (
     ABSENT,
     SIGNATURE,
@@ -56,12 +56,12 @@ def connect(project: Project) -> Iterator[Provider]:
     refusal = settings.credential_refusal(project.allowed_origins)
     if refusal is not None:
         raise ManifestError([Issue(None, refusal)])
-    server = start_sandbox(project.root, project.provider, settings) if settings.uses_sandbox else None
+    sandbox = start_sandbox(project.root, project.provider, settings) if settings.uses_sandbox else None
     try:
-        api_root = project.provider.emulator_api_root(server.url) if server is not None else settings.api_root
+        api_root = sandbox.api_root if sandbox is not None else settings.api_root
         credential = settings.credential()
         if credential is None:
-            assert server is not None, "settings validation requires a credential outside the sandbox"
+            assert sandbox is not None, "settings validation requires a credential outside the sandbox"
             credential = str(uuid.uuid4())  # the sandbox accepts any key; some vendors' are UUIDs
         provider = project.provider(settings, api_root=api_root, credential=credential)
         try:
@@ -69,8 +69,8 @@ def connect(project: Project) -> Iterator[Provider]:
         finally:
             provider.close()
     finally:
-        if server is not None:
-            server.stop()
+        if sandbox is not None:
+            sandbox.stop()
 
 
 def secrets_of(project: Project) -> dict[tuple[str, Key], Mapping[str, str]]:

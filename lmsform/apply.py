@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from lmsform.errors import LmsformError, ProviderError
-from lmsform.model import Key
+from lmsform.kinds import Key
 from lmsform.plan import Change, Plan
 from lmsform.providers.base import ApplyContext, Provider, Work
 from lmsform.secrets import redact

@@ -15,7 +15,6 @@ import click
 from lmsform import __version__, app, schema
 from lmsform.apply import ApplyResult, ChangeResult, apply_plan
 from lmsform.characters import shown_inline
-from lmsform.collector import fewer_collections
 from lmsform.console import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -28,19 +27,19 @@ from lmsform.console import (
 from lmsform.errors import PlanFileError, relative
 from lmsform.expansion import expand_declared
 from lmsform.export import export_project
+from lmsform.gc_tuning import fewer_collections
 from lmsform.journal import Cause, Journal, journal_dir, read_journal, unfinished_applies
+from lmsform.kinds import DECLARABLE, KINDS_BY_NAME, kind
 from lmsform.lock import ApplyLock, describe
 from lmsform.lock import unlock as remove_lock
 from lmsform.manifest import Project
-from lmsform.model import DECLARABLE, KINDS_BY_NAME, kind
 from lmsform.output import FORMATS, Report, render
 from lmsform.output.redaction import Redactor
 from lmsform.output.text import apply_summary
 from lmsform.plan import Change, Plan
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
-from lmsform.providers.emulator import EmulatorServer
-from lmsform.providers.emulator_faults import MALFORMED_KINDS, Faults, parse_duration, parse_rate
+from lmsform.providers.emulation.faults import MALFORMED_KINDS, Faults, parse_duration, parse_rate
 from lmsform.sandbox import sandbox_state_path
 from lmsform.secrets import redact as mask_secrets
 
@@ -366,7 +365,7 @@ def export_command(directory: Path, verbose: bool, kinds: str | None, to: Path |
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file is not formatted.")
 def fmt(directory: Path, check: bool) -> None:
     """Normalise manifest files (key order, indentation), keeping comments."""
-    from lmsform.formatting import format_project
+    from lmsform.manifest_layout import format_project
 
     with errors_exit():
         result = format_project(directory, check=check)
@@ -446,14 +445,18 @@ def emulator(
     """Run a vendor's emulator as an HTTP server; its first line of output is the URL for `base_url`.
 
     Network faults can be set here and changed while it runs: GET or POST /_emulator/chaos."""
+    from lmsform.providers.emulation.registry import emulator_for
+    from lmsform.providers.emulation.server import EmulatorServer
+
     provider = registry()[vendor]
+    vendor_emulator = emulator_for(vendor)
     path = state_path or Path(f"{vendor}-emulator.sqlite3")
     given = {name: value for name, value in fault_options.items() if value is not None}
     faults = Faults(**given)
     with errors_exit():
-        served = provider.emulator_app(path, api_key=api_key, target=target)
+        served = vendor_emulator.app(path, api_key=api_key, target=target)
     server = EmulatorServer(served, port=port, faults=faults)
-    click.echo(provider.emulator_api_root(server.url))
+    click.echo(vendor_emulator.api_root(server.url))
     click.echo(f"{provider.title} emulator serving; state in {path}. Press Ctrl-C to stop.", err=True)
     if given:
         click.echo("Faults: " + ", ".join(f"{name}={value}" for name, value in given.items()), err=True)

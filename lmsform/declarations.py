@@ -14,7 +14,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from lmsform.errors import Issue, Location
-from lmsform.model import (
+from lmsform.kinds import (
     ALL_EVENTS,
     COURSES,
     DECLARABLE,
@@ -28,9 +28,9 @@ from lmsform.model import (
     WEBHOOKS,
     Key,
     Kind,
-    ManageConfig,
     address,
 )
+from lmsform.project_config import ManageConfig
 from lmsform.providers.base import KindSupport, Provider
 from lmsform.references import Reference
 from lmsform.secrets import register as register_secret
@@ -132,7 +132,8 @@ class DesiredStateBuilder:
         self._former: dict[tuple[str, Key], Resource] = {}
         # Per kind: the provider's support and the fields it allows, looked up once.
         self._support: dict[str, tuple[KindSupport | None, frozenset[str] | None]] = {}
-        self._builders: Mapping[str, Callable[[_Entry], None]] = {
+        # The one place a declarable kind's entries become resources (ARCHITECTURE.md, add a kind).
+        self.builders: Mapping[str, Callable[[_Entry], None]] = {
             "users": self._user,
             "groups": self._group,
             "courses": self._course,
@@ -180,7 +181,7 @@ class DesiredStateBuilder:
             return
         entry = _Entry(kind, spec, document, node, support, allowed)
         if self._supported(entry):
-            self._builders[kind.name](entry)
+            self.builders[kind.name](entry)
 
     def _support_of(self, kind: Kind) -> tuple[KindSupport | None, frozenset[str] | None]:
         found = self._support.get(kind.name)

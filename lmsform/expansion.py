@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from lmsform.errors import Issue, ManifestError
-from lmsform.model import KINDS_BY_NAME, MEMBERSHIPS, USERS, ManageConfig
+from lmsform.kinds import KINDS_BY_NAME, MEMBERSHIPS, USERS
+from lmsform.project_config import ManageConfig
 from lmsform.state import GroupExpansion, Resource, State
 
 

@@ -20,8 +20,7 @@ from ruamel.yaml.comments import CommentedMap
 from lmsform.characters import EscapingEmitter
 from lmsform.errors import LmsformError
 from lmsform.ignoring import without_ignored
-from lmsform.manifest import Project
-from lmsform.model import (
+from lmsform.kinds import (
     ALL_EVENTS,
     COURSES,
     DECLARABLE,
@@ -31,8 +30,9 @@ from lmsform.model import (
     PUBLICATIONS,
     USERS,
     Kind,
-    KindName,
 )
+from lmsform.manifest import Project
+from lmsform.project_config import KindName
 from lmsform.providers.base import Provider
 from lmsform.specs import EnrollmentSpec
 from lmsform.state import Resource, State

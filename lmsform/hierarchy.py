@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from lmsform.errors import Issue
-from lmsform.model import GROUPS
+from lmsform.kinds import GROUPS
 from lmsform.state import Resource, State
 
 

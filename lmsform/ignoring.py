@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from lmsform.errors import Issue
-from lmsform.model import KINDS, KINDS_BY_NAME
+from lmsform.kinds import KINDS, KINDS_BY_NAME
 from lmsform.patterns import matches
 from lmsform.state import Resource, State
 

@@ -22,9 +22,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from lmsform.declarations import DesiredStateBuilder
 from lmsform.errors import Issue, Location, ManifestError, relative
 from lmsform.hierarchy import parent_cycles
-from lmsform.model import DECLARABLE, KINDS_BY_NAME, ManageConfig, ProjectConfig
+from lmsform.kinds import DECLARABLE, KINDS_BY_NAME
 from lmsform.policy import strictest, trusted_policy
 from lmsform.prerequisites import declared_conflicts
+from lmsform.project_config import ManageConfig, ProjectConfig
 from lmsform.providers.base import Provider, ProviderSettings, Removal
 from lmsform.providers.origins import allowed_origins
 from lmsform.references import Reference

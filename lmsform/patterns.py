@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
-from lmsform.model import Key
+from lmsform.kinds import Key
 
 
 def matches(patterns: Iterable[str], key: Key) -> bool:

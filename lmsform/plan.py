@@ -15,7 +15,7 @@ from typing import Any
 
 from lmsform import __version__
 from lmsform.errors import PlanFileError
-from lmsform.model import KINDS, KINDS_BY_NAME, Key, address
+from lmsform.kinds import KINDS, KINDS_BY_NAME, Key, address
 
 
 class Action(StrEnum):

@@ -16,9 +16,10 @@ from lmsform.equality import same_value
 from lmsform.errors import Issue, ManifestError
 from lmsform.expansion import expand
 from lmsform.hierarchy import cycles
-from lmsform.model import GROUPS, KINDS, KINDS_BY_NAME, Key, Kind, ManageConfig, address
+from lmsform.kinds import GROUPS, KINDS, KINDS_BY_NAME, Key, Kind, address
 from lmsform.plan import ABSENT, Action, Change, Plan
 from lmsform.prerequisites import PlannedCreates
+from lmsform.project_config import ManageConfig
 from lmsform.providers.base import KindSupport, Provider, Removal
 from lmsform.references import Reference, unresolved_message
 from lmsform.safety import Guard, demotion, left_alone

@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lmsform.errors import Issue, ManifestError
-from lmsform.model import KindName, Patterns, ProjectConfig, SafetyConfig, Threshold
+from lmsform.project_config import KindName, Patterns, ProjectConfig, SafetyConfig, Threshold
 from lmsform.specs import StrictModel
 
 POLICY_VARIABLE = "LMSFORM_POLICY"

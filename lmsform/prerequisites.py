@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmsform.errors import Issue, Location
-from lmsform.model import KINDS_BY_NAME, MEMBERSHIPS, Key, Kind, address
+from lmsform.kinds import KINDS_BY_NAME, MEMBERSHIPS, Key, Kind, address
 from lmsform.providers.base import Prerequisite, Provider
 from lmsform.state import Resource, State
 

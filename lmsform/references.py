@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lmsform.errors import Issue, Location
-from lmsform.model import KINDS_BY_NAME, Key
+from lmsform.kinds import KINDS_BY_NAME, Key
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lmsform.errors import UnsafePlanError
-from lmsform.model import KINDS_BY_NAME, Key, ProjectConfig, address, parse_address
+from lmsform.kinds import KINDS_BY_NAME, Key, address, parse_address
 from lmsform.patterns import matches
 from lmsform.plan import Action, Change, Plan
+from lmsform.project_config import ProjectConfig
 from lmsform.providers.base import KindSupport
 from lmsform.state import Resource, State
 

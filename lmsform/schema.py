@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from lmsform.declarations import allowed_fields
-from lmsform.model import DECLARABLE, ProjectConfig, ResourceFile
+from lmsform.kinds import DECLARABLE
+from lmsform.project_config import ProjectConfig, ResourceFile
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
 

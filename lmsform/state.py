@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmsform.errors import Location
-from lmsform.model import KINDS, Key, address
+from lmsform.kinds import KINDS, Key, address
 
 
 @dataclass(frozen=True)

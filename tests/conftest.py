@@ -15,8 +15,9 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from lmsform.cli import main
-from lmsform.providers.emulator import EmulatorServer, RecordedRequest
+from lmsform.providers.emulation.server import EmulatorServer, RecordedRequest
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
+from tests.guards import leaks, refuse_non_loopback, uncovered
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -100,8 +101,32 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunnerCall:
     return CliRunnerCall()
 
 
-# Everything the CLI printed during the run, for tests/test_zz_secrets.py to search for secrets.
+# Everything the CLI printed during the run, searched for secrets once the run is over (tests/guards.py).
 CLI_OUTPUTS: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    refuse_non_loopback()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_secret_in_any_output(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Once every test has run: no secret shows in any CLI output, plan file, journal or log of the run."""
+    yield
+    base = tmp_path_factory.getbasetemp()
+    assert leaks(CLI_OUTPUTS, base) == [], "a secret showed in lmsform's output or files"
+    if _whole_suite(request.config):
+        assert uncovered(CLI_OUTPUTS, base) == []
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """The run is the README's command: every test, none picked by path, keyword or marker."""
+    picked = [
+        arg for arg in config.args if Path(arg).resolve() != Path(str(config.rootpath), "tests").resolve()
+    ]
+    return not picked and not config.option.keyword and not config.option.markexpr
 
 
 class CliRunnerCall:

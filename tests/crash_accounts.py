@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from benchmarks.orgs import Org, ProjectSettings, Size, dump_yaml, make_org, seed_document, write_project
-from lmsform.model import ALL_EVENTS, address
-from lmsform.providers import registry
+from lmsform.kinds import ALL_EVENTS, address
+from lmsform.providers.emulation.registry import emulator_for
 from tests.conftest import CANARY_KEY, DOMAIN
 
 if TYPE_CHECKING:
@@ -280,4 +280,4 @@ ACCOUNTS: Mapping[str, CrashAccount] = {
 
 
 def api_root(vendor: str, server_url: str) -> str:
-    return registry()[vendor].emulator_api_root(server_url)
+    return emulator_for(vendor).api_root(server_url)

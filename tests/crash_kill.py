@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from benchmarks.measure import route
-from lmsform.providers.emulator_faults import is_hook
+from lmsform.providers.emulation.faults import is_hook
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -12,6 +12,8 @@ from benchmarks import floors
 from benchmarks.orgs import VENDORS, Enrollment, Group, Org, Person, Target, make_org
 from benchmarks.run import Options, run_vendor
 
+pytestmark = pytest.mark.slow  # runs the benchmark scripts
+
 
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_size_s_runs_and_the_no_change_plan_reads_at_the_floor(vendor: str) -> None:
@@ -50,16 +52,16 @@ def _org(
 
 
 def test_read_floors_match_the_references_worked_examples() -> None:
-    # skilljar.md §4: U=5,000, G=20, C=P_c=100, E=20,000 (≤1000 per course), W=3 → 130 GETs.
+    # skilljar.md Floor: U=5,000, G=20, C=P_c=100, E=20,000 (≤1000 per course), W=3 → 130 GETs.
     skilljar = _org("skilljar", users=5_000, groups=20, targets=100, per_target=200, webhooks=3)
     assert floors.read_floor(skilljar, skilljar).requests == 130
-    # versal.md §4: U=5,000, C=100, E=20,000 (200 per course), P=100 → 251 GETs.
+    # versal.md Floor: U=5,000, C=100, E=20,000 (200 per course), P=100 → 251 GETs.
     versal = _org("versal", users=5_000, targets=100, per_target=200)
     assert floors.read_floor(versal, versal).requests == 251
-    # damstra.md §7: U=1,000 (the owner included), G=50, L=200, S < 100 → 1,013 GETs.
+    # damstra.md Floor: U=1,000 (the owner included), G=50, L=200, S < 100 → 1,013 GETs.
     damstra = _org("damstra", users=999, groups=50, targets=200, per_target=5)
     assert floors.read_floor(damstra, damstra).requests == 1_013 - 1  # the owner has no enrollments
-    # training-records.md §4: E=20,000, L=100 → 200 GETs.
+    # training-records.md Floor: E=20,000, L=100 → 200 GETs.
     records = _org("training-records", users=5_000, targets=100, per_target=200)
     assert floors.read_floor(records, records).requests == 200
 

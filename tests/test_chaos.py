@@ -28,12 +28,14 @@ from benchmarks.orgs import (
     seed_document,
     write_project,
 )
-from lmsform.providers import registry
-from lmsform.providers.emulator import EmulatorServer
-from lmsform.providers.emulator_faults import Faults
+from lmsform.providers.emulation.faults import FaultChanges, Faults
+from lmsform.providers.emulation.registry import emulator_for
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CliRunnerCall
 
-CHAOS = {"error_rate": 0.10, "throttle_rate": 0.05, "drop_rate": 0.02, "seed": 20240611}
+pytestmark = pytest.mark.slow  # applies through injected faults
+
+CHAOS: FaultChanges = {"error_rate": 0.10, "throttle_rate": 0.05, "drop_rate": 0.02, "seed": 20240611}
 # A thousand users each, and enough of what else the vendor's API writes to meet every fault often.
 SIZES = {
     "skilljar": Size(1_000, 10, 2, 300, paths=1, plans=1, webhooks=3),
@@ -133,20 +135,19 @@ def test_an_apply_through_faults_converges_with_every_object_once(
     vendor: str, tmp_path: Path, cli: CliRunnerCall, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     org = make_org(vendor, "chaos", size=SIZES[vendor])
-    provider = registry()[vendor]
     for variable, value in CREDENTIALS[vendor].items():
         # Marked for tests/test_zz_secrets.py, which searches every output of the run for it; Versal's
         # keys must be UUIDs, so its key cannot carry the mark.
         secret = variable.endswith(("_KEY", "_PASSWORD")) and vendor != "versal"
         monkeypatch.setenv(variable, f"{value}-CANARY" if secret else value)
-    app = provider.emulator_app(tmp_path / "state.sqlite3", api_key=None, target=None)
+    app = emulator_for(vendor).app(tmp_path / "state.sqlite3", api_key=None, target=None)
     with EmulatorServer(app, faults=Faults(), record_bodies=False) as server:
         requests.post(
             f"{server.url}/_emulator/seed", json=seed_document(org.base()), timeout=60
         ).raise_for_status()
         project = tmp_path / "project"
         settings = ProjectSettings(
-            base_url=provider.emulator_api_root(server.url),
+            base_url=emulator_for(vendor).api_root(server.url),
             parallelism=16,
             timeout=10,
             extra=PROVIDER_SETTINGS[vendor],

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from lmsform import console
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CliRunnerCall, ProjectDir, writes
 from tests.examples import copy_example
 
@@ -28,6 +28,7 @@ def _lmsform(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # runs the example's plan and apply on the sandbox
 def test_the_quick_start_converges_on_the_sandbox_across_separate_runs(tmp_path: Path) -> None:
     copy_example("quickstart", tmp_path / "quickstart")
 
@@ -171,6 +172,7 @@ def _apply_then_plan_example(
     return runs[0], runs[1]
 
 
+@pytest.mark.slow  # runs the example's plan and apply on the sandbox
 def test_the_skilljar_example_converges_on_the_sandbox(tmp_path: Path) -> None:
     applied, planned = _apply_then_plan_example("skilljar", tmp_path, LMSFORM_ACME_HOOK_PASSWORD=PASSWORD)
 
@@ -183,6 +185,7 @@ def test_the_skilljar_example_converges_on_the_sandbox(tmp_path: Path) -> None:
     assert PASSWORD not in applied.stdout + applied.stderr + planned.stdout + planned.stderr
 
 
+@pytest.mark.slow  # runs the example's plan and apply on the sandbox
 def test_the_damstra_example_converges_on_the_sandbox(tmp_path: Path) -> None:
     applied, planned = _apply_then_plan_example("damstra", tmp_path, LMSFORM_DAVE_PASSWORD=PASSWORD)
 
@@ -193,6 +196,7 @@ def test_the_damstra_example_converges_on_the_sandbox(tmp_path: Path) -> None:
     assert PASSWORD not in applied.stdout + applied.stderr + planned.stdout + planned.stderr
 
 
+@pytest.mark.slow  # runs the example's plan and apply on the sandbox
 def test_the_versal_example_converges_on_the_sandbox(tmp_path: Path) -> None:
     applied, planned = _apply_then_plan_example("versal", tmp_path)
 
@@ -236,6 +240,7 @@ def test_the_emulator_command_refuses_a_target_the_vendor_cannot_have(tmp_path: 
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # runs the example's plan and apply on the sandbox
 def test_the_training_records_example_converges_on_the_sandbox(tmp_path: Path) -> None:
     applied, planned = _apply_then_plan_example("training-records", tmp_path)
 

@@ -24,7 +24,7 @@ import requests
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from lmsform.providers.damstra.emulator import DamstraEmulatorOptions, create_app
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CANARY_KEY, CliRunnerCall, ProjectDir, api_calls
 
 if TYPE_CHECKING:
@@ -144,10 +144,10 @@ def test_attack_two_clones_applied_at_once_leave_no_duplicate_group(
         assert _group_posts(server) == 2  # both applies sent their create
         assert len(_active_crews(server)) <= 1
         failed = [run for run in with_threads if run.returncode != 0]
-        for run in failed:
+        for process in failed:
             assert "another apply made the same object at the same moment" in " ".join(
-                run.stdout.split() + run.stderr.split()
-            ), run
+                process.stdout.split() + process.stderr.split()
+            ), process
         assert len(failed) >= 1
 
         again = cli("apply", copies[0].root, "--auto-approve")

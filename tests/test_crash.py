@@ -38,10 +38,12 @@ import pytest
 import requests
 
 from lmsform.lock import lock_path
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CLI_OUTPUTS, CliRunnerCall, ProjectDir
 from tests.crash_accounts import ACCOUNTS, CrashAccount, api_root
 from tests.crash_kill import KillPoint, KillSwitch
+
+pytestmark = pytest.mark.slow  # kills real processes mid-apply
 
 SEED = int(os.environ.get("LMSFORM_CRASH_SEED", "20260105"))
 PARALLELISM = 4

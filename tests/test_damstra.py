@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from lmsform.providers.damstra.emulator import DamstraEmulatorOptions, create_app
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CANARY_KEY, CliRunnerCall, ProjectDir
 
 PASSWORD = "first-login-CANARY-93b2"

@@ -6,27 +6,28 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+import flask
 import pytest
 import requests
 
-from lmsform.model import GROUPS
+from lmsform.kinds import GROUPS
 from lmsform.plan import Action, Change
 from lmsform.providers.damstra.emulator import DamstraEmulatorOptions, create_app, emulator_store
-from lmsform.providers.damstra.operations import DamstraOperations
+from lmsform.providers.damstra.provider import DamstraProvider
 from lmsform.providers.damstra.settings import DamstraSettings
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CANARY_KEY, CliRunnerCall, ProjectDir, api_calls
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 API = "/api/v2"
 State = dict[str, Any]
 
 
-def _serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WSGIApplication:
+def _serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> flask.Flask:
     monkeypatch.setenv("DAMSTRA_ACCESS_KEY", CANARY_KEY)
     return create_app(tmp_path / "damstra.sqlite3", access_key=CANARY_KEY, options=DamstraEmulatorOptions())
 
@@ -93,9 +94,10 @@ def test_new_groups_are_one_work_each_in_the_wave_of_their_depth() -> None:
         _group("annex", "hq"),
         _group("region", None),
     ]
-    operations = DamstraOperations(cast(Any, None), DamstraSettings(type="damstra", base_url="sandbox"))
+    settings = DamstraSettings.model_validate({"type": "damstra", "base_url": "sandbox"})
+    provider = DamstraProvider(settings, api_root="http://127.0.0.1:9", credential="unused")
 
-    works = operations.work(GROUPS.name, Action.CREATE, changes)
+    works = provider.work(GROUPS.name, Action.CREATE, changes)
 
     assert works is not None
     assert [len(work.changes) for work in works] == [1] * 5

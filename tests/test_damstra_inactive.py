@@ -1,4 +1,4 @@
-"""Damstra schedules lessons only for active users (§9.7 S6: 400 otherwise): lesson schedules for an
+"""Damstra schedules lessons only for active users (damstra.md S6: 400 otherwise): lesson schedules for an
 inactive user are refused before any call, or, when a group brings them in, left out with a warning;
 a user the manifests re-activate is activated before their schedules are made."""
 
@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from lmsform.providers.damstra.emulator import DamstraEmulatorOptions, create_app
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CANARY_KEY, CliRunnerCall, ProjectDir, api_calls
 
 API = "/api/v2"

@@ -18,7 +18,7 @@ from lmsform.providers.damstra.emulator import (
     create_app,
     emulator_store,
 )
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CANARY_KEY, CliRunnerCall, ProjectDir, api_calls
 
 API = "/api/v2"

@@ -13,17 +13,11 @@ from typing import Any
 import pytest
 import requests
 
-from lmsform.errors import UnsafePlanError
-from lmsform.model import Key, ProjectConfig
-from lmsform.plan import Action, Change, Plan
 from lmsform.providers.damstra.emulator import DamstraEmulatorOptions
 from lmsform.providers.damstra.emulator import create_app as damstra_app
-from lmsform.providers.damstra.provider import DamstraProvider
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.versal.emulator import VersalEmulatorOptions
 from lmsform.providers.versal.emulator import create_app as versal_app
-from lmsform.safety import check_plan, make_guard
-from lmsform.state import Resource, State
 from tests.conftest import DOMAIN, CliRunnerCall, ProjectDir, writes
 from tests.skilljar_api import SkilljarApi
 
@@ -362,48 +356,6 @@ def test_attack_deactivating_80_of_300_users_counts_as_removals(
     assert forced.exit_code == 0, forced.output
     active = SkilljarApi(skilljar.url).users()
     assert sum(1 for user in active.values() if not user["active"]) == 80
-
-
-# --- the check on a whole plan: a plan made some other way ---------------------------------------------
-
-
-def _owner_live() -> State:
-    live = State()
-    fields = {
-        "username": "owner",
-        "email": "owner@example.com",
-        "roles": ["admin"],
-        "active": True,
-        "owner": True,
-    }
-    live.add(Resource("users", ("owner",), fields, ids={"id": "100001"}))
-    return live
-
-
-def test_attack_a_plan_that_demotes_the_owner_under_another_key_is_refused_by_the_safety_check() -> None:
-    """A plan not made by the planner (an edited file): its change names `u00`, its id is the owner's,
-    and it inactivates it. The check finds the owner by the vendor's id."""
-    live = _owner_live()
-    config = ProjectConfig.model_validate({"provider": {"type": "damstra"}})
-    vendor_guarded: dict[tuple[str, Key], str] = {("users", ("owner",)): OWNER_GUARD}
-    guard = make_guard(config, vendor_guarded, live=live, supports=DamstraProvider.supports)
-    before = {"username": "u00", "email": "u00@acme.com", "roles": ["admin"], "active": True}
-    change = Change(
-        Action.UPDATE,
-        "users",
-        ("u00",),
-        before,
-        {**before, "active": False},
-        changed=("active",),
-        ids={"id": "100001"},
-    )
-    plan = Plan.build("damstra", "Acme Safety", [change], {}, [], existing={"users": 1})
-
-    with pytest.raises(UnsafePlanError) as refused:
-        check_plan(plan, config, guard, force=True)
-
-    assert refused.value.reasons == [f'users["u00"] would deactivate it, which is protected: {OWNER_GUARD}']
-    assert not refused.value.forceable
 
 
 def test_attack_a_protected_supervisors_unreadable_access_cannot_be_lowered(

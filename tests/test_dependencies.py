@@ -22,7 +22,7 @@ def _direct() -> list[Requirement]:
 
 
 def _pins(name: str) -> dict[str, Version]:
-    pins = {}
+    pins: dict[str, Version] = {}
     for line in (ROOT / ".ci" / name).read_text(encoding="utf-8").splitlines():
         text = line.split("#", 1)[0].strip()
         if text:

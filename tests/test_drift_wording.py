@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from lmsform.journal import History, Written, history
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import DOMAIN, CliRunnerCall, ProjectDir
 from tests.skilljar_api import SkilljarApi
 

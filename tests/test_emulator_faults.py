@@ -1,4 +1,4 @@
-"""Network faults for every emulator (`lmsform.providers.emulator_faults`), over real HTTP: latency, the
+"""Network faults for every emulator (`lmsform.providers.emulation.faults`), over real HTTP: latency, the
 rate limit, errors, throttling, dropped answers, hangs, malformed answers, the `/_emulator/chaos` hook and
 the `lmsform emulator` options that set them."""
 
@@ -19,8 +19,9 @@ import pytest
 import requests
 
 from lmsform.providers import registry
-from lmsform.providers.emulator import EmulatorServer
-from lmsform.providers.emulator_faults import Faults, parse_duration, parse_rate
+from lmsform.providers.emulation.faults import Faults, parse_duration, parse_rate
+from lmsform.providers.emulation.registry import emulator_for
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CANARY_KEY, CliRunnerCall, api_calls
 
 AUTH = (CANARY_KEY, "")
@@ -238,10 +239,10 @@ def test_malformed_loop_points_the_next_page_at_itself(skilljar: EmulatorServer,
 
 
 def test_malformed_loop_on_offset_paging_serves_the_first_page_and_promises_more(tmp_path: Path) -> None:
-    provider = registry()["damstra"]
-    app = provider.emulator_app(tmp_path / "state.sqlite3", api_key=CANARY_KEY, target=None)
+    damstra = emulator_for("damstra")
+    app = damstra.app(tmp_path / "state.sqlite3", api_key=CANARY_KEY, target=None)
     with EmulatorServer(app) as server:
-        api = provider.emulator_api_root(server.url)
+        api = damstra.api_root(server.url)
         headers = {"AccessKey": CANARY_KEY}
         first = requests.get(f"{api}/group?startIndex=0&maxResults=5", headers=headers, timeout=5).json()
         server.faults.update(malformed=1, malformed_kind="loop")
@@ -321,8 +322,8 @@ def test_a_seeded_run_repeats(tiny: Tiny) -> None:
 
 @pytest.mark.parametrize("vendor", sorted(registry()))
 def test_every_vendor_gets_faults_but_its_hooks_never_do(vendor: str, tmp_path: Path) -> None:
-    provider = registry()[vendor]
-    app = provider.emulator_app(tmp_path / "state.sqlite3", api_key="key", target=None)
+    emulator = emulator_for(vendor)
+    app = emulator.app(tmp_path / "state.sqlite3", api_key="key", target=None)
     with EmulatorServer(app) as server:
         changed = requests.post(
             f"{server.url}/_emulator/chaos", json={"error_rate": 1, "latency": 0.5}, timeout=5
@@ -333,7 +334,7 @@ def test_every_vendor_gets_faults_but_its_hooks_never_do(vendor: str, tmp_path: 
             assert requests.get(f"{server.url}{hook}", timeout=5).status_code == 200
         assert time.monotonic() - started < 0.5
 
-        api = provider.emulator_api_root(server.url)
+        api = emulator.api_root(server.url)
         assert requests.get(f"{api}/anything", timeout=5).status_code == 503
         assert [request.fault for request in server.requests] == [None, None, None, "error"]
 

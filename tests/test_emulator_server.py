@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import flask
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool
 
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 
 
 def _app() -> flask.Flask:
@@ -52,7 +53,9 @@ def session() -> Iterator[requests.Session]:
 
 
 def _connections_made(session: requests.Session, url: str) -> int:
-    pools = session.get_adapter(url).poolmanager.pools
+    adapter = session.get_adapter(url)
+    assert isinstance(adapter, HTTPAdapter)
+    pools = adapter.poolmanager.pools
     (pool,) = [pools[key] for key in pools.keys()]  # noqa: SIM118 - the container cannot be iterated
     assert isinstance(pool, HTTPConnectionPool)
     return pool.num_connections

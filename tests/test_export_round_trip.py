@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from lmsform.characters import text_issues
 from lmsform.export import _write
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.registry import emulator_for
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.yamlsource import load, plain
 from tests.conftest import DOMAIN, CliRunnerCall
 from tests.providers.cases import DAMSTRA, SKILLJAR, TRAINING_RECORDS, VERSAL, ContractCase, write_project
@@ -181,12 +182,12 @@ def account(
     monkeypatch.setenv(case.key_variable, case.key)
     for name, value in case.extra_env.items():
         monkeypatch.setenv(name, value)
-    app = case.provider_class.emulator_app(
+    app = emulator_for(case.provider).app(
         tmp_path / f"{case.provider}.sqlite3", api_key=case.key, target=None
     )
     with EmulatorServer(app) as server:
         account.seed(server.url)
-        yield account, case.provider_class.emulator_api_root(server.url)
+        yield account, emulator_for(case.provider).api_root(server.url)
 
 
 def test_export_of_names_with_hidden_characters_validates_and_re_plans_empty(
@@ -327,12 +328,12 @@ def test_an_export_of_an_address_manifests_refuse_says_which_and_writes_nothing(
     makes another address that reads the same). Written, they would not validate; left out, an
     authoritative plan would remove those users."""
     monkeypatch.setenv(DAMSTRA.key_variable, DAMSTRA.key)
-    app = DAMSTRA.provider_class.emulator_app(tmp_path / "damstra.sqlite3", api_key=DAMSTRA.key, target=None)
+    app = emulator_for(DAMSTRA.provider).app(tmp_path / "damstra.sqlite3", api_key=DAMSTRA.key, target=None)
     with EmulatorServer(app) as server:
         person = {"userName": "zoe", "firstName": "Zoë", "lastName": "Roux", "emailAddress": "zoë@acme.com"}
         _seed(server.url, {"users": [person]})
         exported = tmp_path / "exported"
-        write_project(exported, DAMSTRA, DAMSTRA.provider_class.emulator_api_root(server.url), {})
+        write_project(exported, DAMSTRA, emulator_for(DAMSTRA.provider).api_root(server.url), {})
 
         result = cli("export", exported)
 

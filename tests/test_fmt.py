@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from lmsform.errors import ManifestError
-from lmsform.formatting import format_project
 from lmsform.manifest import Project, load_project
+from lmsform.manifest_layout import format_project
 from lmsform.providers import registry
 from tests.conftest import CliRunnerCall
 from tests.examples import copy_example

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from lmsform.journal import history
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.versal.emulator import VersalEmulatorOptions, create_app
 from tests.conftest import CliRunnerCall, ProjectDir
 

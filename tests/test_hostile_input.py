@@ -22,13 +22,12 @@ import pytest
 
 from lmsform.providers.damstra.emulator import DamstraEmulatorOptions
 from lmsform.providers.damstra.emulator import create_app as damstra_app
-from lmsform.providers.damstra.provider import DamstraProvider
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.registry import emulator_for
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions
 from lmsform.providers.skilljar.emulator import create_app as skilljar_app
 from lmsform.providers.training_records.emulator import create_app as training_records_app
 from lmsform.providers.versal.emulator import create_app as versal_app
-from lmsform.providers.versal.provider import VersalProvider
 from lmsform.sourcefile import MAX_FILE_BYTES
 from lmsform.yamllimits import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_VALUES
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall
@@ -93,8 +92,8 @@ def environment(emulators: dict[str, EmulatorServer]) -> dict[str, str]:
     """What the cases' lmsform.yaml files read with ${VARIABLE}: each vendor's API root and credentials."""
     roots = {
         "SKILLJAR": emulators["SKILLJAR"].url,
-        "DAMSTRA": DamstraProvider.emulator_api_root(emulators["DAMSTRA"].url),
-        "VERSAL": VersalProvider.emulator_api_root(emulators["VERSAL"].url),
+        "DAMSTRA": emulator_for("damstra").api_root(emulators["DAMSTRA"].url),
+        "VERSAL": emulator_for("versal").api_root(emulators["VERSAL"].url),
         "TRAINING_RECORDS": emulators["TRAINING_RECORDS"].url,
     }
     return {

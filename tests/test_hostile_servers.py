@@ -32,8 +32,9 @@ from requests.auth import AuthBase, HTTPBasicAuth
 
 from lmsform.errors import ProviderError
 from lmsform.providers.damstra.client import AccessKeyAuth
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.http import MAX_ANSWER_BYTES, HttpClient
+from lmsform.providers.paging import follow_next, offset_pages
 from lmsform.providers.training_records.client import TrainingRecordsClient
 from lmsform.providers.versal.client import SidAuth, VersalClient
 
@@ -216,7 +217,7 @@ def test_attack_a_next_link_to_another_port_or_scheme_is_refused(attacker: Emula
         client = _client(vendor.url, auth=CREDENTIALS["versal SID"])
         for link in (f"{attacker.url}/list?page=2", f"http://user@{host}/list?page=2"):
             with pytest.raises(ProviderError, match=r"refusing to follow a `next` link to another host"):
-                list(client.paginate("/list", params={"next": link}))
+                list(follow_next(client, "/list", params={"next": link}))
     assert attacker.requests == []
 
 
@@ -311,12 +312,12 @@ def test_attack_a_numbered_list_whose_count_lies_is_an_error_after_the_fallback(
         vendor="acme", base_url=lying.url, auth=None, timeout=5, parallelism=parallelism, retries=0
     )
     with pytest.raises(ProviderError, match=rf"acme users: malformed list response: {LIE}"):
-        list(client.paginate("/numbered", kind="users"))
+        list(follow_next(client, "/numbered", kind="users"))
 
 
 def test_attack_a_cursor_list_whose_count_lies_is_an_error(lying: EmulatorServer) -> None:
     with pytest.raises(ProviderError, match=LIE):
-        list(_client(lying.url).paginate("/cursor"))
+        list(follow_next(_client(lying.url), "/cursor"))
 
 
 def test_attack_an_offset_list_holding_more_than_its_count_is_an_error(lying: EmulatorServer) -> None:
@@ -324,7 +325,7 @@ def test_attack_an_offset_list_holding_more_than_its_count_is_an_error(lying: Em
     with pytest.raises(
         ProviderError, match=r"`totalResultCount` is 120, but the pages held 150 items or more"
     ):
-        list(_client(lying.url).paginate_offset("/offset", size=PER_PAGE))
+        list(offset_pages(_client(lying.url), "/offset", size=PER_PAGE))
 
 
 @pytest.mark.parametrize("parallel", [False, True])
@@ -370,7 +371,7 @@ def test_attack_a_bare_array_after_a_counted_page_cannot_skip_the_count_check(li
             match=r"acme users: malformed list response: page 2 (has no `results` list|is a bare JSON array)",
         ),
     ):
-        list(_client(vendor.url).paginate("/users", params={"link": link}, kind="users"))
+        list(follow_next(_client(vendor.url), "/users", params={"link": link}, kind="users"))
 
 
 # --- a gzip bomb --------------------------------------------------------------------------------------------

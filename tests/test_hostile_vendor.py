@@ -22,8 +22,9 @@ from click.testing import Result
 from requests.auth import HTTPBasicAuth
 
 from lmsform.errors import ProviderError
-from lmsform.providers.emulator import EmulatorServer, RecordedRequest
-from lmsform.providers.emulator_faults import MALFORMED_KINDS, Faults, MalformedKind
+from lmsform.providers.emulation.faults import MALFORMED_KINDS, Faults, MalformedKind
+from lmsform.providers.emulation.registry import emulator_for
+from lmsform.providers.emulation.server import EmulatorServer, RecordedRequest
 from lmsform.providers.http import HttpClient
 from tests.conftest import CANARY_KEY, CliRunnerCall, ProjectDir, api_calls
 from tests.providers.cases import CASES, ContractCase, case_ids, write_project
@@ -177,8 +178,8 @@ class Vendor:
     root: Path
 
     def write(self, files: Mapping[str, str]) -> None:
-        api_root = self.case.provider_class.emulator_api_root(self.server.url)
-        write_project(self.root, self.case, api_root, files)
+        api_root = emulator_for(self.case.provider).api_root(self.server.url)
+        write_project(self.root, self.case, api_root, dict(files))
         config = self.root / "lmsform.yaml"
         strict = "provider:\n  retries: 1\n  parallelism: 1\n"
         config.write_text(config.read_text().replace("provider:\n", strict, 1))
@@ -192,7 +193,7 @@ def _serving(case: ContractCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv(case.key_variable, case.key)
     for name, value in case.extra_env.items():
         monkeypatch.setenv(name, value)
-    app = case.provider_class.emulator_app(tmp_path / "state.sqlite3", api_key=case.key, target=None)
+    app = emulator_for(case.provider).app(tmp_path / "state.sqlite3", api_key=case.key, target=None)
     with EmulatorServer(app) as server:
         case.seed(server.url)
         yield Vendor(case, server, tmp_path / "project")

@@ -10,9 +10,9 @@ import flask
 import pytest
 
 from lmsform.errors import ProviderError
-from lmsform.providers import http
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.http import HttpClient, Pacer
+from lmsform.providers.paging import follow_next, offset_pages
 
 
 @pytest.fixture
@@ -140,12 +140,12 @@ def test_retries_are_bounded(server: EmulatorServer) -> None:
     ("path", "expected"), [("/pages", [1, 2, 3]), ("/cursor", [1, 2]), ("/bare", [1, 2])]
 )
 def test_every_list_shape_is_read_to_the_end(server: EmulatorServer, path: str, expected: list[int]) -> None:
-    assert [item["n"] for item in _client(server).paginate(path)] == expected
+    assert [item["n"] for item in follow_next(_client(server), path)] == expected
 
 
 def test_a_pagination_loop_is_an_error_not_a_hang(server: EmulatorServer) -> None:
     with pytest.raises(ProviderError, match="pagination loops"):
-        list(_client(server).paginate("/loop"))
+        list(follow_next(_client(server), "/loop"))
     # The first page counts 9 pages, asked for a few at a time; page 2 names itself as the next, so the
     # list is read again by following `next`, which comes back to page 2 at once.
     assert 3 <= len(server.requests) <= 9
@@ -153,7 +153,7 @@ def test_a_pagination_loop_is_an_error_not_a_hang(server: EmulatorServer) -> Non
 
 def test_offset_paging_that_repeats_a_page_is_an_error_not_a_hang(server: EmulatorServer) -> None:
     with pytest.raises(ProviderError) as failure:
-        list(_client(server).paginate_offset("/offset", size=1, kind="users"))
+        list(offset_pages(_client(server), "/offset", size=1, kind="users"))
     assert str(failure.value) == (
         "scripted users: malformed list response: pagination loops, the page at startIndex=1 repeats an "
         "earlier page (GET /offset?startIndex=1&maxResults=1, HTTP 200)"
@@ -163,12 +163,12 @@ def test_offset_paging_that_repeats_a_page_is_an_error_not_a_hang(server: Emulat
 
 def test_offset_paging_that_ends_before_its_count_is_an_error(server: EmulatorServer) -> None:
     with pytest.raises(ProviderError, match=r"`totalResultCount` is 5, but the list ended after 1 item"):
-        list(_client(server).paginate_offset("/short", size=1))
+        list(offset_pages(_client(server), "/short", size=1))
 
 
 def test_an_item_without_its_id_is_named(server: EmulatorServer) -> None:
     with pytest.raises(ProviderError) as failure:
-        list(_client(server).paginate("/no-ids", kind="groups", item_fields=("id", "name")))
+        list(follow_next(_client(server), "/no-ids", kind="groups", item_fields=("id", "name")))
     assert str(failure.value) == (
         "scripted groups: malformed list response: item 1 has no `name` (GET /no-ids, HTTP 200)"
     )
@@ -188,7 +188,7 @@ def test_next_links_to_another_host_are_not_followed(server: EmulatorServer) -> 
     with pytest.raises(
         ProviderError, match=r"refusing to follow a `next` link to another host \(attacker.example\)"
     ):
-        list(_client(server).paginate("/elsewhere"))
+        list(follow_next(_client(server), "/elsewhere"))
 
 
 def test_a_non_json_answer_is_a_clear_error(server: EmulatorServer) -> None:
@@ -210,8 +210,8 @@ def test_field_errors_are_surfaced_verbatim(server: EmulatorServer) -> None:
 def test_the_pacer_spaces_request_starts_evenly_across_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [100.0]
     slept: list[float] = []
-    monkeypatch.setattr(http.time, "monotonic", lambda: now[0])
-    monkeypatch.setattr(http.time, "sleep", slept.append)
+    monkeypatch.setattr("lmsform.providers.http.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("lmsform.providers.http.time.sleep", slept.append)
     pacer = Pacer(per_second=10)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -232,7 +232,7 @@ def test_a_rate_limited_client_sends_every_request_through_the_pacer(
         vendor="scripted", base_url=server.url, auth=None, timeout=5, parallelism=2, rate_limit=5
     )
 
-    assert [item["n"] for item in client.paginate("/pages")] == [1, 2, 3]
+    assert [item["n"] for item in follow_next(client, "/pages")] == [1, 2, 3]
     assert len(waits) == 3
 
 

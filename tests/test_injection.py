@@ -28,7 +28,7 @@ from lmsform.console import configure_logging
 from lmsform.output import render
 from lmsform.output.markdown import MARKERS, code_span
 from lmsform.plan import Action, Change, Plan
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CliRunnerCall, ProjectDir
 
 # A terminal link (OSC 8), a C1 control sequence introducer, a right-to-left override and a workflow

@@ -17,7 +17,7 @@ from lmsform import app
 from lmsform.errors import StalePlanError
 from lmsform.lock import ApplyLock, lock_path
 from lmsform.plan import Action, Change, Plan
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CliRunnerCall, ProjectDir, writes
 
 if TYPE_CHECKING:

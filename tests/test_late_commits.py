@@ -20,8 +20,8 @@ import requests
 from lmsform.providers import safe_writes
 from lmsform.providers.damstra.emulator import DamstraEmulatorOptions
 from lmsform.providers.damstra.emulator import create_app as damstra_app
-from lmsform.providers.emulator import EmulatorServer
-from lmsform.providers.emulator_faults import LateCommits
+from lmsform.providers.emulation.faults import LateCommits
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions
 from lmsform.providers.skilljar.emulator import create_app as skilljar_app
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, api_calls

@@ -12,7 +12,7 @@ import pytest
 
 from lmsform.localdir import local_dir
 from lmsform.lock import ApplyLock
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CliRunnerCall, ProjectDir
 
 TEAM = "users:\n  - email: ann@acme.com\n    first_name: Ann\n  - email: bob@acme.com\n    first_name: Bob\n"

@@ -14,7 +14,7 @@ import pytest
 from lmsform.journal import Journal
 from lmsform.lock import ApplyLock, LockedError
 from lmsform.plan import Action, Change, Plan, _checksum
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CliRunnerCall, ProjectDir
 from tests.test_injection import assert_shown_safely
 

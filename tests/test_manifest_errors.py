@@ -10,7 +10,7 @@ import pytest
 from lmsform.errors import ManifestError
 from lmsform.manifest import load_project
 from lmsform.providers.base import KindSupport
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.skilljar.provider import SkilljarProvider
 from tests.conftest import CliRunnerCall, ProjectDir
 from tests.skilljar_api import SkilljarApi

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from lmsform import secrets
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CANARY_KEY, CliRunnerCall, ProjectDir
 
 SKILLJAR = "provider:\n  type: skilljar\n  domain: acme.skilljar.com\n  api_key: ${SKILLJAR_API_KEY}\n"
@@ -15,7 +15,7 @@ HOOK = (
     "webhooks:\n  - url: https://hooks.acme.example/lms\n    events: [COURSE_COMPLETION]\n"
     "    basic_auth_password: ${LMSFORM_HOOK_PASSWORD}\n"
 )
-UNSET = {
+UNSET: dict[str, str | None] = {
     "SKILLJAR_API_KEY": None,
     "LMSFORM_HOOK_PASSWORD": None,
     "SKILLJAR_DOMAIN": None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from lmsform.providers.emulator import RecordedRequest
+from lmsform.providers.emulation.server import RecordedRequest
 from tests.oracle import exchange_errors, skilljar_spec
 
 AUTH = {"Authorization": "Basic a2V5Og=="}

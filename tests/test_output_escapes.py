@@ -16,7 +16,7 @@ from lmsform.characters import REFUSED, shown_inline
 from lmsform.output import render
 from lmsform.output.markdown import code_block, code_span, escaped
 from lmsform.plan import Plan
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CliRunnerCall, ProjectDir
 
 HOSTILE = r"""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CliRunnerCall, ProjectDir, writes
 
 SKILLJAR = "provider:\n  type: skilljar\n  domain: acme.skilljar.com\n  base_url: sandbox\n"

@@ -79,7 +79,7 @@ def _throttled(seconds: float) -> ProviderError:
 
 def test_a_throttled_create_waits_as_long_as_the_vendor_asks(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
-    monkeypatch.setattr(safe_writes.time, "sleep", slept.append)
+    monkeypatch.setattr("lmsform.providers.safe_writes.time.sleep", slept.append)
     outcomes: list[ProviderError | str] = [_throttled(3), "made"]
 
     def send() -> str:
@@ -94,7 +94,7 @@ def test_a_throttled_create_waits_as_long_as_the_vendor_asks(monkeypatch: pytest
 
 def test_a_retry_after_longer_than_the_budget_is_not_waited_out(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
-    monkeypatch.setattr(safe_writes.time, "sleep", slept.append)
+    monkeypatch.setattr("lmsform.providers.safe_writes.time.sleep", slept.append)
     sent: list[int] = []
 
     def send() -> str:
@@ -110,8 +110,10 @@ def test_a_retry_after_longer_than_the_budget_is_not_waited_out(monkeypatch: pyt
 
 def test_it_gives_up_when_the_time_budget_is_spent(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [0.0]
-    monkeypatch.setattr(safe_writes.time, "monotonic", lambda: now[0])
-    monkeypatch.setattr(safe_writes.time, "sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
+    monkeypatch.setattr("lmsform.providers.safe_writes.time.monotonic", lambda: now[0])
+    monkeypatch.setattr(
+        "lmsform.providers.safe_writes.time.sleep", lambda seconds: now.__setitem__(0, now[0] + seconds)
+    )
     sent: list[int] = []
 
     def send() -> str:
@@ -143,13 +145,13 @@ def _clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """A fake clock that sleeping moves on; returns the pauses slept."""
     now = [0.0]
     slept: list[float] = []
-    monkeypatch.setattr(safe_writes.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("lmsform.providers.safe_writes.time.monotonic", lambda: now[0])
 
     def sleep(seconds: float) -> None:
         slept.append(seconds)
         now[0] += seconds
 
-    monkeypatch.setattr(safe_writes.time, "sleep", sleep)
+    monkeypatch.setattr("lmsform.providers.safe_writes.time.sleep", sleep)
     return slept
 
 

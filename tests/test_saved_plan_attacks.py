@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from lmsform.plan import Action, Change
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import DOMAIN, CliRunnerCall, ProjectDir, writes
 from tests.skilljar_api import SkilljarApi
 

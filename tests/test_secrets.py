@@ -7,7 +7,7 @@ import re
 import socket
 from pathlib import Path
 
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir
 
@@ -87,7 +87,7 @@ def test_a_key_that_ends_up_in_an_error_message_is_masked(project: ProjectDir, c
     project.configure(f"https://{CANARY_KEY}.invalid", extra="  retries: 0\n")
     project.write("people.yaml", PEOPLE)
 
-    allowed = {"LMSFORM_ALLOWED_ORIGINS": f"https://{CANARY_KEY.lower()}.invalid"}
+    allowed: dict[str, str | None] = {"LMSFORM_ALLOWED_ORIGINS": f"https://{CANARY_KEY.lower()}.invalid"}
     result = cli("plan", project.root, "--verbose", env=allowed)
 
     assert result.exit_code == 1

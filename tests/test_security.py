@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from lmsform.providers import registry
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import DOMAIN, CliRunnerCall, ProjectDir
 
 

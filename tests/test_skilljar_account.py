@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, api_calls
 from tests.oracle import exchange_errors, skilljar_spec

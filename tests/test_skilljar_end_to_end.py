@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lmsform.providers.emulator import EmulatorServer, RecordedRequest
+from lmsform.providers.emulation.server import EmulatorServer, RecordedRequest
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, api_calls, writes
 from tests.oracle import exchange_errors, skilljar_spec

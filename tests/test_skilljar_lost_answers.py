@@ -1,14 +1,14 @@
-"""Skilljar creates whose answer is lost: the apply carries on with what is really there, no duplicate.
+"""Skilljar's own lost answers: bulk user creates, and creates refused before Skilljar made them.
 
-Each test makes the emulator commit a create and then drop its answer (the connection closes), as when
-a network fails after the vendor did the work, then checks that `apply` finishes, that `plan` has
-nothing left to do, that exactly one such object exists, and what the recovery cost in requests. A
-few tests refuse a create without making it (503), so the create must be sent again.
+A lost answer to each single create (users, groups, memberships, courses, publications, enrollments,
+webhooks) is the contract's, for every vendor alike: tests/providers/test_lost_answers.py. Here the
+emulator commits a bulk create and drops its answer (the connection closes), or refuses a create without
+making it (503); `apply` must finish, `plan` must have nothing left to do, exactly one such object must
+exist, and the recovery must cost the requests the tests name.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterable, Iterator
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from lmsform.providers.emulator import EmulatorServer, RecordedRequest
+from lmsform.providers.emulation.server import EmulatorServer, RecordedRequest
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, api_calls
 from tests.oracle import exchange_errors, skilljar_spec
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 USERS_PATH = f"/v1/domains/{DOMAIN}/users"
 BULK_PATH = f"{USERS_PATH}/bulk-create"
-PUBLICATIONS_PATH = f"/v1/domains/{DOMAIN}/published-courses"
 BULK_DELAY_S = 1.0
 
 PEOPLE = """
@@ -42,18 +41,6 @@ CREW = """
 groups:
   - name: crew
     members: [ann@acme.com, bob@acme.com]
-"""
-CATALOGUE = """
-courses:
-  - title: Safety 101
-    short_description: Stay safe.
-    published:
-      slug: safety-101
-"""
-WEBHOOK = """
-webhooks:
-  - url: https://hooks.acme.example/lms
-    events: [COURSE_COMPLETION]
 """
 
 
@@ -85,136 +72,6 @@ def _gets(calls: Iterable[RecordedRequest]) -> list[str]:
 
 def _posts(calls: Iterable[RecordedRequest], path: str) -> list[RecordedRequest]:
     return [call for call in calls if call.method == "POST" and call.path == path]
-
-
-def _id(rows: Iterable[dict[str, Any]], **match: Any) -> str:
-    [row] = [row for row in rows if all(row[name] == value for name, value in match.items())]
-    return str(row["id"])
-
-
-# --- creates Skilljar makes idempotent: sent again by the HTTP layer -------------------------------------
-
-
-def test_a_user_create_whose_answer_is_lost_is_sent_again_and_returns_the_same_user(
-    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
-) -> None:
-    project.configure(skilljar.url)
-    project.write("people.yaml", "users:\n  - email: ann@acme.com\n    first_name: Ann\n")
-
-    _, after = _apply_losing_one_answer(skilljar, project, cli, "POST", USERS_PATH)
-
-    # Skilljar returns the existing user for a known e-mail, so the same POST is simply sent again.
-    [again] = _posts(after, USERS_PATH)
-    assert not again.dropped and again.status == 201
-    state = _state(skilljar)
-    assert [user["email"] for user in state["users"]] == ["ann@acme.com"]
-    assert len(state["domain_users"]) == 1
-
-
-def test_an_enrollment_whose_answer_is_lost_is_sent_again_without_a_duplicate(
-    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
-) -> None:
-    project.configure(skilljar.url)
-    project.write("people.yaml", PEOPLE)
-    project.write("catalogue.yaml", CATALOGUE)
-    project.write("enrollments.yaml", "enrollments:\n  - course: Safety 101\n    users: [ann@acme.com]\n")
-
-    _, after = _apply_losing_one_answer(
-        skilljar, project, cli, "POST", rf"{PUBLICATIONS_PATH}/[^/]+/enrollments"
-    )
-
-    # The same (user, enrolled_at), Skilljar's idempotency key, so the re-sent POST makes nothing new.
-    [again] = [call for call in after if call.method == "POST" and call.path.endswith("/enrollments")]
-    assert json.loads(again.body)["enrolled_at"]
-    assert len(_state(skilljar)["enrollments"]) == 1
-
-
-# --- creates looked up by their key before they are sent again ---------------------------------------------
-
-
-def test_a_group_whose_answer_is_lost_is_found_by_name_not_made_again(
-    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
-) -> None:
-    project.configure(skilljar.url)
-    project.write("people.yaml", PEOPLE + CREW)
-
-    _, after = _apply_losing_one_answer(skilljar, project, cli, "POST", "/v1/groups")
-
-    assert _posts(after, "/v1/groups") == []
-    assert _gets(after) == ["/v1/groups?name=crew"]  # one look-up, then its memberships, by its id
-    state = _state(skilljar)
-    assert [group["name"] for group in state["groups"]] == ["crew"]
-    assert len(state["group_users"]) == 2
-
-
-def test_a_membership_whose_answer_is_lost_is_read_back_not_added_again(
-    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
-) -> None:
-    project.configure(skilljar.url)
-    project.write("people.yaml", PEOPLE + CREW)
-
-    dropped, after = _apply_losing_one_answer(skilljar, project, cli, "POST", r"/v1/groups/[^/]+/users")
-
-    group_id = _id(_state(skilljar)["groups"], name="crew")
-    user_id = json.loads(dropped.body)["user"]["id"]
-    assert _gets(after) == [f"/v1/groups/{group_id}/users/{user_id}"]  # one look-up, by a direct read
-    assert not any(
-        json.loads(call.body) == {"user": {"id": user_id}} for call in after if call.method == "POST"
-    )
-    assert len(_state(skilljar)["group_users"]) == 2  # both members, each once
-
-
-def test_a_course_whose_answer_is_lost_is_found_among_lmsforms_courses(
-    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
-) -> None:
-    project.configure(skilljar.url)
-    project.write("catalogue.yaml", CATALOGUE)
-
-    _, after = _apply_losing_one_answer(skilljar, project, cli, "POST", "/v1/courses")
-
-    assert _posts(after, "/v1/courses") == []
-    # The look-up, then the look for a twin another apply may have made at the same moment.
-    assert _gets(after) == ["/v1/courses?page_size=1000&label__name=lmsform"] * 2
-    state = _state(skilljar)
-    assert [course["title"] for course in state["courses"]] == ["Safety 101"]
-    [publication] = state["published_courses"]  # published once, with the found course's id
-    assert publication["course_id"] == _id(state["courses"], title="Safety 101")
-
-
-def test_a_publication_whose_answer_is_lost_is_found_by_its_course(
-    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
-) -> None:
-    project.configure(skilljar.url)
-    project.write("catalogue.yaml", CATALOGUE)
-    project.write("people.yaml", PEOPLE)
-    project.write("enrollments.yaml", "enrollments:\n  - course: Safety 101\n    users: [bob@acme.com]\n")
-
-    _, after = _apply_losing_one_answer(skilljar, project, cli, "POST", PUBLICATIONS_PATH)
-
-    state = _state(skilljar)
-    course_id = _id(state["courses"], title="Safety 101")
-    assert _posts(after, PUBLICATIONS_PATH) == []
-    assert _gets(after) == [f"{PUBLICATIONS_PATH}?course__id={course_id}"]
-    [publication] = state["published_courses"]
-    [enrollment] = state["enrollments"]  # made with the id the look-up found
-    assert publication["id"] in json.dumps(enrollment)
-
-
-def test_a_webhook_whose_answer_is_lost_is_found_by_url_and_event(
-    skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
-) -> None:
-    project.configure(skilljar.url)
-    project.write("integrations.yaml", WEBHOOK)
-
-    _, after = _apply_losing_one_answer(skilljar, project, cli, "POST", "/v1/webhooks")
-
-    assert _posts(after, "/v1/webhooks") == []
-    assert _gets(after) == ["/v1/webhooks"] * 2  # the look-up, then the look for a twin
-    [webhook] = _state(skilljar)["webhooks"]
-    assert (webhook["target_url"], webhook["event_type"]) == (
-        "https://hooks.acme.example/lms",
-        "COURSE_COMPLETION",
-    )
 
 
 # --- bulk user create ------------------------------------------------------------------------------------

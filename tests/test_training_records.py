@@ -15,7 +15,7 @@ import requests
 from requests.auth import HTTPBasicAuth
 
 from lmsform.errors import ProviderError
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.http import HttpClient
 from lmsform.providers.training_records.client import TrainingRecordsClient
 from lmsform.providers.training_records.emulator import TrainingRecordsEmulatorOptions, create_app
@@ -402,6 +402,8 @@ def test_export_names_packages_by_description_and_people_by_id(
 
 class _Pages:
     """Stands in for HttpClient.json: serves canned bodies by offset."""
+
+    vendor = "training-records"
 
     def __init__(self, bodies: dict[int, Any]) -> None:
         self.bodies = bodies

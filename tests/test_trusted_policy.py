@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from lmsform.errors import ManifestError
-from lmsform.model import ProjectConfig
 from lmsform.policy import strictest, trusted_policy
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.project_config import ProjectConfig
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import DOMAIN, CliRunnerCall, ProjectDir, writes
 from tests.test_cascades import CEO, GROUPS_AUTHORITATIVE, ONLY_BOARD, OPS, _skilljar_members
 

@@ -21,7 +21,7 @@ from lmsform import app, secrets
 from lmsform.errors import ManifestError
 from lmsform.manifest import load_project
 from lmsform.providers import registry
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.skilljar.settings import SkilljarSettings
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, api_calls
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.http import HttpClient
 from lmsform.providers.versal.client import SidAuth, VersalClient
 from lmsform.providers.versal.emulator import VersalEmulatorOptions, create_app
@@ -290,7 +290,7 @@ def test_courses_are_named_by_exact_title_or_id_and_ambiguity_is_an_error(
     courses = requests.get(
         f"{versal.url}/api2/courses", headers={"SID": KEY}, params={"perPage": 100}, timeout=10
     )
-    by_title = {}
+    by_title: dict[str, list[str]] = {}
     for course in courses.json():
         by_title.setdefault(course["title"], []).append(course["id"])
     _configure(project, versal)

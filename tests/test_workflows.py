@@ -12,7 +12,7 @@ import pytest
 
 from lmsform import app
 from lmsform.manifest import load_project
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.skilljar.provider import SkilljarProvider
 from lmsform.state import State
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, writes

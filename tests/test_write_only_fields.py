@@ -17,10 +17,10 @@ import pytest
 import requests
 
 from lmsform import app
-from lmsform.model import ManageConfig
 from lmsform.plan import Action, Change, Plan
 from lmsform.planner import make_plan
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.project_config import ManageConfig
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.versal.emulator import VersalEmulatorOptions, create_app
 from lmsform.providers.versal.provider import VersalProvider
 from lmsform.state import Resource, State

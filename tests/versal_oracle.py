@@ -1,7 +1,7 @@
 """Validate Versal exchanges against Versal's own Swagger 2.0 spec (tests/oracles/versal-swagger.json).
 
 openapi-core reads only OpenAPI 3, so Swagger 2.0 is checked with bravado-core, a Swagger 2.0
-validator. The spec's known defects (shared reference §0, §5) are worked around here, in one place:
+validator. The spec's known defects (versal.md Spec) are worked around here, in one place:
 
 * no global `consumes`/`produces`: three body-bearing operations declare none, so the overlay adds
   `application/json` globally (what the vendor's own example requests send);
@@ -34,7 +34,7 @@ from jsonschema import validators
 from jsonschema.exceptions import ValidationError
 from requests.structures import CaseInsensitiveDict
 
-from lmsform.providers.emulator import RecordedRequest
+from lmsform.providers.emulation.server import RecordedRequest
 
 SPEC_PATH = Path(__file__).parent / "oracles" / "versal-swagger.json"
 JSON = "application/json"
@@ -56,7 +56,7 @@ def versal_spec() -> Spec:
     """The spec, loaded offline. bravado-core resolves every meta-schema jsonschema has registered
     while it loads a spec; openapi-core, once imported, registers OAS 3.1/3.2 dialects whose `$ref`s
     point at spec.openapis.org. Those are hidden (jsonschema's private registry) for the load only."""
-    known = validators._META_SCHEMAS
+    known = validators._META_SCHEMAS  # type: ignore[attr-defined]  # private, so not in the stubs
     hidden = {uri: schema for uri, schema in known.items() if "//json-schema.org/" not in uri}
     for uri in hidden:
         del known[uri]
@@ -67,7 +67,9 @@ def versal_spec() -> Spec:
 
 
 def _load_spec() -> Spec:
-    return Spec.from_dict(
+    # bravado-core ships py.typed, but from_dict, unmarshal_request and validate_response_body
+    # are unannotated.
+    spec: Spec = Spec.from_dict(  # type: ignore[no-untyped-call]
         versal_document(),
         origin_url=SPEC_PATH.as_uri(),
         config={
@@ -77,6 +79,7 @@ def _load_spec() -> Spec:
             "use_models": False,
         },
     )
+    return spec
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class _Route:
 def _routes() -> tuple[_Route, ...]:
     spec = versal_spec()
     base = spec.spec_dict.get("basePath", "")
+    assert spec.resources is not None, "Spec.from_dict builds the resources"
     routes = []
     for resource in spec.resources.values():
         for operation in resource.operations.values():
@@ -107,7 +111,7 @@ def operation_for(method: str, path: str) -> tuple[Operation, dict[str, str]] | 
     return None
 
 
-class _Incoming(IncomingRequest):  # type: ignore[misc]
+class _Incoming(IncomingRequest):
     def __init__(self, exchange: RecordedRequest, path_params: Mapping[str, str]) -> None:
         self.path = dict(path_params)
         self.query = {name: values[-1] for name, values in parse_qs(exchange.query_string).items()}
@@ -116,11 +120,11 @@ class _Incoming(IncomingRequest):  # type: ignore[misc]
         self.files: dict[str, Any] = {}
         self._body = exchange.body
 
-    def json(self) -> Any:
+    def json(self, **kwargs: Any) -> Any:
         return json.loads(self._body)
 
 
-class _Outgoing(OutgoingResponse):  # type: ignore[misc]
+class _Outgoing(OutgoingResponse):
     def __init__(self, exchange: RecordedRequest) -> None:
         headers = {name.lower(): value for name, value in exchange.response_headers.items()}
         self.content_type = headers.get("content-type", "").split(";")[0].strip()
@@ -143,7 +147,7 @@ def request_errors(exchange: RecordedRequest) -> list[str]:
     if exchange.method in _BODY_METHODS and content_type not in operation.consumes:
         problems.append(f"content type {content_type!r} is not one of {operation.consumes}")
     try:
-        unmarshal_request(_Incoming(exchange, path_params), operation)
+        unmarshal_request(_Incoming(exchange, path_params), operation)  # type: ignore[no-untyped-call]
     except (ValidationError, SwaggerMappingError, ValueError) as error:
         problems.append(str(error).splitlines()[0])
     body_schema = next(
@@ -179,7 +183,7 @@ def response_errors(exchange: RecordedRequest) -> list[str]:
         return [f"status {exchange.status} is not declared"]
     declared = operation.op_spec["responses"][str(exchange.status)]
     try:
-        validate_response_body(operation, declared, _Outgoing(exchange))
+        validate_response_body(operation, declared, _Outgoing(exchange))  # type: ignore[no-untyped-call]
     except (ValidationError, SwaggerMappingError, ValueError) as error:
         return [str(error).splitlines()[0]]
     return _header_errors(operation, declared, CaseInsensitiveDict(exchange.response_headers))

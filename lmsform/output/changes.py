@@ -9,7 +9,7 @@ from typing import Any
 
 from lmsform.characters import shown_inline
 from lmsform.journal import Cause
-from lmsform.model import kind
+from lmsform.kinds import kind
 from lmsform.output.redaction import Redactor
 from lmsform.plan import Action, Change, Counts, Plan
 

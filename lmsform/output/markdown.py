@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from lmsform.characters import shown_inline
 from lmsform.journal import Cause
-from lmsform.model import KINDS
+from lmsform.kinds import KINDS
 from lmsform.output.changes import ChangeView, cause_text, counts_by_kind, summary, view
 from lmsform.output.redaction import Redactor
 from lmsform.plan import Action, Change, Plan

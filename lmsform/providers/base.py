@@ -11,22 +11,24 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, get_args
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from requests.auth import AuthBase
 
 from lmsform import secrets
-from lmsform.model import Key, ManageConfig, address
+from lmsform.errors import ProviderError
+from lmsform.kinds import Key, address
 from lmsform.plan import Action, Change, Plan
+from lmsform.project_config import ManageConfig
+from lmsform.providers.http import HttpClient
 from lmsform.providers.origins import ALLOWED_ORIGINS_VARIABLE, canonical_url, is_loopback_literal, origin
 from lmsform.specs import Flag, StrictModel
+from lmsform.state import State
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
-
-    from lmsform.state import Resource, State
+    from lmsform.state import Resource
 
 SANDBOX = "sandbox"
 
@@ -81,6 +83,7 @@ class KindSupport:
     # Fields besides the key that every entry must declare at this vendor (Damstra users' e-mail).
     required: frozenset[str] = frozenset()
     # False when the API cannot change an object once made: a difference is reported, not planned.
+    # Also False for a relationship that is nothing but its key (a membership): there is nothing to change.
     updatable: bool = True
     # Fields the API takes only when creating an object: never compared afterwards.
     create_only: frozenset[str] = frozenset()
@@ -177,6 +180,14 @@ class ProviderSettings(StrictModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _key_unless_sandbox(self) -> ProviderSettings:
+        setting = self.key_setting()
+        if setting is not None and self.credential() is None and not self.uses_sandbox:
+            example = f"{setting}: ${{{self.KEY_VARIABLE}}}"
+            raise ValueError(f"{setting} is required unless base_url is `sandbox` (e.g. {example})")
+        return self
+
     @property
     def insecure(self) -> bool:
         """The API is reached over plain http on another machine than this one."""
@@ -185,6 +196,8 @@ class ProviderSettings(StrictModel):
         return urlsplit(self.base_url).scheme == "http" and not is_loopback_literal(self.base_url)
 
     DEFAULT_API_ROOT: ClassVar[str] = ""
+    # The environment variable the message asking for a missing key suggests (`SKILLJAR_API_KEY`).
+    KEY_VARIABLE: ClassVar[str] = ""
     # Settings besides the SecretStr ones that are part of the credentials (an API user name).
     OTHER_CREDENTIALS: ClassVar[frozenset[str]] = frozenset()
 
@@ -219,9 +232,18 @@ class ProviderSettings(StrictModel):
     def api_root(self) -> str:
         return self.base_url or self.DEFAULT_API_ROOT
 
+    @classmethod
+    def key_setting(cls) -> str | None:
+        """The setting that holds the API key: the one credential kept as a SecretStr."""
+        return next(
+            (name for name, field in cls.model_fields.items() if _holds_secret_text(field.annotation)), None
+        )
+
     def credential(self) -> str | None:
         """The secret that authenticates API calls, if configured."""
-        return None
+        setting = self.key_setting()
+        key = getattr(self, setting) if setting is not None else None
+        return key.get_secret_value() if isinstance(key, SecretStr) else None
 
     def target(self) -> str:
         """What this configuration points at, for plan headers (a domain, an organisation)."""
@@ -278,7 +300,16 @@ class Work:
     wave: int = 0
 
 
+SettingsT = TypeVar("SettingsT", bound=ProviderSettings)
+ClientT = TypeVar("ClientT")
+# Carries out one planned change with a provider's client (one vendor API call or a few).
+Operation = Callable[[Any, Change, ApplyContext], None]
+
+
 class Provider(ABC):
+    """What the core relies on: a vendor's policy as data (`supports` and the rest), reading, and
+    carrying out planned changes. A vendor reached over HTTP builds on `ApiProvider`."""
+
     name: ClassVar[str]
     title: ClassVar[str]
     settings_model: ClassVar[type[ProviderSettings]]
@@ -336,23 +367,61 @@ class Provider(ABC):
     def close(self) -> None:  # noqa: B027 - providers without resources need no cleanup
         """Release connections."""
 
-    @classmethod
-    def emulator_api_root(cls, server_url: str) -> str:
-        """Where the API lives on an emulator serving at `server_url` (what `base_url` must say)."""
-        return server_url
 
-    @classmethod
+class ApiProvider(Provider, Generic[SettingsT, ClientT]):
+    """The plumbing every vendor shares: its settings, one HTTP client, the vendor's API `client` on
+    top of it, reads through one `read_state`, and each planned change carried out by the operation
+    `OPERATIONS` gives for its kind and action.
+
+    A vendor declares what differs: `supports`, `OPERATIONS` (the contract test checks it covers every
+    kind and action `supports` lets the planner plan), how calls authenticate, its client and its
+    reader; batched work by overriding `work`.
+    """
+
+    OPERATIONS: ClassVar[Mapping[tuple[str, Action], Operation]]
+    # Headers every call sends besides authentication.
+    HEADERS: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, settings: SettingsT, *, api_root: str, credential: str) -> None:
+        self.settings = settings
+        self.http = HttpClient.for_settings(
+            settings,
+            vendor=self.name,
+            base_url=api_root,
+            auth=self.authentication(credential),
+            headers=self.HEADERS,
+        )
+        self.client = self.connect(self.http)
+
     @abstractmethod
-    def emulator_app(
-        cls, state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool = False
-    ) -> WSGIApplication:
-        """The vendor's emulator as a WSGI app, with its state in `state_path`.
+    def authentication(self, credential: str) -> AuthBase:
+        """How every call carries `credential`."""
 
-        `api_key` None accepts any non-empty key. `target` is the account it serves (what
-        `ProviderSettings.target()` names, e.g. a Skilljar domain); None means the emulator's default.
-        `sandbox` adds what the vendor's API cannot create but manifests may name (Skilljar's
-        learning paths and plans), so the examples run on the built-in sandbox.
-        """
+    @abstractmethod
+    def connect(self, http: HttpClient) -> ClientT:
+        """The vendor's API (one method per endpoint) over `http`."""
+
+    @abstractmethod
+    def read_state(self, desired: State, manage: ManageConfig, *, everything: bool) -> State:
+        """The live objects the manifests can affect; with `everything`, every object of the account
+        the API can read."""
+
+    def read(self, desired: State, manage: ManageConfig) -> State:
+        return self.read_state(desired, manage, everything=False)
+
+    def read_all(self) -> State:
+        return self.read_state(State(), ManageConfig(), everything=True)
+
+    def execute(self, change: Change, context: ApplyContext) -> None:
+        operation = self.OPERATIONS.get((change.kind, change.action))
+        if operation is None:
+            raise ProviderError(
+                vendor=self.name, message=f"cannot {change.action.value} {change.kind}", key=change.address
+            )
+        operation(self.client, change, context)
+
+    def close(self) -> None:
+        self.http.close()
 
 
 def _bind(execute: Callable[[Change, ApplyContext], None], change: Change) -> Callable[[ApplyContext], None]:

@@ -1,4 +1,5 @@
-"""The one HTTP layer every provider uses: timeouts, retries, pagination and errors that say where.
+"""The one HTTP layer every provider uses: transport (timeouts, retries, limits) and decoding, with
+errors that say where. How lists are paged is `paging`, built on this.
 
 Retries: urllib3's Retry re-sends idempotent requests (GET, PUT, PATCH, DELETE) that got a 429, a
 5xx or no answer, with exponential backoff and jitter, honouring `Retry-After`. A POST is re-sent
@@ -11,18 +12,17 @@ once with an error that says so, rather than sleeping for an hour.
 
 A server is not trusted to behave: no redirect is followed (credentials go only to the configured
 origin), an answer is read up to `MAX_ANSWER_BYTES` once decompressed, each exchange ends at a
-deadline however slowly it trickles (`deadline`), and a list must hold as many items as it counts.
+deadline however slowly it trickles (`deadline`), and no link leads to another origin.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
@@ -35,16 +35,14 @@ from urllib3.util.retry import Retry
 
 from lmsform import __version__
 from lmsform.errors import ProviderError
-from lmsform.providers.answers import (
+from lmsform.providers.deadline import DEADLINE_FACTOR, DeadlinePassed, with_deadlines
+from lmsform.providers.vendor_answers import (
     describe_body,
     invalid_json,
     item_fields_missing,
     missing_fields,
-    shape_of,
     vendor_message,
 )
-from lmsform.providers.deadline import DEADLINE_FACTOR, DeadlinePassed, with_deadlines
-from lmsform.providers.numbered_pages import numbered_rest, read_rest
 from lmsform.secrets import redact
 
 if TYPE_CHECKING:
@@ -458,178 +456,13 @@ class HttpClient:
             key=key,
         )
 
-    def paginate(
-        self,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        kind: str | None = None,
-        item_fields: Sequence[str] = (),
-    ) -> Iterator[dict[str, Any]]:
-        """Every item of a list, following `next` links until there are none.
-
-        Accepts the three list shapes vendors use: a page envelope `{count, next, results}`, a
-        cursor envelope `{next, results}`, and a bare JSON array (the whole list). Every item must
-        be an object holding `item_fields`. A list whose pages hold more or fewer items than the
-        last `count` they gave is an error, whichever way its pages were read.
-        """
-        url: str | None = path
-        query = params
-        seen: set[str] = set()
-        read = 0
-        counted: int | None = None  # the latest `count` a page gave
-        response: requests.Response | None = None
-        while url is not None:
-            page_id = url + json.dumps(query, sort_keys=True, default=str)
-            if page_id in seen:
-                raise ProviderError(
-                    vendor=self.vendor,
-                    message="malformed list response: pagination loops, `next` points to a page already read",
-                    method="GET",
-                    path=self.shown(url, query),
-                    kind=kind,
-                )
-            seen.add(page_id)
-            response = self.request("GET", url, params=query, kind=kind)
-            body = self.decode(response, kind=kind)
-            if isinstance(body, list):
-                if len(seen) > 1:
-                    # A bare array is a whole list: as a later page it would end the read before the
-                    # first page's `count` is checked.
-                    raise self.malformed(
-                        f"malformed list response: page {len(seen)} is a bare JSON array (the shape of a "
-                        "whole list), after a page that linked to it",
-                        response,
-                        kind=kind,
-                    )
-                yield from self.checked_items(body, item_fields, response, kind)
-                return
-            if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-                raise self.malformed(
-                    f"malformed list response: expected a list, or an object with a `results` list; "
-                    f"got {shape_of(body)}",
-                    response,
-                    kind=kind,
-                )
-            items = self.checked_items(body["results"], item_fields, response, kind)
-            read += len(items)
-            counted = _count(body.get("count"), counted)
-            yield from items
-            url = self._follow(body.get("next"), kind=kind, page=response)
-            query = None  # `next` carries the query of the following page
-            rest = numbered_rest(body, url) if url is not None and len(seen) == 1 else None
-            if rest is not None:
-                pages = read_rest(
-                    self,
-                    rest,
-                    count=body["count"],
-                    served=len(body["results"]),
-                    item_fields=item_fields,
-                    kind=kind,
-                )
-                if pages is not None:
-                    for page in pages:
-                        read += len(page)
-                        yield from page
-                    url = None
-        if response is not None and counted is not None and read != counted:
-            raise self.malformed(
-                f"malformed list response: `count` is {counted}, but the pages held {read} item(s) "
-                "(the list changed while it was read, or the count is wrong): run again",
-                response,
-                kind=kind,
-            )
-
-    def paginate_offset(
-        self,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        size: int = 100,
-        start_param: str = "startIndex",
-        size_param: str = "maxResults",
-        kind: str | None = None,
-        item_fields: Sequence[str] = (),
-    ) -> Iterator[dict[str, Any]]:
-        """Every item of an offset-paged list (`{results, meta: {totalResultCount}}`).
-
-        Advances by the number of items actually received (a server may clamp the page size);
-        stops at an empty page, at `meta.totalResultCount`, or, without `meta`, at a short page. A
-        page that repeats an earlier one (a server ignoring the offset), or a list that ends before
-        the count it promised or holds more, is an error rather than a list read forever or cut short.
-        """
-        start = 0
-        total: int | None = None  # the latest count a page gave
-        firsts: set[str] = set()  # each page's first item: items are distinct, so a repeat is a loop
-        while True:
-            query = {**(params or {}), start_param: start, size_param: size}
-            response = self.request("GET", path, params=query, kind=kind)
-            body = self.decode(response, kind=kind)
-            results = body.get("results") if isinstance(body, dict) else None
-            if not isinstance(results, list):
-                raise self.malformed(
-                    "malformed list response: expected an object with a `results` list; "
-                    f"got {shape_of(body)}",
-                    response,
-                    kind=kind,
-                )
-            meta = body.get("meta")
-            total = _count(meta.get("totalResultCount") if isinstance(meta, dict) else None, total)
-            if results:
-                first = json.dumps(results[0], sort_keys=True, default=str)
-                if first in firsts:
-                    raise self.malformed(
-                        f"malformed list response: pagination loops, the page at {start_param}={start} "
-                        "repeats an earlier page",
-                        response,
-                        kind=kind,
-                    )
-                firsts.add(first)
-            elif total is not None and start < total:
-                raise self.malformed(
-                    f"malformed list response: `totalResultCount` is {total}, but the list ended after "
-                    f"{start} item(s) (it changed while it was read, or the count is wrong): run again",
-                    response,
-                    kind=kind,
-                )
-            yield from self.checked_items(results, item_fields, response, kind)
-            start += len(results)
-            if total is not None and start > total:
-                raise self.malformed(
-                    f"malformed list response: `totalResultCount` is {total}, but the pages held {start} "
-                    "items or more (the list changed while it was read, or the count is wrong): run again",
-                    response,
-                    kind=kind,
-                )
-            if (
-                not results
-                or (total is not None and start >= total)
-                or (total is None and len(results) < size)
-            ):
-                return
-
-    def checked_items(
-        self, items: list[Any], fields: Sequence[str], response: requests.Response, kind: str | None
-    ) -> list[dict[str, Any]]:
-        problem = item_fields_missing(items, fields)
-        if problem is not None:
-            raise self.malformed(f"malformed list response: {problem}", response, kind=kind)
-        return items
-
-    def _follow(self, next_url: Any, *, kind: str | None, page: requests.Response) -> str | None:
-        if next_url in (None, ""):
-            return None
-        if not isinstance(next_url, str):
-            raise self.malformed(
-                f"malformed list response: `next` is {shape_of(next_url)}, not a link", page, kind=kind
-            )
-        parts = urlsplit(next_url)
+    def on_own_origin(self, link: str) -> str | None:
+        """A link (a `next` page) as lmsform sends it: on the configured scheme and address; None
+        when it names another server. Behind a proxy a vendor may build links with http://; keeping
+        the scheme we were given means a link can neither downgrade HTTPS nor lead anywhere else."""
+        parts = urlsplit(link)
         if not self._is_own_server(parts):
-            raise self.malformed(
-                f"refusing to follow a `next` link to another host ({parts.netloc})", page, kind=kind
-            )
-        # Behind a proxy a vendor may build `next` with http://; keep the scheme (and address) we
-        # were given, so the link can neither downgrade HTTPS nor lead anywhere else.
+            return None
         return urlunsplit((self._origin.scheme, self._origin.netloc, *parts[2:]))
 
     def _is_own_server(self, parts: SplitResult) -> bool:
@@ -679,11 +512,6 @@ def retry_after(response: requests.Response) -> float | None:
         return BoundedRetry().parse_retry_after(value)
     except InvalidHeader:
         return None
-
-
-def _count(value: Any, previous: int | None) -> int | None:
-    """A page's `count` when it is a number, else the one an earlier page gave."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else previous
 
 
 def _caused_by(error: BaseException, cause: type[BaseException]) -> bool:

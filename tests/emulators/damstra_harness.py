@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from lmsform.providers.damstra.emulator import DamstraEmulatorOptions, create_app, emulator_store
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 
 KEY = "3f9a0c1d2e"
 API = "/api/v2"

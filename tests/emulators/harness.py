@@ -13,7 +13,7 @@ import openapi_core
 import requests
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app, emulator_store
 from tests import oracle
 

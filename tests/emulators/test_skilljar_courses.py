@@ -84,7 +84,7 @@ def test_course_put_and_patch_are_partial_and_labels_replace_the_set(emulator: E
     assert patched["labels"] == ["a", "b"]
     assert patched["modified_at"] > course["modified_at"]
 
-    # PUT is partial too (§5 #15), and writing `labels` replaces the whole set, in the order given.
+    # PUT is partial too (skilljar.md D15), and writing `labels` replaces the whole set, in the order given.
     replaced = emulator.put(path, json={"labels": ["c", "a", "c"]}, check_request=False).json()
     assert replaced["title"] == "Renamed"
     assert replaced["labels"] == ["c", "a"]
@@ -160,7 +160,7 @@ def test_label_create_rename_and_uniqueness(emulator: Emulator) -> None:
     renamed = emulator.patch(f"/v1/labels/{label['id']}", json={"name": "novice"}).json()
     assert renamed == {"id": label["id"], "name": "novice"}
     assert emulator.get(f"/v1/courses/{course['id']}").json()["labels"] == ["novice"]
-    # PUT is partial (§5 #15): an empty body changes nothing.
+    # PUT is partial (skilljar.md D15): an empty body changes nothing.
     assert emulator.put(f"/v1/labels/{label['id']}", json={}, check_request=False).json() == renamed
     assert emulator.put(f"/v1/labels/{label['id']}", json={"name": "Beginner"}).status_code == 400
     assert emulator.get("/v1/labels?page_size=1").json()["next"] is not None

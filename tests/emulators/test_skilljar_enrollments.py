@@ -1,5 +1,5 @@
-"""Enrollments in published courses, published paths and plans, which behave alike (§2.2.5); every 2xx
-exchange is checked against Skilljar's spec."""
+"""Enrollments in published courses, published paths and plans, which behave alike
+(skilljar.md Enrollments); every 2xx exchange is checked against Skilljar's spec."""
 
 from __future__ import annotations
 

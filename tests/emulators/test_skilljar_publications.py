@@ -219,7 +219,7 @@ def test_published_path_updates_are_partial_and_delete_cascades(emulator: Emulat
 
     patched = emulator.patch(path, json={"hidden": True}).json()
     assert patched["hidden"] is True and patched["slug"] == "compliance"
-    # The PUT schema requires `slug`, but the text calls PUT partial (§5 #15).
+    # The PUT schema requires `slug`, but the text calls PUT partial (skilljar.md D15).
     put = emulator.put(path, json={"unique_progress_per_enrollment": True}, check_request=False).json()
     assert put["hidden"] is True and put["unique_progress_per_enrollment"] is True
     assert (

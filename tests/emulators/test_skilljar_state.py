@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from lmsform.providers.skilljar.emulator import SkilljarStore, seed
-from lmsform.providers.skilljar.emulator.drf import ValidationFailed
+from lmsform.providers.skilljar.emulator.errors import ValidationFailed
 from lmsform.providers.skilljar.emulator.people_store import PEOPLE_TABLES
 from tests.emulators.harness import DOMAIN, OTHER_DOMAIN, Emulator, StartEmulator
 

@@ -33,7 +33,7 @@ def test_webhook_create_read_and_defaults(emulator: Emulator) -> None:
             "additional_headers": {"X-Team": "lms"},
         },
     )
-    # The password is echoed, as the spec's schema says (§5 #23).
+    # The password is echoed, as the spec's schema says (skilljar.md D23).
     assert secured["basic_auth_password"] == "s3cret"
     assert secured["additional_headers"] == {"X-Team": "lms"}
     assert [item["id"] for item in emulator.get("/v1/webhooks").json()["results"]] == [

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.training_records.emulator import (
     TrainingRecordsEmulatorOptions,
     create_app,

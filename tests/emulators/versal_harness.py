@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.versal.emulator import VersalEmulatorOptions, create_app, emulator_store
 from tests.versal_oracle import exchange_errors, response_errors
 

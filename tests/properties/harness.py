@@ -30,7 +30,8 @@ from lmsform.cli import main
 from lmsform.plan import Action
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.providers.emulation.registry import emulator_for
+from lmsform.providers.emulation.server import EmulatorServer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -72,7 +73,7 @@ class Convergence:
     def __init__(self, vendor: Vendor, workdir: Path) -> None:
         self.vendor = vendor
         self.workdir = workdir
-        self.app: WSGIApplication = vendor.provider_class.emulator_app(
+        self.app: WSGIApplication = emulator_for(vendor.provider).app(
             workdir / f"{vendor.provider}.sqlite3", api_key=vendor.key, target=vendor.target
         )
         self.server = EmulatorServer(self.app)
@@ -93,7 +94,7 @@ class Convergence:
 
     @property
     def api_root(self) -> str:
-        return self.vendor.provider_class.emulator_api_root(self.server.url)
+        return emulator_for(self.vendor.provider).api_root(self.server.url)
 
     def reset(self) -> None:
         """Empty the account (each emulator keeps what makes it that account: domain, organisation)."""

@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args, get_type_hints
 
 import pytest
 from click.testing import Result
 
-from lmsform.providers.emulator import EmulatorServer
+from lmsform.kinds import KINDS_BY_NAME
+from lmsform.plan import Action
+from lmsform.providers import registry
+from lmsform.providers.base import ApiProvider, KindSupport, Provider, Readback, Removal
+from lmsform.providers.emulation.registry import emulator_for
+from lmsform.providers.emulation.server import EmulatorServer
 from tests.conftest import CliRunnerCall
 from tests.providers.cases import CASES, ContractCase, case_ids, write_project
 
@@ -29,7 +35,7 @@ class Running:
 
     @property
     def api_root(self) -> str:
-        return self.case.provider_class.emulator_api_root(self.server.url)
+        return emulator_for(self.case.provider).api_root(self.server.url)
 
     def writes(self) -> int:
         return sum(
@@ -40,7 +46,7 @@ class Running:
 
 
 def _start(case: ContractCase, state: Path) -> EmulatorServer:
-    return EmulatorServer(case.provider_class.emulator_app(state, api_key=case.key, target=None)).start()
+    return EmulatorServer(emulator_for(case.provider).app(state, api_key=case.key, target=None)).start()
 
 
 @pytest.fixture(params=CASES, ids=case_ids)
@@ -158,3 +164,86 @@ def test_a_rejected_key_is_a_clear_error(running: Running, tmp_path: Path, cli: 
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {running.case.provider}")
     assert "HTTP 40" in result.stderr
+
+
+# --- every provider's OPERATIONS table covers what its plans can hold -----------------------------------
+
+
+def _may_not_tell(readback: Readback) -> bool:
+    """Whether a readback may answer None (cannot tell), which makes the planner send the value again
+    (REASSERT). Its return type says so; one without any is taken to."""
+    returns = get_type_hints(readback).get("return")
+    return returns is None or type(None) in get_args(returns) or returns is type(None)
+
+
+def _plannable(kind_name: str, support: KindSupport) -> set[Action]:
+    """The actions lmsform.planner can plan for a kind a provider declares so (one line per rule)."""
+    if KINDS_BY_NAME[kind_name].reference_only or support.names_only:
+        return set()  # only named by the manifests (lessons, paths, Training Records' people): never planned
+    if not support.readable:
+        return {Action.REASSERT}  # sent on every apply; a removal is a declared revoke, sent the same way
+    actions = {Action.CREATE}
+    if support.updatable:
+        actions.add(Action.UPDATE)
+    if any(_may_not_tell(readback) for readback in support.readback.values()):
+        actions.add(Action.REASSERT)
+    removals = {Removal.DELETE: {Action.DELETE}, Removal.DEACTIVATE: {Action.DEACTIVATE}, Removal.NONE: set()}
+    return actions | removals[support.removal]
+
+
+def operations_table_problems(provider: type[Provider]) -> list[str]:
+    """What is wrong with a provider's OPERATIONS table: a (kind, action) its plans can hold and the
+    table lacks, or one the table has and no plan can hold (a kind it does not support, or an action
+    its KindSupport rules out)."""
+    assert issubclass(provider, ApiProvider), f"{provider.__name__} does not build on ApiProvider"
+    wanted = {
+        (kind_name, action)
+        for kind_name, support in provider.supports.items()
+        for action in _plannable(kind_name, support)
+    }
+    table = set(provider.OPERATIONS)
+    missing = [f"no operation for {action.value} {kind}" for kind, action in sorted(wanted - table)]
+    extra = [f"an operation no plan calls: {action.value} {kind}" for kind, action in sorted(table - wanted)]
+    return missing + extra
+
+
+@pytest.mark.parametrize("vendor", sorted(registry()))
+def test_the_operations_table_covers_every_kind_and_action_the_plans_can_hold(vendor: str) -> None:
+    assert operations_table_problems(registry()[vendor]) == []
+
+
+@pytest.mark.parametrize("vendor", sorted(registry()))
+def test_a_missing_or_stray_operation_is_caught(vendor: str) -> None:
+    provider = registry()[vendor]
+    assert issubclass(provider, ApiProvider)
+    first, *rest = sorted(provider.OPERATIONS)
+    stray = ("webhooks" if "webhooks" not in provider.supports else "lessons", Action.CREATE)
+    broken = type(
+        "Broken",
+        (provider,),
+        {
+            "OPERATIONS": {
+                **{key: provider.OPERATIONS[key] for key in rest},
+                stray: provider.OPERATIONS[first],
+            }
+        },
+    )
+
+    assert operations_table_problems(broken) == [
+        f"no operation for {first[1].value} {first[0]}",
+        f"an operation no plan calls: create {stray[0]}",
+    ]
+
+
+def test_a_readback_that_may_not_tell_is_known_by_its_return_type() -> None:
+    def unsure(declared: object, live: object) -> bool | None:
+        return None
+
+    def sure(declared: object, live: object) -> bool:
+        return True
+
+    assert (_may_not_tell(unsure), _may_not_tell(sure), _may_not_tell(lambda declared, live: True)) == (
+        True,
+        False,
+        True,
+    )

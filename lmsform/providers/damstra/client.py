@@ -1,7 +1,7 @@
 """Damstra Learning's Public REST API v2: one method per endpoint, dicts in and out.
 
 Every write is a POST (there is no PUT and no DELETE); lists are offset-paged with
-`startIndex`/`maxResults`, which the shared HTTP layer walks.
+`startIndex`/`maxResults` (`paging.offset_pages`).
 
 A POST is re-sent after a lost answer only where repeating it cannot make a second object
 (`idempotent=True`, each with the vendor's reason). Creates are not: their callers look the object
@@ -18,6 +18,7 @@ from requests.auth import AuthBase
 
 from lmsform.errors import ProviderError
 from lmsform.providers.http import HttpClient
+from lmsform.providers.paging import offset_pages
 
 PAGE_SIZE = 100  # the largest page the vendor's document uses; the server may clamp it
 LESSON_STATES = "active,inactive,never,rendering,error"
@@ -67,8 +68,13 @@ class DamstraClient:
 
     def list_users(self) -> Iterator[dict[str, Any]]:
         # Without activeValue=all, inactive users look missing and would be created again.
-        return self.http.paginate_offset(
-            "/user", params={"activeValue": "all"}, size=PAGE_SIZE, kind="users", item_fields=USER_FIELDS
+        return offset_pages(
+            self.http,
+            "/user",
+            params={"activeValue": "all"},
+            size=PAGE_SIZE,
+            kind="users",
+            item_fields=USER_FIELDS,
         )
 
     def find_user(self, user_name: str) -> dict[str, Any] | None:
@@ -79,8 +85,8 @@ class DamstraClient:
         """
         wanted = user_name.lower()
         params = {"q": user_name, "activeValue": "all"}
-        users = self.http.paginate_offset(
-            "/user", params=params, size=PAGE_SIZE, kind="users", item_fields=USER_FIELDS
+        users = offset_pages(
+            self.http, "/user", params=params, size=PAGE_SIZE, kind="users", item_fields=USER_FIELDS
         )
         for item in users:
             if str(item.get("userName", "")).lower() == wanted:
@@ -88,7 +94,7 @@ class DamstraClient:
         return None
 
     def create_user(self, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:
-        # Damstra answers a user create with the id and dates only (reference §4.1.3).
+        # Damstra answers a user create with the id and dates only (damstra.md Users).
         created: dict[str, Any] = self._post("/user", dict(body), kind="users", key=key, fields=("id",))
         return created
 
@@ -108,8 +114,8 @@ class DamstraClient:
         return created
 
     def merge_users(self, users: Sequence[Mapping[str, Any]], *, key: str) -> list[dict[str, Any]]:
-        """Update many users in one import that merges on `userName` (§4.1.5; the vendor's prose lists
-        `userName` among the merge types, its schema's enum does not). An item whose user name nobody
+        """Update many users in one import that merges on `userName` (damstra.md B1; the vendor's prose
+        lists `userName` among the merge types, its schema's enum does not). An item whose user name nobody
         has is created instead, so callers check the ids answered.
 
         Idempotent: each item sets the values sent on the user of that name, and a repeat sets the
@@ -132,24 +138,24 @@ class DamstraClient:
     # Groups, members and supervisors
 
     def list_groups(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate_offset("/group", size=PAGE_SIZE, kind="groups", item_fields=GROUP_FIELDS)
+        return offset_pages(self.http, "/group", size=PAGE_SIZE, kind="groups", item_fields=GROUP_FIELDS)
+
+    def groups_named(self, name: str) -> list[dict[str, Any]]:
+        """The active groups of exactly this name. `q` matches a part of the name: one page unless
+        more than a page of groups contain it."""
+        matching = offset_pages(
+            self.http, "/group", params={"q": name}, size=PAGE_SIZE, kind="groups", item_fields=GROUP_FIELDS
+        )
+        return [item for item in matching if item.get("name") == name]
 
     def find_group(self, name: str, *, key: str) -> dict[str, Any] | None:
-        """The active group of exactly this name. `q` matches a part of the name: one page unless
-        more than a page of groups contain it. Several of that name (Damstra allows it) is an error:
-        which one is meant cannot be known."""
-        params = {"q": name}
-        found = [
-            item
-            for item in self.http.paginate_offset(
-                "/group", params=params, size=PAGE_SIZE, kind="groups", item_fields=GROUP_FIELDS
-            )
-            if item.get("name") == name
-        ]
+        """The active group of exactly this name. Several of that name (Damstra allows it) is an
+        error: which one is meant cannot be known."""
+        found = self.groups_named(name)
         if len(found) > 1:
             ids = ", ".join(str(item.get("id")) for item in found)
             raise ProviderError(
-                vendor="damstra",
+                vendor=self.http.vendor,
                 message=f"{len(found)} groups have this name ({ids})",
                 kind="groups",
                 key=key,
@@ -189,7 +195,8 @@ class DamstraClient:
 
     def list_lessons(self) -> Iterator[dict[str, Any]]:
         params = {"publishedStates": LESSON_STATES}
-        return self.http.paginate_offset(
+        return offset_pages(
+            self.http,
             "/lesson",
             params=params,
             size=PAGE_SIZE,
@@ -199,8 +206,13 @@ class DamstraClient:
 
     def list_schedules(self, user_id: int) -> Iterator[dict[str, Any]]:
         path = f"/user/{user_id}/lesson_schedule"
-        return self.http.paginate_offset(
-            path, params={"status": "all"}, size=PAGE_SIZE, kind="enrollments", item_fields=("id", "lessonId")
+        return offset_pages(
+            self.http,
+            path,
+            params={"status": "all"},
+            size=PAGE_SIZE,
+            kind="enrollments",
+            item_fields=("id", "lessonId"),
         )
 
     def schedule(self, user_id: int, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:

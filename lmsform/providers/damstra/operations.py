@@ -17,16 +17,17 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from lmsform.batches import chunks
 from lmsform.errors import ProviderError
-from lmsform.model import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, USERS
+from lmsform.kinds import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, USERS
 from lmsform.plan import Action, Change
 from lmsform.providers.base import ApplyContext, Work
-from lmsform.providers.damstra.client import GROUP_FIELDS, PAGE_SIZE, DamstraClient
+from lmsform.providers.damstra.client import DamstraClient
 from lmsform.providers.damstra.reader import ENROLLED_STATUSES, OWNER_ROLE, ROLE_IDS
 from lmsform.providers.damstra.settings import DamstraSettings
 from lmsform.providers.safe_writes import NewObjects, create_once
@@ -51,323 +52,337 @@ def _after(change: Change) -> Mapping[str, Any]:
     return change.after
 
 
-class DamstraOperations:
-    def __init__(self, client: DamstraClient, settings: DamstraSettings) -> None:
-        self.client = client
-        self.settings = settings
-        # Each live group's parent (None: a top-level group), as the last read found them: the order
-        # of moves in the tree depends on groups that do not move.
-        self.parents: dict[str, str | None] = {}
+@dataclass(frozen=True)
+class Organisation:
+    """What every write below is given, as other vendors' writes are given their client: Damstra's
+    API, and the project's settings (the defaults of new users and of lesson schedules)."""
 
-    def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work] | None:
-        """Batched work for this phase, or None for one call per change."""
-        if kind == USERS.name and action is Action.CREATE and len(changes) >= BULK_THRESHOLD:
-            size = self.settings.bulk_import_size
-            return [Work(chunk, partial(self.import_users, chunk)) for chunk in chunks(changes, size)]
-        if kind == USERS.name and action is Action.UPDATE:
-            mergeable = [change for change in changes if _mergeable(change)]
-            if len(mergeable) < MERGE_THRESHOLD:
-                return None
-            size = self.settings.bulk_import_size
-            singles = [change for change in changes if not _mergeable(change)]
-            return [Work(chunk, partial(self.merge_users, chunk)) for chunk in chunks(mergeable, size)] + [
-                Work((change,), partial(self.update_user, change)) for change in singles
-            ]
-        if kind == GROUPS.name and action is Action.CREATE:
-            # A child needs its parent's id: one wave per level of the new groups' hierarchy.
-            depths = _depths(changes)
-            guard = self.new_groups()
-            return [
-                Work((change,), partial(self.create_group, change, guard=guard), wave=depths[change.key[0]])
-                for change in changes
-            ]
-        if kind == GROUPS.name and action is Action.UPDATE and any("parent" in c.changed for c in changes):
-            return self.group_updates(changes)
-        if (kind, action) in _RELATION_ACTIONS:
-            by_group: dict[str, list[Change]] = defaultdict(list)
-            for change in changes:
-                by_group[change.key[0]].append(change)
-            return [
-                Work(tuple(group), partial(self.change_relations, tuple(group)))
-                for group in by_group.values()
-            ]
-        if kind == ENROLLMENTS.name and action is Action.CREATE:
-            by_call: dict[tuple[Any, ...], list[Change]] = defaultdict(list)
-            for change in changes:
-                after = _after(change)
-                options = (after.get("starts_at"), after.get("grace_period"), after.get("grace_period_unit"))
-                by_call[(change.key[2], *options)].append(change)
-            return [Work(tuple(batch), partial(self.schedule, tuple(batch))) for batch in by_call.values()]
-        return None
+    api: DamstraClient
+    settings: DamstraSettings
 
-    def group_updates(self, changes: Sequence[Change]) -> list[Work]:
-        """Updates that move groups in the tree run one at a time, each to a parent outside its own
-        subtree at that moment: Damstra refuses a move that would make a group its own ancestor, even
-        on the way to a tree without one (two groups swapping places). The rest run at once, first."""
-        moves = [change for change in changes if "parent" in change.changed]
-        works = [
-            Work((change,), partial(self.update_group, change))
-            for change in changes
-            if "parent" not in change.changed
+
+def work(
+    org: Organisation,
+    kind: str,
+    action: Action,
+    changes: Sequence[Change],
+    *,
+    parents: Mapping[str, str | None],
+) -> list[Work] | None:
+    """Batched work for this phase, or None for one call per change. `parents`: each live group's
+    parent (None: a top-level group), as the last read found them; the order of moves in the tree
+    depends on groups that do not move."""
+    if kind == USERS.name and action is Action.CREATE and len(changes) >= BULK_THRESHOLD:
+        size = org.settings.bulk_import_size
+        return [Work(chunk, partial(import_users, org, chunk)) for chunk in chunks(changes, size)]
+    if kind == USERS.name and action is Action.UPDATE:
+        mergeable = [change for change in changes if _mergeable(change)]
+        if len(mergeable) < MERGE_THRESHOLD:
+            return None
+        size = org.settings.bulk_import_size
+        singles = [change for change in changes if not _mergeable(change)]
+        return [Work(chunk, partial(merge_users, org, chunk)) for chunk in chunks(mergeable, size)] + [
+            Work((change,), partial(update_user, org, change)) for change in singles
         ]
-        for wave, change in enumerate(_move_order(moves, self.parents, changes), start=1):
-            works.append(Work((change,), partial(self.update_group, change), wave=wave))
-        return works
+    if kind == GROUPS.name and action is Action.CREATE:
+        # A child needs its parent's id: one wave per level of the new groups' hierarchy.
+        depths = _depths(changes)
+        guard = new_groups(org)
+        return [
+            Work((change,), partial(create_group, org, change, guard=guard), wave=depths[change.key[0]])
+            for change in changes
+        ]
+    if kind == GROUPS.name and action is Action.UPDATE and any("parent" in c.changed for c in changes):
+        return group_updates(org, changes, parents)
+    if (kind, action) in _RELATION_ACTIONS:
+        by_group: dict[str, list[Change]] = defaultdict(list)
+        for change in changes:
+            by_group[change.key[0]].append(change)
+        return [
+            Work(tuple(group), partial(change_relations, org, tuple(group))) for group in by_group.values()
+        ]
+    if kind == ENROLLMENTS.name and action is Action.CREATE:
+        by_call: dict[tuple[Any, ...], list[Change]] = defaultdict(list)
+        for change in changes:
+            after = _after(change)
+            options = (after.get("starts_at"), after.get("grace_period"), after.get("grace_period_unit"))
+            by_call[(change.key[2], *options)].append(change)
+        return [Work(tuple(batch), partial(schedule, org, tuple(batch))) for batch in by_call.values()]
+    return None
 
-    def execute(self, change: Change, context: ApplyContext) -> None:
-        operation = _SINGLE.get((change.kind, change.action))
-        if operation is None:
-            raise ProviderError(
-                vendor="damstra", message=f"cannot {change.action.value} {change.kind}", key=change.address
-            )
-        operation(self, change, context)
 
-    # --- users -------------------------------------------------------------------------------------
+def group_updates(
+    org: Organisation, changes: Sequence[Change], parents: Mapping[str, str | None]
+) -> list[Work]:
+    """Updates that move groups in the tree run one at a time, each to a parent outside its own
+    subtree at that moment: Damstra refuses a move that would make a group its own ancestor, even
+    on the way to a tree without one (two groups swapping places). The rest run at once, first."""
+    moves = [change for change in changes if "parent" in change.changed]
+    works = [
+        Work((change,), partial(update_group, org, change))
+        for change in changes
+        if "parent" not in change.changed
+    ]
+    for wave, change in enumerate(_move_order(moves, parents, changes), start=1):
+        works.append(Work((change,), partial(update_group, org, change), wave=wave))
+    return works
 
-    def user_body(self, change: Change, context: ApplyContext) -> dict[str, Any]:
-        """The whole user, as every Damstra user update requires (read-modify-write)."""
-        after = _after(change)
-        roles = [ROLE_IDS[role] for role in after.get("roles") or ["trainee"]]
-        if after.get("owner"):
-            roles.append(OWNER_ROLE)  # never granted or removed by lmsform; kept as it is
-        body: dict[str, Any] = {
-            "userName": after["username"],
-            "firstName": after.get("first_name") or "",
-            "lastName": after.get("last_name") or "",
-            "emailAddress": after["email"],
-            "phoneNumber": after.get("phone") or "",
-            "mobileNumber": after.get("mobile") or "",
-            "employeeNumber": after.get("employee_number") or "",
-            "roles": sorted(roles),
-            "timeZone": after.get("time_zone") or self.settings.default_time_zone,
+
+# --- users -------------------------------------------------------------------------------------
+
+
+def user_body(org: Organisation, change: Change, context: ApplyContext) -> dict[str, Any]:
+    """The whole user, as every Damstra user update requires (read-modify-write)."""
+    after = _after(change)
+    roles = [ROLE_IDS[role] for role in after.get("roles") or ["trainee"]]
+    if after.get("owner"):
+        roles.append(OWNER_ROLE)  # never granted or removed by lmsform; kept as it is
+    body: dict[str, Any] = {
+        "userName": after["username"],
+        "firstName": after.get("first_name") or "",
+        "lastName": after.get("last_name") or "",
+        "emailAddress": after["email"],
+        "phoneNumber": after.get("phone") or "",
+        "mobileNumber": after.get("mobile") or "",
+        "employeeNumber": after.get("employee_number") or "",
+        "roles": sorted(roles),
+        "timeZone": after.get("time_zone") or org.settings.default_time_zone,
+    }
+    password = context.secret(USERS.name, change.key, "password")
+    if password is not None and change.action is Action.CREATE:
+        body["password"] = password
+    return body
+
+
+def create_user(org: Organisation, change: Change, context: ApplyContext) -> None:
+    body = {**user_body(org, change, context), "sendWelcomeEmail": org.settings.send_welcome_email}
+    # After a lost answer, look the user up by user name: a repeat would get 409 (user names are
+    # unique), and the user found was made from this very body.
+    created = create_once(
+        lambda: org.api.create_user(body, key=change.address),
+        lambda: org.api.find_user(body["userName"]),
+        what=change.address,
+        vendor_unique=True,
+        attempts=org.api.http.attempts,
+    )
+    user_id = str(created["id"])
+    context.record(USERS.name, change.key, user_id)
+    if _after(change).get("active") is False:
+        org.api.inactivate_user(int(user_id), key=change.address)
+
+
+def import_users(org: Organisation, chunk: Sequence[Change], context: ApplyContext) -> None:
+    label = f"users (bulk import of {len(chunk)})"
+    # Damstra resets omitted roles to trainee on import: the body always carries them.
+    rows = {
+        change.key[0]: {
+            **user_body(org, change, context),
+            "sendWelcomeEmail": org.settings.send_welcome_email,
         }
-        password = context.secret(USERS.name, change.key, "password")
-        if password is not None and change.action is Action.CREATE:
-            body["password"] = password
-        return body
+        for change in chunk
+    }
+    made: dict[str, str] = {}  # user name (lower case) → id, of the chunk's users known to exist
 
-    def create_user(self, change: Change, context: ApplyContext) -> None:
-        body = {**self.user_body(change, context), "sendWelcomeEmail": self.settings.send_welcome_email}
-        # After a lost answer, look the user up by user name: a repeat would get 409 (user names are
-        # unique), and the user found was made from this very body.
-        created = create_once(
-            lambda: self.client.create_user(body, key=change.address),
-            lambda: self.client.find_user(body["userName"]),
-            what=change.address,
-            vendor_unique=True,
-            attempts=self.client.http.attempts,
-        )
-        user_id = str(created["id"])
+    def send() -> dict[str, str]:
+        pending = [row for name, row in rows.items() if name not in made]
+        imported = org.api.bulk_import(pending, key=label)
+        return {**made, **{str(item["userName"]).lower(): str(item["id"]) for item in imported}}
+
+    def find() -> dict[str, str] | None:
+        """After a lost answer: which of the chunk's users exist (one read of the user list, cheaper
+        than a search per user). All → done; some (an import that was not all-or-nothing) → only
+        the others are imported again, since a repeat under `mergeType: none` would get 409."""
+        for item in org.api.list_users():
+            name = str(item["userName"]).lower()
+            if name in rows:
+                made[name] = str(item["id"])
+        return dict(made) if len(made) == len(rows) else None
+
+    by_name = create_once(send, find, what=label, vendor_unique=True, attempts=org.api.http.attempts)
+    for change in chunk:
+        user_id = by_name.get(change.key[0])
+        if user_id is None:
+            raise ProviderError(
+                vendor=org.api.http.vendor,
+                message="the bulk import did not return this user",
+                key=change.address,
+            )
         context.record(USERS.name, change.key, user_id)
         if _after(change).get("active") is False:
-            self.client.inactivate_user(int(user_id), key=change.address)
+            org.api.inactivate_user(int(user_id), key=change.address)
 
-    def import_users(self, chunk: Sequence[Change], context: ApplyContext) -> None:
-        label = f"users (bulk import of {len(chunk)})"
-        # Damstra resets omitted roles to trainee on import: the body always carries them.
-        rows = {
-            change.key[0]: {
-                **self.user_body(change, context),
-                "sendWelcomeEmail": self.settings.send_welcome_email,
-            }
-            for change in chunk
-        }
-        made: dict[str, str] = {}  # user name (lower case) → id, of the chunk's users known to exist
 
-        def send() -> dict[str, str]:
-            pending = [row for name, row in rows.items() if name not in made]
-            imported = self.client.bulk_import(pending, key=label)
-            return {**made, **{str(item["userName"]).lower(): str(item["id"]) for item in imported}}
+def update_user(org: Organisation, change: Change, context: ApplyContext) -> None:
+    user_id = int(change.ids["id"])
+    if set(change.changed) - {"active"}:
+        body = {"id": user_id, **user_body(org, change, context)}
+        org.api.update_user(user_id, body, key=change.address)
+    if "active" in change.changed:
+        _set_active(org, change)
 
-        def find() -> dict[str, str] | None:
-            """After a lost answer: which of the chunk's users exist (one read of the user list, cheaper
-            than a search per user). All → done; some (an import that was not all-or-nothing) → only
-            the others are imported again, since a repeat under `mergeType: none` would get 409."""
-            for item in self.client.list_users():
-                name = str(item["userName"]).lower()
-                if name in rows:
-                    made[name] = str(item["id"])
-            return dict(made) if len(made) == len(rows) else None
 
-        by_name = create_once(send, find, what=label, vendor_unique=True, attempts=self.client.http.attempts)
-        for change in chunk:
-            user_id = by_name.get(change.key[0])
-            if user_id is None:
-                raise ProviderError(
-                    vendor="damstra", message="the bulk import did not return this user", key=change.address
-                )
-            context.record(USERS.name, change.key, user_id)
-            if _after(change).get("active") is False:
-                self.client.inactivate_user(int(user_id), key=change.address)
-
-    def update_user(self, change: Change, context: ApplyContext) -> None:
-        user_id = int(change.ids["id"])
-        if set(change.changed) - {"active"}:
-            body = {"id": user_id, **self.user_body(change, context)}
-            self.client.update_user(user_id, body, key=change.address)
+def merge_users(org: Organisation, chunk: Sequence[Change], context: ApplyContext) -> None:
+    """Update users in one bulk import that merges on user name: the same whole bodies as
+    `update_user` sends (roles included: an import resets omitted roles to trainee), without
+    their ids. A merge leaves the status alone (damstra.md B10), so (re-)activations follow, one call
+    each."""
+    label = f"users (bulk merge of {len(chunk)})"
+    # A merge creates a user when nobody has the name (it changed in Damstra since the plan):
+    # no welcome e-mail for such a user.
+    rows = [{**user_body(org, change, context), "sendWelcomeEmail": False} for change in chunk]
+    merged = org.api.merge_users(rows, key=label)
+    ids = {str(item.get("userName", "")).casefold(): str(item.get("id")) for item in merged}
+    strays = [
+        f"{change.address} is id {change.ids['id']}, Damstra answered id {ids.get(_user_name(change))}"
+        for change in chunk
+        if ids.get(_user_name(change)) != change.ids["id"]
+    ]
+    if strays:
+        # The user name changed in Damstra since the plan was made: nobody had it, so the merge
+        # made a new user with it (inactivate that one), or Damstra did not answer for it.
+        raise ProviderError(
+            vendor=org.api.http.vendor,
+            message="the bulk merge did not update the users planned, was a user name changed in "
+            f"Damstra since the plan was made? {'; '.join(strays)}",
+            kind=USERS.name,
+            key=label,
+        )
+    for change in chunk:
         if "active" in change.changed:
-            self._set_active(change)
+            _set_active(org, change)
 
-    def merge_users(self, chunk: Sequence[Change], context: ApplyContext) -> None:
-        """Update users in one bulk import that merges on user name: the same whole bodies as
-        `update_user` sends (roles included: an import resets omitted roles to trainee), without
-        their ids. A merge leaves the status alone (§9.4 B10), so (re-)activations follow, one call
-        each."""
-        label = f"users (bulk merge of {len(chunk)})"
-        # A merge creates a user when nobody has the name (it changed in Damstra since the plan):
-        # no welcome e-mail for such a user.
-        rows = [{**self.user_body(change, context), "sendWelcomeEmail": False} for change in chunk]
-        merged = self.client.merge_users(rows, key=label)
-        ids = {str(item.get("userName", "")).casefold(): str(item.get("id")) for item in merged}
-        strays = [
-            f"{change.address} is id {change.ids['id']}, Damstra answered id {ids.get(_user_name(change))}"
-            for change in chunk
-            if ids.get(_user_name(change)) != change.ids["id"]
-        ]
-        if strays:
-            # The user name changed in Damstra since the plan was made: nobody had it, so the merge
-            # made a new user with it (inactivate that one), or Damstra did not answer for it.
-            raise ProviderError(
-                vendor="damstra",
-                message="the bulk merge did not update the users planned, was a user name changed in "
-                f"Damstra since the plan was made? {'; '.join(strays)}",
-                kind=USERS.name,
-                key=label,
-            )
-        for change in chunk:
-            if "active" in change.changed:
-                self._set_active(change)
 
-    def _set_active(self, change: Change) -> None:
-        user_id = int(change.ids["id"])
-        if _after(change)["active"]:
-            self.client.activate_user(user_id, key=change.address)
-        else:
-            self.client.inactivate_user(user_id, key=change.address)
+def _set_active(org: Organisation, change: Change) -> None:
+    user_id = int(change.ids["id"])
+    if _after(change)["active"]:
+        org.api.activate_user(user_id, key=change.address)
+    else:
+        org.api.inactivate_user(user_id, key=change.address)
 
-    def deactivate_user(self, change: Change, context: ApplyContext) -> None:
-        self.client.inactivate_user(int(change.ids["id"]), key=change.address)
 
-    # --- groups, members, supervisors ------------------------------------------------------------------
+def deactivate_user(org: Organisation, change: Change, context: ApplyContext) -> None:
+    org.api.inactivate_user(int(change.ids["id"]), key=change.address)
 
-    def group_body(self, change: Change, context: ApplyContext) -> dict[str, Any]:
-        """Name, description and, for a group under another, `parentId`. The document types
-        `parentId` as a number and shows no null: a root group's body leaves it out (on an update,
-        that leaves the parent as it is; the planner never plans clearing it, `uncleared`)."""
-        after = _after(change)
-        body: dict[str, Any] = {
-            "name": after["name"],
-            # Damstra requires the field, and takes "" in it: the name stands in only where none is declared.
-            "description": after["name"] if after.get("description") is None else after["description"],
-        }
-        parent = after.get("parent")
-        if parent:
-            body["parentId"] = int(context.id_of(GROUPS.name, (parent,)))
-        return body
 
-    def new_groups(self) -> NewObjects:
-        """The guard of one phase of group creates: one read of the group list, one search per group made."""
-        return NewObjects(
-            vendor="damstra",
-            kind=GROUPS.name,
-            listing=lambda: ((str(item["name"]), str(item["id"])) for item in self.client.list_groups()),
-            twins=lambda name: [str(item["id"]) for item in self._groups_named(str(name))],
-        )
+# --- groups, members, supervisors ------------------------------------------------------------------
 
-    def _groups_named(self, name: str) -> list[dict[str, Any]]:
-        """The active groups of exactly this name: `q` matches a part of the name, one page mostly."""
-        pages = self.client.http.paginate_offset(
-            "/group", params={"q": name}, size=PAGE_SIZE, kind=GROUPS.name, item_fields=GROUP_FIELDS
-        )
-        return [item for item in pages if item.get("name") == name]
 
-    def create_group(self, change: Change, context: ApplyContext, *, guard: NewObjects | None = None) -> None:
-        body = self.group_body(change, context)
-        guard = guard or self.new_groups()
-        guard.check_absent(body["name"], what=change.address)
-        # Damstra does not keep group names unique, so a repeat would make a second group: after a
-        # lost answer, look the group up by its exact name first, and never send a create that may
-        # still land again.
-        created = create_once(
-            partial(self.client.create_group, body, key=change.address),
-            partial(self.client.find_group, body["name"], key=change.address),
-            what=change.address,
-            vendor_unique=False,
-            attempts=self.client.http.attempts,
-        )
-        group_id = str(created["id"])
-        guard.confirm_alone(
-            body["name"],
-            group_id,
-            what=change.address,
-            take_back=partial(self.client.inactivate_group, int(group_id), key=change.address),
-        )
-        context.record(GROUPS.name, change.key, group_id)
+def group_body(change: Change, context: ApplyContext) -> dict[str, Any]:
+    """Name, description and, for a group under another, `parentId`. The document types
+    `parentId` as a number and shows no null: a root group's body leaves it out (on an update,
+    that leaves the parent as it is; the planner never plans clearing it, `uncleared`)."""
+    after = _after(change)
+    body: dict[str, Any] = {
+        "name": after["name"],
+        # Damstra requires the field, and takes "" in it: the name stands in only where none is declared.
+        "description": after["name"] if after.get("description") is None else after["description"],
+    }
+    parent = after.get("parent")
+    if parent:
+        body["parentId"] = int(context.id_of(GROUPS.name, (parent,)))
+    return body
 
-    def update_group(self, change: Change, context: ApplyContext) -> None:
-        self.client.update_group(int(change.ids["id"]), self.group_body(change, context), key=change.address)
 
-    def inactivate_group(self, change: Change, context: ApplyContext) -> None:
+def new_groups(org: Organisation) -> NewObjects:
+    """The guard of one phase of group creates: one read of the group list, one search per group made."""
+    return NewObjects(
+        vendor=org.api.http.vendor,
+        kind=GROUPS.name,
+        listing=lambda: ((str(item["name"]), str(item["id"])) for item in org.api.list_groups()),
+        twins=lambda name: [str(item["id"]) for item in org.api.groups_named(str(name))],
+    )
+
+
+def create_group(
+    org: Organisation, change: Change, context: ApplyContext, *, guard: NewObjects | None = None
+) -> None:
+    body = group_body(change, context)
+    guard = guard or new_groups(org)
+    guard.check_absent(body["name"], what=change.address)
+    # Damstra does not keep group names unique, so a repeat would make a second group: after a
+    # lost answer, look the group up by its exact name first, and never send a create that may
+    # still land again.
+    created = create_once(
+        partial(org.api.create_group, body, key=change.address),
+        partial(org.api.find_group, body["name"], key=change.address),
+        what=change.address,
+        vendor_unique=False,
+        attempts=org.api.http.attempts,
+    )
+    group_id = str(created["id"])
+    guard.confirm_alone(
+        body["name"],
+        group_id,
+        what=change.address,
+        take_back=partial(org.api.inactivate_group, int(group_id), key=change.address),
+    )
+    context.record(GROUPS.name, change.key, group_id)
+
+
+def update_group(org: Organisation, change: Change, context: ApplyContext) -> None:
+    org.api.update_group(int(change.ids["id"]), group_body(change, context), key=change.address)
+
+
+def inactivate_group(org: Organisation, change: Change, context: ApplyContext) -> None:
+    try:
+        org.api.inactivate_group(int(change.ids["id"]), key=change.address)
+    except ProviderError as error:
+        if error.status != 404:
+            raise
+        # The group was read as active: it is inactive now (perhaps by a repeat of this call).
+        log.info("%s: already inactive (a retried call may have inactivated it)", change.address)
+
+
+def change_relations(org: Organisation, changes: Sequence[Change], context: ApplyContext) -> None:
+    """One call adds (or removes) every member, or supervisor, of one group."""
+    first = changes[0]
+    group_id = int(context.id_of(GROUPS.name, (first.key[0],)))
+    user_ids = [
+        int(change.ids["user"]) if "user" in change.ids else int(context.id_of(USERS.name, (change.key[1],)))
+        for change in changes
+    ]
+    action = _RELATION_ACTIONS[(first.kind, first.action)]
+    label = f"{first.kind}[{first.key[0]!r}] ({len(changes)} user(s))"
+    org.api.change_group_users(group_id, action, user_ids, kind=first.kind, key=label)
+
+
+# --- enrollments (lesson schedules) ------------------------------------------------------------------
+
+
+def schedule(org: Organisation, batch: Sequence[Change], context: ApplyContext) -> None:
+    """Schedule one user for several lessons in one call; after a 409 (a schedule that already
+    exists, perhaps from a retried call), schedule only what is still missing, until nothing is
+    (each round must find more of them held, so this ends)."""
+    first = batch[0]
+    after = _after(first)
+    user_id = int(context.id_of(USERS.name, (first.key[2],)))
+    versions = {
+        change.key[1]: int(context.id_of(LESSONS.name, (change.key[1],), "version")) for change in batch
+    }
+    body: dict[str, Any] = {
+        "gracePeriod": str(after.get("grace_period") or org.settings.grace_period),
+        "gracePeriodUnit": after.get("grace_period_unit") or org.settings.grace_period_unit,
+    }
+    if after.get("starts_at"):
+        body["scheduleDate"] = _f1(str(after["starts_at"]))
+    label = f"enrollments of {first.key[2]!r}"
+    pending = versions
+    while pending:
         try:
-            self.client.inactivate_group(int(change.ids["id"]), key=change.address)
+            org.api.schedule(user_id, {**body, "lessonVersionIds": sorted(pending.values())}, key=label)
+            return
         except ProviderError as error:
-            if error.status != 404:
+            if error.status != 409:
                 raise
-            # The group was read as active: it is inactive now (perhaps by a repeat of this call).
-            log.info("%s: already inactive (a retried call may have inactivated it)", change.address)
-
-    def change_relations(self, changes: Sequence[Change], context: ApplyContext) -> None:
-        """One call adds (or removes) every member, or supervisor, of one group."""
-        first = changes[0]
-        group_id = int(context.id_of(GROUPS.name, (first.key[0],)))
-        user_ids = [
-            int(change.ids["user"])
-            if "user" in change.ids
-            else int(context.id_of(USERS.name, (change.key[1],)))
-            for change in changes
-        ]
-        action = _RELATION_ACTIONS[(first.kind, first.action)]
-        label = f"{first.kind}[{first.key[0]!r}] ({len(changes)} user(s))"
-        self.client.change_group_users(group_id, action, user_ids, kind=first.kind, key=label)
-
-    # --- enrollments (lesson schedules) ------------------------------------------------------------------
-
-    def schedule(self, batch: Sequence[Change], context: ApplyContext) -> None:
-        """Schedule one user for several lessons in one call; after a 409 (a schedule that already
-        exists, perhaps from a retried call), schedule only what is still missing, until nothing is
-        (each round must find more of them held, so this ends)."""
-        first = batch[0]
-        after = _after(first)
-        user_id = int(context.id_of(USERS.name, (first.key[2],)))
-        versions = {
-            change.key[1]: int(context.id_of(LESSONS.name, (change.key[1],), "version")) for change in batch
-        }
-        body: dict[str, Any] = {
-            "gracePeriod": str(after.get("grace_period") or self.settings.grace_period),
-            "gracePeriodUnit": after.get("grace_period_unit") or self.settings.grace_period_unit,
-        }
-        if after.get("starts_at"):
-            body["scheduleDate"] = _f1(str(after["starts_at"]))
-        label = f"enrollments of {first.key[2]!r}"
-        pending = versions
-        while pending:
-            try:
-                self.client.schedule(
-                    user_id, {**body, "lessonVersionIds": sorted(pending.values())}, key=label
-                )
-                return
-            except ProviderError as error:
-                if error.status != 409:
-                    raise
-                held = {
-                    str(item.get("lessonName"))
-                    for item in self.client.list_schedules(user_id)
-                    if item.get("status") in ENROLLED_STATUSES
-                }
-                missing = {name: version for name, version in pending.items() if name not in held}
-                if len(missing) == len(pending):
-                    raise  # refused, yet none of them is held: nothing to narrow down
-                pending = missing
+            held = {
+                str(item.get("lessonName"))
+                for item in org.api.list_schedules(user_id)
+                if item.get("status") in ENROLLED_STATUSES
+            }
+            missing = {name: version for name, version in pending.items() if name not in held}
+            if len(missing) == len(pending):
+                raise  # refused, yet none of them is held: nothing to narrow down
+            pending = missing
 
 
 def _f1(instant: str) -> str:
@@ -449,10 +464,24 @@ def _depths(changes: Sequence[Change]) -> dict[str, int]:
     return depths
 
 
-_SINGLE: Mapping[tuple[str, Action], Callable[[DamstraOperations, Change, ApplyContext], None]] = {
-    (USERS.name, Action.CREATE): DamstraOperations.create_user,
-    (USERS.name, Action.UPDATE): DamstraOperations.update_user,
-    (USERS.name, Action.DEACTIVATE): DamstraOperations.deactivate_user,
-    (GROUPS.name, Action.UPDATE): DamstraOperations.update_group,
-    (GROUPS.name, Action.DELETE): DamstraOperations.inactivate_group,
+Operation = Callable[[Organisation, Change, ApplyContext], None]
+
+
+def _one(batched: Callable[[Organisation, Sequence[Change], ApplyContext], None]) -> Operation:
+    """A call that takes several changes, made for one (`work` batches these whenever it can)."""
+    return lambda org, change, context: batched(org, (change,), context)
+
+
+OPERATIONS: Mapping[tuple[str, Action], Operation] = {
+    (USERS.name, Action.CREATE): create_user,
+    (USERS.name, Action.UPDATE): update_user,
+    (USERS.name, Action.DEACTIVATE): deactivate_user,
+    (GROUPS.name, Action.CREATE): create_group,
+    (GROUPS.name, Action.UPDATE): update_group,
+    (GROUPS.name, Action.DELETE): inactivate_group,
+    (MEMBERSHIPS.name, Action.CREATE): _one(change_relations),
+    (MEMBERSHIPS.name, Action.DELETE): _one(change_relations),
+    (GROUP_SUPERVISORS.name, Action.CREATE): _one(change_relations),
+    (GROUP_SUPERVISORS.name, Action.DELETE): _one(change_relations),
+    (ENROLLMENTS.name, Action.CREATE): _one(schedule),
 }

@@ -3,51 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from lmsform.model import (
-    ENROLLMENTS,
-    GROUP_SUPERVISORS,
-    GROUPS,
-    LESSONS,
-    MEMBERSHIPS,
-    USERS,
-    Key,
-    ManageConfig,
-)
+from requests.auth import AuthBase
+
+from lmsform.kinds import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, USERS, Key
 from lmsform.plan import Action, Change, Plan
-from lmsform.providers.base import (
-    ApplyContext,
-    KindSupport,
-    Prerequisite,
-    Provider,
-    ProviderSettings,
-    Removal,
-    Work,
-)
+from lmsform.project_config import ManageConfig
+from lmsform.providers.base import ApiProvider, KindSupport, Prerequisite, ProviderSettings, Removal, Work
+from lmsform.providers.damstra import operations
 from lmsform.providers.damstra.client import AccessKeyAuth, DamstraClient
-from lmsform.providers.damstra.operations import DamstraOperations
+from lmsform.providers.damstra.operations import Organisation
 from lmsform.providers.damstra.reader import ROLE_IDS, read_state
 from lmsform.providers.damstra.settings import DamstraSettings
 from lmsform.providers.http import HttpClient
 from lmsform.state import State
 
-if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
 
-API_PATH = "/api/v2"
-# What the sandbox holds that Damstra's API cannot create: lessons (authored in the web app).
-SANDBOX_LESSONS = (
-    "Site Induction",
-    "Working at Heights",
-    "Manual Handling",
-    "Fire Safety",
-    "First Aid Basics",
-)
-
-
-class DamstraProvider(Provider):
+class DamstraProvider(ApiProvider[DamstraSettings, Organisation]):
     name: ClassVar[str] = "damstra"
     title: ClassVar[str] = "Damstra"
     settings_model: ClassVar[type[ProviderSettings]] = DamstraSettings
@@ -103,8 +76,8 @@ class DamstraProvider(Provider):
                 "Damstra's web app, or give it a parent"
             },
         ),
-        MEMBERSHIPS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE),
-        GROUP_SUPERVISORS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE),
+        MEMBERSHIPS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE, updatable=False),
+        GROUP_SUPERVISORS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE, updatable=False),
         LESSONS.name: KindSupport(fields=frozenset()),
         ENROLLMENTS.name: KindSupport(
             fields=frozenset({"starts_at", "grace_period", "grace_period_unit"}),
@@ -139,18 +112,19 @@ class DamstraProvider(Provider):
     enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "lesson"}
     roles: ClassVar[frozenset[str]] = frozenset(ROLE_IDS)
 
-    def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
-        assert isinstance(settings, DamstraSettings)
-        self.settings = settings
-        self.http = HttpClient.for_settings(
-            settings,
-            vendor=self.name,
-            base_url=api_root,
-            auth=AccessKeyAuth(credential),
-            headers={"Content-Type": "application/json"},
-        )
-        self.client = DamstraClient(self.http)
-        self.operations = DamstraOperations(self.client, settings)
+    OPERATIONS = operations.OPERATIONS
+    HEADERS: ClassVar[Mapping[str, str]] = {"Content-Type": "application/json"}
+
+    def __init__(self, settings: DamstraSettings, *, api_root: str, credential: str) -> None:
+        super().__init__(settings, api_root=api_root, credential=credential)
+        # Each live group's parent (None: a top-level group), as the last read found them.
+        self._parents: dict[str, str | None] = {}
+
+    def authentication(self, credential: str) -> AuthBase:
+        return AccessKeyAuth(credential)
+
+    def connect(self, http: HttpClient) -> Organisation:
+        return Organisation(DamstraClient(http), self.settings)
 
     @classmethod
     def check_fields(cls, kind: str, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -173,17 +147,12 @@ class DamstraProvider(Provider):
             return [("course", "Damstra schedules lessons: name one with `course:`")]
         return []
 
-    def read(self, desired: State, manage: ManageConfig) -> State:
-        live = read_state(self.client, desired, manage, parallelism=self.settings.parallelism)
-        self.operations.parents = {
-            key[0]: group.fields.get("parent") for key, group in live.of(GROUPS.name).items()
-        }
-        return live
-
-    def read_all(self) -> State:
-        return read_state(
-            self.client, State(), ManageConfig(), parallelism=self.settings.parallelism, everything=True
+    def read_state(self, desired: State, manage: ManageConfig, *, everything: bool) -> State:
+        live = read_state(
+            self.client.api, desired, manage, parallelism=self.settings.parallelism, everything=everything
         )
+        self._parents = {key[0]: group.fields.get("parent") for key, group in live.of(GROUPS.name).items()}
+        return live
 
     def guarded(self, live: State) -> dict[tuple[str, Key], str]:
         """The account owner is never inactivated, demoted or given another user name or e-mail
@@ -211,35 +180,5 @@ class DamstraProvider(Provider):
         ]
 
     def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
-        batched = self.operations.work(kind, action, changes)
+        batched = operations.work(self.client, kind, action, changes, parents=self._parents)
         return batched if batched is not None else super().work(kind, action, changes)
-
-    def execute(self, change: Change, context: ApplyContext) -> None:
-        self.operations.execute(change, context)
-
-    def close(self) -> None:
-        self.http.close()
-
-    @classmethod
-    def emulator_api_root(cls, server_url: str) -> str:
-        return server_url + API_PATH
-
-    @classmethod
-    def emulator_app(
-        cls, state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool = False
-    ) -> WSGIApplication:
-        from lmsform.providers.damstra.emulator import (
-            DamstraEmulatorOptions,
-            create_app,
-            emulator_store,
-            seed,
-        )
-
-        options = DamstraEmulatorOptions(organisation=target) if target else DamstraEmulatorOptions()
-        app = create_app(state_path, access_key=api_key, options=options)
-        if sandbox:
-            seed(
-                emulator_store(app),
-                {"lessons": [{"name": name, "status": "active"} for name in SANDBOX_LESSONS]},
-            )
-        return app

@@ -13,18 +13,10 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from lmsform.errors import ProviderError
-from lmsform.model import (
-    ENROLLMENTS,
-    GROUP_SUPERVISORS,
-    GROUPS,
-    LESSONS,
-    MEMBERSHIPS,
-    USERS,
-    Key,
-    ManageConfig,
-)
+from lmsform.kinds import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, USERS, Key
+from lmsform.project_config import ManageConfig
 from lmsform.providers.damstra.client import DamstraClient
+from lmsform.providers.vendor_answers import malformed_items
 from lmsform.state import Resource, State
 
 ROLE_IDS: Mapping[str, int] = {"admin": 3, "editor": 4, "supervisor": 5, "trainee": 6, "instructor": 8}
@@ -38,12 +30,8 @@ ENROLLED_STATUSES = frozenset({"scheduled", "due", "overdue", "completed"})
 def read_state(
     client: DamstraClient, desired: State, manage: ManageConfig, *, parallelism: int, everything: bool = False
 ) -> State:
-    try:
+    with malformed_items(client.http.vendor):
         return _Reader(client, desired, manage, parallelism, everything).read()
-    except (KeyError, TypeError, AttributeError, ValueError) as error:
-        raise ProviderError(
-            vendor="damstra", message=f"malformed response: an item lacks or mistypes {error}"
-        ) from None
 
 
 class _Reader:

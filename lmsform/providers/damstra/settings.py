@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 
 from lmsform.providers.base import ProviderSettings
 from lmsform.specs import Flag
@@ -12,6 +12,7 @@ from lmsform.specs import Flag
 
 class DamstraSettings(ProviderSettings):
     DEFAULT_API_ROOT: ClassVar[str] = "https://app.velpic.com/api/v2"
+    KEY_VARIABLE: ClassVar[str] = "DAMSTRA_ACCESS_KEY"
 
     type: Literal["damstra"] = Field(description="Damstra Learning (formerly Velpic).")
     organisation: str = Field(
@@ -32,16 +33,5 @@ class DamstraSettings(ProviderSettings):
     grace_period_unit: Literal["days", "months"] = "days"
     bulk_import_size: int = Field(500, ge=1, le=5000, description="Users per bulk import or bulk merge call.")
 
-    @model_validator(mode="after")
-    def _key_unless_sandbox(self) -> DamstraSettings:
-        if self.access_key is None and not self.uses_sandbox:
-            raise ValueError(
-                "access_key is required unless base_url is `sandbox` (e.g. access_key: ${DAMSTRA_ACCESS_KEY})"
-            )
-        return self
-
     def target(self) -> str:
         return self.organisation
-
-    def credential(self) -> str | None:
-        return self.access_key.get_secret_value() if self.access_key is not None else None

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from lmsform.errors import ProviderError
 from lmsform.providers.http import HttpClient
+from lmsform.providers.paging import follow_next
 
 # The page size the vendor documents for these lists; a server may honour less, so we follow `next`.
 LIST_PAGE_SIZE = 1000
@@ -61,7 +62,8 @@ class SkilljarClient:
     # Domain users: a user's membership of this domain
 
     def list_domain_users(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate(
+        return follow_next(
+            self.http,
             f"{self._domain_path}/users",
             params={"page_size": LIST_PAGE_SIZE},
             kind="users",
@@ -122,8 +124,12 @@ class SkilljarClient:
     # Groups and membership
 
     def list_groups(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate(
-            "/v1/groups", params={"page_size": LIST_PAGE_SIZE}, kind="groups", item_fields=GROUP_FIELDS
+        return follow_next(
+            self.http,
+            "/v1/groups",
+            params={"page_size": LIST_PAGE_SIZE},
+            kind="groups",
+            item_fields=GROUP_FIELDS,
         )
 
     def create_group(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
@@ -131,8 +137,8 @@ class SkilljarClient:
 
     def find_group(self, name: str) -> dict[str, Any] | None:
         """The group of exactly this name (names are unique on Skilljar), or None: one request."""
-        for item in self.http.paginate(
-            "/v1/groups", params={"name": name}, kind="groups", item_fields=GROUP_FIELDS
+        for item in follow_next(
+            self.http, "/v1/groups", params={"name": name}, kind="groups", item_fields=GROUP_FIELDS
         ):
             if item.get("name") == name:
                 return item
@@ -145,7 +151,8 @@ class SkilljarClient:
         self._delete(f"/v1/groups/{_segment(group_id)}", kind="groups", key=key)
 
     def list_group_users(self, group_id: str) -> Iterator[dict[str, Any]]:
-        return self.http.paginate(
+        return follow_next(
+            self.http,
             f"/v1/groups/{_segment(group_id)}/users",
             params={"page_size": LIST_PAGE_SIZE},
             kind="memberships",
@@ -181,7 +188,9 @@ class SkilljarClient:
         params: dict[str, Any] = {"page_size": LIST_PAGE_SIZE}
         if label is not None:
             params["label__name"] = label
-        return self.http.paginate("/v1/courses", params=params, kind="courses", item_fields=("id", "title"))
+        return follow_next(
+            self.http, "/v1/courses", params=params, kind="courses", item_fields=("id", "title")
+        )
 
     def create_course(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         return self._json("POST", "/v1/courses", dict(fields), kind="courses", key=key, fields=("id",))
@@ -199,7 +208,8 @@ class SkilljarClient:
     def list_publications(self, *, course_id: str | None = None) -> Iterator[dict[str, Any]]:
         """Every publication on this domain, or only the course's (at most one)."""
         params = None if course_id is None else {"course__id": course_id}
-        return self.http.paginate(
+        return follow_next(
+            self.http,
             f"{self._domain_path}/published-courses",
             params=params,
             kind="publications",
@@ -223,12 +233,12 @@ class SkilljarClient:
     # Learning paths and plans (read here; enrollments below)
 
     def list_paths(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate(
-            f"{self._domain_path}/published-paths", kind="paths", item_fields=("id", "slug")
+        return follow_next(
+            self.http, f"{self._domain_path}/published-paths", kind="paths", item_fields=("id", "slug")
         )
 
     def list_plans(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate(f"{self._domain_path}/plan", kind="plans", item_fields=("id", "name"))
+        return follow_next(self.http, f"{self._domain_path}/plan", kind="plans", item_fields=("id", "name"))
 
     # Enrollments in a published course, a published path or a plan
 
@@ -238,7 +248,8 @@ class SkilljarClient:
 
     def list_enrollments(self, target_type: str, target_id: str) -> Iterator[dict[str, Any]]:
         path = self._enrollments_path(target_type, target_id)
-        return self.http.paginate(
+        return follow_next(
+            self.http,
             path,
             params={"page_size": LIST_PAGE_SIZE},
             kind="enrollments",
@@ -264,7 +275,7 @@ class SkilljarClient:
     # Webhooks
 
     def list_webhooks(self) -> Iterator[dict[str, Any]]:
-        return self.http.paginate("/v1/webhooks", kind="webhooks", item_fields=("id", "target_url"))
+        return follow_next(self.http, "/v1/webhooks", kind="webhooks", item_fields=("id", "target_url"))
 
     def create_webhook(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
         return self._json("POST", "/v1/webhooks", dict(fields), kind="webhooks", key=key, fields=("id",))

@@ -7,15 +7,24 @@ fewest requests the API allows, and carries on with what is there. Skilljar keep
 unique and one publication per course, but allows courses of one title and webhooks of one URL and
 event: those are never sent again while they may still land, and each phase of them is guarded
 against another apply (`NewObjects`).
+
+Many new users go in bulk calls, which Skilljar carries out later: `work` groups them, and
+`bulk_create_users` waits until they all show in the domain's user list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
+from lmsform.batches import chunks
 from lmsform.errors import ProviderError
-from lmsform.model import (
+from lmsform.kinds import (
     ALL_EVENTS,
     COURSES,
     ENROLLMENT_TARGET_KINDS,
@@ -28,10 +37,13 @@ from lmsform.model import (
     WEBHOOKS,
 )
 from lmsform.plan import Action, Change
-from lmsform.providers.base import ApplyContext
-from lmsform.providers.safe_writes import NewObjects, create_once
-from lmsform.providers.skilljar.client import SkilljarClient
+from lmsform.providers.base import ApplyContext, Work
+from lmsform.providers.safe_writes import NewObjects, answer_lost, create_once
+from lmsform.providers.skilljar.client import BULK_CREATE_LIMIT, SkilljarClient
 from lmsform.providers.skilljar.reader import OWNER_LABEL, PUBLICATION_SETTINGS
+from lmsform.providers.skilljar.settings import SkilljarSettings
+
+log = logging.getLogger("lmsform.writes")
 
 NAME_FIELDS = ("first_name", "last_name")
 GROUP_FIELDS = ("name", "discount_percent")
@@ -43,6 +55,11 @@ COURSE_FIELDS = {
     "sequential_navigation": "enforce_sequential_navigation",
 }
 WEBHOOK_FIELDS = {"url": "target_url", "active": "active", "basic_auth_username": "basic_auth_username"}
+
+# Below this many new users, single creates (which return ids) beat a bulk call plus re-reads.
+BULK_THRESHOLD = 10
+_FIRST_POLL_SECONDS = 0.2
+_LONGEST_POLL_SECONDS = 5.0
 
 Operation = Callable[[SkilljarClient, Change, ApplyContext], None]
 
@@ -170,7 +187,7 @@ def new_courses(client: SkilljarClient) -> NewObjects:
         ]
 
     return NewObjects(
-        vendor="skilljar",
+        vendor=client.http.vendor,
         kind=COURSES.name,
         listing=lambda: ((item.get("title"), str(item["id"])) for item in client.list_courses()),
         twins=twins,
@@ -317,9 +334,11 @@ def reassert_supervisor(client: SkilljarClient, change: Change, context: ApplyCo
     invalid = {name: ids for name, ids in (answer.get("invalid_ids") or {}).items() if ids}
     if invalid:
         raise ProviderError(
-            vendor="skilljar", message=f"Skilljar did not accept these ids: {invalid}", kind=SUPERVISORS.name,
+            vendor=client.http.vendor,
+            message=f"Skilljar did not accept these ids: {invalid}",
+            kind=SUPERVISORS.name,
             key=change.address,
-        )  # fmt: skip
+        )
 
 
 # --- webhooks ----------------------------------------------------------------------------------------------
@@ -345,7 +364,7 @@ def _webhook_ids(client: SkilljarClient) -> list[tuple[tuple[object, object], st
 def new_webhooks(client: SkilljarClient) -> NewObjects:
     """The guard of one phase of webhook creates: one read of the webhook list, and one per webhook made."""
     return NewObjects(
-        vendor="skilljar",
+        vendor=client.http.vendor,
         kind=WEBHOOKS.name,
         listing=lambda: _webhook_ids(client),
         twins=lambda key: [found for made, found in _webhook_ids(client) if made == key],
@@ -390,6 +409,117 @@ def update_webhook(client: SkilljarClient, change: Change, context: ApplyContext
 
 def delete_webhook(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
     client.delete_webhook(change.ids["id"], key=change.address)
+
+
+# --- work: bulk calls, and guards per phase ------------------------------------------------------------
+
+
+def work(
+    client: SkilljarClient, settings: SkilljarSettings, kind: str, action: Action, changes: Sequence[Change]
+) -> list[Work] | None:
+    """The units of work of a phase where they are not one call per change (None: they are)."""
+    if kind == USERS.name and action is Action.CREATE and len(changes) >= BULK_THRESHOLD:
+        return [
+            Work(chunk, partial(bulk_create_users, client, settings, chunk))
+            for chunk in chunks(changes, BULK_CREATE_LIMIT)
+        ]
+    if action is Action.CREATE and kind in (COURSES.name, WEBHOOKS.name):
+        # Skilljar keeps no unique key for these: one guard per phase against another apply.
+        create, guard = (
+            (create_course, new_courses(client))
+            if kind == COURSES.name
+            else (create_webhook, new_webhooks(client))
+        )
+        return [Work((change,), partial(create, client, change, guard=guard)) for change in changes]
+    return None
+
+
+def bulk_create_users(
+    client: SkilljarClient, settings: SkilljarSettings, chunk: Sequence[Change], context: ApplyContext
+) -> None:
+    """One bulk call; Skilljar creates the users later, so wait until they all show in the list."""
+    label = f"users (bulk of {len(chunk)})"
+    rows = []
+    for planned in chunk:
+        after = planned.after or {}
+        row = {"email": after["email"], "active": bool(after.get("active", True))}
+        row.update({name: after[name] for name in NAME_FIELDS if name in after})
+        rows.append(row)
+    waiting = {change.key[0]: change for change in chunk}
+    try:
+        client.bulk_create_domain_users(rows, key=label)
+    except ProviderError as error:
+        if not answer_lost(error):
+            raise
+        _finish_lost_bulk(client, settings, label, waiting, context)
+        return
+    deadline = time.monotonic() + settings.bulk_timeout
+    pause = _FIRST_POLL_SECONDS
+    while True:
+        _take_listed(client, waiting, context)
+        if not waiting:
+            return
+        if time.monotonic() + pause > deadline:
+            missing = ", ".join(sorted(waiting)[:5])
+            raise ProviderError(
+                vendor=client.http.vendor,
+                message=f"{len(waiting)} bulk-created user(s) did not appear within "
+                f"{settings.bulk_timeout:g} s (first: {missing}); run plan again to see them",
+                kind=USERS.name,
+                key=label,
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, _LONGEST_POLL_SECONDS)
+
+
+def _take_listed(client: SkilljarClient, waiting: dict[str, Change], context: ApplyContext) -> None:
+    """Record (and settle) the waiting users the domain's user list shows, and stop waiting for them."""
+    for item in client.list_domain_users():
+        created = waiting.pop(str(item["user"]["email"]).lower(), None)
+        if created is not None:
+            user_id = str(item["user"]["id"])
+            context.record(USERS.name, created.key, user_id)
+            settle_user(client, created, user_id, item)
+
+
+def _finish_lost_bulk(
+    client: SkilljarClient,
+    settings: SkilljarSettings,
+    label: str,
+    waiting: dict[str, Change],
+    context: ApplyContext,
+) -> None:
+    """The bulk call's answer was lost: it may have been queued, or not.
+
+    It is not sent again: what Skilljar's bulk create does with a known e-mail is not documented,
+    and a job that was queued may still be running. The users the list shows already are taken
+    as they are; the rest get the single create, which Skilljar keys by e-mail (a known one
+    returns the existing user), so it is safe whether or not the lost job lands, before or after.
+    Those run `parallelism` at a time, as the apply's own calls do; after a failure none starts.
+    """
+    before = len(waiting)
+    _take_listed(client, waiting, context)
+    log.info(
+        "%s: the answer was lost; %d user(s) are there, %d are created one by one",
+        label,
+        before - len(waiting),
+        len(waiting),
+    )
+    failed = threading.Event()
+
+    def create(change: Change) -> None:
+        if failed.is_set():
+            return
+        try:
+            create_user(client, change, context)
+        except BaseException:
+            failed.set()
+            raise
+
+    with ThreadPoolExecutor(settings.parallelism, thread_name_prefix="lmsform-bulk") as pool:
+        done = [pool.submit(create, change) for change in waiting.values()]
+    for future in done:
+        future.result()  # the first failure, if any
 
 
 OPERATIONS: Mapping[tuple[str, Action], Operation] = {

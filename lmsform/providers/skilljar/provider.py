@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
-import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from requests.auth import HTTPBasicAuth
+from requests.auth import AuthBase, HTTPBasicAuth
 
-from lmsform.batches import chunks
-from lmsform.errors import ProviderError
-from lmsform.model import (
+from lmsform.kinds import (
     COURSES,
     ENROLLMENTS,
     GROUPS,
@@ -25,39 +17,16 @@ from lmsform.model import (
     SUPERVISORS,
     USERS,
     WEBHOOKS,
-    ManageConfig,
 )
 from lmsform.plan import Action, Change
-from lmsform.providers.base import ApplyContext, KindSupport, Provider, ProviderSettings, Removal, Work
+from lmsform.project_config import ManageConfig
+from lmsform.providers.base import ApiProvider, KindSupport, ProviderSettings, Removal, Work
 from lmsform.providers.http import HttpClient
-from lmsform.providers.safe_writes import answer_lost
-from lmsform.providers.skilljar.client import BULK_CREATE_LIMIT, SkilljarClient
-from lmsform.providers.skilljar.operations import (
-    NAME_FIELDS,
-    OPERATIONS,
-    create_course,
-    create_user,
-    create_webhook,
-    new_courses,
-    new_webhooks,
-    settle_user,
-)
+from lmsform.providers.skilljar import operations
+from lmsform.providers.skilljar.client import SkilljarClient
 from lmsform.providers.skilljar.reader import Listed, read_state, read_taken
 from lmsform.providers.skilljar.settings import SkilljarSettings
 from lmsform.state import Resource, State
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
-
-log = logging.getLogger("lmsform.writes")
-
-# The sandbox's learning paths and plans, which Skilljar's API cannot create.
-SANDBOX_PATHS = (("onboarding", "Onboarding"), ("compliance", "Compliance"))
-SANDBOX_PLANS = (("All Access", "all-access"),)
-# Below this many new users, single creates (which return ids) beat a bulk call plus re-reads.
-BULK_THRESHOLD = 10
-_FIRST_POLL_SECONDS = 0.2
-_LONGEST_POLL_SECONDS = 5.0
 
 # Limits of Skilljar's schemas, checked before any call.
 _MAX_LENGTHS: Mapping[tuple[str, str], int] = {
@@ -89,7 +58,7 @@ def same_labels(declared: Any, live: Any) -> bool:
     return set(declared or ()) == set(live or ())
 
 
-class SkilljarProvider(Provider):
+class SkilljarProvider(ApiProvider[SkilljarSettings, SkilljarClient]):
     name: ClassVar[str] = "skilljar"
     title: ClassVar[str] = "Skilljar"
     settings_model: ClassVar[type[ProviderSettings]] = SkilljarSettings
@@ -118,7 +87,7 @@ class SkilljarProvider(Provider):
                 "supervisors": "Skilljar has no group supervisors; use `supervisors:` (student managers)",
             },
         ),
-        MEMBERSHIPS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE),
+        MEMBERSHIPS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE, updatable=False),
         COURSES.name: KindSupport(
             fields=frozenset({"short_description", "long_description", "sequential_navigation", "labels"}),
             relations=frozenset({"published"}),
@@ -159,18 +128,18 @@ class SkilljarProvider(Provider):
         "declare `revoke: true` on a supervisor instead",
     }
 
-    def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
-        assert isinstance(settings, SkilljarSettings)
-        self.settings = settings
-        self.http = HttpClient.for_settings(
-            settings,
-            vendor=self.name,
-            base_url=api_root,
-            auth=HTTPBasicAuth(credential, ""),
-        )
-        self.client = SkilljarClient(self.http, settings.domain)
+    OPERATIONS = operations.OPERATIONS
+
+    def __init__(self, settings: SkilljarSettings, *, api_root: str, credential: str) -> None:
+        super().__init__(settings, api_root=api_root, credential=credential)
         # The groups and targets whose members or enrollments the last `read` listed.
         self._listed: Listed = set()
+
+    def authentication(self, credential: str) -> AuthBase:
+        return HTTPBasicAuth(credential, "")
+
+    def connect(self, http: HttpClient) -> SkilljarClient:
+        return SkilljarClient(http, self.settings.domain)
 
     @classmethod
     def check_fields(cls, kind: str, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -198,10 +167,15 @@ class SkilljarProvider(Provider):
                     )
         return problems
 
-    def read(self, desired: State, manage: ManageConfig) -> State:
+    def read_state(self, desired: State, manage: ManageConfig, *, everything: bool) -> State:
         self._listed = set()
         return read_state(
-            self.client, desired, manage, parallelism=self.settings.parallelism, listed=self._listed
+            self.client,
+            desired,
+            manage,
+            parallelism=self.settings.parallelism,
+            everything=everything,
+            listed=self._listed,
         )
 
     def read_taken(self, live: State, removals: Sequence[Change]) -> list[Resource]:
@@ -209,128 +183,6 @@ class SkilljarProvider(Provider):
             self.client, live, removals, parallelism=self.settings.parallelism, listed=self._listed
         )
 
-    def read_all(self) -> State:
-        return read_state(
-            self.client, State(), ManageConfig(), parallelism=self.settings.parallelism, everything=True
-        )
-
     def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
-        if kind == USERS.name and action is Action.CREATE and len(changes) >= BULK_THRESHOLD:
-            return [
-                Work(chunk, partial(self._bulk_create_users, chunk))
-                for chunk in chunks(changes, BULK_CREATE_LIMIT)
-            ]
-        if action is Action.CREATE and kind in (COURSES.name, WEBHOOKS.name):
-            # Skilljar keeps no unique key for these: one guard per phase against another apply.
-            create, guard = (
-                (create_course, new_courses(self.client))
-                if kind == COURSES.name
-                else (create_webhook, new_webhooks(self.client))
-            )
-            return [Work((change,), partial(create, self.client, change, guard=guard)) for change in changes]
-        return super().work(kind, action, changes)
-
-    def execute(self, change: Change, context: ApplyContext) -> None:
-        OPERATIONS[(change.kind, change.action)](self.client, change, context)
-
-    def _bulk_create_users(self, chunk: Sequence[Change], context: ApplyContext) -> None:
-        """One bulk call; Skilljar creates the users later, so wait until they all show in the list."""
-        label = f"users (bulk of {len(chunk)})"
-        rows = []
-        for planned in chunk:
-            after = planned.after or {}
-            row = {"email": after["email"], "active": bool(after.get("active", True))}
-            row.update({name: after[name] for name in NAME_FIELDS if name in after})
-            rows.append(row)
-        waiting = {change.key[0]: change for change in chunk}
-        try:
-            self.client.bulk_create_domain_users(rows, key=label)
-        except ProviderError as error:
-            if not answer_lost(error):
-                raise
-            self._finish_lost_bulk(label, waiting, context)
-            return
-        deadline = time.monotonic() + self.settings.bulk_timeout
-        pause = _FIRST_POLL_SECONDS
-        while True:
-            self._take_listed(waiting, context)
-            if not waiting:
-                return
-            if time.monotonic() + pause > deadline:
-                missing = ", ".join(sorted(waiting)[:5])
-                raise ProviderError(
-                    vendor=self.name,
-                    message=f"{len(waiting)} bulk-created user(s) did not appear within "
-                    f"{self.settings.bulk_timeout:g} s (first: {missing}); run plan again to see them",
-                    kind=USERS.name,
-                    key=label,
-                )
-            time.sleep(pause)
-            pause = min(pause * 2, _LONGEST_POLL_SECONDS)
-
-    def _take_listed(self, waiting: dict[str, Change], context: ApplyContext) -> None:
-        """Record (and settle) the waiting users the domain's user list shows, and stop waiting for them."""
-        for item in self.client.list_domain_users():
-            created = waiting.pop(str(item["user"]["email"]).lower(), None)
-            if created is not None:
-                user_id = str(item["user"]["id"])
-                context.record(USERS.name, created.key, user_id)
-                settle_user(self.client, created, user_id, item)
-
-    def _finish_lost_bulk(self, label: str, waiting: dict[str, Change], context: ApplyContext) -> None:
-        """The bulk call's answer was lost: it may have been queued, or not.
-
-        It is not sent again: what Skilljar's bulk create does with a known e-mail is not documented,
-        and a job that was queued may still be running. The users the list shows already are taken
-        as they are; the rest get the single create, which Skilljar keys by e-mail (a known one
-        returns the existing user), so it is safe whether or not the lost job lands, before or after.
-        Those run `parallelism` at a time, as the apply's own calls do; after a failure none starts.
-        """
-        before = len(waiting)
-        self._take_listed(waiting, context)
-        log.info(
-            "%s: the answer was lost; %d user(s) are there, %d are created one by one",
-            label,
-            before - len(waiting),
-            len(waiting),
-        )
-        failed = threading.Event()
-
-        def create(change: Change) -> None:
-            if failed.is_set():
-                return
-            try:
-                create_user(self.client, change, context)
-            except BaseException:
-                failed.set()
-                raise
-
-        with ThreadPoolExecutor(self.settings.parallelism, thread_name_prefix="lmsform-bulk") as pool:
-            done = [pool.submit(create, change) for change in waiting.values()]
-        for future in done:
-            future.result()  # the first failure, if any
-
-    def close(self) -> None:
-        self.http.close()
-
-    @classmethod
-    def emulator_app(
-        cls, state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool = False
-    ) -> WSGIApplication:
-        from lmsform.providers.skilljar.emulator import (
-            SkilljarEmulatorOptions,
-            create_app,
-            emulator_store,
-            seed,
-        )
-
-        options = SkilljarEmulatorOptions(domains=(target,)) if target else SkilljarEmulatorOptions()
-        app = create_app(state_path, api_key=api_key, options=options)
-        if sandbox:
-            domain = options.domains[0]
-            # Seeding reuses what exists by slug and name, so this is safe on every start.
-            seed(emulator_store(app), {
-                "paths": [{"domain": domain, "slug": slug, "title": title} for slug, title in SANDBOX_PATHS],
-                "plans": [{"domain": domain, "name": name, "slug": slug} for name, slug in SANDBOX_PLANS],
-            })  # fmt: skip
-        return app
+        batched = operations.work(self.client, self.settings, kind, action, changes)
+        return batched if batched is not None else super().work(kind, action, changes)

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from lmsform.errors import ProviderError
-from lmsform.model import (
+from lmsform.kinds import (
     ALL_EVENTS,
     COURSES,
     ENROLLMENTS,
@@ -28,10 +28,11 @@ from lmsform.model import (
     USERS,
     WEBHOOKS,
     Key,
-    ManageConfig,
 )
 from lmsform.plan import Change
+from lmsform.project_config import ManageConfig
 from lmsform.providers.skilljar.client import SkilljarClient
+from lmsform.providers.vendor_answers import malformed_items
 from lmsform.specs import canonical_instant
 from lmsform.state import Resource, State
 
@@ -66,10 +67,8 @@ def read_state(
 ) -> State:
     """The live objects the manifests can affect; with `everything`, the whole readable account (export).
     `listed` receives the groups and targets whose members or enrollments were read."""
-    try:
+    with malformed_items(client.http.vendor):
         return _Reader(client, desired, manage, parallelism, everything, listed).read()
-    except (KeyError, TypeError, AttributeError, ValueError) as error:
-        raise _malformed(error) from None
 
 
 def read_taken(
@@ -79,22 +78,19 @@ def read_taken(
     were read): the memberships of deleted groups, the enrollments of deleted publications and of
     the publications of deleted courses. One paginated list per group or publication."""
     groups, publications = _lists_taken(live, removals, listed)
-    try:
-        with ThreadPoolExecutor(max_workers=parallelism) as pool:
-            members = [_fetch(pool, client.list_group_users, group.ids["id"]) for group in groups]
-            enrolled = [
-                _fetch(pool, client.list_enrollments, "course", publication.ids["id"])
-                for publication in publications
-            ]
-            taken = [
-                _membership(group, member, protected=group.fields.get("membership_rules"))
-                for group, listing in zip(groups, members, strict=True)
-                for member in listing.result()
-            ]
-            for publication, listing in zip(publications, enrolled, strict=True):
-                taken += _enrollments("course", publication, listing.result())
-    except (KeyError, TypeError, AttributeError, ValueError) as error:
-        raise _malformed(error) from None
+    with malformed_items(client.http.vendor), ThreadPoolExecutor(max_workers=parallelism) as pool:
+        members = [_fetch(pool, client.list_group_users, group.ids["id"]) for group in groups]
+        enrolled = [
+            _fetch(pool, client.list_enrollments, "course", publication.ids["id"])
+            for publication in publications
+        ]
+        taken = [
+            _membership(group, member, protected=group.fields.get("membership_rules"))
+            for group, listing in zip(groups, members, strict=True)
+            for member in listing.result()
+        ]
+        for publication, listing in zip(publications, enrolled, strict=True):
+            taken += _enrollments("course", publication, listing.result())
     listed.update(("group", group.ids["id"]) for group in groups)
     listed.update(("course", publication.ids["id"]) for publication in publications)
     return taken
@@ -122,11 +118,6 @@ def _lists_taken(
         [group for group_id, group in taken_groups.items() if ("group", group_id) not in listed],
         [item for item_id, item in taken_publications.items() if ("course", item_id) not in listed],
     )
-
-
-def _malformed(error: Exception) -> ProviderError:
-    """Skilljar answered with JSON of an unexpected shape: say so instead of a traceback."""
-    return ProviderError(vendor="skilljar", message=f"malformed response: an item lacks or mistypes {error}")
 
 
 class _Reader:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 
 from lmsform.providers.base import ProviderSettings
 
@@ -14,6 +14,7 @@ _DOMAIN_NAME = re.compile(r"^[-:.0-9a-z]+$")
 
 class SkilljarSettings(ProviderSettings):
     DEFAULT_API_ROOT: ClassVar[str] = "https://api.skilljar.com"
+    KEY_VARIABLE: ClassVar[str] = "SKILLJAR_API_KEY"
 
     type: Literal["skilljar"] = Field(description="Skilljar.")
     domain: str = Field(description="The Skilljar domain (hostname) whose users lmsform manages.")
@@ -35,16 +36,5 @@ class SkilljarSettings(ProviderSettings):
             raise ValueError("must be a domain name such as acme.skilljar.com")
         return value
 
-    @model_validator(mode="after")
-    def _key_unless_sandbox(self) -> SkilljarSettings:
-        if self.api_key is None and not self.uses_sandbox:
-            raise ValueError(
-                "api_key is required unless base_url is `sandbox` (e.g. api_key: ${SKILLJAR_API_KEY})"
-            )
-        return self
-
     def target(self) -> str:
         return self.domain
-
-    def credential(self) -> str | None:
-        return self.api_key.get_secret_value() if self.api_key is not None else None

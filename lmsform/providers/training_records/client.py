@@ -3,15 +3,12 @@
 The document shows the list as `{ [ … ] }`, which is not JSON. What servers send is either a bare
 array (the whole list, when no `limit` is given) or a limit/offset envelope
 `{"count", "next", "previous", "results"}`; an object holding a single list is read too. With an
-envelope, `count` says how many pages there are, so pages after the first are read in parallel.
+envelope, `count` says how many pages there are, so pages after the first are read ahead.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import islice
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -19,9 +16,10 @@ from requests import PreparedRequest
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from lmsform.errors import ProviderError
-from lmsform.providers.answers import item_fields_missing, shape_of
 from lmsform.providers.http import HttpClient
+from lmsform.providers.paging import limit_offset_list
 from lmsform.providers.training_records.settings import AuthScheme
+from lmsform.providers.vendor_answers import item_fields_missing, shape_of
 
 RECORDS = "/training/record/"
 KIND = "enrollments"
@@ -57,63 +55,21 @@ class TrainingRecordsClient:
         self.parallelism = parallelism
 
     def records(self) -> list[dict[str, Any]]:
-        """Every record of the organisation.
-
-        A list that does not add up is an error, not a list cut short or read forever: a page that
-        is empty before `count` is reached, a record on two pages (a server ignoring `offset`), or
-        pages holding more or fewer records than `count`.
-        """
-        first = self._page(0)
-        items, total = self._items(first, offset=0)
-        seen = _Distinct(self._malformed)
-        seen.add(items)
-        if total is None or len(items) >= total:
-            return items
-        if not items:
-            raise self._malformed(f"the first page is empty, but `count` is {total}")
-        # A server may serve fewer than `limit` per page; the first page says how many it does.
-        size = len(items)
-        for offset, page in self._pages(range(size, total, size)):
-            more, _ = self._items(page, offset=offset)
-            if not more:
-                raise self._malformed(
-                    f"`count` is {total}, but the page at offset {offset} is empty "
-                    "(records changed while they were read, or the count is wrong: run again)"
-                )
-            seen.add(more)
-            items.extend(more)
-        if len(items) != total:
-            raise self._malformed(
-                f"`count` is {total} but the pages held {len(items)} records "
-                "(records changed while they were read: run again)"
-            )
-        return items
-
-    def _pages(self, offsets: range) -> Iterator[tuple[int, Any]]:
-        """The pages at `offsets`, in order, read `parallelism` at a time; no more are asked for than
-        are about to be used, so a `count` that lies costs a few requests, not millions."""
-        ahead = 2 * self.parallelism
-        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
-            waiting: deque[tuple[int, Future[Any]]] = deque()
-            upcoming = iter(offsets)
-            try:
-                for offset in islice(upcoming, ahead):
-                    waiting.append((offset, pool.submit(self._page, offset)))
-                while waiting:
-                    offset, future = waiting.popleft()
-                    page = future.result()
-                    following = next(upcoming, None)
-                    if following is not None:
-                        waiting.append((following, pool.submit(self._page, following)))
-                    yield offset, page
-            finally:
-                for _, pending in waiting:
-                    pending.cancel()
+        """Every record of the organisation (`paging.limit_offset_list`): a list that does not add up
+        is an error, not a list cut short or read forever."""
+        return limit_offset_list(
+            self._page,
+            self._items,
+            workers=self.parallelism,
+            malformed=self._malformed,
+            identity=lambda record: str(record["api_id"]),
+            noun="record",
+        )
 
     def _page(self, offset: int) -> Any:
         return self.http.json("GET", RECORDS, params={"limit": self.page_size, "offset": offset}, kind=KIND)
 
-    def _items(self, body: Any, *, offset: int) -> tuple[list[dict[str, Any]], int | None]:
+    def _items(self, body: Any, offset: int) -> tuple[list[dict[str, Any]], int | None]:
         """A page's records, and the size of the whole list when the page says it."""
         if isinstance(body, list):
             return _records(body, self._malformed), None
@@ -131,7 +87,7 @@ class TrainingRecordsClient:
 
     def _malformed(self, what: str) -> ProviderError:
         return ProviderError(
-            vendor="training-records",
+            vendor=self.http.vendor,
             message=f"malformed list response: {what}",
             method="GET",
             path=RECORDS,
@@ -179,21 +135,3 @@ def _records(items: list[Any], malformed: Callable[[str], ProviderError]) -> lis
     if problem is not None:
         raise malformed(problem)
     return items
-
-
-class _Distinct:
-    """The api_ids read so far: a record on two pages is an error, not a duplicate."""
-
-    def __init__(self, malformed: Callable[[str], ProviderError]) -> None:
-        self._malformed = malformed
-        self._ids: set[str] = set()
-
-    def add(self, records: list[dict[str, Any]]) -> None:
-        for record in records:
-            api_id = str(record["api_id"])
-            if api_id in self._ids:
-                raise self._malformed(
-                    f"pagination loops, record {api_id} is on two pages (the server ignores `offset`, "
-                    "or records changed while they were read: run again)"
-                )
-            self._ids.add(api_id)

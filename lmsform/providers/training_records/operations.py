@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from lmsform.errors import ProviderError
-from lmsform.model import COURSES, ENROLLMENTS, USERS
+from lmsform.kinds import COURSES, ENROLLMENTS, USERS
 from lmsform.plan import Action, Change
 from lmsform.providers.base import ApplyContext
 from lmsform.providers.training_records.client import TrainingRecordsClient
@@ -62,7 +62,7 @@ def create_record(client: TrainingRecordsClient, change: Change, context: ApplyC
             raise
         if (existing.get("person_api_id"), existing.get("package_api_id")) != (person, package):
             raise ProviderError(
-                vendor="training-records",
+                vendor=client.http.vendor,
                 message=f"record {api_id} exists but for another person or package "
                 "(changed outside lmsform); delete it or point it back",
                 kind=ENROLLMENTS.name,

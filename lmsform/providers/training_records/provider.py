@@ -4,40 +4,22 @@ package) as enrollments; people and packages only named, since their APIs are no
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from lmsform.errors import LmsformError
-from lmsform.model import COURSES, ENROLLMENTS, USERS, ManageConfig
-from lmsform.plan import Change
-from lmsform.providers.base import ApplyContext, KindSupport, Provider, ProviderSettings, Removal
+from requests.auth import AuthBase
+
+from lmsform.kinds import COURSES, ENROLLMENTS, USERS
+from lmsform.project_config import ManageConfig
+from lmsform.providers.base import ApiProvider, KindSupport, ProviderSettings, Removal
 from lmsform.providers.http import HttpClient
+from lmsform.providers.training_records import operations
 from lmsform.providers.training_records.client import TrainingRecordsClient, make_auth
-from lmsform.providers.training_records.operations import OPERATIONS, vendor_date
+from lmsform.providers.training_records.operations import vendor_date
 from lmsform.providers.training_records.reader import read_state
 from lmsform.providers.training_records.settings import TrainingRecordsSettings
 from lmsform.specs import CourseSpec, UserSpec
 from lmsform.state import State
 
-if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
-
-# Who and what the sandbox's directory knows (the sibling People and Packages APIs of a real tenant).
-SANDBOX_PEOPLE = (
-    ("p-1001", "Ann Lee"),
-    ("p-1002", "Raj Singh"),
-    ("p-1003", "Mia Brown"),
-    ("p-1004", "Tom Nguyen"),
-    ("p-1005", "Zoe Clark"),
-    ("p-1006", "Sam Patel"),
-)
-SANDBOX_PACKAGES = (
-    ("pkg-fire-safety", "Fire safety awareness"),
-    ("pkg-manual-handling", "Manual handling"),
-    ("pkg-data-privacy", "Data privacy essentials"),
-    ("pkg-first-aid", "First aid refresher"),
-    ("pkg-code-of-conduct", "Code of conduct"),
-)
 _PEOPLE = (
     "Training Records keeps only records: people live in the vendor's Directory API, so a users entry "
     "only names a person (email and api_id)"
@@ -62,7 +44,7 @@ def _refused(spec: type[UserSpec] | type[CourseSpec], allowed: set[str], reason:
     return {name: reason for name in spec.model_fields if name not in allowed}
 
 
-class TrainingRecordsProvider(Provider):
+class TrainingRecordsProvider(ApiProvider[TrainingRecordsSettings, TrainingRecordsClient]):
     name: ClassVar[str] = "training-records"
     title: ClassVar[str] = "Training Records"
     settings_model: ClassVar[type[ProviderSettings]] = TrainingRecordsSettings
@@ -107,51 +89,16 @@ class TrainingRecordsProvider(Provider):
     }
     enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "package"}
 
-    def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
-        assert isinstance(settings, TrainingRecordsSettings)
-        self.settings = settings
-        self.http = HttpClient.for_settings(
-            settings,
-            vendor=self.name,
-            base_url=api_root,
-            auth=make_auth(settings.auth, settings.username or "lmsform", credential),
-            headers={"Content-Type": "application/json"},
-        )
-        self.client = TrainingRecordsClient(
-            self.http, page_size=settings.page_size, parallelism=settings.parallelism
+    OPERATIONS = operations.OPERATIONS
+    HEADERS: ClassVar[Mapping[str, str]] = {"Content-Type": "application/json"}
+
+    def authentication(self, credential: str) -> AuthBase:
+        return make_auth(self.settings.auth, self.settings.username or "lmsform", credential)
+
+    def connect(self, http: HttpClient) -> TrainingRecordsClient:
+        return TrainingRecordsClient(
+            http, page_size=self.settings.page_size, parallelism=self.settings.parallelism
         )
 
-    def read(self, desired: State, manage: ManageConfig) -> State:
-        return read_state(self.client, desired)
-
-    def read_all(self) -> State:
-        return read_state(self.client, State(), everything=True)
-
-    def execute(self, change: Change, context: ApplyContext) -> None:
-        OPERATIONS[(change.kind, change.action)](self.client, change, context)
-
-    def close(self) -> None:
-        self.http.close()
-
-    @classmethod
-    def emulator_app(
-        cls, state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool = False
-    ) -> WSGIApplication:
-        from lmsform.providers.training_records.emulator import create_app, emulator_store, seed
-
-        if target is not None and not sandbox:
-            raise LmsformError("The Training Records emulator serves one organisation: it takes no target.")
-        app = create_app(state_path, api_key=api_key)
-        if sandbox:
-            store = emulator_store(app)
-            seed(
-                store,
-                {
-                    "people": [{"api_id": api_id, "name": name} for api_id, name in SANDBOX_PEOPLE],
-                    "packages": [
-                        {"api_id": api_id, "description": text} for api_id, text in SANDBOX_PACKAGES
-                    ],
-                },
-            )
-        wsgi: WSGIApplication = app
-        return wsgi
+    def read_state(self, desired: State, manage: ManageConfig, *, everything: bool) -> State:
+        return read_state(self.client, desired, everything=everything)

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lmsform.errors import ProviderError
-from lmsform.model import COURSES, ENROLLMENTS, USERS, Key
+from lmsform.kinds import COURSES, ENROLLMENTS, USERS, Key
 from lmsform.providers.training_records.client import TrainingRecordsClient
+from lmsform.providers.vendor_answers import malformed_items
 from lmsform.specs import canonical_instant
 from lmsform.state import Resource, State
 
@@ -27,15 +28,10 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def read_state(client: TrainingRecordsClient, desired: State, *, everything: bool = False) -> State:
-    try:
+    vendor = client.http.vendor
+    with malformed_items(vendor, item="a record", kind=ENROLLMENTS.name):
         records = client.records()
-        return _build(records, desired, everything)
-    except (KeyError, TypeError, AttributeError, ValueError) as error:
-        raise ProviderError(
-            vendor="training-records",
-            message=f"malformed response: a record lacks or mistypes {error}",
-            kind=ENROLLMENTS.name,
-        ) from None
+        return _build(records, desired, everything, vendor)
 
 
 def names_by_id(resources: Iterable[Resource]) -> dict[str, str]:
@@ -47,12 +43,12 @@ def instant(value: Any) -> str | None:
     return None if value in (None, "") else canonical_instant(str(value))
 
 
-def _build(records: list[dict[str, Any]], desired: State, everything: bool) -> State:
+def _build(records: list[dict[str, Any]], desired: State, everything: bool, vendor: str) -> State:
     people = names_by_id(desired.of(USERS.name).values())
     packages = names_by_id(desired.of(COURSES.name).values())
     live = State()
     if everything:
-        people, packages = _name_everything(records, live)
+        people, packages = _name_everything(records, live, vendor)
     people = {**_unnamed((str(r["person_api_id"]) for r in records), people, fold=str.lower), **people}
     packages = {**_unnamed((str(r["package_api_id"]) for r in records), packages, fold=str), **packages}
     newest_first = sorted(enumerate(records), key=_age, reverse=True)
@@ -106,7 +102,7 @@ def _age(position_and_record: tuple[int, Mapping[str, Any]]) -> tuple[datetime, 
     return (datetime.fromisoformat(assigned) if assigned else _NEVER, position)
 
 
-def _refuse_folded_twins(people: Mapping[str, str]) -> None:
+def _refuse_folded_twins(people: Mapping[str, str], vendor: str) -> None:
     """An export names a person by their api id, and user keys ignore case: two ids that differ only
     in case would become one user, and one person's records would be left out of the manifests (and
     removed by an authoritative plan). Say so instead, with what to do."""
@@ -117,7 +113,7 @@ def _refuse_folded_twins(people: Mapping[str, str]) -> None:
     if twins:
         shown = "; ".join(", ".join(ids) for ids in twins)
         raise ProviderError(
-            vendor="training-records",
+            vendor=vendor,
             kind=USERS.name,
             message=f"people whose api ids differ only in case cannot be exported ({shown}): lmsform's "
             "user keys ignore case. Declare them in the manifests with an `email:` each as their key, "
@@ -125,7 +121,9 @@ def _refuse_folded_twins(people: Mapping[str, str]) -> None:
         )
 
 
-def _name_everything(records: list[dict[str, Any]], live: State) -> tuple[dict[str, str], dict[str, str]]:
+def _name_everything(
+    records: list[dict[str, Any]], live: State, vendor: str
+) -> tuple[dict[str, str], dict[str, str]]:
     """For an export: every person and package the records mention, named as readably as the API allows
     (a person by their api id; a package by its description where no other package shares it)."""
     descriptions: dict[str, str] = {}
@@ -140,7 +138,7 @@ def _name_everything(records: list[dict[str, Any]], live: State) -> tuple[dict[s
     for record in records:
         person = str(record["person_api_id"])
         people[person] = person.lower()
-    _refuse_folded_twins(people)
+    _refuse_folded_twins(people, vendor)
     for person, name in people.items():
         live.add(Resource(USERS.name, (name,), {"api_id": person}, ids={"id": person}))
     for package, title in packages.items():

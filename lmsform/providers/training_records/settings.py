@@ -21,6 +21,7 @@ class TrainingRecordsSettings(ProviderSettings):
     # call it secret). A name written in lmsform.yaml is in the repository already, and is not masked:
     # a common word ("lmsform", "admin") would otherwise vanish from every message.
     OTHER_CREDENTIALS: ClassVar[frozenset[str]] = frozenset({"username"})
+    KEY_VARIABLE: ClassVar[str] = "TRAINING_RECORDS_API_KEY"
 
     type: Literal["training-records"] = Field(description="A Training Records API (HR training records).")
     auth: AuthScheme = Field(
@@ -43,14 +44,8 @@ class TrainingRecordsSettings(ProviderSettings):
     )
 
     @model_validator(mode="after")
-    def _credentials_unless_sandbox(self) -> TrainingRecordsSettings:
-        if self.uses_sandbox:
-            return self
-        if self.api_key is None:
-            raise ValueError(
-                "api_key is required unless base_url is `sandbox` (e.g. api_key: ${TRAINING_RECORDS_API_KEY})"
-            )
-        if self.auth == "basic" and not self.username:
+    def _user_name_unless_sandbox(self) -> TrainingRecordsSettings:
+        if self.auth == "basic" and not self.username and not self.uses_sandbox:
             raise ValueError(
                 "username is required with auth: basic (e.g. username: ${TRAINING_RECORDS_API_USER})"
             )
@@ -58,6 +53,3 @@ class TrainingRecordsSettings(ProviderSettings):
 
     def target(self) -> str:
         return "sandbox" if self.uses_sandbox else urlsplit(self.api_root).netloc
-
-    def credential(self) -> str | None:
-        return self.api_key.get_secret_value() if self.api_key is not None else None

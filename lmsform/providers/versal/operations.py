@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
+from lmsform.batches import chunks
 from lmsform.errors import ProviderError
-from lmsform.model import ENROLLMENTS, ORG_COURSES, USERS
+from lmsform.kinds import ENROLLMENTS, ORG_COURSES, USERS
 from lmsform.plan import Action, Change
-from lmsform.providers.base import ApplyContext
+from lmsform.providers.base import ApplyContext, Work
 from lmsform.providers.safe_writes import create_once
 from lmsform.providers.versal.client import VersalClient
 from lmsform.providers.versal.reader import COURSE_ROLES, NO_ROLE
+from lmsform.providers.versal.settings import VersalSettings
 
 log = logging.getLogger("lmsform.versal")
 
@@ -83,6 +86,16 @@ def remove_user(client: VersalClient, change: Change, context: ApplyContext) -> 
         if error.status != NOT_FOUND:
             raise
         log.info("%s: already not a member (a retried call may have removed it)", change.address)
+
+
+def work(
+    client: VersalClient, settings: VersalSettings, kind: str, action: Action, changes: Sequence[Change]
+) -> list[Work] | None:
+    """Users leaving the organisation go in batches; every other change is one call (None)."""
+    if kind == USERS.name and action is Action.DELETE and len(changes) > 1:
+        size = settings.batch_remove_size
+        return [Work(chunk, partial(remove_users, client, chunk)) for chunk in chunks(changes, size)]
+    return None
 
 
 def remove_users(client: VersalClient, changes: Sequence[Change], context: ApplyContext) -> None:

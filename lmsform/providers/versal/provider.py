@@ -3,42 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from lmsform.batches import chunks
-from lmsform.errors import LmsformError
-from lmsform.model import ENROLLMENTS, ORG_COURSES, USERS, ManageConfig
+from requests.auth import AuthBase
+
+from lmsform.kinds import ENROLLMENTS, ORG_COURSES, USERS
 from lmsform.plan import Action, Change, Plan
-from lmsform.providers.base import (
-    ApplyContext,
-    KindSupport,
-    Provider,
-    ProviderSettings,
-    Removal,
-    Work,
-    write_only,
-)
+from lmsform.project_config import ManageConfig
+from lmsform.providers.base import ApiProvider, KindSupport, ProviderSettings, Removal, Work, write_only
 from lmsform.providers.http import HttpClient
+from lmsform.providers.versal import operations
 from lmsform.providers.versal.client import SidAuth, VersalClient
-from lmsform.providers.versal.operations import OPERATIONS, remove_users
 from lmsform.providers.versal.reader import EDITING, EDITING_ROLES, NO_ROLE, ORG_ROLES, read_state
 from lmsform.providers.versal.settings import VersalSettings
 from lmsform.state import State
 
-if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
-
-API_PATH = "/api2"
-# What the sandbox holds that Versal's API cannot create: courses (made in Versal's authoring tool).
-SANDBOX_COURSES = (
-    "Workplace Safety",
-    "Data Privacy Essentials",
-    "Customer Care",
-    "Leading Teams",
-    "Product Fundamentals",
-)
 _NO_GROUPS = "Versal's Partner API has no groups"
 
 
@@ -50,7 +29,7 @@ def course_role_readback(declared: Any, live: Any) -> bool | None:
     return False if editing else None
 
 
-class VersalProvider(Provider):
+class VersalProvider(ApiProvider[VersalSettings, VersalClient]):
     name: ClassVar[str] = "versal"
     title: ClassVar[str] = "Versal"
     settings_model: ClassVar[type[ProviderSettings]] = VersalSettings
@@ -118,17 +97,14 @@ class VersalProvider(Provider):
     }
     enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "org_course"}
 
-    def __init__(self, settings: ProviderSettings, *, api_root: str, credential: str) -> None:
-        assert isinstance(settings, VersalSettings)
-        self.settings = settings
-        self.http = HttpClient.for_settings(
-            settings,
-            vendor=self.name,
-            base_url=api_root,
-            auth=SidAuth(credential),
-            headers={"Content-Type": "application/json"},
-        )
-        self.client = VersalClient(self.http, settings.organisation, page_size=settings.page_size)
+    OPERATIONS = operations.OPERATIONS
+    HEADERS: ClassVar[Mapping[str, str]] = {"Content-Type": "application/json"}
+
+    def authentication(self, credential: str) -> AuthBase:
+        return SidAuth(credential)
+
+    def connect(self, http: HttpClient) -> VersalClient:
+        return VersalClient(http, self.settings.organisation, page_size=self.settings.page_size)
 
     @classmethod
     def check_fields(cls, kind: str, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -137,12 +113,9 @@ class VersalProvider(Provider):
             return [("roles", "a Versal user holds one organisation role (member: none)")]
         return []
 
-    def read(self, desired: State, manage: ManageConfig) -> State:
-        return read_state(self.client, desired, manage, parallelism=self.settings.parallelism)
-
-    def read_all(self) -> State:
+    def read_state(self, desired: State, manage: ManageConfig, *, everything: bool) -> State:
         return read_state(
-            self.client, State(), ManageConfig(), parallelism=self.settings.parallelism, everything=True
+            self.client, desired, manage, parallelism=self.settings.parallelism, everything=everything
         )
 
     def notices(self, plan: Plan) -> list[str]:
@@ -161,38 +134,5 @@ class VersalProvider(Provider):
         ]
 
     def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
-        if kind == USERS.name and action is Action.DELETE and len(changes) > 1:
-            size = self.settings.batch_remove_size
-            return [Work(chunk, partial(remove_users, self.client, chunk)) for chunk in chunks(changes, size)]
-        return super().work(kind, action, changes)
-
-    def execute(self, change: Change, context: ApplyContext) -> None:
-        OPERATIONS[(change.kind, change.action)](self.client, change, context)
-
-    def close(self) -> None:
-        self.http.close()
-
-    @classmethod
-    def emulator_api_root(cls, server_url: str) -> str:
-        return server_url + API_PATH
-
-    @classmethod
-    def emulator_app(
-        cls, state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool = False
-    ) -> WSGIApplication:
-        from lmsform.providers.versal.emulator import (
-            VersalEmulatorOptions,
-            create_app,
-            emulator_store,
-            seed,
-        )
-
-        if target is not None and not target.isdigit():
-            raise LmsformError(f"A Versal organisation is a number, not {target!r}.")
-        options = VersalEmulatorOptions(org_id=int(target)) if target else VersalEmulatorOptions()
-        app = create_app(state_path, api_key=api_key, options=options)
-        store = emulator_store(app)
-        if sandbox and not store.org_course_ids(options.org_id):
-            seed(store, {"courses": [{"title": title} for title in SANDBOX_COURSES]})
-        wsgi: WSGIApplication = app
-        return wsgi
+        batched = operations.work(self.client, self.settings, kind, action, changes)
+        return batched if batched is not None else super().work(kind, action, changes)

@@ -14,8 +14,11 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from lmsform.errors import Issue, ManifestError, ProviderError
-from lmsform.model import ENROLLMENTS, ORG_COURSES, USERS, Key, ManageConfig
+from lmsform.errors import Issue, ManifestError
+from lmsform.kinds import ENROLLMENTS, ORG_COURSES, USERS, Key
+from lmsform.project_config import ManageConfig
+from lmsform.providers.paging import reading_ahead
+from lmsform.providers.vendor_answers import malformed_items
 from lmsform.providers.versal.client import VersalClient
 from lmsform.state import Resource, State
 
@@ -31,12 +34,8 @@ TARGET_TYPE = "org_course"
 def read_state(
     client: VersalClient, desired: State, manage: ManageConfig, *, parallelism: int, everything: bool = False
 ) -> State:
-    try:
+    with malformed_items(client.http.vendor):
         return _Reader(client, desired, manage, parallelism, everything).read()
-    except (KeyError, TypeError, AttributeError, ValueError) as error:
-        raise ProviderError(
-            vendor="versal", message=f"malformed response: an item lacks or mistypes {error}"
-        ) from None
 
 
 def org_role(roles: Iterable[str]) -> list[str]:
@@ -58,16 +57,16 @@ class _Reader:
 
     def read(self) -> State:
         emails: dict[str, str] = {}
+        for item in self.client.members(spread=reading_ahead(self.parallelism)):
+            user = _user(item)
+            self.live.add(user)
+            emails[user.ids["id"]] = user.key[0]
+        courses = list(self.client.courses())
+        # A removed user's enrollments in every course go with them: when users may be removed,
+        # every course is read and named, so that the plan shows, counts and protects them all.
+        named = self._name_courses(courses, every=self._may_remove_users())
+        wanted = [course for course in courses if str(course["id"]) in named]
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
-            for item in self.client.members(spread=pool.map):
-                user = _user(item)
-                self.live.add(user)
-                emails[user.ids["id"]] = user.key[0]
-            courses = list(self.client.courses())
-            # A removed user's enrollments in every course go with them: when users may be removed,
-            # every course is read and named, so that the plan shows, counts and protects them all.
-            named = self._name_courses(courses, every=self._may_remove_users())
-            wanted = [course for course in courses if str(course["id"]) in named]
             tracked = list(pool.map(self._tracked_ids, wanted))
         for course, learners in zip(wanted, tracked, strict=True):
             name = named.get(str(course["id"]))

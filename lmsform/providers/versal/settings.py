@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 
 from lmsform import secrets
 from lmsform.providers.base import ProviderSettings
@@ -13,6 +13,7 @@ from lmsform.providers.base import ProviderSettings
 
 class VersalSettings(ProviderSettings):
     DEFAULT_API_ROOT: ClassVar[str] = "https://stack.versal.com/api2"
+    KEY_VARIABLE: ClassVar[str] = "VERSAL_API_KEY"
 
     type: Literal["versal"] = Field(description="Versal's Partner API.")
     organisation: int = Field(ge=1, description="Your numeric Versal organisation id (orgId).")
@@ -41,16 +42,5 @@ class VersalSettings(ProviderSettings):
             raise ValueError("is not a Versal API key: those are UUIDs") from None
         return SecretStr(text)
 
-    @model_validator(mode="after")
-    def _key_unless_sandbox(self) -> VersalSettings:
-        if self.api_key is None and not self.uses_sandbox:
-            raise ValueError(
-                "api_key is required unless base_url is `sandbox` (e.g. api_key: ${VERSAL_API_KEY})"
-            )
-        return self
-
     def target(self) -> str:
         return str(self.organisation)
-
-    def credential(self) -> str | None:
-        return self.api_key.get_secret_value() if self.api_key is not None else None

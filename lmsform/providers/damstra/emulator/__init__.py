@@ -1,8 +1,8 @@
 """Damstra Learning's (formerly Velpic) Public REST API v2 as a Flask app, for the parts lmsform needs.
 
-Paths, bodies and shapes follow the vendor reference (`shared/vendors/damstra.md`, from the vendor's
+Paths, bodies and shapes follow the vendor notes (`docs/vendors/damstra.md`, from the vendor's
 Apiary document); where the document is silent or contradicts itself the emulator does what the
-reference's §9 decides, and each module's docstring records the choices it makes on top. State lives in
+vendor notes decide, and each module's docstring records the choices it makes on top. State lives in
 a `DamstraStore` (SQLite), so an emulator can be stopped and restarted on the same file.
 
 Served under `/api/v2`:
@@ -21,9 +21,12 @@ Not emulated (404 like any unknown path): ILT sessions, certificates, the embedd
 rotation or no-permission keys (so 403 E831 arises only from the OWNER rules).
 
 Test hooks without credentials live under `/_emulator/` (`hooks`). Other modules: `app` (routing,
-authentication, errors), `errors`, `requests_in` (body and query parsing), `paging`, `dates`,
-`shapes`/`schedule_shapes` (response objects), `user_writes`/`schedule_writes`/`schedule_rules` (rules
-shared by routes and seeding), `seeding`, and one `…_store` module per area.
+errors), `auth` (the `AccessKey`), `context` (what the areas share), `errors`, `requests_in` (body and
+query parsing), `paging`, `dates`, `shapes`/`schedule_shapes` (response objects),
+`user_writes`/`schedule_writes`/`schedule_rules` (rules shared by routes and seeding), `seeding`,
+`options`, `factory` (the registry's entry and the sandbox's lessons), `base_store` (ids) and one
+`…_store` module per area behind `store`. The Flask pieces, faults and SQLite plumbing come from
+`lmsform.providers.emulation`.
 """
 
 from lmsform.providers.damstra.emulator.app import create_app, emulator_store

@@ -1,8 +1,8 @@
 """The emulator as a Flask app: routing, `AccessKey` authentication, one transaction per request, errors.
 
-* Every path under `/api/v2` is served with and without a trailing slash (§1.1).
-* The `AccessKey` header name is matched ignoring case, its value exactly (§9.1 A1); a missing or
-  wrong key → 403 E806 (A2), in the terse E806S shape on the endpoints §1.6 lists (A3). With
+* Every path under `/api/v2` is served with and without a trailing slash (damstra.md Transport).
+* The `AccessKey` header name is matched ignoring case, its value exactly (damstra.md A1); a missing or
+  wrong key → 403 E806 (A2), in the terse E806S shape on the endpoints damstra.md Errors lists (A3). With
   `access_key=None` any non-empty value is accepted. The key is checked before anything else, so an
   unknown path or a wrong method with a bad key answers 403 too.
 * Unknown paths → 404, known paths with another method → 405 (both with the A8 key set); paths with a
@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hmac
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,14 +20,9 @@ from typing import Any
 import flask
 from werkzeug.exceptions import InternalServerError, MethodNotAllowed, NotFound
 
-from lmsform.providers.damstra.emulator.area import (
-    ApiArea,
-    EmulatorContext,
-    Handler,
-    Operation,
-    json_response,
-)
+from lmsform.providers.damstra.emulator.auth import ACCESS_KEY_HEADER, AccessKeyCheck
 from lmsform.providers.damstra.emulator.bulk_import import BulkImportApi
+from lmsform.providers.damstra.emulator.context import ApiArea, EmulatorContext, Operation
 from lmsform.providers.damstra.emulator.errors import (
     ApiError,
     invalid_access_key,
@@ -44,12 +38,18 @@ from lmsform.providers.damstra.emulator.options import DamstraEmulatorOptions
 from lmsform.providers.damstra.emulator.schedules import ScheduleApi
 from lmsform.providers.damstra.emulator.store import DamstraStore
 from lmsform.providers.damstra.emulator.users import UserApi
+from lmsform.providers.emulation.flask_kit import (
+    Handler,
+    add_rule,
+    json_response,
+    keep_store,
+    run_in_transaction,
+    store_of,
+    strip_trailing_slash,
+)
 
 API_PREFIX = "/api/v2"
 HOOK_PREFIX = "/_emulator"
-ACCESS_KEY_HEADER = "AccessKey"
-_STORE_EXTENSION = "lmsform_damstra_store"
-_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _DEFAULT_OPTIONS = DamstraEmulatorOptions()
 _API_AREAS: Sequence[type[ApiArea]] = (
     UserApi,
@@ -61,56 +61,24 @@ _API_AREAS: Sequence[type[ApiArea]] = (
 )
 
 
-class AccessKeyCheck:
-    """The one organisation key (`None`: any non-empty key)."""
-
-    def __init__(self, access_key: str | None) -> None:
-        self._access_key = access_key
-
-    def accepts(self, presented: str | None) -> bool:
-        if not presented:
-            return False
-        if self._access_key is None:
-            return True
-        return hmac.compare_digest(presented.encode(), self._access_key.encode())
-
-    def check(self, *, terse: bool) -> None:
-        if not self.accepts(flask.request.headers.get(ACCESS_KEY_HEADER)):
-            raise invalid_access_key(terse=terse)
-
-
 def _view(store: DamstraStore, operations: Mapping[str, Operation], keys: AccessKeyCheck | None) -> Handler:
     def view(**path_params: Any) -> flask.Response:
         operation = operations.get(flask.request.method)
         if keys is not None:
             keys.check(terse=operation is not None and operation.terse_auth_error)
-        if operation is None:
-            raise method_not_allowed(flask.request.method, flask.request.path)
-        with store.transaction():
-            return operation.handler(**path_params)
+        handler = None if operation is None else operation.handler
+        return run_in_transaction(store, handler, _wrong_method, **path_params)
 
     return view
 
 
+def _wrong_method() -> ApiError:
+    return method_not_allowed(flask.request.method, flask.request.path)
+
+
 def _register(app: flask.Flask, prefix: str, area: ApiArea, keys: AccessKeyCheck | None) -> None:
     for rule, operations in area.routes():
-        app.add_url_rule(
-            prefix + rule,
-            endpoint=prefix + rule,
-            view_func=_view(area.store, operations, keys),
-            methods=list(_HTTP_METHODS),
-            provide_automatic_options=False,
-        )
-
-
-def _strip_trailing_slash(wsgi_app: Any) -> Any:
-    def app(environ: dict[str, Any], start_response: Any) -> Any:
-        path = environ.get("PATH_INFO", "")
-        if len(path) > 1 and path.endswith("/"):
-            environ = {**environ, "PATH_INFO": path.rstrip("/") or "/"}
-        return wsgi_app(environ, start_response)
-
-    return app
+        add_rule(app, prefix + rule, _view(area.store, operations, keys))
 
 
 def _register_error_handlers(app: flask.Flask, keys: AccessKeyCheck) -> None:
@@ -129,7 +97,7 @@ def _register_error_handlers(app: flask.Flask, keys: AccessKeyCheck) -> None:
 
     @app.errorhandler(MethodNotAllowed)
     def wrong_method(_: MethodNotAllowed) -> flask.Response:
-        return api_error(method_not_allowed(flask.request.method, flask.request.path))
+        return api_error(_wrong_method())
 
     @app.errorhandler(InternalServerError)
     def crashed(_: InternalServerError) -> flask.Response:
@@ -153,18 +121,16 @@ def create_app(
     context = EmulatorContext(store, options)
 
     app = flask.Flask(__name__)
-    app.extensions[_STORE_EXTENSION] = store
+    keep_store(app, store)
     keys = AccessKeyCheck(access_key)
     for area_type in _API_AREAS:
         _register(app, API_PREFIX, area_type(context), keys)
     _register(app, HOOK_PREFIX, HookApi(context), None)
     _register_error_handlers(app, keys)
-    app.wsgi_app = _strip_trailing_slash(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = strip_trailing_slash(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
 def emulator_store(app: flask.Flask) -> DamstraStore:
     """The store behind an app made by `create_app`."""
-    store = app.extensions[_STORE_EXTENSION]
-    assert isinstance(store, DamstraStore)
-    return store
+    return store_of(app, DamstraStore)

@@ -1,4 +1,4 @@
-"""`POST /bulkUserImport`: create or merge many users in one all-or-nothing call (§4.1.5, §9.4).
+"""`POST /bulkUserImport`: create or merge many users in one all-or-nothing call (damstra.md Import).
 
 * `users` (required, an array of user objects with the create fields, B7) and `mergeType`: `none`
   (default), `email`, `empNo` or `userName` (B1; anything else → 400).
@@ -21,7 +21,7 @@ from typing import Any
 
 import flask
 
-from lmsform.providers.damstra.emulator.area import ApiArea, Operation, Routes, json_response
+from lmsform.providers.damstra.emulator.context import ApiArea, Operation, Routes
 from lmsform.providers.damstra.emulator.errors import ApiError, ambiguous_merge, bad_request
 from lmsform.providers.damstra.emulator.requests_in import Body, request_body
 from lmsform.providers.damstra.emulator.shapes import users_json
@@ -37,6 +37,7 @@ from lmsform.providers.damstra.emulator.user_writes import (
     create_user,
     read_user_input,
 )
+from lmsform.providers.emulation.flask_kit import json_response
 
 MERGE_TYPES = ("none", "email", "empNo", "userName")
 _ANY_STATUS = (ACTIVE_STATUS, INACTIVE_STATUS)

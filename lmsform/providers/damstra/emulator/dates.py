@@ -1,13 +1,13 @@
-"""Instants: stored in UTC, read in any ISO 8601 shape, written in the shape each field documents (§1.5).
+"""Instants: stored in UTC, read in any ISO 8601 shape, written in each field's shape (damstra.md Dates).
 
 * F1 `2015-10-29T15:28:59+0000` — User objects (`createdDate`, `modifiedDate`), lessons and their custom
   fields, the `/lessondetails` envelope.
 * F2 `2016-08-24T15:00:00.000Z` — lesson schedules, the create-user response, `lastLoggedInDate`.
-* F3 `2015-10-29 15:28:59` — group `createdDate`, in UTC (§9.5 G7).
+* F3 `2015-10-29 15:28:59` — group `createdDate`, in UTC (damstra.md G7).
 
 Request dates (`scheduleDate`, `completedDate`, the clock hook, seed documents) may use any ISO 8601
 form `datetime.fromisoformat` reads: `Z`, `+0000`, `+00:00`, with or without a fraction, or a bare date.
-A value without an offset is taken as UTC (§1.5).
+A value without an offset is taken as UTC (damstra.md Dates).
 """
 
 from __future__ import annotations

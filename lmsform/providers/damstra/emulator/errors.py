@@ -1,19 +1,19 @@
-"""Every error the emulator answers, with the bodies the vendor documents (§1.6) or §9 decides.
+"""Every error the emulator answers, with the bodies damstra.md Errors lists.
 
 * 403 E806L `{"message","reason","internalCode":806,"error"}` for a missing or wrong `AccessKey`; the
-  terse E806S `{"internalCode":806,"error":"Token not valid"}` on the endpoints §1.6 lists (here:
+  terse E806S `{"internalCode":806,"error":"Token not valid"}` on the endpoints damstra.md Errors lists (here:
   `GET /group`, `GET /group/{id}`, `GET /lesson`, `GET /lessondetails`).
-* 403 E831 for forbidden role operations: adding or removing OWNER (7), inactivating the owner (§9.1 A4).
+* 403 E831 for forbidden role operations: adding or removing OWNER (7), inactivating it (damstra.md A4).
 * 404 A6 for an unknown user, lesson or lesson version; lesson schedules use internalCode 840.
 * 404 A7 (valid JSON, `error: true`, internalCode 842) for `GET /group/{id}` only; every other call
   naming an unknown or inactive group answers E842 `{"message","reason","internalCode":842,"statusCode"}`
   (decision: the doc documents E842 on the membership calls and nothing for update/inactivate).
-* 404 G8 for unknown ids inside `userIds` (the A6 keys without `error`, as §9.5 G8 writes it).
+* 404 G8 for unknown ids inside `userIds` (the A6 keys without `error`, as damstra.md G8 writes it).
 * 400 A8 `{"message","reason","internalCode":400,"error","statusCode":400}` for every validation error.
 * 409 `{"error","message"}` for a taken `userName` or an ambiguous bulk merge; `{"error"}` alone for a
   duplicate lesson schedule, as documented.
 * Unknown paths 404 and wrong methods 405 with the A8 key set (decision: the doc shows neither).
-* An unexpected failure inside the emulator answers HTTP 503 with the E500 body (§9.1 A5).
+* An unexpected failure inside the emulator answers HTTP 503 with the E500 body (damstra.md A5).
 """
 
 from __future__ import annotations

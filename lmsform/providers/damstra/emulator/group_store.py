@@ -1,8 +1,8 @@
 """Groups, group membership and group supervision in SQLite.
 
 Membership and supervision are two relations (user, group); they are the single source of truth for
-both a user's `groups`/`groupsSupervised` arrays and the group-side endpoints (§8.1). They are
-independent: a user may be member and supervisor of one group (§9.5 G13).
+both a user's `groups`/`groupsSupervised` arrays and the group-side endpoints (damstra.md Model). They are
+independent: a user may be member and supervisor of one group (damstra.md G13).
 
 Inactivating a group (irreversible) marks it inactive and deletes both relations for it, which drops
 it from every user's arrays (G5); child groups keep their `parentId`.
@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from lmsform.providers.damstra.emulator.db import Database
+from lmsform.providers.damstra.emulator.base_store import Database
 from lmsform.providers.damstra.emulator.user_store import ACTIVE_STATUS
-from lmsform.providers.emulator_sqlite import TableDump, placeholders
+from lmsform.providers.emulation.sqlite import TableDump, placeholders
 
 Relation = Literal["memberships", "supervisions"]
 
@@ -89,7 +89,7 @@ class GroupStore(Database):
     def find_groups(
         self, name_part: str | None, offset: int = 0, limit: int = -1
     ) -> tuple[int, list[GroupRecord]]:
-        """Active groups whose name contains `name_part` ignoring case (§9.5 G1), by id."""
+        """Active groups whose name contains `name_part` ignoring case (damstra.md G1), by id."""
         where, params = "active = 1", []
         if name_part is not None:
             where += " AND instr(casefold(name), ?)"
@@ -145,7 +145,7 @@ class GroupStore(Database):
         )
 
     def replace_user_groups(self, relation: Relation, user_id: int, group_ids: Sequence[int]) -> None:
-        """Make `group_ids` the user's whole set in `relation` (§9.3 U11)."""
+        """Make `group_ids` the user's whole set in `relation` (damstra.md U11)."""
         with self.transaction():
             self._run(f"DELETE FROM {relation} WHERE user_id = ?", (user_id,))
             for group_id in group_ids:
@@ -168,7 +168,7 @@ class GroupStore(Database):
     def related_active_users(
         self, relation: Relation, group_id: int, offset: int = 0, limit: int = -1
     ) -> tuple[int, list[int]]:
-        """Active users in `relation` to the group (inactive ones are left out, §9.3 U19), by id."""
+        """Active users in `relation` to the group (inactive ones are left out, damstra.md U19), by id."""
         source = (
             f"FROM {relation} JOIN users ON users.id = {relation}.user_id "
             f"WHERE {relation}.group_id = ? AND users.client_status_id = {ACTIVE_STATUS}"
@@ -181,7 +181,7 @@ class GroupStore(Database):
         return total, [row[0] for row in rows]
 
     def member_counts(self, group_ids: Sequence[int]) -> dict[int, int]:
-        """Active members per group (§9.5 G6)."""
+        """Active members per group (damstra.md G6)."""
         counts = dict.fromkeys(group_ids, 0)
         rows = self._all(
             "SELECT group_id, COUNT(*) FROM memberships JOIN users ON users.id = memberships.user_id "

@@ -1,4 +1,4 @@
-"""Groups: list, read, create, update and inactivate (§4.2.1 to §4.2.4, §4.2.11, §9.5).
+"""Groups: list, read, create, update and inactivate (damstra.md Groups).
 
 * `name` (non-blank) and `description` (may be "") are both required on create and update — the
   reference marks `description` required although the vendor's examples omit it (decision: follow the
@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import flask
 
-from lmsform.providers.damstra.emulator.area import ApiArea, Operation, Routes, json_response, no_content
+from lmsform.providers.damstra.emulator.context import ApiArea, Operation, Routes, no_content
 from lmsform.providers.damstra.emulator.errors import bad_request, group_lookup_failed, group_not_found
 from lmsform.providers.damstra.emulator.group_store import GroupRecord
 from lmsform.providers.damstra.emulator.paging import envelope
 from lmsform.providers.damstra.emulator.requests_in import Body, query_text, request_body
 from lmsform.providers.damstra.emulator.shapes import groups_json, one_group_json
 from lmsform.providers.damstra.emulator.store import DamstraStore
+from lmsform.providers.emulation.flask_kit import json_response
 
 
 def require_group(store: DamstraStore, group_id: int) -> GroupRecord:

@@ -1,4 +1,4 @@
-"""Test hooks under `/_emulator/` (not vendor surface, no `AccessKey` needed; §8.4).
+"""Test hooks under `/_emulator/` (not vendor surface, no `AccessKey` needed; damstra.md Hooks).
 
 * `GET  /_emulator/state` — every table, the outbox (`[{"to", "userName"}]`) and the clock.
 * `POST /_emulator/reset` — 204; everything but the owner goes, the clock runs again (ids keep counting).
@@ -15,13 +15,14 @@ from typing import Any
 
 import flask
 
-from lmsform.providers.damstra.emulator.area import ApiArea, Operation, Routes, json_response
+from lmsform.providers.damstra.emulator.context import ApiArea, Operation, Routes
 from lmsform.providers.damstra.emulator.dates import f2
 from lmsform.providers.damstra.emulator.requests_in import Body, request_body
 from lmsform.providers.damstra.emulator.schedule_rules import schedule_status
 from lmsform.providers.damstra.emulator.schedule_shapes import schedule_json
 from lmsform.providers.damstra.emulator.schedule_writes import cancel_schedule
 from lmsform.providers.damstra.emulator.seeding import seed
+from lmsform.providers.emulation.flask_kit import empty_response, json_response
 
 
 class HookApi(ApiArea):
@@ -42,9 +43,7 @@ class HookApi(ApiArea):
 
     def reset_state(self) -> flask.Response:
         self.store.reset()
-        response = flask.Response(b"", status=204)
-        del response.headers["Content-Type"]
-        return response
+        return empty_response()
 
     def seed_state(self) -> flask.Response:
         return json_response(seed(self.store, request_body()), 201)

@@ -1,8 +1,8 @@
-"""Lessons, their versions and their custom fields in SQLite; only seeding writes them (§0.3).
+"""Lessons, their versions and their custom fields in SQLite; only seeding writes them (damstra.md Lessons).
 
-A lesson's status (§2.4) belongs to the lesson. Each version is published or not; the lesson's
+A lesson's status (damstra.md Lessons) belongs to the lesson. Each version is published or not; the lesson's
 *current* version is its highest published version, or its highest version when none was ever
-published (§9.6 L1). Custom fields are defined once per organisation (`fieldId`) and valued per version.
+published (damstra.md L1). Custom fields are defined once per organisation (`fieldId`) and valued per version.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.damstra.emulator.db import Database
-from lmsform.providers.emulator_sqlite import TableDump, placeholders
+from lmsform.providers.damstra.emulator.base_store import Database
+from lmsform.providers.emulation.sqlite import TableDump, placeholders
 
 LESSON_STATUSES = ("active", "inactive", "never", "rendering", "error")
 
@@ -111,7 +111,7 @@ class LessonRecord:
 
     @property
     def current_version(self) -> VersionRecord:
-        """The version `GET /lesson` shows and scheduling needs (§9.6 L1)."""
+        """The version `GET /lesson` shows and scheduling needs (damstra.md L1)."""
         return self.latest_published_version or max(self.versions, key=lambda version: version.version)
 
 

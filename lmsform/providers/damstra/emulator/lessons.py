@@ -1,4 +1,4 @@
-"""Lessons, read-only: `GET /lesson` and `GET /lessondetails` (§4.3, §9.6).
+"""Lessons, read-only: `GET /lesson` and `GET /lessondetails` (damstra.md Lessons).
 
 * One row per lesson, showing its current version (L1): the highest published version, or the highest
   version when none was ever published.
@@ -18,7 +18,7 @@ from typing import Any
 
 import flask
 
-from lmsform.providers.damstra.emulator.area import ApiArea, Operation, Routes, json_response
+from lmsform.providers.damstra.emulator.context import ApiArea, Operation, Routes
 from lmsform.providers.damstra.emulator.dates import f1
 from lmsform.providers.damstra.emulator.errors import bad_request
 from lmsform.providers.damstra.emulator.lesson_store import (
@@ -31,6 +31,7 @@ from lmsform.providers.damstra.emulator.organisation_store import CLIENT_ID
 from lmsform.providers.damstra.emulator.paging import envelope
 from lmsform.providers.damstra.emulator.requests_in import query_list, query_text
 from lmsform.providers.damstra.emulator.store import DamstraStore
+from lmsform.providers.emulation.flask_kit import json_response
 
 PUBLISHED_CODES = {"active": 65, "inactive": 66, "never": 67, "rendering": 68, "error": 69}
 

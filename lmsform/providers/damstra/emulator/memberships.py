@@ -1,4 +1,4 @@
-"""Group members and supervisors, read and written from the group's side (§4.2.5 to §4.2.10, §9.5).
+"""Group members and supervisors, read and written from the group's side (damstra.md Groups).
 
 The same two relations feed every user's `groups` and `groupsSupervised` arrays, so a change here
 shows there at once and the other way round.
@@ -18,13 +18,14 @@ from collections.abc import Callable
 
 import flask
 
-from lmsform.providers.damstra.emulator.area import ApiArea, Operation, Routes, json_response, no_content
+from lmsform.providers.damstra.emulator.context import ApiArea, Operation, Routes, no_content
 from lmsform.providers.damstra.emulator.errors import bad_request, listed_user_not_found
 from lmsform.providers.damstra.emulator.group_store import Relation
 from lmsform.providers.damstra.emulator.groups import require_group
 from lmsform.providers.damstra.emulator.paging import envelope
 from lmsform.providers.damstra.emulator.requests_in import Body, request_body
 from lmsform.providers.damstra.emulator.shapes import users_json
+from lmsform.providers.emulation.flask_kit import json_response
 
 
 class MembershipApi(ApiArea):

@@ -16,11 +16,11 @@ class DamstraEmulatorOptions:
     time_zone: str = "Australia/Perth"
     """IANA name; the `timeZone` of users created without one."""
     default_page_size: int = 20
-    """Rows per page when `maxResults` is missing or 0 (§9.2 P1)."""
+    """Rows per page when `maxResults` is missing or 0 (damstra.md P1)."""
     max_page_size: int = 100
-    """Larger `maxResults` values are clamped to this (§9.2 P2)."""
+    """Larger `maxResults` values are clamped to this (damstra.md P2)."""
     bulk_import_limit: int | None = None
-    """Most users one `/bulkUserImport` may carry; more → 400 (§9.4 B9). None: no limit."""
+    """Most users one `/bulkUserImport` may carry; more → 400 (damstra.md B9). None: no limit."""
 
     def check(self) -> None:
         """Raise ValueError for options the emulator cannot serve."""

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from lmsform.providers.damstra.emulator.base_store import Database
 from lmsform.providers.damstra.emulator.dates import from_stored, stored
-from lmsform.providers.damstra.emulator.db import Database
-from lmsform.providers.emulator_sqlite import TableDump
+from lmsform.providers.emulation.sqlite import TableDump
 
 CLIENT_ID = 76
 """The organisation's `clientId` (the value of the vendor's getting-started sample)."""
 DEFAULT_GRACE_PERIOD_DAYS = 14
-"""The account's default grace period for lesson schedules (§8.1)."""
+"""The account's default grace period for lesson schedules (damstra.md Model)."""
 
 ORGANISATION_TABLES = (
     """CREATE TABLE IF NOT EXISTS organisation (

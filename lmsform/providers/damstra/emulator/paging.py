@@ -1,4 +1,4 @@
-"""Offset paging (§1.7, §9.2): `startIndex` and `maxResults` in, `results` and `meta` out.
+"""Offset paging (damstra.md Paging): `startIndex` and `maxResults` in, `results` and `meta` out.
 
 * `startIndex` defaults to 0; `maxResults` missing or 0 means the default page size (20 unless
   configured, P1); larger values are clamped to the cap (100 unless configured, P2).

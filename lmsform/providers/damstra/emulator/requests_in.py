@@ -1,9 +1,9 @@
 """Reading what a request sends: its JSON body, field by field, and its query parameters.
 
-Every problem answers 400 with the A8 body naming the field (§9.1 A8). Rules the doc leaves open:
+Every problem answers 400 with the A8 body naming the field (damstra.md A8). Rules the doc leaves open:
 
 * A body is parsed as JSON whatever its `Content-Type` (the vendor's examples always send
-  `application/json`, but §9.1 A12 says not to insist); an empty body reads as `{}`.
+  `application/json`, but damstra.md A12 says not to insist); an empty body reads as `{}`.
 * Unknown body fields are ignored (they carry read-only values such as `clientStatusId` in a
   read-modify-write).
 * Numbers must be JSON integers (booleans and fractions are refused); ids sent as strings are refused.

@@ -1,7 +1,7 @@
-"""What a lesson schedule is at a given moment, and the numeric codes it carries (§8.2).
+"""What a lesson schedule is at a given moment, and the numeric codes it carries (damstra.md Derived).
 
 `status`: `cancelled` if cancelled; else `completed` if completed; else `scheduled` before its
-`startDate`; else `due` up to and including its `endDate`; else `overdue` (§9.7 S7). `active` is true
+`startDate`; else `due` up to and including its `endDate`; else `overdue` (damstra.md S7). `active` is true
 exactly for the open statuses `scheduled`, `due` and `overdue` (S8).
 
 Codes: `statusId` 94 for completed is documented; 90 scheduled, 91 due, 92 overdue and 93 cancelled

@@ -1,6 +1,6 @@
-"""Lesson schedules as the API shows them: the full object of `GET /lesson_schedule/{id}` (§3.5, no
-`status`, S9) and the list item of `GET /user/{id}/lesson_schedule` (§3.6, with `status`/`statusId`,
-without `active`/`clientId`). All dates F2.
+"""Lesson schedules as the API shows them (damstra.md Schedules): the full object of
+`GET /lesson_schedule/{id}` (no `status`, S9) and the list item of `GET /user/{id}/lesson_schedule`
+(with `status`/`statusId`, without `active`/`clientId`). All dates F2.
 
 Values the emulator cannot know are filled in (decision): `lessonStartedDate` null, `progress` the
 lesson's duration once completed and 0 before, `thumbnailId` and `movieId` the version id, the thumbnail

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.damstra.emulator.db import Database
-from lmsform.providers.emulator_sqlite import TableDump, placeholders
+from lmsform.providers.damstra.emulator.base_store import Database
+from lmsform.providers.emulation.sqlite import TableDump, placeholders
 
 SCHEDULE_TABLES = (
     """CREATE TABLE IF NOT EXISTS lesson_schedules (

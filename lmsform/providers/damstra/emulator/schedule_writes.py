@@ -16,7 +16,7 @@ GRACE_UNITS = ("days", "months")
 
 
 def due_date(start: datetime, amount: int, unit: str) -> datetime:
-    """`startDate` plus the grace period; months are calendar months (§8.2)."""
+    """`startDate` plus the grace period; months are calendar months (damstra.md Derived)."""
     return add_months(start, amount) if unit == "months" else start + timedelta(days=amount)
 
 
@@ -72,7 +72,7 @@ def complete_schedule(
 
 
 def cancel_schedule(store: DamstraStore, schedule_id: int) -> ScheduleRecord:
-    """What cancelling in the web app does (§9.7 S14); only open schedules can be cancelled (else 400)."""
+    """What cancelling in the web app does (damstra.md S14); only an open schedule can be (else 400)."""
     schedule = store.get_schedule(schedule_id)
     if schedule is None:
         raise schedule_not_found(schedule_id)

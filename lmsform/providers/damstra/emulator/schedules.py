@@ -1,9 +1,9 @@
-"""Lesson schedules: a user's list, one schedule, scheduling a user, manual completion (§4.4, §9.7, §9.8).
+"""Lesson schedules: a user's list, one schedule, scheduling, manual completion (damstra.md Schedules).
 
 Scheduling, `POST /user/{userId}/lesson_schedule`:
 * Unknown user → 404 A6; inactive user → 400 (S6).
 * `lessonVersionIds` is required (an array of integers; `[]` → `{"ids": []}`, decision); the same id
-  twice → 400 (S5). Each id must be the *current* version (§9.6 L1) of an `active` lesson: unknown id →
+  twice → 400 (S5). Each id must be the *current* version (damstra.md L1) of an `active` lesson: unknown id →
   404 A6, a lesson that is not active → 400 (S3), an older or unpublished version → 400 (decision:
   a client must resolve the current `lessonVersionId`). Checked in order; the first failure answers.
 * `scheduleDate`: any ISO 8601, default now (S2). `gracePeriod` (a positive integer, as number or
@@ -35,7 +35,7 @@ from collections.abc import Sequence
 
 import flask
 
-from lmsform.providers.damstra.emulator.area import ApiArea, Operation, Routes, json_response
+from lmsform.providers.damstra.emulator.context import ApiArea, Operation, Routes
 from lmsform.providers.damstra.emulator.errors import (
     bad_request,
     not_found,
@@ -65,6 +65,7 @@ from lmsform.providers.damstra.emulator.schedule_writes import (
 from lmsform.providers.damstra.emulator.store import DamstraStore
 from lmsform.providers.damstra.emulator.user_store import UserRecord
 from lmsform.providers.damstra.emulator.users import require_user
+from lmsform.providers.emulation.flask_kit import json_response
 
 SCHEDULABLE_STATUS = "active"
 COMPLETABLE_STATUSES = ("active", "inactive")

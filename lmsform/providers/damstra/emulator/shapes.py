@@ -1,9 +1,9 @@
-"""User and Group objects as the API shows them (§3.1, §3.2).
+"""User and Group objects as the API shows them (damstra.md Users, Groups).
 
 Users carry the documented fields plus `active`, `clientId` and `lastLoggedInDate` (null: nobody logs
-in to an emulator) from the live sample (§9.3 U20); dates in F1 (U21); `employeeNumber`, `phoneNumber`
+in to an emulator) from the live sample (damstra.md U20); dates in F1 (U21); `employeeNumber`, `phoneNumber`
 and `mobileNumber` are "" when unset (U13). `groups`/`groupsSupervised` list active groups by id.
-Groups carry `description` and `parentId` (null for a root, §9.5 G3) although the vendor's examples
+Groups carry `description` and `parentId` (null for a root, damstra.md G3) although the vendor's examples
 leave them out; `createdDate` is F3 in UTC (G7); there is no `modifiedDate`.
 """
 

@@ -4,9 +4,9 @@ Each area keeps its tables and queries in its own module (`organisation_store`, 
 `group_store`, `lesson_store`, `schedule_store`); `DamstraStore` puts them together and owns what spans
 them: creating the schema, the OWNER user, resetting and dumping the state.
 
-The OWNER (§2.1: exactly one per organisation) is created with a new state file: userName from the
+The OWNER (damstra.md Roles: exactly one per organisation) is created with a new state file: userName from the
 options, name "Account Owner", e-mail `<userName>@example.com`, roles [3, 7] (ADMIN and OWNER; decision:
-the owner can manage the organisation), active. API actions are attributed to it (§9.1 A11). Reopening
+the owner can manage the organisation), active. API actions are attributed to it (damstra.md A11). Reopening
 a file with other options takes the new organisation name and time zone; the owner is never re-created
 or renamed. Tables are created with `CREATE TABLE IF NOT EXISTS`, so an older file gains newer tables.
 """
@@ -48,7 +48,7 @@ from lmsform.providers.damstra.emulator.user_store import (
     UserStore,
     encode_roles,
 )
-from lmsform.providers.emulator_sqlite import COUNTER_TABLE, TableDump
+from lmsform.providers.emulation.sqlite import COUNTER_TABLE, TableDump
 
 OWNER_ROLE = 7
 OWNER_ROLES = (3, OWNER_ROLE)
@@ -115,8 +115,7 @@ class DamstraStore(OrganisationStore, UserStore, GroupStore, LessonStore, Schedu
         """Remove everything but the owner (restored to its first state), and let the clock run again.
         Id counters are kept, so no id is ever handed out twice."""
         with self.transaction():
-            for table in _RESET_ORDER:
-                self._run(f"DELETE FROM {table}")
+            self._delete_rows(_RESET_ORDER)
             self.fix_clock(None)
             organisation = self.organisation()
             self.delete_users_except(organisation.owner_id)
@@ -128,7 +127,7 @@ class DamstraStore(OrganisationStore, UserStore, GroupStore, LessonStore, Schedu
     def dump(self) -> dict[str, Any]:
         """Every table's rows, as plain JSON-ready dicts, and the outbox."""
         with self.transaction():
-            tables: dict[str, Any] = {dump.key: self._dump_table(dump) for dump in _DUMPS}
+            tables: dict[str, Any] = self._dump_tables(_DUMPS)
             tables["organisation"] = tables["organisation"][0]
             tables["outbox"] = self.outbox()
             return tables

@@ -1,6 +1,6 @@
 """Users in SQLite.
 
-`user_name_key` is the case-folded `userName`: it carries the uniqueness rule (§9.3 U6) and the
+`user_name_key` is the case-folded `userName`: it carries the uniqueness rule (damstra.md U6) and the
 `userName` merge of bulk import. `roles` is a JSON array kept sorted without repeats. Passwords are
 stored salted and hashed (U15) and never leave the store.
 """
@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lmsform.providers.damstra.emulator.db import Database
-from lmsform.providers.emulator_sqlite import TableDump, placeholders
+from lmsform.providers.damstra.emulator.base_store import Database
+from lmsform.providers.emulation.sqlite import TableDump, placeholders
 
 ACTIVE_STATUS = 56
 INACTIVE_STATUS = 57
@@ -133,7 +133,7 @@ def encode_roles(roles: Sequence[int]) -> str:
 
 @dataclass(frozen=True)
 class UserFilter:
-    """`GET /user` filters, combined with AND (§9.3 U5)."""
+    """`GET /user` filters, combined with AND (damstra.md U5)."""
 
     text: str | None = None
     """Case-insensitive substring of userName, firstName or lastName (U3)."""

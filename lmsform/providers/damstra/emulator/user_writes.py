@@ -1,7 +1,7 @@
 """Creating and changing users: the rules `POST /user`, `POST /user/{id}`, `/bulkUserImport` and seeding
 share.
 
-* Create (§4.1.3) needs non-blank `firstName`, `lastName` and `emailAddress` (§9.3 U7); `emailAddress`
+* Create needs non-blank `firstName`, `lastName` and `emailAddress` (damstra.md Users, U7); `emailAddress`
   must look like `local@domain` (decision: nothing stricter). `userName` is generated when absent (U8:
   lower-cased first and last name with everything but a-z and 0-9 removed, then `2`, `3`, … on a
   collision; `user` when nothing is left). `roles` default to [6]; `timeZone` to the organisation's.
@@ -115,7 +115,7 @@ def _read_roles(body: Body) -> tuple[int, ...] | None:
 
 
 def check_owner_role_kept(before: tuple[int, ...], after: tuple[int, ...]) -> None:
-    """Nobody gains or loses OWNER through the API (§9.1 A4)."""
+    """Nobody gains or loses OWNER through the API (damstra.md A4)."""
     if (OWNER_ROLE in before) != (OWNER_ROLE in after):
         raise not_authorised()
 

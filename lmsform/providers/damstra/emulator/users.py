@@ -1,6 +1,6 @@
-"""Users: search, read, create, update (full body), activate and inactivate (§4.1.1 to §4.1.7).
+"""Users: search, read, create, update (full body), activate and inactivate (damstra.md Users).
 
-* `GET /user` filters (AND, §9.3 U5): `q` (case-insensitive substring of userName, firstName or
+* `GET /user` filters (AND, damstra.md U5): `q` (case-insensitive substring of userName, firstName or
   lastName, U3), `emailAddress` (exact ignoring case), `empId` (exact), `roleId` (users holding it,
   U2), `activeValue` `active` (default) | `inactive` | `all` (else 400, U1).
 * Unknown user id → 404 A6.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import flask
 
-from lmsform.providers.damstra.emulator.area import ApiArea, Operation, Routes, json_response, no_content
+from lmsform.providers.damstra.emulator.context import ApiArea, Operation, Routes, no_content
 from lmsform.providers.damstra.emulator.dates import f2
 from lmsform.providers.damstra.emulator.errors import bad_request, not_authorised, not_found
 from lmsform.providers.damstra.emulator.paging import envelope
@@ -36,6 +36,7 @@ from lmsform.providers.damstra.emulator.user_store import (
     UserRecord,
 )
 from lmsform.providers.damstra.emulator.user_writes import change_user, create_user, read_user_input
+from lmsform.providers.emulation.flask_kit import json_response
 
 STATUS_FILTERS = {
     "active": (ACTIVE_STATUS,),

@@ -2,13 +2,16 @@
 
 Paths, field names and success codes follow Skilljar's own OpenAPI spec
 (`tests/oracles/skilljar-v1-openapi.yml`); error behaviour follows Django REST Framework
-conventions and the emulator decisions in the vendor reference (§5). State lives in a
+conventions and the emulator decisions in `docs/vendors/skilljar.md`. State lives in a
 `SkilljarStore` (SQLite), so an emulator can be stopped and restarted on the same file.
 
 Modules by area: `people` (domains, users, domain users, groups, members), `courses` (courses and
 labels), `publications` (published courses, published paths, plans), `enrollments`, `webhooks`,
 `managers` (student-manager access) and `hooks` (the `/_emulator/` test hooks, no credentials);
-each has a `…_store` module with its tables. `app` wires them into one Flask app.
+each has a `…_store` module with its tables, on `base_store` (ids, windows, inserts). `app` wires
+them into one Flask app; `context` holds what the areas share, `factory` the registry's entry and the
+sandbox's paths and plans. The Flask pieces, faults and SQLite plumbing come from
+`lmsform.providers.emulation`.
 """
 
 from lmsform.providers.skilljar.emulator.app import create_app, emulator_store

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from functools import partial
 
 import flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter
 
-from lmsform.providers.skilljar.emulator.area import ApiArea, EmulatorContext, Handler
+from lmsform.providers.emulation.flask_kit import (
+    Handler,
+    add_rule,
+    json_response,
+    keep_store,
+    run_in_transaction,
+    store_of,
+    strip_trailing_slash,
+)
+from lmsform.providers.skilljar.emulator.auth import Authenticator
+from lmsform.providers.skilljar.emulator.context import ApiArea, EmulatorContext
 from lmsform.providers.skilljar.emulator.courses import CourseApi
-from lmsform.providers.skilljar.emulator.drf import ApiError, Authenticator, json_response
 from lmsform.providers.skilljar.emulator.enrollments import EnrollmentApi
+from lmsform.providers.skilljar.emulator.errors import ApiError
 from lmsform.providers.skilljar.emulator.hooks import HookApi
 from lmsform.providers.skilljar.emulator.jobs import BackgroundJobs
 from lmsform.providers.skilljar.emulator.managers import ManagerAccessApi
@@ -23,8 +33,6 @@ from lmsform.providers.skilljar.emulator.publications import PublicationApi
 from lmsform.providers.skilljar.emulator.store import SkilljarStore
 from lmsform.providers.skilljar.emulator.webhooks import WebhookApi
 
-_STORE_EXTENSION = "lmsform_skilljar_store"
-_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _DEFAULT_OPTIONS = SkilljarEmulatorOptions()
 _API_AREAS: Sequence[type[ApiArea]] = (
     PeopleApi,
@@ -58,34 +66,15 @@ def _view(
         if authenticator is not None:
             authenticator.check(flask.request.headers.get("Authorization"))
         method = "GET" if flask.request.method == "HEAD" else flask.request.method
-        handler = handlers.get(method)
-        if handler is None:
-            raise _method_not_allowed(flask.request.method, allowed)
-        with store.transaction():
-            return handler(**path_params)
+        wrong_method = partial(_method_not_allowed, flask.request.method, allowed)
+        return run_in_transaction(store, handlers.get(method), wrong_method, **path_params)
 
     return view
 
 
 def _register(app: flask.Flask, area: ApiArea, authenticator: Authenticator | None) -> None:
     for rule, handlers in area.routes():
-        app.add_url_rule(
-            rule,
-            endpoint=rule,
-            view_func=_view(area.store, handlers, authenticator),
-            methods=list(_HTTP_METHODS),
-            provide_automatic_options=False,
-        )
-
-
-def _strip_trailing_slash(wsgi_app: Any) -> Any:
-    def app(environ: dict[str, Any], start_response: Any) -> Any:
-        path = environ.get("PATH_INFO", "")
-        if len(path) > 1 and path.endswith("/"):
-            environ = {**environ, "PATH_INFO": path.rstrip("/") or "/"}
-        return wsgi_app(environ, start_response)
-
-    return app
+        add_rule(app, rule, _view(area.store, handlers, authenticator))
 
 
 def _register_error_handlers(app: flask.Flask) -> None:
@@ -130,19 +119,17 @@ def create_app(
     app = flask.Flask(__name__)
     app.url_map.converters["domain"] = _DomainNameConverter
     app.url_map.converters["oid"] = _ObjectIdConverter
-    app.extensions[_STORE_EXTENSION] = store
+    keep_store(app, store)
     authenticator = Authenticator(api_key)
     for area_type in _API_AREAS:
         _register(app, area_type(context), authenticator)
     _register(app, HookApi(context), None)
     _register_error_handlers(app)
     if options.accept_trailing_slash:
-        app.wsgi_app = _strip_trailing_slash(app.wsgi_app)  # type: ignore[method-assign]
+        app.wsgi_app = strip_trailing_slash(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
 def emulator_store(app: flask.Flask) -> SkilljarStore:
     """The store behind an app made by `create_app`."""
-    store = app.extensions[_STORE_EXTENSION]
-    assert isinstance(store, SkilljarStore)
-    return store
+    return store_of(app, SkilljarStore)

@@ -1,4 +1,4 @@
-"""Course definitions and their labels (§0.2, §2.3.1, §5 #20, #21)."""
+"""Course definitions and their labels (skilljar.md Courses, D20, D21)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,17 @@ from typing import Any
 
 import flask
 
-from lmsform.providers.skilljar.emulator.area import ApiArea, Routes
+from lmsform.providers.emulation.flask_kit import empty_response, json_response
+from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
 from lmsform.providers.skilljar.emulator.course_store import CourseRecord, LabelRecord
-from lmsform.providers.skilljar.emulator.drf import (
+from lmsform.providers.skilljar.emulator.errors import field_error, not_found
+from lmsform.providers.skilljar.emulator.requests_in import (
     Field,
     Schema,
     boolean,
     choice,
-    empty_response,
-    field_error,
-    json_response,
     list_of,
     nested,
-    not_found,
     query_text,
     request_body,
     text,
@@ -42,7 +40,7 @@ _ZERO_COURSE_TIME = {
 _REQUIRED_ON_CREATE = ("title", "short_description", "enforce_sequential_navigation")
 
 LABEL_NAME = text(255, allow_blank=False)
-# PUT and PATCH are both partial (§5 #15), so updates take these as they are.
+# PUT and PATCH are both partial (skilljar.md D15), so updates take these as they are.
 COURSE_UPDATE: Schema = {
     "title": Field(text(allow_blank=False)),
     "short_description": Field(text(allow_blank=False)),

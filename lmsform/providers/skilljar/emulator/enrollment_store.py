@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from lmsform.providers.skilljar.emulator.db import (
+from lmsform.providers.skilljar.emulator.base_store import (
     ALL_ROWS,
     Conditions,
     Database,

@@ -1,4 +1,4 @@
-"""Enrollments in published courses, published paths and plans, which all behave alike (§2.2.5)."""
+"""Enrollments in published courses, paths and plans, which all behave alike (skilljar.md Enrollments)."""
 
 from __future__ import annotations
 
@@ -8,24 +8,24 @@ from typing import Any
 
 import flask
 
-from lmsform.providers.skilljar.emulator.area import ApiArea, Routes
-from lmsform.providers.skilljar.emulator.db import new_id, now_timestamp
-from lmsform.providers.skilljar.emulator.drf import (
+from lmsform.providers.emulation.flask_kit import json_response
+from lmsform.providers.skilljar.emulator.base_store import new_id, now_timestamp
+from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
+from lmsform.providers.skilljar.emulator.enrollment_store import EnrollmentRecord, Offering, OfferingKind
+from lmsform.providers.skilljar.emulator.errors import not_found
+from lmsform.providers.skilljar.emulator.lookups import referenced_member, require_domain
+from lmsform.providers.skilljar.emulator.requests_in import (
     Field,
     Schema,
     boolean,
     choice,
     integer,
-    json_response,
     nested,
-    not_found,
     request_body,
     text,
     timestamp,
     validate_object,
 )
-from lmsform.providers.skilljar.emulator.enrollment_store import EnrollmentRecord, Offering, OfferingKind
-from lmsform.providers.skilljar.emulator.lookups import referenced_member, require_domain
 from lmsform.providers.skilljar.emulator.shapes import read_only_user_json
 from lmsform.providers.skilljar.emulator.store import SkilljarStore
 
@@ -99,7 +99,7 @@ def enrollment_json(enrollment: EnrollmentRecord, *, as_update: bool = False) ->
 def enroll_user(
     store: SkilljarStore, domain_name: str, offering: Offering, clean: Mapping[str, Any]
 ) -> EnrollmentRecord:
-    """Create from a validated ENROLLMENT_CREATE body, idempotent on (user, `enrolled_at`) (§5 #10)."""
+    """Create from a checked ENROLLMENT_CREATE body, idempotent on (user, `enrolled_at`) (skilljar.md D10)."""
     user = referenced_member(store, domain_name, clean["user"]["id"])
     enrolled_at = clean.get("enrolled_at")
     if enrolled_at is not None:
@@ -147,7 +147,7 @@ def require_offering(
 
 
 class EnrollmentApi(ApiArea):
-    """The same four handlers serve all three kinds; there is no DELETE (§2.2.5)."""
+    """The same four handlers serve all three kinds; there is no DELETE (skilljar.md Enrollments)."""
 
     def routes(self) -> Routes:
         routes = []

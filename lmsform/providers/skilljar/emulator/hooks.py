@@ -6,21 +6,20 @@ from typing import Any
 
 import flask
 
-from lmsform.providers.skilljar.emulator.area import ApiArea, Routes
-from lmsform.providers.skilljar.emulator.drf import (
+from lmsform.providers.emulation.flask_kit import empty_response, json_response
+from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
+from lmsform.providers.skilljar.emulator.lookups import require_domain
+from lmsform.providers.skilljar.emulator.people import Join, join_domain
+from lmsform.providers.skilljar.emulator.people_store import UserRecord
+from lmsform.providers.skilljar.emulator.requests_in import (
     Field,
     Schema,
     email,
-    empty_response,
-    json_response,
     list_of,
     request_body,
     text,
     validate_object,
 )
-from lmsform.providers.skilljar.emulator.lookups import require_domain
-from lmsform.providers.skilljar.emulator.people import Join, join_domain
-from lmsform.providers.skilljar.emulator.people_store import UserRecord
 from lmsform.providers.skilljar.emulator.seeding import seed
 from lmsform.providers.skilljar.emulator.shapes import read_only_user_json
 
@@ -55,7 +54,7 @@ class HookApi(ApiArea):
         return json_response(seed(self.store, request_body()), 201)
 
     def simulate_signup(self) -> flask.Response:
-        """A learner signs up on a domain; group rules then add (or, when enforced, remove) them (§5 #19)."""
+        """A learner signs up; group rules then add (or, when enforced, remove) them (skilljar.md D19)."""
         clean = validate_object(request_body(), SIGNUP)
         domain = require_domain(self.store, clean["domain"])
         membership = join_domain(self.store, domain.name, Join.from_row(clean))

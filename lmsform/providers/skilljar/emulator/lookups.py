@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lmsform.providers.skilljar.emulator.drf import field_error, not_found
+from lmsform.providers.skilljar.emulator.errors import field_error, not_found
 from lmsform.providers.skilljar.emulator.people_store import DomainRecord, GroupRecord, UserRecord
 from lmsform.providers.skilljar.emulator.store import SkilljarStore
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.skilljar.emulator.db import Database, now_timestamp, table_dump
+from lmsform.providers.skilljar.emulator.base_store import Database, now_timestamp, table_dump
 
 MANAGER_TABLES = (
     # Deleting the managed group keeps the record with no group, as the nullable `group_id` allows.

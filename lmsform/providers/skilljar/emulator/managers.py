@@ -1,6 +1,6 @@
 """Student-manager access: a per-domain role, granted or replaced by PUT, revoked by DELETE, never read.
 
-There is no GET (§0.2, §5 #24); the records show only in the `/_emulator/state` dump.
+There is no GET (skilljar.md Managers, D24); the records show only in the `/_emulator/state` dump.
 """
 
 from __future__ import annotations
@@ -10,23 +10,21 @@ from typing import Any
 
 import flask
 
-from lmsform.providers.skilljar.emulator.area import ApiArea, Routes
-from lmsform.providers.skilljar.emulator.drf import (
+from lmsform.providers.emulation.flask_kit import empty_response, json_response
+from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
+from lmsform.providers.skilljar.emulator.errors import field_error, not_found
+from lmsform.providers.skilljar.emulator.lookups import referenced_member, require_domain
+from lmsform.providers.skilljar.emulator.manager_store import ManagerAccessRecord
+from lmsform.providers.skilljar.emulator.people_store import UserRecord
+from lmsform.providers.skilljar.emulator.requests_in import (
     Field,
     Schema,
     boolean,
-    empty_response,
-    field_error,
-    json_response,
     list_of,
-    not_found,
     request_body,
     text,
     validate_object,
 )
-from lmsform.providers.skilljar.emulator.lookups import referenced_member, require_domain
-from lmsform.providers.skilljar.emulator.manager_store import ManagerAccessRecord
-from lmsform.providers.skilljar.emulator.people_store import UserRecord
 from lmsform.providers.skilljar.emulator.shapes import read_only_user_json
 
 _IDS = list_of(text(allow_blank=False))

@@ -14,15 +14,15 @@ class SkilljarEmulatorOptions:
     domains: tuple[str, ...] = ("acme.skilljar.com",)
     """Domains that exist; created in the store at startup if missing."""
     clamp_page_size: bool = True
-    """`page_size` is honoured only up to the list's default page size (§5 #5)."""
+    """`page_size` is honoured only up to the list's default page size (skilljar.md D5)."""
     accept_trailing_slash: bool = False
-    """Serve `/v1/groups/` like `/v1/groups` instead of answering 404 (§5 #1)."""
+    """Serve `/v1/groups/` like `/v1/groups` instead of answering 404 (skilljar.md D1)."""
     bulk_create_status: int = 202
-    """202 answers `{}`; 200 answers the first row as a DomainUserDetail (§5 #8)."""
+    """202 answers `{}`; 200 answers the first row as a DomainUserDetail (skilljar.md D8)."""
     bulk_create_delay_s: float = 0.0
-    """When above 0, bulk-create answers 202 at once and adds its rows this many seconds later (§5 #8)."""
+    """Above 0, bulk-create answers 202 at once and adds its rows this many seconds later (skilljar.md D8)."""
     users_list_bare_array: bool = False
-    """`GET /v1/users` returns one bare JSON array instead of an envelope (§5 #7)."""
+    """`GET /v1/users` returns one bare JSON array instead of an envelope (skilljar.md D7)."""
 
     def check(self) -> None:
         """Raise ValueError for a combination the emulator cannot serve."""

@@ -8,34 +8,12 @@ from typing import Any
 
 import flask
 
-from lmsform.providers.skilljar.emulator.area import ApiArea, Routes
-from lmsform.providers.skilljar.emulator.db import Slice, Window
-from lmsform.providers.skilljar.emulator.drf import (
-    Field,
-    FieldInvalid,
-    Parser,
-    Schema,
-    boolean,
-    decode_cursor,
-    email,
-    empty_response,
-    encode_cursor,
-    field_error,
-    integer,
-    json_response,
-    link,
-    list_of,
-    many,
-    nested,
-    not_found,
-    query_boolean,
-    query_text,
-    request_body,
-    text,
-    timestamp,
-    validate_object,
-)
+from lmsform.providers.emulation.flask_kit import empty_response, json_response
+from lmsform.providers.skilljar.emulator.base_store import Slice, Window
+from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
+from lmsform.providers.skilljar.emulator.errors import FieldInvalid, field_error, not_found
 from lmsform.providers.skilljar.emulator.lookups import require_domain, require_group
+from lmsform.providers.skilljar.emulator.paging import decode_cursor, encode_cursor, link
 from lmsform.providers.skilljar.emulator.people_store import (
     DomainRecord,
     DomainUserFilter,
@@ -44,6 +22,23 @@ from lmsform.providers.skilljar.emulator.people_store import (
     GroupRecord,
     UserFilter,
     UserRecord,
+)
+from lmsform.providers.skilljar.emulator.requests_in import (
+    Field,
+    Parser,
+    Schema,
+    boolean,
+    email,
+    integer,
+    list_of,
+    many,
+    nested,
+    query_boolean,
+    query_text,
+    request_body,
+    text,
+    timestamp,
+    validate_object,
 )
 from lmsform.providers.skilljar.emulator.shapes import read_only_user_json
 from lmsform.providers.skilljar.emulator.store import SkilljarStore
@@ -114,7 +109,7 @@ GROUP_CREATE: Schema = {
     **_GROUP_FIELDS,
     "rule_email_domains": Field(list_of(text(allow_blank=False))),
 }
-# PUT and PATCH are both partial (§5 #15); rule_email_domains is read-only on update.
+# PUT and PATCH are both partial (skilljar.md D15); rule_email_domains is read-only on update.
 GROUP_UPDATE: Schema = {"name": Field(text(100, allow_blank=False)), **_GROUP_FIELDS}
 GROUP_USER_CREATE: Schema = {
     "user": Field(nested({"id": Field(text(allow_blank=False), required=True)}), required=True),
@@ -231,7 +226,7 @@ class Join:
 
 
 def join_domain(store: SkilljarStore, domain_name: str, join: Join) -> DomainUserRecord:
-    """Single-create semantics (§2.2.6, §5 #4, #11): names of a known user are never changed."""
+    """Single-create semantics (skilljar.md Users, D4, D11): names of a known user are never changed."""
     user = store.find_user_by_email(join.email) or store.create_user(
         join.email, join.first_name, join.last_name
     )

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.skilljar.emulator.db import (
+from lmsform.providers.skilljar.emulator.base_store import (
     ALL_ROWS,
     Conditions,
     Database,

@@ -1,4 +1,4 @@
-"""What a domain offers: published courses, published paths and plans (§2.2.4, §2.2.7, §5 #22)."""
+"""What a domain offers: published courses, published paths and plans (skilljar.md Publications, D22)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,10 @@ from typing import Any
 
 import flask
 
-from lmsform.providers.skilljar.emulator.area import ApiArea, Routes
-from lmsform.providers.skilljar.emulator.db import Slice
-from lmsform.providers.skilljar.emulator.drf import (
-    Field,
-    Schema,
-    boolean,
-    empty_response,
-    field_error,
-    json_response,
-    matching,
-    nested,
-    not_found,
-    query_text,
-    request_body,
-    text,
-    timestamp,
-    validate_object,
-)
+from lmsform.providers.emulation.flask_kit import empty_response, json_response
+from lmsform.providers.skilljar.emulator.base_store import Slice
+from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
+from lmsform.providers.skilljar.emulator.errors import field_error, not_found
 from lmsform.providers.skilljar.emulator.lookups import require_domain
 from lmsform.providers.skilljar.emulator.publication_store import (
     CourseSummary,
@@ -32,6 +18,18 @@ from lmsform.providers.skilljar.emulator.publication_store import (
     PlanRecord,
     PublishedCourseRecord,
     PublishedPathRecord,
+)
+from lmsform.providers.skilljar.emulator.requests_in import (
+    Field,
+    Schema,
+    boolean,
+    matching,
+    nested,
+    query_text,
+    request_body,
+    text,
+    timestamp,
+    validate_object,
 )
 from lmsform.providers.skilljar.emulator.shapes import domain_url, offer_json
 from lmsform.providers.skilljar.emulator.slugs import (
@@ -46,7 +44,7 @@ PUBLISHED_COURSES_PAGE_SIZE = 100
 PUBLISHED_PATHS_PAGE_SIZE = 100
 PLANS_PAGE_SIZE = 100
 
-# PUT and PATCH are both partial (§5 #15). The dates are not nullable in the spec, so once set they
+# PUT and PATCH are both partial (skilljar.md D15). The dates are not nullable in the spec, so once set they
 # can be moved but not cleared.
 PUBLISHED_COURSE_UPDATE: Schema = {
     "slug": Field(matching(COURSE_SLUG_PATTERN, SLUG_MAX_LENGTH)),

@@ -10,14 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from lmsform.providers.skilljar.emulator.base_store import now_timestamp
 from lmsform.providers.skilljar.emulator.courses import LABEL_NAME, add_course
-from lmsform.providers.skilljar.emulator.db import now_timestamp
-from lmsform.providers.skilljar.emulator.drf import (
+from lmsform.providers.skilljar.emulator.enrollment_store import EnrollmentRecord, Offering, OfferingKind
+from lmsform.providers.skilljar.emulator.enrollments import enroll_user
+from lmsform.providers.skilljar.emulator.errors import field_error
+from lmsform.providers.skilljar.emulator.people import Join, join_domain, sign_up_field_rule
+from lmsform.providers.skilljar.emulator.people_store import GroupRecord, UserRecord
+from lmsform.providers.skilljar.emulator.publication_store import PlanRecord, PublishedPathRecord
+from lmsform.providers.skilljar.emulator.publications import publish_course, publish_path
+from lmsform.providers.skilljar.emulator.requests_in import (
     Field,
     Schema,
     boolean,
     email,
-    field_error,
     list_of,
     many,
     matching,
@@ -25,12 +31,6 @@ from lmsform.providers.skilljar.emulator.drf import (
     timestamp,
     validate_object,
 )
-from lmsform.providers.skilljar.emulator.enrollment_store import EnrollmentRecord, Offering, OfferingKind
-from lmsform.providers.skilljar.emulator.enrollments import enroll_user
-from lmsform.providers.skilljar.emulator.people import Join, join_domain, sign_up_field_rule
-from lmsform.providers.skilljar.emulator.people_store import GroupRecord, UserRecord
-from lmsform.providers.skilljar.emulator.publication_store import PlanRecord, PublishedPathRecord
-from lmsform.providers.skilljar.emulator.publications import publish_course, publish_path
 from lmsform.providers.skilljar.emulator.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN, slug_from
 from lmsform.providers.skilljar.emulator.store import SkilljarStore
 from lmsform.providers.skilljar.emulator.webhooks import WEBHOOK_CREATE, add_webhook

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from lmsform.providers.emulator_sqlite import TableDump
+from lmsform.providers.emulation.sqlite import TableDump
 from lmsform.providers.skilljar.emulator.course_store import (
     COURSE_DUMPS,
     COURSE_RESET_ORDER,
@@ -92,11 +92,8 @@ class SkilljarStore(
 
     def reset(self) -> None:
         """Remove every row except the domains."""
-        with self.transaction():
-            for table in _RESET_ORDER:
-                self._run(f"DELETE FROM {table}")
+        self._delete_rows(_RESET_ORDER)
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every table's rows in creation order, as plain JSON-ready dicts."""
-        with self.transaction():
-            return {dump.key: self._dump_table(dump) for dump in _DUMPS}
+        return self._dump_tables(_DUMPS)

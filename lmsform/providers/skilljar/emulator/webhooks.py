@@ -1,4 +1,4 @@
-"""Webhooks (§0.2, §2.3.4, §5 #23): stored and echoed, never called."""
+"""Webhooks (skilljar.md Webhooks, D23): stored and echoed, never called."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ from typing import Any
 
 import flask
 
-from lmsform.providers.skilljar.emulator.area import ApiArea, Routes
-from lmsform.providers.skilljar.emulator.drf import (
+from lmsform.providers.emulation.flask_kit import empty_response, json_response
+from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
+from lmsform.providers.skilljar.emulator.errors import not_found
+from lmsform.providers.skilljar.emulator.requests_in import (
     Field,
     Schema,
     boolean,
     choice,
-    empty_response,
-    json_response,
-    not_found,
     request_body,
     string_map,
     text,
@@ -55,13 +54,13 @@ WEBHOOK_PATCH: Schema = {
     "basic_auth_password": Field(text()),
     "additional_headers": Field(string_map()),
 }
-# POST and PUT take the same body: PUT is a full replacement here (§5 #15).
+# POST and PUT take the same body: PUT is a full replacement here (skilljar.md D15).
 WEBHOOK_CREATE: Schema = {**WEBHOOK_PATCH, "target_url": replace(WEBHOOK_PATCH["target_url"], required=True)}
 PING_RESULT = {"succeeded": True, "http_status_code": 200, "message": "OK"}
 
 
 def webhook_json(webhook: WebhookRecord) -> dict[str, Any]:
-    """WebHook; the password is echoed, as the spec's schema has it (§5 #23)."""
+    """WebHook; the password is echoed, as the spec's schema has it (skilljar.md D23)."""
     return {
         "id": webhook.id,
         "target_url": webhook.target_url,

@@ -1,8 +1,8 @@
 """The Training Records API as a Flask app: the one resource of the seed, over one SQLite state file.
 
-Paths, bodies and shapes follow the vendor reference (`shared/vendors/training-records.md`); every
-[DECISION] of it is implemented, with Django REST Framework's conventions wherever the reference leaves
-a gap (its §1.4). Each module's docstring records the choices it makes on top.
+Paths, bodies and shapes follow the vendor notes (`docs/vendors/training-records.md`); every
+decision in it is implemented, with Django REST Framework's conventions wherever the reference leaves
+a gap (training-records.md Errors). Each module's docstring records the choices it makes on top.
 
 Served under the `prefix` option (default: the root), with HTTP Basic auth:
 
@@ -42,8 +42,9 @@ Decisions taken beyond the reference:
 
 Other modules: `app` (routing, transactions, errors), `auth`, `errors`, `requests_in` (bodies and
 query values), `record_fields` (the rules for written fields, shared with seeding), `paging`, `dates`,
-`traffic` (request counts), `seeding`, `options`, `context` (what routes share), and `record_store`
-and `registry_store` behind `store`.
+`seeding`, `options`, `context` (what routes share: the store, options and request counts), `factory`
+(the registry's entry and the sandbox's people and packages), and `record_store` and `registry_store`
+behind `store`. The Flask pieces, faults and SQLite plumbing come from `lmsform.providers.emulation`.
 """
 
 from lmsform.providers.training_records.emulator.app import create_app, emulator_store

@@ -2,7 +2,7 @@
 
 * The API is mounted under the `prefix` option (default: the root). Each path answers with or without
   its trailing slash, never with a redirect; doubled slashes are not merged (404).
-* An API request is counted (`traffic`), then authenticated (`auth`), then checked for its method, then
+* An API request is counted (`context`), then authenticated (`auth`), then checked for its method, then
   handled, all in one store transaction: an error rolls back everything it wrote. Authentication comes
   first, as in DRF: without credentials even a wrong method or an unknown record answers 401.
 * `HEAD` is `GET` without a body. `OPTIONS` answers 200 with DRF's metadata (`name`, `description`,
@@ -21,8 +21,17 @@ from collections.abc import Mapping
 import flask
 from werkzeug.exceptions import InternalServerError, MethodNotAllowed, NotFound
 
+from lmsform.providers.emulation.flask_kit import (
+    Handler,
+    RouteCounts,
+    add_rule,
+    json_response,
+    keep_store,
+    run_in_transaction,
+    store_of,
+)
 from lmsform.providers.training_records.emulator.auth import BasicAuth
-from lmsform.providers.training_records.emulator.context import EmulatorContext, Handler, Route, json_response
+from lmsform.providers.training_records.emulator.context import EmulatorContext, Route
 from lmsform.providers.training_records.emulator.errors import (
     ApiError,
     method_not_allowed,
@@ -34,10 +43,7 @@ from lmsform.providers.training_records.emulator.options import HOOK_ROOT, Train
 from lmsform.providers.training_records.emulator.records import RecordApi
 from lmsform.providers.training_records.emulator.requests_in import JSON
 from lmsform.providers.training_records.emulator.store import TrainingRecordsStore
-from lmsform.providers.training_records.emulator.traffic import RequestCounts
 
-_STORE_EXTENSION = "lmsform_training_records_store"
-_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _ALLOW = "lmsform_allow"
 
 
@@ -74,30 +80,26 @@ def _api_view(context: EmulatorContext, auth: BasicAuth, route: Route) -> Handle
 
 def _hook_view(store: TrainingRecordsStore, route: Route) -> Handler:
     def view() -> flask.Response:
-        operation = route.operations.get(flask.request.method)
-        if operation is None:
-            raise method_not_allowed(flask.request.method)
-        with store.transaction():
-            return operation()
+        return run_in_transaction(store, route.operations.get(flask.request.method), _wrong_method)
 
     return view
+
+
+def _wrong_method() -> ApiError:
+    return method_not_allowed(flask.request.method)
 
 
 def _add_rule(app: flask.Flask, path: str, view: Handler) -> None:
     """Serve `path`, and the same without its trailing slash (two exact rules, so neither redirects and
     `…/record//` matches neither)."""
     for rule in dict.fromkeys((path, path.rstrip("/"))):
-        app.add_url_rule(
-            rule, endpoint=path, view_func=view, methods=list(_HTTP_METHODS), provide_automatic_options=False
-        )
+        add_rule(app, rule, view, endpoint=path)
 
 
 def _register_error_handlers(app: flask.Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> flask.Response:
-        response = json_response(error.body, error.status)
-        response.headers.update(error.headers)
-        return response
+        return json_response(error.body, error.status, error.headers)
 
     @app.errorhandler(NotFound)
     def unknown_path(_: NotFound) -> flask.Response:
@@ -105,7 +107,7 @@ def _register_error_handlers(app: flask.Flask) -> None:
 
     @app.errorhandler(MethodNotAllowed)
     def wrong_method(_: MethodNotAllowed) -> flask.Response:
-        return api_error(method_not_allowed(flask.request.method))
+        return api_error(_wrong_method())
 
     @app.errorhandler(InternalServerError)
     def crashed(_: InternalServerError) -> flask.Response:
@@ -134,12 +136,12 @@ def create_app(
     options = options or TrainingRecordsEmulatorOptions()
     options.check()
     store = TrainingRecordsStore(state_path)
-    context = EmulatorContext(store, options, RequestCounts())
+    context = EmulatorContext(store, options, RouteCounts())
     auth = BasicAuth(options.username, api_key)
 
     app = flask.Flask(__name__)
     app.url_map.merge_slashes = False
-    app.extensions[_STORE_EXTENSION] = store
+    keep_store(app, store)
     for route in RecordApi(context).routes():
         _add_rule(app, options.mount + route.rule, _api_view(context, auth, route))
     for route in HookApi(context).routes():
@@ -150,6 +152,4 @@ def create_app(
 
 def emulator_store(app: flask.Flask) -> TrainingRecordsStore:
     """The store behind an app made by `create_app`."""
-    store = app.extensions[_STORE_EXTENSION]
-    assert isinstance(store, TrainingRecordsStore)
-    return store
+    return store_of(app, TrainingRecordsStore)

@@ -1,4 +1,4 @@
-"""HTTP Basic authentication, as DRF's `BasicAuthentication` does it (§1.2).
+"""HTTP Basic authentication, as DRF's `BasicAuthentication` does it (training-records.md Auth).
 
 * No `Authorization` header, or one of another scheme (`Bearer …`), is "no credentials": 401
   "Authentication credentials were not provided.".

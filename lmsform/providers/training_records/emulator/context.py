@@ -1,20 +1,19 @@
-"""What the route modules share: the store, the options, the request counts and response helpers."""
+"""What the route modules share: the store, the options, the request counts and the route table's shape.
+
+The request counts answer `GET /_emulator/requests` (training-records.md D13): every request to a known
+API path counts, failed ones included; test hooks and unknown paths do not.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-import flask
-
+from lmsform.providers.emulation import flask_kit
+from lmsform.providers.emulation.flask_kit import Handler, RouteCounts
 from lmsform.providers.training_records.emulator.options import TrainingRecordsEmulatorOptions
 from lmsform.providers.training_records.emulator.store import TrainingRecordsStore
-from lmsform.providers.training_records.emulator.traffic import RequestCounts
-
-Handler = Callable[..., flask.Response]
-"""A route's handler for one method, called with the path parameters by name."""
 
 
 @dataclass(frozen=True)
@@ -38,14 +37,15 @@ Routes = Sequence[Route]
 class EmulatorContext:
     store: TrainingRecordsStore
     options: TrainingRecordsEmulatorOptions
-    counts: RequestCounts
+    counts: RouteCounts
 
 
-def json_response(body: Any, status: int = 200) -> flask.Response:
-    return flask.Response(json.dumps(body), status=status, mimetype="application/json")
+class ApiArea(flask_kit.ApiArea[TrainingRecordsStore, TrainingRecordsEmulatorOptions]):
+    """A few related routes: one handler method per operation, each run inside one store transaction."""
 
+    def __init__(self, context: EmulatorContext) -> None:
+        super().__init__(context.store, context.options)
+        self.counts = context.counts
 
-def empty_response(status: int = 204) -> flask.Response:
-    response = flask.Response(b"", status=status)
-    del response.headers["Content-Type"]
-    return response
+    @abstractmethod
+    def routes(self) -> Routes: ...

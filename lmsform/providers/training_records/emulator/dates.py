@@ -1,4 +1,5 @@
-"""Date-times: read in any ISO 8601 form Python reads, stored and answered in UTC with a `Z` (§1.6).
+"""Date-times: read in any ISO 8601 form Python reads, kept and answered in UTC with a `Z`
+(training-records.md Values).
 
 * Accepted: whatever `datetime.fromisoformat` takes (Python 3.11: `Z` or any offset, fractional
   seconds, the basic format, a bare date). No offset means UTC, a bare date midnight UTC.

@@ -1,4 +1,4 @@
-"""Every error the emulator answers, in Django REST Framework's shapes (§1.4).
+"""Every error the emulator answers, in Django REST Framework's shapes (training-records.md Errors).
 
 * Errors about the request as a whole: `{"detail": "<message>"}` (401, 404, 405, 415, 500 and the 400 of
   a malformed JSON body).

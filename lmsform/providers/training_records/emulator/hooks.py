@@ -1,4 +1,5 @@
-"""Test hooks under `/_emulator/` (not vendor surface; no credentials; never under the prefix; §5 #13).
+"""Test hooks under `/_emulator/` (not vendor surface; no credentials; never under the prefix;
+training-records.md D13).
 
 * `GET  /_emulator/state` — every table: `{"people", "packages", "records"}`, in insertion order.
 * `POST /_emulator/reset` — 204; empties every table and the request counts. The sequence behind the
@@ -6,7 +7,7 @@
 * `POST /_emulator/seed` — 201 with what was made (`seeding`).
 * `POST /_emulator/people`, `POST /_emulator/packages` — one object or an array of them, upserted into
   the registry (the `people` or `packages` section of a seed); 201 with the array as stored.
-* `GET  /_emulator/requests` — `{"total": n, "routes": {"GET /training/record/": n, …}}` (`traffic`).
+* `GET  /_emulator/requests` — `{"total": n, "routes": {"GET /training/record/": n, …}}` (`context`).
 
 Hook bodies are read as JSON whatever their content type; an empty body is `{}`. Each hook runs in one
 transaction, like the API.
@@ -18,22 +19,17 @@ from typing import Any
 
 import flask
 
+from lmsform.providers.emulation.flask_kit import empty_response, json_response
 from lmsform.providers.training_records.emulator.context import (
-    EmulatorContext,
+    ApiArea,
     Route,
     Routes,
-    empty_response,
-    json_response,
 )
 from lmsform.providers.training_records.emulator.requests_in import json_body, json_value
 from lmsform.providers.training_records.emulator.seeding import seed
 
 
-class HookApi:
-    def __init__(self, context: EmulatorContext) -> None:
-        self.store = context.store
-        self.counts = context.counts
-
+class HookApi(ApiArea):
     def routes(self) -> Routes:
         return (
             Route("/state", "State", {"GET": self.dump_state}),

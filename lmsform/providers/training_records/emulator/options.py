@@ -18,9 +18,9 @@ class TrainingRecordsEmulatorOptions:
     """The API username that goes with the key (HTTP Basic); ignored when the app takes any key."""
     prefix: str = ""
     """Where the API is mounted: `""` (or `"/"`) for the root, else e.g. `"/api/v2"`, the base the
-    vendor's help centre suggests (§1.1). No trailing slash."""
+    vendor's help centre suggests (training-records.md Transport). No trailing slash."""
     limit_cap: int = 100
-    """Larger `limit` values are served as this many (§1.5, §5 #2); the links show the size used."""
+    """Larger `limit` values are served as this many (training-records.md D2); links show the size used."""
 
     @property
     def mount(self) -> str:

@@ -1,4 +1,5 @@
-"""Limit/offset paging as DRF's `LimitOffsetPagination` does it, with no default limit (§1.5, §5 #2).
+"""Limit/offset paging as DRF's `LimitOffsetPagination` does it, with no default limit
+(training-records.md Paging, D2).
 
 * No `limit` in the query: the whole (searched) list as a bare JSON array. `offset` is then still
   checked but not applied, as DRF ignores it without a limit.

@@ -1,4 +1,5 @@
-"""The rules for the fields a client writes, shared by the routes and `seed` (§2, §5 #4 to #7).
+"""The rules for the fields a client writes, shared by the routes and `seed`
+(training-records.md Records, D4 to D7).
 
 * `api_id`: a string of letters, digits, `_` and `-` (DRF's slug, so it always fits in a path), at most
   255 characters; `null` or absent on create means "generate one". On PUT and PATCH it may be sent only

@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.emulator_sqlite import SqliteDatabase, TableDump, placeholders
+from lmsform.providers.emulation.sqlite import SqliteDatabase, TableDump, placeholders
 from lmsform.providers.training_records.emulator.registry_store import chunks
 
 RECORD_TABLES = (

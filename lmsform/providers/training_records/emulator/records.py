@@ -1,7 +1,9 @@
-"""The Training Record resource: list, create, read, update (PUT and PATCH) and delete (§2).
+"""The Training Record resource: list, create, read, update (PUT and PATCH) and delete
+(training-records.md Records).
 
 * Create: 201 with the record, `package_desc` copied from the package and `date_assigned` now. A
-  client `api_id` already in use answers 400 (§5 #4); several records may share a person and package.
+  client `api_id` already in use answers 400 (training-records.md D4); several records may share a
+  person and package.
 * Read, update, delete look the record up first, so an unknown `api_id` answers 404 before the body
   is read.
 * PUT replaces: `person_api_id` and `package_api_id` are required and a date not sent becomes null.
@@ -19,12 +21,11 @@ from typing import Literal
 
 import flask
 
+from lmsform.providers.emulation.flask_kit import empty_response, json_response
 from lmsform.providers.training_records.emulator.context import (
-    EmulatorContext,
+    ApiArea,
     Route,
     Routes,
-    empty_response,
-    json_response,
 )
 from lmsform.providers.training_records.emulator.dates import now_stored
 from lmsform.providers.training_records.emulator.errors import FieldErrors, not_found
@@ -48,11 +49,7 @@ def search_terms(text: str | None) -> list[str]:
     return [term.casefold() for term in _TERM_SEPARATORS.split((text or "").replace("\x00", "")) if term]
 
 
-class RecordApi:
-    def __init__(self, context: EmulatorContext) -> None:
-        self.store = context.store
-        self.options = context.options
-
+class RecordApi(ApiArea):
     def routes(self) -> Routes:
         return (
             Route(

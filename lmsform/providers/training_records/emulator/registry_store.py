@@ -1,4 +1,4 @@
-"""The people and packages records point at, in SQLite (§5 #7).
+"""The people and packages records point at, in SQLite (training-records.md D7).
 
 The vendor keeps them in two sibling APIs (Directory: Users, Training Packages) that the emulator does
 not serve, so it keeps a registry of each instead, filled by the test hooks and `seed`:
@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.emulator_sqlite import SqliteDatabase, TableDump, placeholders
+from lmsform.providers.emulation.sqlite import SqliteDatabase, TableDump, placeholders
 
 REGISTRY_TABLES = (
     """CREATE TABLE IF NOT EXISTS people (

@@ -38,11 +38,8 @@ class TrainingRecordsStore(RegistryStore, RecordStore):
 
     def reset(self) -> None:
         """Empty every table; the record sequence is not rewound."""
-        with self.transaction():
-            for table in _RESET_ORDER:
-                self._run(f"DELETE FROM {table}")
+        self._delete_rows(_RESET_ORDER)
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every table's rows, as plain JSON-ready dicts."""
-        with self.transaction():
-            return {dump.key: self._dump_table(dump) for dump in _DUMPS}
+        return self._dump_tables(_DUMPS)

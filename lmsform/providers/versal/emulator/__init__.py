@@ -1,8 +1,8 @@
 """Versal's Partner API as a Flask app: all 16 operations of the spec, over one SQLite state file.
 
-Paths, bodies and shapes follow the vendor reference (`shared/vendors/versal.md`) and, where the two
-differ, Versal's Swagger 2.0 file (`shared/oracles/versal-swagger.json`); every [DECISION] of the
-reference's §1 and §5 is implemented. Each module's docstring records the choices it makes on top.
+Paths, bodies and shapes follow the vendor notes (`docs/vendors/versal.md`) and, where the two
+differ, Versal's Swagger 2.0 file (`tests/oracles/versal-swagger.json`); every decision of the
+vendor notes is implemented. Each module's docstring records the choices it makes on top.
 
 Served under `/api2`, with a `SID` header (an API key or a user session):
 
@@ -36,7 +36,9 @@ Decisions taken beyond the reference:
 Other modules: `app` (routing, faults, transactions, errors), `auth` (the `SID`), `access` (which org
 and course a caller may reach), `errors`, `requests_in` (body, path and query parsing), `paging`,
 `dates`, `shapes` (response objects), `user_rules` (shared by routes and seeding), `seeding`,
-`traffic` (faults and counts), `options`, and one `…_store` module per area behind `store`.
+`context` (what the areas share: the store, options, faults and counts), `options`, `factory` (the
+registry's entry and the sandbox's courses), and one `…_store` module per area behind `store`. The
+Flask pieces, faults and SQLite plumbing come from `lmsform.providers.emulation`.
 """
 
 from lmsform.providers.versal.emulator.app import create_app, emulator_store

@@ -1,4 +1,4 @@
-"""Which org and course a caller may reach, with the statuses §1.2, §1.6 and §2.1 decide.
+"""Which org and course a caller may reach, with the statuses versal.md Auth, Values and Operations decide.
 
 * `orgId`: not all digits → 400; no such org → 404 "Org not found" (403 where the operation declares
   no 404); another org than the caller's → 403.
@@ -6,7 +6,7 @@
 * A session user can *edit* a course when it is an org admin or holds `author`, `contributor` or
   `publisher` on it. Editors and API keys see every course of the org; other sessions only published
   ones (403 for the rest, and they are left out of `GET /courses`). Only editing *sessions* see a
-  gadget's private fields (§2.2 #14).
+  gadget's private fields (versal.md Gadgets).
 * The "staged" endpoints serve the published revision only: a course never published → 404.
 """
 

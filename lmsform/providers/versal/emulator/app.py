@@ -1,8 +1,8 @@
 """The emulator as a Flask app: routing, the `SID` check, faults, one transaction per request, errors.
 
-* The API is served under `/api2` (the spec's `basePath`), over plain HTTP (§1.1); test hooks under
-  `/_emulator` need no `SID`.
-* Each API request is counted, then may be answered by an injected fault, then is authenticated
+* The API is served under `/api2` (the spec's `basePath`), over plain HTTP (versal.md Transport); test
+  hooks under `/_emulator` need no `SID`.
+* Each API request is counted, then may be answered by an injected fault (`context`), then is authenticated
   (`auth`), then runs in one store transaction: an error rolls back everything it wrote.
 * Unknown paths answer 404 and known paths with another method 405, both as `Error_View_Model`; a
   crash inside the emulator answers 500 the same way.
@@ -18,8 +18,18 @@ from typing import Any
 import flask
 from werkzeug.exceptions import InternalServerError, MethodNotAllowed, NotFound
 
-from lmsform.providers.versal.emulator.area import ApiArea, EmulatorContext, Handler, Operation, json_response
+from lmsform.providers.emulation.faults import RETRY_LATER_STATUSES, RetryLaterFaults
+from lmsform.providers.emulation.flask_kit import (
+    Handler,
+    RouteCounts,
+    add_rule,
+    json_response,
+    keep_store,
+    run_in_transaction,
+    store_of,
+)
 from lmsform.providers.versal.emulator.auth import SID_HEADER, Authenticator, KeyCheck
+from lmsform.providers.versal.emulator.context import ApiArea, EmulatorContext, Operation
 from lmsform.providers.versal.emulator.courses import CourseApi
 from lmsform.providers.versal.emulator.errors import ApiError, method_not_allowed, no_such_path, server_error
 from lmsform.providers.versal.emulator.gadgets import GadgetApi
@@ -29,12 +39,9 @@ from lmsform.providers.versal.emulator.options import VersalEmulatorOptions
 from lmsform.providers.versal.emulator.org_users import OrgUserApi
 from lmsform.providers.versal.emulator.sessions import SessionApi
 from lmsform.providers.versal.emulator.store import VersalStore
-from lmsform.providers.versal.emulator.traffic import Traffic
 
 API_PREFIX = "/api2"
 HOOK_PREFIX = "/_emulator"
-_STORE_EXTENSION = "lmsform_versal_store"
-_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _DEFAULT_OPTIONS = VersalEmulatorOptions()
 _API_AREAS: Sequence[type[ApiArea]] = (SessionApi, OrgUserApi, CourseApi, LearnerApi, GadgetApi)
 _SPEC_NAMES = {
@@ -58,10 +65,10 @@ def _api_view(
 
     def view(**path_params: Any) -> flask.Response:
         request = flask.request
-        context.traffic.count(f"{request.method} {route}")
-        fault = context.traffic.take_fault(request.method, request.path)
-        if fault is not None:
-            raise fault
+        context.counts.count(f"{request.method} {route}")
+        refusal = context.faults.take(request.method, request.path)
+        if refusal is not None:
+            raise ApiError(refusal.status, RETRY_LATER_STATUSES[refusal.status], refusal.headers)
         operation = operations.get(request.method)
         if operation is None:
             raise method_not_allowed(request.method, request.path)
@@ -75,26 +82,20 @@ def _api_view(
 def _hook_view(store: VersalStore, operations: Mapping[str, Operation]) -> Handler:
     def view(**path_params: Any) -> flask.Response:
         operation = operations.get(flask.request.method)
-        if operation is None:
-            raise method_not_allowed(flask.request.method, flask.request.path)
-        with store.transaction():
-            return operation.handler(**path_params)
+        handler = None if operation is None else operation.handler
+        return run_in_transaction(store, handler, _wrong_method, **path_params)
 
     return view
 
 
-def _add_rule(app: flask.Flask, path: str, view: Handler) -> None:
-    app.add_url_rule(
-        path, endpoint=path, view_func=view, methods=list(_HTTP_METHODS), provide_automatic_options=False
-    )
+def _wrong_method() -> ApiError:
+    return method_not_allowed(flask.request.method, flask.request.path)
 
 
 def _register_error_handlers(app: flask.Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> flask.Response:
-        response = json_response(error.body, error.status)
-        response.headers.update(error.headers)
-        return response
+        return json_response(error.body, error.status, error.headers)
 
     @app.errorhandler(NotFound)
     def unknown_path(_: NotFound) -> flask.Response:
@@ -102,7 +103,7 @@ def _register_error_handlers(app: flask.Flask) -> None:
 
     @app.errorhandler(MethodNotAllowed)
     def wrong_method(_: MethodNotAllowed) -> flask.Response:
-        return api_error(method_not_allowed(flask.request.method, flask.request.path))
+        return api_error(_wrong_method())
 
     @app.errorhandler(InternalServerError)
     def crashed(_: InternalServerError) -> flask.Response:
@@ -124,22 +125,20 @@ def create_app(
     options.check()
     store = VersalStore(state_path)
     store.open_primary_org(options.org_id, options.org_name)
-    context = EmulatorContext(store, options, Traffic())
+    context = EmulatorContext(store, options, RetryLaterFaults(), RouteCounts())
     auth = Authenticator(store, KeyCheck(api_key), options.session_days)
 
     app = flask.Flask(__name__)
-    app.extensions[_STORE_EXTENSION] = store
+    keep_store(app, store)
     for area_type in _API_AREAS:
         for rule, operations in area_type(context).routes():
-            _add_rule(app, API_PREFIX + rule, _api_view(context, auth, rule, operations))
+            add_rule(app, API_PREFIX + rule, _api_view(context, auth, rule, operations))
     for rule, operations in HookApi(context).routes():
-        _add_rule(app, HOOK_PREFIX + rule, _hook_view(store, operations))
+        add_rule(app, HOOK_PREFIX + rule, _hook_view(store, operations))
     _register_error_handlers(app)
     return app
 
 
 def emulator_store(app: flask.Flask) -> VersalStore:
     """The store behind an app made by `create_app`."""
-    store = app.extensions[_STORE_EXTENSION]
-    assert isinstance(store, VersalStore)
-    return store
+    return store_of(app, VersalStore)

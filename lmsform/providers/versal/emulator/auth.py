@@ -1,4 +1,4 @@
-"""Who is calling: the `SID` header, as an API key or a user session (§1.2).
+"""Who is calling: the `SID` header, as an API key or a user session (versal.md Auth).
 
 * A missing or empty `SID`, or one that is neither a live session nor a known key, answers 401.
 * A session id (a UUID made by `POST /sessions`) acts for its user in the org whose key made it. It
@@ -7,8 +7,8 @@
 * A seeded organisation's key acts for that organisation; the primary organisation's key is the one
   the app was created with (compared in constant time), or, with `api_key=None`, any other non-empty
   value.
-* Which token an operation takes (§2.1): `key` (a session gets 403), `session` (a key gets 401, §5 #16)
-  or `any`.
+* Which token an operation takes (versal.md Operations): `key` (a session gets 403), `session` (a key
+  gets 401, versal.md D16) or `any`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Courses, their lessons and gadgets, in SQLite (seeded only: the API cannot write them, §5 #23).
+"""Courses, their lessons and gadgets, in SQLite (seeded only: the API cannot write them, versal.md D23).
 
 The emulator keeps one revision per course: editors' "sandbox" view and the published view show the
 same content. `published` mirrors whether `catalogs` holds `labs`. Lessons and gadgets keep the order
 they were seeded in (`position`). A gadget's `private` config holds the fields only users with edit
-rights see (§2.2 #14).
+rights see (versal.md Gadgets).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.emulator_sqlite import TableDump
-from lmsform.providers.versal.emulator.db import Database
+from lmsform.providers.emulation.sqlite import TableDump
+from lmsform.providers.versal.emulator.base_store import Database
 
 EDITOR_ROLES = ("author", "contributor", "publisher")
-"""Course roles that count as rights to edit and/or publish (§5 #8)."""
+"""Course roles that count as rights to edit and/or publish (versal.md D8)."""
 
 COURSE_TABLES = (
     """CREATE TABLE IF NOT EXISTS courses (
@@ -121,7 +121,7 @@ class GadgetRecord:
 
 @dataclass(frozen=True)
 class CourseFilter:
-    """What `GET /courses` keeps (§2.2 #9, §5 #14)."""
+    """What `GET /courses` keeps (versal.md Courses, D14)."""
 
     org_id: int
     title: str | None = None

@@ -1,15 +1,15 @@
 """Courses (read-only): `GET /courses`, `GET /courses/{courseId}`, `GET /catalogs/staged/courses/{courseId}`.
 
-* `GET /courses` pages the caller org's courses by id (§5 #14): for an API key or an org-admin session
+* `GET /courses` pages the caller org's courses by id (versal.md D14): for an API key or an org-admin session
   all of them, for other sessions the published ones and those they can edit. Filters: `title`
   (case-insensitive substring), `author` (an integer user id holding an editor role on the course;
   not an integer → 400), `catalog` (`labs`: published, `sandbox`: the rest; other values → 400).
 * `GET /courses/{courseId}`: `depth` absent → no `lessons`; `lessons` → lessons without `gadgets`;
-  `full` → lessons with `gadgets`; other values → 400 (§5 #15). Access as in `access`.
+  `full` → lessons with `gadgets`; other values → 400 (versal.md D15). Access as in `access`.
 * The staged endpoint has no `depth`: it answers the published course with lessons and gadgets, and
   404 for a course never published.
 * Session callers also get the seed's `currentPosition` (once they have a current lesson) and
-  `status: "complete"` (once completed) on the detail views (§2.3); API keys never do.
+  `status: "complete"` (once completed) on the detail views (versal.md Models); API keys never do.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from typing import Any
 
 import flask
 
+from lmsform.providers.emulation.flask_kit import json_response
 from lmsform.providers.versal.emulator.access import CourseAccess, caller_course, session_is_org_admin
-from lmsform.providers.versal.emulator.area import ApiArea, Operation, Routes, json_response
 from lmsform.providers.versal.emulator.auth import Caller
+from lmsform.providers.versal.emulator.context import ApiArea, Operation, Routes
 from lmsform.providers.versal.emulator.course_store import CourseFilter, GadgetRecord
 from lmsform.providers.versal.emulator.dates import answered
 from lmsform.providers.versal.emulator.errors import bad_request

@@ -1,7 +1,7 @@
 """Instants: stored in UTC text that sorts, read in any ISO 8601 form, written per the `date_fields` switch.
 
 Stored and (by default) answered as ISO 8601 UTC with milliseconds and `Z`
-(`2015-03-04T12:34:56.789Z`, §5 #19); with `date_fields="date"` only the `YYYY-MM-DD` part is answered.
+(`2015-03-04T12:34:56.789Z`, versal.md D19); with `date_fields="date"` only the `YYYY-MM-DD` part is answered.
 Seed documents may give a bare date (midnight UTC) or a date-time with any offset; a date-time without
 an offset is taken as UTC.
 """

@@ -1,4 +1,5 @@
-"""Every error the emulator answers: `Error_View_Model` `{"error": <status>, "message": <text>}` (§1.4).
+"""Every error the emulator answers: `Error_View_Model` `{"error": <status>, "message": <text>}`
+(versal.md Errors).
 
 `error` repeats the HTTP status. The messages follow the spec's response descriptions where it has
 one for the case; clients key on the status only.

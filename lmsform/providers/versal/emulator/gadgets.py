@@ -1,7 +1,7 @@
 """Gadgets: config (`/courses/{c}/gadgets/{g}/config`, its staged twin) and user data (paged).
 
 * Config answers the gadget's `config` object; sessions with edit rights also get its private fields
-  (§2.2 #14). The staged twin serves published courses only (404 otherwise), like the staged course.
+  (versal.md Gadgets). The staged twin serves published courses only (404 otherwise), like the staged course.
 * User data (`/courses/{c}/lessons/{l}/gadgets/{g}/userdata`) pages `{user, state}` by user id. The
   gadget must sit in that lesson (else 404). API keys and editing sessions see every user's state;
   other sessions only their own (decision).
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import flask
 
+from lmsform.providers.emulation.flask_kit import json_response
 from lmsform.providers.versal.emulator.access import CourseAccess, caller_course
-from lmsform.providers.versal.emulator.area import ApiArea, Operation, Routes, json_response
 from lmsform.providers.versal.emulator.auth import Caller
+from lmsform.providers.versal.emulator.context import ApiArea, Operation, Routes
 from lmsform.providers.versal.emulator.course_store import GadgetRecord
 from lmsform.providers.versal.emulator.errors import not_found
 from lmsform.providers.versal.emulator.learner_store import UserFilter

@@ -5,7 +5,7 @@
   The progress stays when tracking is switched off; only removing the user from the org clears it.
 * `gadget_userdata`: one user's state for one gadget.
 
-`forget_members` is the cascade of removing users from an org (§2.2 #6, §5 #4): it clears all three
+`forget_members` is the cascade of removing users from an org (versal.md Removal, D4): it clears all three
 for every course of that org.
 """
 
@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.emulator_sqlite import TableDump, placeholders
+from lmsform.providers.emulation.sqlite import TableDump, placeholders
+from lmsform.providers.versal.emulator.base_store import Database
 from lmsform.providers.versal.emulator.course_store import EDITOR_ROLES
-from lmsform.providers.versal.emulator.db import Database
 from lmsform.providers.versal.emulator.user_store import USER_COLUMNS, UserRecord
 
 LEARNER_TABLES = (
@@ -107,7 +107,7 @@ class LearnerStore(Database):
         return [role for (role,) in rows]
 
     def set_course_roles(self, course_id: int, user_id: int, roles: Sequence[str]) -> None:
-        """Replace the user's roles on the course (§5 #5)."""
+        """Replace the user's roles on the course (versal.md D5)."""
         self._run("DELETE FROM course_roles WHERE course_id = ? AND user_id = ?", (course_id, user_id))
         self._run_many(
             "INSERT INTO course_roles (course_id, user_id, role, position) VALUES (?, ?, ?, ?)",
@@ -123,7 +123,7 @@ class LearnerStore(Database):
         return row is not None
 
     def editors(self, course_ids: Sequence[int]) -> dict[int, list[UserRecord]]:
-        """For each course, the users holding an editor role on it, by id (§5 #8)."""
+        """For each course, the users holding an editor role on it, by id (versal.md D8)."""
         found: dict[int, list[UserRecord]] = {course_id: [] for course_id in course_ids}
         if not course_ids:
             return found

@@ -1,11 +1,11 @@
 """Course learners (API key only): `PATCH /courses/{courseId}/users/{userId}` and
 `GET /courses/{courseId}/userdata`.
 
-* PATCH is partial (§5 #5): `tracked`, when sent, sets the flag; `roles`, when sent, replaces the
+* PATCH is partial (versal.md D5): `tracked`, when sent, sets the flag; `roles`, when sent, replaces the
   course roles (`learner`, `author`, `contributor`, `publisher`; others → 400); a body with neither →
   400. The user must be a member of the course's org, and `userId` all digits, else 404 "Not found".
   Answers 200 `{"tracked", "user"}` without the roles.
-* `userdata` pages the *tracked* learners of the course by user id (§5 #3, #4) as a bare array of
+* `userdata` pages the *tracked* learners of the course by user id (versal.md D3, D4) as a bare array of
   `Learner_Progress_View_Model`. `userIds` (comma-separated; blanks skipped, other non-digits → 400)
   narrows it; an empty value is no filter.
 """
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import flask
 
+from lmsform.providers.emulation.flask_kit import json_response
 from lmsform.providers.versal.emulator.access import caller_course
-from lmsform.providers.versal.emulator.area import ApiArea, Operation, Routes, json_response
 from lmsform.providers.versal.emulator.auth import Caller
+from lmsform.providers.versal.emulator.context import ApiArea, Operation, Routes
 from lmsform.providers.versal.emulator.errors import bad_request, not_found
 from lmsform.providers.versal.emulator.learner_store import UserFilter
 from lmsform.providers.versal.emulator.requests_in import Body, digits_id, json_body, query_text

@@ -15,15 +15,15 @@ class VersalEmulatorOptions:
     """The numeric id of the organisation the API key belongs to."""
     org_name: str = "Acme Learning"
     per_page_cap: int = 100
-    """Larger `perPage` values are served as this many (§1.5); the headers show the size used."""
+    """Larger `perPage` values are served as this many (versal.md Paging); the headers show the size used."""
     pagination_headers: PaginationHeaders = "both"
     """Which paging metadata collection responses carry: the `X-Pagination` JSON header, the four
-    separate headers `count`, `page`, `pageCount`, `perPage`, or both (§1.5)."""
+    separate headers `count`, `page`, `pageCount`, `perPage`, or both (versal.md Paging)."""
     date_fields: DateFields = "datetime"
     """`datetime`: ISO 8601 UTC with milliseconds (`2015-03-04T12:34:56.789Z`); `date`: `YYYY-MM-DD`,
-    which is what the spec's `format: date` means to strict validators (§5 #19)."""
+    which is what the spec's `format: date` means to strict validators (versal.md D19)."""
     session_days: int = 30
-    """How long a session lives after its last use (§2.2 #1)."""
+    """How long a session lives after its last use (versal.md Sessions)."""
 
     def check(self) -> None:
         """Raise ValueError for options the emulator cannot serve."""

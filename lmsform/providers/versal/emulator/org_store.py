@@ -10,8 +10,8 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from lmsform.providers.emulator_sqlite import TableDump
-from lmsform.providers.versal.emulator.db import Database
+from lmsform.providers.emulation.sqlite import TableDump
+from lmsform.providers.versal.emulator.base_store import Database
 
 ORG_TABLES = (
     """CREATE TABLE IF NOT EXISTS orgs (

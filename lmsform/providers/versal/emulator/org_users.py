@@ -1,15 +1,15 @@
 """Org membership (all API key only): add, remove, batch-remove, set org roles, list members.
 
 * `POST /orgs/{orgId}/users` → 201 `Org_User_View_Model`. `roles` (array) and `user.email` are required
-  (the seed's marks, §2.3); `member` means no role. Duplicates follow §5 #6 (see `user_rules`). An
-  unknown org answers 403: the operation declares no 404 (§1.2).
+  (the seed's marks, versal.md Models); `member` means no role. Duplicates follow versal.md D6 (see
+  `user_rules`). An unknown org answers 403: the operation declares no 404 (versal.md Auth).
 * `DELETE /orgs/{orgId}/users/{userId}` → 200 `{}`, with the cascade of `user_rules.remove_members`;
   a user that is not a member → 404 "Org or User not found".
 * `POST /orgs/{orgId}/delete_users` → 200 `{}`. `users` may be an array of digit strings or integers,
-  a string holding a JSON array, or a comma-separated string (§5 #11); empty or unparseable → 400.
+  a string holding a JSON array, or a comma-separated string (versal.md D11); empty or unparseable → 400.
   All or nothing: any id that is not a member → 404 and nothing is removed. Duplicates are fine.
 * `PUT /orgs/{orgId}/users/{userId}` → 201 `Org_User_View_Model`; `roles` replaces the set, `[]`
-  leaves a role-less member, `member` → 400 "Invalid role: member" (§5 #1).
+  leaves a role-less member, `member` → 400 "Invalid role: member" (versal.md D1).
 * `GET /orgs/{orgId}/members` → 200, a page of `Org_Member_View_Model` by user id.
 """
 
@@ -20,9 +20,10 @@ from typing import Any
 
 import flask
 
+from lmsform.providers.emulation.flask_kit import json_response
 from lmsform.providers.versal.emulator.access import caller_org
-from lmsform.providers.versal.emulator.area import ApiArea, Operation, Routes, json_response
 from lmsform.providers.versal.emulator.auth import Caller
+from lmsform.providers.versal.emulator.context import ApiArea, Operation, Routes
 from lmsform.providers.versal.emulator.errors import bad_request, not_found
 from lmsform.providers.versal.emulator.requests_in import Body, id_value, json_body, path_integer
 from lmsform.providers.versal.emulator.shapes import org_member_view, org_user_view

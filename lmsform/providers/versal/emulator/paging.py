@@ -1,4 +1,4 @@
-"""Header-based paging (§1.5, §5 #12): `page` and `perPage` in, a bare JSON array and headers out.
+"""Header-based paging (versal.md Paging, D12): `page` and `perPage` in, a bare JSON array and headers out.
 
 * `page` defaults to 1, `perPage` to 20; a `perPage` above the cap (100 unless configured) is served as
   the cap, and the headers show the size used.

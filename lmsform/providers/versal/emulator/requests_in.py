@@ -1,10 +1,10 @@
 """Reading what a request sends: its JSON body, path ids and query values.
 
 * Every body must come as `Content-Type: application/json` (charset allowed), as if the spec had a
-  global `consumes` (§1.3); anything else, malformed JSON, or a body that is not a JSON object answers
-  400.
-* Fields the model does not declare are ignored (§5 #10); declared fields of the wrong type answer 400.
-* Ids in integer-typed path parameters must be all digits, else 400 "Bad request" (§1.6, §5 #21).
+  global `consumes` (versal.md Content); anything else, malformed JSON, or a body that is not a JSON
+  object answers 400.
+* Fields the model does not declare are ignored (versal.md D10); declared fields of the wrong type answer 400.
+* Ids in integer-typed path parameters must be all digits, else 400 "Bad request" (versal.md Values, D21).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class Body:
         return value
 
     def roles(self, name: str, allowed: Collection[str], *, required: bool = False) -> list[str] | None:
-        """An array of role names; an unknown one answers 400 "Invalid role: <name>" (§5 #1)."""
+        """An array of role names; an unknown one answers 400 "Invalid role: <name>" (versal.md D1)."""
         roles = self.strings(name, required=required)
         for role in roles or []:
             if role not in allowed:

@@ -3,7 +3,7 @@
 * `POST /sessions` (API key) names the user by `userId` (digits, as a string or integer) or `email`
   (one is required, else 400); with both, `userId` decides. The user must be a member of the key's org,
   else 404 "User not found". Answers 201 `{sessionId, user}`; the id is a fresh UUID4.
-* `GET /user` (session only; a key answers 401, §5 #16) answers the session's user.
+* `GET /user` (session only; a key answers 401, versal.md D16) answers the session's user.
 * `PUT /users/{userId}` (key, or that user's own session; another user's session → 403) behaves as a
   PATCH of `firstname`, `lastname`, `fullname`, `longDesc`, `shortDesc`; other keys (`email`) are
   ignored, `{}` changes nothing, `""` clears a field. The user must be a member of the key's org, else
@@ -16,8 +16,9 @@ import uuid
 
 import flask
 
-from lmsform.providers.versal.emulator.area import ApiArea, Operation, Routes, json_response
+from lmsform.providers.emulation.flask_kit import json_response
 from lmsform.providers.versal.emulator.auth import Caller
+from lmsform.providers.versal.emulator.context import ApiArea, Operation, Routes
 from lmsform.providers.versal.emulator.dates import later_stored, now_stored
 from lmsform.providers.versal.emulator.errors import bad_request, insufficient_permissions, not_found
 from lmsform.providers.versal.emulator.org_store import SessionRecord

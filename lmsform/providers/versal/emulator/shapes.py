@@ -1,10 +1,11 @@
-"""Response objects, built from store records (§2.3). Optional fields are omitted, never null (§1.6).
+"""Response objects, built from store records (versal.md Models). Optional fields are omitted, never
+null (versal.md Values).
 
 * `displayname` and `fn`: `fullname` if set, else `firstname lastname` trimmed, else the e-mail's local
-  part (§5 #17).
-* User ids are decimal strings everywhere in bodies (§1.6).
-* Course views carry `users` (the editors, §5 #8); `lastPublished` only on a published course; `lessons`
-  only when a `depth` asked for them, with `gadgets` only at depth `full`.
+  part (versal.md D17).
+* User ids are decimal strings everywhere in bodies (versal.md Values).
+* Course views carry `users` (the editors, versal.md D8); `lastPublished` only on a published course;
+  `lessons` only when a `depth` asked for them, with `gadgets` only at depth `full`.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def course_view(course: CourseRecord, editors: Sequence[UserRecord], dates: Date
 
 
 def gadget_config(gadget: GadgetRecord, *, private: bool) -> dict[str, Any]:
-    """The gadget's config; the private fields only for a user with edit rights (§2.2 #14)."""
+    """The gadget's config; the private fields only for a user with edit rights (versal.md Gadgets)."""
     return {**gadget.config, **gadget.private} if private else dict(gadget.config)
 
 
@@ -99,7 +100,7 @@ def lesson_view(
 
 
 def position_view(progress: Progress, dates: DateFields) -> dict[str, Any]:
-    """The seed's `currentPosition` (not in the spec; shown to session callers only, §2.3)."""
+    """The seed's `currentPosition` (not in the spec; shown to session callers only, versal.md Models)."""
     return _present(
         currentLessonId=progress.current_lesson_id,
         currentLessonIndex=progress.current_lesson_index,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from lmsform.providers.emulator_sqlite import COUNTER_TABLE, TableDump
+from lmsform.providers.emulation.sqlite import COUNTER_TABLE, TableDump
 from lmsform.providers.versal.emulator.course_store import (
     COURSE_DUMPS,
     COURSE_RESET_ORDER,
@@ -43,11 +43,9 @@ class VersalStore(OrgStore, UserStore, CourseStore, LearnerStore):
     def reset(self) -> None:
         """Empty the state but the primary organisation; id counters are kept, so no id is reused."""
         with self.transaction():
-            for table in _RESET_ORDER:
-                self._run(f"DELETE FROM {table}")
+            self._delete_rows(_RESET_ORDER)
             self.delete_seeded_orgs()
 
     def dump(self) -> dict[str, Any]:
         """Every table's rows, as plain JSON-ready dicts."""
-        with self.transaction():
-            return {dump.key: self._dump_table(dump) for dump in _DUMPS}
+        return self._dump_tables(_DUMPS)

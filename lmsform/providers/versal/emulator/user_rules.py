@@ -3,11 +3,11 @@
 * Profile strings are stored as sent; an empty string clears the field, which is then omitted.
 * Adding an e-mail that is already a member of the org answers 400 "User already exists in
   organization"; an e-mail known from elsewhere (another org, or removed earlier) adds that same user,
-  names untouched, with the given roles (§5 #6). E-mails match ignoring case (decision).
-* `member` among the roles means "no role" (§5 #1); roles are kept in the order admin, instructor,
-  learner (§5 #2).
+  names untouched, with the given roles (versal.md D6). E-mails match ignoring case (decision).
+* `member` among the roles means "no role" (versal.md D1); roles are kept in the order admin, instructor,
+  learner (versal.md D2).
 * Removing users from an org also clears their course roles, tracking, progress and gadget data in
-  every course of that org, and ends their sessions there (§2.2 #6).
+  every course of that org, and ends their sessions there (versal.md Removal).
 """
 
 from __future__ import annotations

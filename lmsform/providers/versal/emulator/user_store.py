@@ -3,7 +3,7 @@
 A user exists once, whatever the organisations it belongs to; the e-mail is unique ignoring case
 (`email_key` holds it case-folded), and so is the `username`. A membership carries the org roles as a
 comma-separated list in the canonical order admin, instructor, learner; the empty string is a
-role-less member (§5 #1, #2). Optional profile fields are NULL when unset.
+role-less member (versal.md D1, D2). Optional profile fields are NULL when unset.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from lmsform.providers.emulator_sqlite import TableDump, placeholders
-from lmsform.providers.versal.emulator.db import Database
+from lmsform.providers.emulation.sqlite import TableDump, placeholders
+from lmsform.providers.versal.emulator.base_store import Database
 
 ORG_ROLES = ("admin", "instructor", "learner")
 """Org roles in their canonical (precedence) order."""
@@ -98,7 +98,7 @@ class UserStore(Database):
         return None if row is None else UserRecord(*row)
 
     def free_username(self, wanted: str) -> str:
-        """`wanted`, or `wanted` with the first numeric suffix (2, 3, …) no user has (§5 #17)."""
+        """`wanted`, or `wanted` with the first numeric suffix (2, 3, …) no user has (versal.md D17)."""
         candidate, suffix = wanted, 1
         while self._one("SELECT 1 FROM users WHERE username = ?", (candidate,)) is not None:
             suffix += 1

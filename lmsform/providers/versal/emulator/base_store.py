@@ -1,4 +1,4 @@
-"""The emulator's store plumbing: the shared SQLite base (`emulator_sqlite`) with Versal's ids.
+"""The emulator's store plumbing: the shared SQLite base (`emulation.sqlite`) with Versal's ids.
 
 One file holds the whole state, and the app wraps every request in `transaction()`: a request that
 fails half-way leaves nothing behind.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lmsform.providers.emulator_sqlite import SqliteDatabase
+from lmsform.providers.emulation.sqlite import SqliteDatabase
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 

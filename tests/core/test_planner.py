@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from lmsform.errors import Location, ManifestError
-from lmsform.model import ManageConfig, address, parse_address
+from lmsform.kinds import address, parse_address
 from lmsform.plan import Action, Plan
 from lmsform.planner import changed_fields, make_plan
-from lmsform.providers.skilljar.provider import SkilljarProvider
+from lmsform.project_config import ManageConfig, Mode
 from lmsform.references import Reference
 from lmsform.state import GroupExpansion, Resource, State
+from tests.core.fake_provider import FakeProvider
 
 
 def user(email: str, *, uid: str | None = None, **fields: Any) -> Resource:
@@ -43,10 +44,10 @@ def state(*resources: Resource) -> State:
 
 
 def plan_of(
-    desired: State, live: State, **manage: str
+    desired: State, live: State, **manage: Mode
 ) -> list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
     plan = make_plan(
-        desired, live, provider=SkilljarProvider, manage=ManageConfig(**manage), target="acme.skilljar.com"
+        desired, live, provider=FakeProvider, manage=ManageConfig(**manage), target="acme.example.com"
     )
     return [(change.action.value, change.address, change.changed, change.cascade) for change in plan.changes]
 
@@ -133,7 +134,7 @@ JANE_LIVE = user("Jane@acme.com", uid="u1", first_name="Jane", last_name="Doe", 
 def test_plan_table(
     desired: State,
     live: State,
-    manage: dict[str, str],
+    manage: dict[str, Mode],
     expected: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]],
 ) -> None:
     assert plan_of(desired, live, **manage) == expected
@@ -170,7 +171,7 @@ def test_creates_carry_the_ids_of_the_live_objects_they_refer_to() -> None:
     desired = state(group("eng"), member("eng", "jane@acme.com"))
     live = state(JANE_LIVE, group("eng", gid="g1"))
 
-    plan = make_plan(desired, live, provider=SkilljarProvider, manage=ManageConfig(), target="d")
+    plan = make_plan(desired, live, provider=FakeProvider, manage=ManageConfig(), target="d")
 
     assert [change.action for change in plan.changes] == [Action.CREATE]
     assert plan.refs == {("users", ("jane@acme.com",)): {"id": "u1"}, ("groups", ("eng",)): {"id": "g1"}}
@@ -184,27 +185,25 @@ def test_a_reference_to_an_object_that_is_not_live_is_an_error_at_its_place() ->
         make_plan(
             state(group("eng")),
             state(),
-            provider=SkilljarProvider,
+            provider=FakeProvider,
             manage=ManageConfig(),
             target="d",
             unresolved=[missing],
         )
 
     assert str(failure.value) == (
-        "groups.yaml:3:14: user 'ghost@acme.com' is neither declared in the manifests nor present in Skilljar"
+        "groups.yaml:3:14: user 'ghost@acme.com' is neither declared in the manifests nor present in Fake LMS"
     )
 
 
 def test_the_plan_json_is_stable_and_carries_a_checksum_of_the_changes() -> None:
     desired = state(user("jane@acme.com", first_name="Janet", active=True))
-    first = make_plan(desired, state(JANE_LIVE), provider=SkilljarProvider, manage=ManageConfig(), target="d")
-    second = make_plan(
-        desired, state(JANE_LIVE), provider=SkilljarProvider, manage=ManageConfig(), target="d"
-    )
+    first = make_plan(desired, state(JANE_LIVE), provider=FakeProvider, manage=ManageConfig(), target="d")
+    second = make_plan(desired, state(JANE_LIVE), provider=FakeProvider, manage=ManageConfig(), target="d")
     other = make_plan(
         state(user("jane@acme.com", first_name="Jo", active=True)),
         state(JANE_LIVE),
-        provider=SkilljarProvider,
+        provider=FakeProvider,
         manage=ManageConfig(),
         target="d",
     )
@@ -265,10 +264,9 @@ def test_a_previously_title_makes_a_rename_an_update_and_dependants_follow() -> 
     )
     desired.scopes["enrollments"] = {("course", "Safety Basics")}
 
-    plan = make_plan(
-        desired, LIVE_CATALOGUE, provider=SkilljarProvider, manage=ManageConfig(enrollments="authoritative"),
-        target="d",
-    )  # fmt: skip
+    manage = ManageConfig.model_validate({"enrollments": "authoritative"})
+
+    plan = make_plan(desired, LIVE_CATALOGUE, provider=FakeProvider, manage=manage, target="d")
 
     assert _actions(plan) == [("update", 'courses["Safety Basics"]')]
     assert plan.changes[0].changed == ("title",)
@@ -280,7 +278,7 @@ def test_a_pinned_id_adopts_a_course_whatever_its_title_and_marks_it_managed() -
     live = state(course("Legacy name", cid="c9", owned=False, short_description="x"))
     pinned = Resource("courses", ("New name",), {"title": "New name"}, ids={"id": "c9"})
 
-    plan = make_plan(state(pinned), live, provider=SkilljarProvider, manage=ManageConfig(), target="d")
+    plan = make_plan(state(pinned), live, provider=FakeProvider, manage=ManageConfig(), target="d")
 
     assert _actions(plan) == [("update", 'courses["New name"]')]
     assert plan.changes[0].adopt is True
@@ -293,10 +291,10 @@ def test_a_title_several_courses_share_must_be_pinned() -> None:
     wanted = Resource("courses", ("Intro",), {"title": "Intro"}, source=Location(Path("c.yaml"), 2, 5))
 
     with pytest.raises(ManifestError) as failure:
-        make_plan(state(wanted), live, provider=SkilljarProvider, manage=ManageConfig(), target="d")
+        make_plan(state(wanted), live, provider=FakeProvider, manage=ManageConfig(), target="d")
 
     assert str(failure.value) == (
-        "c.yaml:2:5: 2 courses in Skilljar share the key 'Intro' (ids c1, c2); "
+        "c.yaml:2:5: 2 courses in Fake LMS share the key 'Intro' (ids c1, c2); "
         "add `id:` to say which one this is"
     )
 
@@ -305,7 +303,11 @@ def test_authoritative_courses_never_touch_courses_lmsform_does_not_own() -> Non
     live = state(course("Theirs", cid="c1", owned=False), course("Ours", cid="c2"))
 
     plan = make_plan(
-        state(), live, provider=SkilljarProvider, manage=ManageConfig(courses="authoritative"), target="d"
+        state(),
+        live,
+        provider=FakeProvider,
+        manage=ManageConfig.model_validate({"courses": "authoritative"}),
+        target="d",
     )
 
     assert _actions(plan) == [("delete", 'courses["Ours"]')]
@@ -313,10 +315,9 @@ def test_authoritative_courses_never_touch_courses_lmsform_does_not_own() -> Non
 
 
 def test_deleting_a_course_takes_its_publication_and_enrollments_with_it() -> None:
-    plan = make_plan(
-        state(), LIVE_CATALOGUE, provider=SkilljarProvider,
-        manage=ManageConfig(courses="authoritative", enrollments="authoritative"), target="d",
-    )  # fmt: skip
+    manage = ManageConfig.model_validate({"courses": "authoritative", "enrollments": "authoritative"})
+
+    plan = make_plan(state(), LIVE_CATALOGUE, provider=FakeProvider, manage=manage, target="d")
 
     assert _actions(plan) == [("delete", 'courses["Safety 101"]')]
     assert plan.changes[0].cascade == (
@@ -329,7 +330,7 @@ def test_published_false_unpublishes_even_when_additive() -> None:
     desired = state(course("Safety 101", short_description="Old"))
     desired.absent[("publications", ("Safety 101",))] = None
 
-    plan = make_plan(desired, LIVE_CATALOGUE, provider=SkilljarProvider, manage=ManageConfig(), target="d")
+    plan = make_plan(desired, LIVE_CATALOGUE, provider=FakeProvider, manage=ManageConfig(), target="d")
 
     assert _actions(plan) == [("delete", 'publications["Safety 101"]')]
     assert "cannot be undone" in plan.changes[0].notes[0]
@@ -370,9 +371,9 @@ def test_a_group_enrollment_expands_to_members_declared_and_kept_live(
     plan = make_plan(
         desired,
         live,
-        provider=SkilljarProvider,
-        manage=ManageConfig(memberships=memberships),
-        target="d",  # type: ignore[arg-type]
+        provider=FakeProvider,
+        manage=ManageConfig.model_validate({"memberships": memberships}),
+        target="d",
     )
 
     enrolled = [change for change in plan.changes if change.kind == "enrollments"]
@@ -387,7 +388,7 @@ def test_group_members_who_are_not_users_of_the_domain_are_left_out_with_a_warni
     desired = state()
     _group_enrollment(desired, "eng")
 
-    plan = make_plan(desired, live, provider=SkilljarProvider, manage=ManageConfig(), target="d")
+    plan = make_plan(desired, live, provider=FakeProvider, manage=ManageConfig(), target="d")
 
     assert plan.changes == ()
     assert plan.warnings == (
@@ -403,7 +404,7 @@ def test_supervisors_are_sent_again_on_every_plan_without_counting_as_changes() 
     desired = state(grant)
     desired.absent[("supervisors", ("old@acme.com",))] = None
 
-    plan = make_plan(desired, state(), provider=SkilljarProvider, manage=ManageConfig(), target="d")
+    plan = make_plan(desired, state(), provider=FakeProvider, manage=ManageConfig(), target="d")
 
     assert _actions(plan) == [
         ("reassert", 'supervisors["ann@acme.com"]'),
@@ -423,14 +424,14 @@ def test_a_reference_to_a_name_several_live_objects_share_is_an_error() -> None:
         make_plan(
             state(),
             live,
-            provider=SkilljarProvider,
+            provider=FakeProvider,
             manage=ManageConfig(),
             target="d",
             unresolved=[reference],
         )
 
     assert str(failure.value) == (
-        "e.yaml:2:13: 2 lessons in Skilljar are named 'Induction' (ids 1, 2): "
+        "e.yaml:2:13: 2 lessons in Fake LMS are named 'Induction' (ids 1, 2): "
         "rename all but one there to refer to it"
     )
 

@@ -1,67 +1,31 @@
-"""Django REST Framework conventions, as Skilljar's API shows them: request parsing and validation
-with DRF's field semantics and messages, error bodies, page-number and cursor pagination, and HTTP
-Basic authentication with the API key as username.
+"""Reading what a request sends, with Django REST Framework's parsers and field semantics.
+
+* The body is JSON (`application/json` or any `+json` type) or a flat form (url-encoded or
+  multipart); an empty body reads as `{}`. Malformed JSON answers 400 `{"detail": "JSON parse error -
+  <reason>"}`, another media type 415.
+* `validate_object` checks a body against a `Schema` of `Field`s: every failing field at once, with
+  DRF's messages; unknown keys are ignored. The parsers (`text`, `email`, `boolean`, …) mirror DRF's
+  field classes.
+* Query filters: an empty value means no filter, as django-filter treats it.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
-from urllib.parse import urlencode, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
 import flask
 
-from lmsform.providers.skilljar.emulator.db import Slice, Window, format_timestamp
-
-T = TypeVar("T")
+from lmsform.providers.skilljar.emulator.base_store import format_timestamp
+from lmsform.providers.skilljar.emulator.errors import ApiError, FieldInvalid, ValidationFailed, field_error
 
 _FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
-
-# --- errors ---------------------------------------------------------------------------------------
-
-
-class ApiError(Exception):
-    """An HTTP error answered with a JSON body."""
-
-    def __init__(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(status, body)
-        self.status = status
-        self.body = body
-        self.headers = dict(headers or {})
-
-
-class ValidationFailed(ApiError):
-    """A DRF-shaped 400: `{"field": ["message"]}` or `{"non_field_errors": [...]}`."""
-
-    def __init__(self, errors: Any) -> None:
-        super().__init__(400, errors)
-
-
-class FieldInvalid(Exception):
-    """One field's errors: a list of messages, or nested errors for objects and lists."""
-
-    def __init__(self, detail: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-def not_found(detail: str = "Not found.") -> ApiError:
-    return ApiError(404, {"detail": detail})
-
-
-def field_error(name: str, message: str) -> ValidationFailed:
-    return ValidationFailed({name: [message]})
-
-
-# --- request-body validation (DRF field semantics and messages) -----------------------------------
 
 Parser = Callable[[Any], Any]
 
@@ -321,19 +285,6 @@ def list_of(child: Parser) -> Parser:
     return parse
 
 
-# --- HTTP plumbing ----------------------------------------------------------------------------------
-
-
-def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> flask.Response:
-    return flask.Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
-
-
-def empty_response(status: int) -> flask.Response:
-    response = flask.Response(b"", status=status)
-    del response.headers["Content-Type"]
-    return response
-
-
 def request_body() -> Any:
     """The request's data: JSON, or a flat form (url-encoded or multipart)."""
     request = flask.request
@@ -365,113 +316,3 @@ def query_boolean(name: str) -> bool | None:
     if value in ("false", "False", "0"):
         return False
     raise field_error(name, f"Select a valid choice. {value} is not one of the available choices.")
-
-
-def link(**replacements: str | None) -> str:
-    """This request's absolute URL with some query parameters replaced (None removes one)."""
-    request = flask.request
-    params = [(key, value) for key, value in request.args.items(multi=True) if key not in replacements]
-    params += [(key, value) for key, value in replacements.items() if value is not None]
-    params.sort(key=lambda pair: pair[0])
-    query = urlencode(params)
-    return request.base_url + (f"?{query}" if query else "")
-
-
-@dataclass(frozen=True)
-class Page:
-    number: int
-    size: int
-
-    @property
-    def window(self) -> Window:
-        return Window(offset=(self.number - 1) * self.size, limit=self.size)
-
-
-class Pager:
-    """Page-number pagination as DRF's PageNumberPagination does it, with the emulator's clamp."""
-
-    def __init__(self, clamp_page_size: bool) -> None:
-        self._clamp = clamp_page_size
-
-    def requested_page(self, default_size: int, *, size_param: bool = True) -> Page:
-        raw_number = flask.request.args.get("page", "1")
-        try:
-            number = int(raw_number)
-        except ValueError:
-            raise not_found("Invalid page.") from None
-        if number < 1:
-            raise not_found("Invalid page.")
-        return Page(number, self._page_size(default_size) if size_param else default_size)
-
-    def _page_size(self, default_size: int) -> int:
-        try:
-            asked = int(flask.request.args.get("page_size", ""))
-        except ValueError:
-            return default_size
-        if asked < 1:
-            return default_size
-        return min(asked, default_size) if self._clamp else asked
-
-    @staticmethod
-    def envelope(page: Page, rows: Slice[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
-        if page.number > 1 and page.window.offset >= rows.total:
-            raise not_found("Invalid page.")
-        has_next = page.number * page.size < rows.total
-        previous: str | None = None
-        if page.number > 1:
-            previous = link(page=None if page.number == 2 else str(page.number - 1))
-        return {
-            "count": rows.total,
-            "next": link(page=str(page.number + 1)) if has_next else None,
-            "previous": previous,
-            "results": [render(row) for row in rows.items],
-        }
-
-
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o={offset}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        key, _, value = decoded.partition("=")
-        offset = int(value)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise not_found("Invalid cursor") from None
-    if key != "o" or offset < 0:
-        raise not_found("Invalid cursor")
-    return offset
-
-
-class Authenticator:
-    """HTTP Basic with the API key as username (§1.2); Bearer tokens are not configured."""
-
-    _CHALLENGE: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": 'Basic realm="api"'}
-
-    def __init__(self, api_key: str | None) -> None:
-        self._api_key = api_key
-
-    def check(self, header: str | None) -> None:
-        scheme, _, credentials = (header or "").strip().partition(" ")
-        if scheme.lower() == "bearer":
-            raise self._reject("Invalid token.")
-        if scheme.lower() != "basic":
-            raise self._reject("Authentication credentials were not provided.")
-        if not credentials.strip():
-            raise self._reject("Invalid basic header. No credentials provided.")
-        try:
-            decoded = base64.b64decode(credentials.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            raise self._reject("Invalid basic header. Credentials not correctly base64 encoded.") from None
-        key = decoded.partition(":")[0]
-        if not self._accepts(key):
-            raise self._reject("Invalid username/password.")
-
-    def _accepts(self, key: str) -> bool:
-        if self._api_key is None:
-            return bool(key)
-        return hmac.compare_digest(key.encode(), self._api_key.encode())
-
-    def _reject(self, detail: str) -> ApiError:
-        return ApiError(401, {"detail": detail}, self._CHALLENGE)

@@ -1,4 +1,4 @@
-"""What Skilljar's per-area stores add to the shared SQLite plumbing (`emulator_sqlite`).
+"""What Skilljar's per-area stores add to the shared SQLite plumbing (`emulation.sqlite`).
 
 Rows carry random string ids (`new_id`) and a hidden `seq` column that keeps creation order: lists are
 windows (`Window`, `Slice`) in that order, and the state dump shows rows in it, without `seq`. The
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from lmsform.providers.emulator_sqlite import SqliteDatabase, TableDump, placeholders
+from lmsform.providers.emulation.sqlite import SqliteDatabase, TableDump, placeholders
 
 ID_LENGTH = 13
 _ID_ALPHABET = string.ascii_lowercase + string.digits

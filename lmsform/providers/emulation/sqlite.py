@@ -137,6 +137,17 @@ class SqliteDatabase:
         count: int = self._one(f"SELECT COUNT(*) FROM ({sql})", params)[0]
         return count
 
+    def _delete_rows(self, tables: Sequence[str]) -> None:
+        """Empty `tables` in the order given (tables that point at others first), in one transaction."""
+        with self.transaction():
+            for table in tables:
+                self._run(f"DELETE FROM {table}")
+
+    def _dump_tables(self, dumps: Sequence[TableDump]) -> dict[str, list[dict[str, Any]]]:
+        """Every row of each table, as its `TableDump` shows it, keyed by the dump's key."""
+        with self.transaction():
+            return {dump.key: self._dump_table(dump) for dump in dumps}
+
     def _dump_table(self, dump: TableDump) -> list[dict[str, Any]]:
         with self.transaction():
             cursor = self._db.execute(f"SELECT * FROM {dump.table} ORDER BY {dump.order_by}")

@@ -1,5 +1,6 @@
 """What a vendor's answer holds, in words: the vendor's own error message, a body that is not JSON,
-and the checks that an answer has the shape and the fields lmsform goes on with.
+the checks that an answer has the shape and the fields lmsform goes on with, and the error for an
+item that turns out not to have them while it is taken apart (`malformed_items`).
 
 Messages name fields and shapes, never values a page may echo back (those are masked).
 """
@@ -7,11 +8,13 @@ Messages name fields and shapes, never values a page may echo back (those are ma
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import requests
 
+from lmsform.errors import ProviderError
 from lmsform.secrets import redact
 
 _MESSAGE_LIMIT = 300
@@ -107,3 +110,15 @@ def item_fields_missing(items: Any, fields: Sequence[str]) -> str | None:
         if absent:
             return f"item {position} has no {', '.join(f'`{field}`' for field in absent)}"
     return None
+
+
+@contextmanager
+def malformed_items(vendor: str, *, item: str = "an item", kind: str | None = None) -> Iterator[None]:
+    """Taking a vendor's items apart: a field missing or of the wrong type (a KeyError, TypeError,
+    AttributeError or ValueError) is a ProviderError saying the answer is malformed, not a traceback."""
+    try:
+        yield
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise ProviderError(
+            vendor=vendor, message=f"malformed response: {item} lacks or mistypes {error}", kind=kind
+        ) from None

@@ -40,8 +40,8 @@ from ruamel.yaml.tokens import CommentToken
 
 from lmsform.characters import EscapingEmitter
 from lmsform.errors import Issue, ManifestError, relative
+from lmsform.kinds import DECLARABLE
 from lmsform.manifest import CONFIG_FILE, resource_files
-from lmsform.model import DECLARABLE
 from lmsform.yamlsource import checked_texts, load
 
 CONFIG_KEY_ORDER = ("version", "provider", "manage")

@@ -4,7 +4,7 @@ Every vendor's emulator is a WSGI application; this module serves it with werkze
 server, in a background thread (tests, the built-in sandbox) or in the foreground
 (`lmsform emulator VENDOR`). It also records every request it answers, so tests can count the
 calls lmsform made, validate them against the vendor's own spec, and injects network faults
-(`emulator_faults`) into every vendor's API alike.
+(`emulation.faults`) into every vendor's API alike.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wsgi import get_current_url
 
-from lmsform.providers.emulator_faults import (
+from lmsform.providers.emulation.faults import (
     CHAOS_HOOK,
     NO_FAULT,
     UNAVAILABLE,
@@ -33,6 +33,7 @@ from lmsform.providers.emulator_faults import (
     Fault,
     Faults,
     MalformedKind,
+    ScriptedFaults,
     chaos_hook,
     first_page_query,
     is_hook,
@@ -60,18 +61,11 @@ class RecordedRequest:
     response_body: bytes = b""
     # The emulator committed the change but dropped the connection instead of answering.
     dropped: bool = False
-    fault: Fault | None = None  # the fault the request met (see emulator_faults); latency is none
+    fault: Fault | None = None  # the fault the request met (see `faults`); latency is none
 
     @property
     def url_path(self) -> str:
         return self.path + (f"?{self.query_string}" if self.query_string else "")
-
-
-@dataclass
-class _DropRule:
-    method: str
-    path: re.Pattern[str]
-    remaining: int
 
 
 @dataclass
@@ -94,7 +88,7 @@ class _SpoilRule:
 class RequestRecorder:
     """WSGI middleware that logs every exchange and injects faults (thread-safe).
 
-    `faults` (see `emulator_faults`) applies to every vendor request; `/_emulator/chaos` reads and changes
+    `faults` (see `faults`) applies to every vendor request; `/_emulator/chaos` reads and changes
     it. `drop_answers` makes the next matching requests do their work and then lose their answer: the
     connection is closed before the response goes out, as when a network drops it after the vendor
     committed the change; `refuse_answers` makes them fail with 503 before the vendor does anything.
@@ -112,19 +106,17 @@ class RequestRecorder:
         self._lock = threading.Lock()
         self._log: list[RecordedRequest] = []
         self._counts = _Counts()
-        self._drops: list[_DropRule] = []
-        self._refusals: list[_DropRule] = []
+        self._drops: ScriptedFaults[Fault] = ScriptedFaults()
+        self._refusals: ScriptedFaults[Answer] = ScriptedFaults()
         self._spoils: list[_SpoilRule] = []
         self._writes_answered = 0
         self._closed = threading.Event()
 
     def drop_answers(self, method: str, path_pattern: str, count: int = 1) -> None:
-        with self._lock:
-            self._drops.append(_DropRule(method.upper(), re.compile(path_pattern), count))
+        self._drops.arm(method, path_pattern, "drop", count)
 
     def refuse_answers(self, method: str, path_pattern: str, count: int = 1) -> None:
-        with self._lock:
-            self._refusals.append(_DropRule(method.upper(), re.compile(path_pattern), count))
+        self._refusals.arm(method, path_pattern, UNAVAILABLE, count)
 
     def spoil_answers(
         self,
@@ -154,14 +146,6 @@ class RequestRecorder:
         if rule is not None and rule.remaining is not None:
             with self._lock:
                 rule.remaining -= 1
-
-    def _take(self, rules: list[_DropRule], method: str, path: str) -> bool:
-        with self._lock:
-            for rule in rules:
-                if rule.remaining > 0 and rule.method == method and rule.path.fullmatch(path):
-                    rule.remaining -= 1
-                    return True
-        return False
 
     def close(self) -> None:
         """The server stopped: requests still waiting out a delay give up instead of reaching the app."""
@@ -195,8 +179,9 @@ class RequestRecorder:
             return chaos_hook(self.faults, method, body), None, False
         if decision.answer is not None:
             return decision.answer, decision.fault, False
-        if self._take(self._refusals, method, path):
-            return UNAVAILABLE, "error", False
+        refusal = self._refusals.take(method, path)
+        if refusal is not None:
+            return refusal, "error", False
         rule = None if decision.malform else self._spoil_rule(method, path)
         spoil = decision.malform or (rule and rule.kind)
         url = get_current_url(environ)
@@ -204,7 +189,7 @@ class RequestRecorder:
         if first_page is not None:
             environ = {**environ, "QUERY_STRING": first_page}
         answer = self._call_app(environ)
-        if decision.drop or self._take(self._drops, method, path):
+        if decision.drop or self._drops.take(method, path) is not None:
             return answer, "drop", True
         spoilt = spoil and malformed(spoil, answer, url)
         if spoilt:

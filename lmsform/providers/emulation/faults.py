@@ -1,5 +1,6 @@
 """Network faults for every vendor's emulator: latency, a rate limit, errors, throttling, dropped answers,
-hangs and malformed answers, changeable while the server runs.
+hangs and malformed answers, changeable while the server runs; and scripted faults, armed for the next
+requests that match a method and a path.
 
 `Faults` holds the settings and makes each vendor request's random choices (one `random.Random(seed)`,
 so a run is reproducible); `RequestRecorder` in `emulator` applies them and records which fault each
@@ -10,6 +11,11 @@ A request meets at most one fault. Each rate is an independent chance, tried in 
 limit, `throttle_rate`, `error_rate`, `hang_rate`, then `drop_rate` (writes only) or `malformed` (GETs
 only). Five random numbers are drawn for every request whatever the rates, so changing one rate does
 not reshuffle which requests meet another.
+
+Scripted faults (`ScriptedFaults`) are the one mechanism behind every "the next N requests matching
+method and path …" rule: answers refused or dropped by the server (`RequestRecorder`), writes that
+commit late (`LateCommits`), and the `Retry-After` refusals an emulator's own hook arms
+(`RetryLaterFaults`, Versal's `POST /_emulator/faults`).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, get_args
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypedDict, TypeVar, Unpack, get_args
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 if TYPE_CHECKING:
@@ -380,16 +386,124 @@ def chaos_hook(faults: Faults, method: str, body: bytes) -> Answer:
     return json_answer("200 OK", faults.to_json())
 
 
-# --- writes that commit late ----------------------------------------------------------------------------
+# --- scripted faults: the next requests that match ------------------------------------------------------
+
+EffectT = TypeVar("EffectT")
 
 
 @dataclass
-class _LateRule:
+class ScriptedFault(Generic[EffectT]):
+    """The next `remaining` requests of `method` whose path `path` matches whole meet `effect`."""
+
     method: str
     path: re.Pattern[str]
+    remaining: int
+    effect: EffectT
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.remaining > 0 and self.method == method and self.path.fullmatch(path) is not None
+
+
+class ScriptedFaults(Generic[EffectT]):
+    """Faults armed for the next matching requests, each used up by one request (thread-safe); the first
+    armed that matches is taken first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._armed: list[ScriptedFault[EffectT]] = []
+
+    def arm(self, method: str, path: str | re.Pattern[str], effect: EffectT, count: int = 1) -> None:
+        """The next `count` requests of `method` whose path matches `path` whole meet `effect`."""
+        pattern = path if isinstance(path, re.Pattern) else re.compile(path)
+        with self._lock:
+            self._armed.append(ScriptedFault(method.upper(), pattern, count, effect))
+
+    def take(self, method: str, path: str) -> EffectT | None:
+        """The effect this request meets, used up by one; None when no armed fault matches it."""
+        with self._lock:
+            for fault in self._armed:
+                if fault.matches(method, path):
+                    fault.remaining -= 1
+                    return fault.effect
+        return None
+
+    def pending(self) -> list[ScriptedFault[EffectT]]:
+        """The faults not used up yet, as they stand now."""
+        with self._lock:
+            return [replace(fault) for fault in self._armed if fault.remaining > 0]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._armed.clear()
+
+
+RETRY_LATER_STATUSES = {429: "Too many requests", 503: "Service unavailable"}
+"""The statuses a `RetryLater` may answer, with the message a vendor's error body may carry."""
+_RULE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """A refusal the client is told to retry: `status` (429 or 503) with `Retry-After: seconds`."""
+
+    status: int
+    seconds: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.seconds)}
+
+
+class RetryLaterFaults(ScriptedFaults[RetryLater]):
+    """`Retry-After` refusals an emulator answers itself, armed over HTTP by a test hook.
+
+    The hook's body: `{"method", "path": <regex matched against the whole path>, "status": 429|503 = 503,
+    "count": 1, "retryAfter": 1}`; `as_json` lists the pending rules in the same shape."""
+
+    def arm_from_json(self, body: Mapping[str, Any]) -> None:
+        """Arm the rule `body` describes (ValueError, saying what is wrong, for a bad one)."""
+        method, path = body.get("method"), body.get("path")
+        if not isinstance(method, str) or method.upper() not in _RULE_METHODS:
+            raise ValueError(f"method must be one of {', '.join(_RULE_METHODS)}")
+        if not isinstance(path, str):
+            raise ValueError("path must be a regular expression")
+        try:
+            pattern = re.compile(path)
+        except re.error as error:
+            raise ValueError(f"path is not a regular expression: {error}") from None
+        status = body.get("status", 503)
+        if status not in RETRY_LATER_STATUSES:
+            raise ValueError("status must be 429 or 503")
+        refusal = RetryLater(status, _positive(body, "retryAfter", 1))
+        self.arm(method, pattern, refusal, _positive(body, "count", 1))
+
+    def as_json(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "method": fault.method,
+                "path": fault.path.pattern,
+                "status": fault.effect.status,
+                "count": fault.remaining,
+                "retryAfter": fault.effect.seconds,
+            }
+            for fault in self.pending()
+        ]
+
+
+def _positive(body: Mapping[str, Any], name: str, default: int) -> int:
+    value = body.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer")
+    return value
+
+
+# --- writes that commit late ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Late:
     delay: float
     gateway: bool
-    remaining: int
 
 
 @dataclass
@@ -406,7 +520,7 @@ class LateCommits:
 
     app: WSGIApplication
     committed: list[tuple[str, str]] = field(default_factory=list)
-    _rules: list[_LateRule] = field(default_factory=list)
+    _rules: ScriptedFaults[_Late] = field(default_factory=ScriptedFaults)
     _late: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -414,8 +528,7 @@ class LateCommits:
         self, method: str, path_pattern: str, *, delay: float, count: int = 1, gateway: bool = False
     ) -> None:
         _check_number("delay", delay, "a number of seconds, 0 or more", 0)
-        with self._lock:
-            self._rules.append(_LateRule(method.upper(), re.compile(path_pattern), delay, gateway, count))
+        self._rules.arm(method, path_pattern, _Late(delay, gateway), count)
 
     def settle(self, timeout: float = 30.0) -> None:
         """Wait until every late write the middleware started in the background has been handled."""
@@ -425,16 +538,16 @@ class LateCommits:
             thread.join(timeout)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        rule = self._take(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
-        if rule is None:
+        held = self._rules.take(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        if held is None:
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
-        if not rule.gateway:
-            time.sleep(rule.delay)
+        if not held.gateway:
+            time.sleep(held.delay)
             return self._commit(environ, body, start_response)
         late = threading.Thread(
-            target=self._commit_later, args=(dict(environ), body, rule.delay), daemon=True
+            target=self._commit_later, args=(dict(environ), body, held.delay), daemon=True
         )
         with self._lock:
             self._late.append(late)
@@ -442,14 +555,6 @@ class LateCommits:
         answer = json_answer("504 Gateway Timeout", {"detail": "The upstream server did not answer in time."})
         start_response(answer.status, answer.headers)
         return [answer.body]
-
-    def _take(self, method: str, path: str) -> _LateRule | None:
-        with self._lock:
-            for rule in self._rules:
-                if rule.remaining > 0 and rule.method == method and rule.path.fullmatch(path):
-                    rule.remaining -= 1
-                    return rule
-        return None
 
     def _commit_later(self, environ: WSGIEnvironment, body: bytes, delay: float) -> None:
         time.sleep(delay)
@@ -496,6 +601,7 @@ __all__ = [
     "CHAOS_HOOK",
     "MALFORMED_KINDS",
     "NO_FAULT",
+    "RETRY_LATER_STATUSES",
     "UNAVAILABLE",
     "Answer",
     "Decision",
@@ -505,6 +611,10 @@ __all__ = [
     "Faults",
     "LateCommits",
     "MalformedKind",
+    "RetryLater",
+    "RetryLaterFaults",
+    "ScriptedFault",
+    "ScriptedFaults",
     "chaos_hook",
     "first_page_query",
     "is_hook",

@@ -1,8 +1,9 @@
-"""The kinds of resources lmsform manages, their identity rules, and the project settings.
+"""The kinds of resources lmsform manages and their identity rules.
 
 A kind says how an object is identified (its key), which other objects its key refers to (a
 membership names a group and a user), and which part of the key puts it in the manifests' scope
-for authoritative removal. The per-kind declaration models live in `specs`.
+for authoritative removal. The per-kind entry models live in `specs`; the project's settings in
+`project_config`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import Field, create_model
+from typing import Any
 
 from lmsform.characters import REFUSED, shown_escaped
 from lmsform.specs import (
@@ -21,14 +20,12 @@ from lmsform.specs import (
     DeclarationModel,
     EnrollmentSpec,
     GroupSpec,
-    StrictModel,
     SupervisorSpec,
     UserSpec,
     WebhookSpec,
 )
 
 Key = tuple[str, ...]
-Mode = Literal["additive", "authoritative"]
 # (position in the key, kind of the object named there)
 KeyRef = tuple[int, str]
 
@@ -273,103 +270,5 @@ def kind(name: str) -> Kind:
     return KINDS_BY_NAME[name]
 
 
-class _ManageModes(StrictModel):
-    """Per kind: `additive` leaves undeclared live objects alone; `authoritative` removes them."""
-
-    def mode(self, kind_name: str) -> Mode:
-        mode: Mode = getattr(self, kind_name, "additive")
-        return mode
-
-
-# The models below take one field per kind, made from KINDS so that a new kind is declared once. The
-# type checker sees their base, whose methods are all the code uses (their fields are read by name).
-if TYPE_CHECKING:
-    ManageConfig = _ManageModes
-else:
-    ManageConfig = create_model(
-        "ManageConfig",
-        __base__=_ManageModes,
-        __doc__=_ManageModes.__doc__,
-        **{kind.name: (Mode, "additive") for kind in KINDS if kind.managed_mode and not kind.reference_only},
-    )
-
-
-Redaction = Literal["none", "emails"]
 # The kinds `protect:`, `ignore:` and `safety.kinds` may name: those the manifests or the plan manage.
 KIND_NAMES: tuple[str, ...] = tuple(kind.name for kind in KINDS if not kind.reference_only)
-if TYPE_CHECKING:
-    KindName = str
-else:
-    KindName = Literal[KIND_NAMES]
-Patterns = dict[KindName, list[str]]
-
-
-class OutputConfig(StrictModel):
-    redact: Redaction = Field(
-        "none", description="`emails` masks e-mail local parts and names in text and Markdown output."
-    )
-
-
-class Threshold(StrictModel):
-    max_remove_percent: float | None = Field(None, ge=0, le=100)
-    max_update_percent: float | None = Field(None, ge=0, le=100)
-
-
-class SafetyConfig(StrictModel):
-    """Refuse plans that remove or update too large a share of a kind (octoDNS-style), unless --force."""
-
-    max_remove_percent: float = Field(
-        30, ge=0, le=100, description="Largest share of a kind one plan may remove."
-    )
-    max_update_percent: float = Field(
-        30, ge=0, le=100, description="Largest share of a kind one plan may update."
-    )
-    min_existing: int = Field(
-        10, ge=0, description="Thresholds apply once a kind has this many live objects."
-    )
-    kinds: dict[KindName, Threshold] = Field(default_factory=dict, description="Per-kind overrides.")
-
-    def limits(self, kind_name: str) -> tuple[float, float]:
-        override = self.kinds.get(kind_name)
-        remove = override.max_remove_percent if override and override.max_remove_percent is not None else None
-        update = override.max_update_percent if override and override.max_update_percent is not None else None
-        return (
-            self.max_remove_percent if remove is None else remove,
-            self.max_update_percent if update is None else update,
-        )
-
-
-class ProjectConfig(StrictModel):
-    """The contents of lmsform.yaml. `provider` is validated by the chosen provider's own settings model."""
-
-    version: Literal[1] = Field(1, description="Manifest format version.")
-    provider: dict[str, Any] = Field(description="Which vendor, and its settings.")
-    manage: ManageConfig = Field(default_factory=ManageConfig)
-    output: OutputConfig = Field(default_factory=lambda: OutputConfig.model_validate({}))
-    safety: SafetyConfig = Field(default_factory=lambda: SafetyConfig.model_validate({}))
-    protect: Patterns = Field(
-        default_factory=dict,
-        description="Per kind, keys or glob patterns of objects lmsform must never remove or demote, "
-        "even after they leave the manifests.",
-    )
-    ignore: Patterns = Field(
-        default_factory=dict,
-        description="Per kind, keys or glob patterns of live objects lmsform neither reports nor touches.",
-    )
-
-    def protected(self, kind_name: str) -> list[str]:
-        return list(self.protect.get(kind_name, []))
-
-    def ignored(self, kind_name: str) -> list[str]:
-        return list(self.ignore.get(kind_name, []))
-
-
-if TYPE_CHECKING:
-    ResourceFile = StrictModel
-else:
-    ResourceFile = create_model(
-        "ResourceFile",
-        __base__=StrictModel,
-        __doc__="A manifest file declaring resources; every top-level key names a kind.",
-        **{name: (list[kind.spec], Field(default_factory=list)) for name, kind in DECLARABLE.items()},
-    )

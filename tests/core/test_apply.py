@@ -5,15 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from lmsform.apply import Outcome, apply_plan
-from lmsform.model import ManageConfig
 from lmsform.plan import Action, Change, Plan
+from lmsform.project_config import ManageConfig
 from lmsform.providers.base import ApplyContext, Provider, ProviderSettings, Work
-from lmsform.providers.skilljar.provider import SkilljarProvider
 from lmsform.state import State
+from tests.core.fake_provider import FakeProvider
 
 
 class ScriptedProvider(Provider):
@@ -23,7 +22,7 @@ class ScriptedProvider(Provider):
     name = "scripted"
     title = "Scripted"
     settings_model = ProviderSettings
-    supports = SkilljarProvider.supports
+    supports = FakeProvider.supports
 
     def __init__(
         self,
@@ -83,12 +82,6 @@ class ScriptedProvider(Provider):
                     self.events.append(("end", changes[0].address))
 
         return run
-
-    @classmethod
-    def emulator_app(
-        cls, state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool = False
-    ) -> Any:
-        raise NotImplementedError
 
 
 def _plan(users: int, *, members: int = 0) -> Plan:

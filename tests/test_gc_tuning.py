@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lmsform import app
-from lmsform.collector import COMMAND_THRESHOLD, fewer_collections
+from lmsform.gc_tuning import COMMAND_THRESHOLD, fewer_collections
 from lmsform.manifest import Project
 from tests.conftest import CliRunnerCall, ProjectDir
 

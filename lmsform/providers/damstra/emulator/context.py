@@ -1,27 +1,25 @@
-"""What every API area shares: the store, the options, the route table and response helpers."""
+"""What every API area shares: the store, the options, the route table and Damstra's empty answer."""
 
 from __future__ import annotations
 
-import json
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import flask
 
 from lmsform.providers.damstra.emulator.options import DamstraEmulatorOptions
 from lmsform.providers.damstra.emulator.paging import Window, requested_window
 from lmsform.providers.damstra.emulator.store import DamstraStore
-
-Handler = Callable[..., flask.Response]
+from lmsform.providers.emulation import flask_kit
+from lmsform.providers.emulation.flask_kit import Handler
 
 
 @dataclass(frozen=True)
 class Operation:
     handler: Handler
     terse_auth_error: bool = False
-    """A bad `AccessKey` answers E806S instead of E806L (§1.6)."""
+    """A bad `AccessKey` answers E806S instead of E806L (damstra.md Errors)."""
 
 
 Routes = Sequence[tuple[str, Mapping[str, Operation]]]
@@ -34,12 +32,11 @@ class EmulatorContext:
     options: DamstraEmulatorOptions
 
 
-class ApiArea(ABC):
+class ApiArea(flask_kit.ApiArea[DamstraStore, DamstraEmulatorOptions]):
     """A few related resources: one handler method per operation, each run inside one store transaction."""
 
     def __init__(self, context: EmulatorContext) -> None:
-        self.store = context.store
-        self.options = context.options
+        super().__init__(context.store, context.options)
 
     @abstractmethod
     def routes(self) -> Routes: ...
@@ -48,11 +45,7 @@ class ApiArea(ABC):
         return requested_window(self.options.default_page_size, self.options.max_page_size)
 
 
-def json_response(body: Any, status: int = 200) -> flask.Response:
-    return flask.Response(json.dumps(body), status=status, mimetype="application/json")
-
-
 def no_content() -> flask.Response:
-    """200 with an empty body, as the doc's "This response has no content" (§1.3, §9.1 A10); the doc's
+    """200 with an empty body, as the doc's "This response has no content" (damstra.md A10); the doc's
     examples still show a JSON content type on these, so it is kept."""
     return flask.Response(b"", status=200, mimetype="application/json")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import flask
-
-from lmsform.providers.skilljar.emulator.drf import Pager
+from lmsform.providers.emulation import flask_kit
+from lmsform.providers.emulation.flask_kit import Handler
 from lmsform.providers.skilljar.emulator.jobs import BackgroundJobs
 from lmsform.providers.skilljar.emulator.options import SkilljarEmulatorOptions
+from lmsform.providers.skilljar.emulator.paging import Pager
 from lmsform.providers.skilljar.emulator.store import SkilljarStore
 
-Handler = Callable[..., flask.Response]
 Routes = Sequence[tuple[str, Mapping[str, Handler]]]
 """URL rules (with the `domain` and `oid` converters) and the handler for each method."""
 
@@ -25,12 +24,11 @@ class EmulatorContext:
     jobs: BackgroundJobs
 
 
-class ApiArea(ABC):
+class ApiArea(flask_kit.ApiArea[SkilljarStore, SkilljarEmulatorOptions]):
     """A few related resources: one handler method per operation, each run inside one store transaction."""
 
     def __init__(self, context: EmulatorContext) -> None:
-        self.store = context.store
-        self.options = context.options
+        super().__init__(context.store, context.options)
         self.jobs = context.jobs
         self.pager = Pager(context.options.clamp_page_size)
 

@@ -1,4 +1,4 @@
-"""The emulator's store plumbing: the shared SQLite base (`emulator_sqlite`) with Damstra's id ranges.
+"""The emulator's store plumbing: the shared SQLite base (`emulation.sqlite`) with Damstra's id ranges.
 
 One file holds one organisation's state, and the app wraps every request in `transaction()`: a request
 that fails half-way (a bulk import whose tenth user collides, a schedule request with one duplicate)
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lmsform.providers.emulator_sqlite import SqliteDatabase
+from lmsform.providers.emulation.sqlite import SqliteDatabase
 
 
 class Database(SqliteDatabase):

@@ -1,22 +1,29 @@
-"""What every API area shares: the store, the options, the route table and response helpers."""
+"""What every API area shares: the store, the options, the test hooks' memory, and paged answers.
+
+The test hooks' memory (`faults`, `counts`) is kept in memory, not in the state file. A fault rule makes
+the next `count` requests whose method matches and whose path (with `/api2`) `re.fullmatch`es `path`
+answer `status` (429 or 503) with a `Retry-After` header and an `Error_View_Model` body, before
+authentication and without touching the state (`emulation.faults.RetryLaterFaults`). Counts are keyed
+`"<METHOD> <spec path template>"`, e.g. `"GET /courses/{courseId}"`, and include faulted and failed
+requests. The reset hook clears both.
+"""
 
 from __future__ import annotations
 
-import json
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import flask
 
+from lmsform.providers.emulation import flask_kit
+from lmsform.providers.emulation.faults import RetryLaterFaults
+from lmsform.providers.emulation.flask_kit import Handler, RouteCounts, json_response
 from lmsform.providers.versal.emulator.auth import Rights
 from lmsform.providers.versal.emulator.options import VersalEmulatorOptions
 from lmsform.providers.versal.emulator.paging import PageRequest, requested_page
 from lmsform.providers.versal.emulator.store import VersalStore
-from lmsform.providers.versal.emulator.traffic import Traffic
-
-Handler = Callable[..., flask.Response]
 
 
 @dataclass(frozen=True)
@@ -34,16 +41,17 @@ Routes = Sequence[tuple[str, Mapping[str, Operation]]]
 class EmulatorContext:
     store: VersalStore
     options: VersalEmulatorOptions
-    traffic: Traffic
+    faults: RetryLaterFaults
+    counts: RouteCounts
 
 
-class ApiArea(ABC):
+class ApiArea(flask_kit.ApiArea[VersalStore, VersalEmulatorOptions]):
     """A few related operations: one handler method each, run inside one store transaction."""
 
     def __init__(self, context: EmulatorContext) -> None:
-        self.store = context.store
-        self.options = context.options
-        self.traffic = context.traffic
+        super().__init__(context.store, context.options)
+        self.faults = context.faults
+        self.counts = context.counts
 
     @abstractmethod
     def routes(self) -> Routes: ...
@@ -52,11 +60,7 @@ class ApiArea(ABC):
         return requested_page(self.options.per_page_cap)
 
     def paged(self, items: list[dict[str, Any]], page: PageRequest, count: int) -> flask.Response:
-        """One page as a bare array, with the paging headers the options ask for (§1.5)."""
+        """One page as a bare array, with the paging headers the options ask for (versal.md Paging)."""
         response = json_response(items)
         response.headers.update(page.headers(count, self.options.pagination_headers))
         return response
-
-
-def json_response(body: Any, status: int = 200) -> flask.Response:
-    return flask.Response(json.dumps(body), status=status, mimetype="application/json")

@@ -1,0 +1,35 @@
+"""The Skilljar emulator as the registry (`emulation.registry`) hands it out, and the sandbox's content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lmsform.providers.emulation.registry import VendorEmulator
+from lmsform.providers.skilljar.emulator.app import create_app, emulator_store
+from lmsform.providers.skilljar.emulator.options import SkilljarEmulatorOptions
+from lmsform.providers.skilljar.emulator.seeding import seed
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+# The sandbox's learning paths and plans, which Skilljar's API cannot create.
+SANDBOX_PATHS = (("onboarding", "Onboarding"), ("compliance", "Compliance"))
+SANDBOX_PLANS = (("All Access", "all-access"),)
+
+
+def build_app(state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool) -> WSGIApplication:
+    """The app serving the domain `target` names (default: the options' own)."""
+    options = SkilljarEmulatorOptions(domains=(target,)) if target else SkilljarEmulatorOptions()
+    app = create_app(state_path, api_key=api_key, options=options)
+    if sandbox:
+        domain = options.domains[0]
+        # Seeding reuses what exists by slug and name, so this is safe on every start.
+        seed(emulator_store(app), {
+            "paths": [{"domain": domain, "slug": slug, "title": title} for slug, title in SANDBOX_PATHS],
+            "plans": [{"domain": domain, "name": name, "slug": slug} for name, slug in SANDBOX_PLANS],
+        })  # fmt: skip
+    return app
+
+
+EMULATOR = VendorEmulator(build_app)
