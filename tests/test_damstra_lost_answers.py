@@ -136,6 +136,26 @@ def _user_gets(calls: list[RecordedRequest]) -> list[str]:
 # --- creates: looked up by key after a lost answer, never sent twice --------------------------------
 
 
+def test_a_lost_user_create_is_found_with_one_search_and_its_id_serves_the_calls_after(
+    damstra: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
+) -> None:
+    """Beyond the contract's lost-answer case: the look-up is one search by user name among users of
+    every status, and the id it finds is the one the inactivation and the membership that follow use."""
+    _configure(project, damstra)
+    project.write("people.yaml", _people(_user("ann", "groups: [crew]", "active: false")))
+    project.write("groups.yaml", CREW)
+
+    _, after = _apply_losing_one_answer(damstra, project, cli, "/user")
+
+    state = _state(damstra)
+    ann = _only(_users(state, "ann"))
+    assert not _posts(after, "/user")
+    assert _user_gets(after) == ["/user?q=ann&activeValue=all&startIndex=0&maxResults=100"]
+    assert ("POST", f"{API}/user/{ann['id']}/inactivate") in [(call.method, call.path) for call in after]
+    assert ann["client_status_id"] == 57
+    assert _related(state, "memberships", "crew", "ann") == 1
+
+
 def test_a_lost_bulk_import_is_found_by_reading_the_users_and_not_sent_again(
     damstra: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
 ) -> None:
