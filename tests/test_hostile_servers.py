@@ -31,17 +31,17 @@ import pytest
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from lmsform.errors import ProviderError
-from lmsform.providers.damstra.client import AccessKeyAuth
+from lmsform.providers.damstra.client import access_key_auth
 from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.http import MAX_ANSWER_BYTES, HttpClient
 from lmsform.providers.paging import follow_next, offset_pages
 from lmsform.providers.training_records.client import TrainingRecordsClient
-from lmsform.providers.versal.client import SidAuth, VersalClient
+from lmsform.providers.versal.client import VersalClient, sid_auth
 
 SECRET = "k-0123456789abcdef"
 CREDENTIALS: dict[str, AuthBase] = {
-    "damstra AccessKey": AccessKeyAuth(SECRET),
-    "versal SID": SidAuth(SECRET),
+    "damstra AccessKey": access_key_auth(SECRET),
+    "versal SID": sid_auth(SECRET),
     "basic Authorization": HTTPBasicAuth("api", SECRET),
 }
 CREDENTIAL_HEADERS = ("accesskey", "sid", "authorization")

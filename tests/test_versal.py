@@ -18,7 +18,7 @@ import requests
 
 from lmsform.providers.emulation.server import EmulatorServer
 from lmsform.providers.http import HttpClient
-from lmsform.providers.versal.client import SidAuth, VersalClient
+from lmsform.providers.versal.client import VersalClient, sid_auth
 from lmsform.providers.versal.emulator import VersalEmulatorOptions, create_app
 from tests.conftest import CliRunnerCall, ProjectDir
 from tests.versal_oracle import exchange_errors
@@ -484,7 +484,7 @@ def test_members_after_the_first_page_are_read_at_once_with_the_same_requests(ve
     people = [{"email": f"reader{n:02d}@acme.com", "roles": ["learner"]} for n in range(45)]
     requests.post(f"{versal.url}/_emulator/seed", json={"users": people}, timeout=10).raise_for_status()
     http = HttpClient(
-        vendor="versal", base_url=f"{versal.url}/api2", auth=SidAuth(KEY), timeout=10, parallelism=4
+        vendor="versal", base_url=f"{versal.url}/api2", auth=sid_auth(KEY), timeout=10, parallelism=4
     )
     client = VersalClient(http, ORG, page_size=20)
     spread: list[int] = []

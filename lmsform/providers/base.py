@@ -303,7 +303,21 @@ class Work:
 SettingsT = TypeVar("SettingsT", bound=ProviderSettings)
 ClientT = TypeVar("ClientT")
 # Carries out one planned change with a provider's client (one vendor API call or a few).
-Operation = Callable[[Any, Change, ApplyContext], None]
+Operation = Callable[[ClientT, Change, ApplyContext], None]
+
+
+@dataclass(eq=False)
+class Reading(Generic[ClientT]):
+    """One read of a live account, for a vendor's reader to build on: its API client, what the
+    manifests declare and manage, how many calls may run at once, whether to read every object the
+    API can read (export), and the State the objects read go into."""
+
+    client: ClientT
+    desired: State
+    manage: ManageConfig
+    parallelism: int
+    everything: bool
+    live: State = field(default_factory=State)
 
 
 class Provider(ABC):
@@ -375,10 +389,10 @@ class ApiProvider(Provider, Generic[SettingsT, ClientT]):
 
     A vendor declares what differs: `supports`, `OPERATIONS` (the contract test checks it covers every
     kind and action `supports` lets the planner plan), how calls authenticate, its client and its
-    reader; batched work by overriding `work`.
+    reader; bulk calls by overriding `batched_work`.
     """
 
-    OPERATIONS: ClassVar[Mapping[tuple[str, Action], Operation]]
+    OPERATIONS: ClassVar[Mapping[tuple[str, Action], Operation[Any]]]
     # Headers every call sends besides authentication.
     HEADERS: ClassVar[Mapping[str, str]] = {}
 
@@ -411,6 +425,15 @@ class ApiProvider(Provider, Generic[SettingsT, ClientT]):
 
     def read_all(self) -> State:
         return self.read_state(State(), ManageConfig(), everything=True)
+
+    def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
+        batched = self.batched_work(kind, action, changes)
+        return batched if batched is not None else super().work(kind, action, changes)
+
+    def batched_work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work] | None:
+        """The units of work of a phase where they are not one call per change (bulk calls, a guard
+        per phase), from the vendor's `operations.work`; None (the default): one call per change."""
+        return None
 
     def execute(self, change: Change, context: ApplyContext) -> None:
         operation = self.OPERATIONS.get((change.kind, change.action))

@@ -152,6 +152,19 @@ class _PacedAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
+class HeaderAuth(AuthBase):
+    """Every call carries the credential in one header (Damstra's `AccessKey`, Versal's `SID`, a DRF
+    `Authorization: Token <key>`)."""
+
+    def __init__(self, header: str, value: str) -> None:
+        self._header = header
+        self._value = value
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers[self._header] = self._value
+        return request
+
+
 class HttpClient:
     """A requests session bound to one vendor's API root."""
 

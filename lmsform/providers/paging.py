@@ -147,13 +147,7 @@ def follow_next(
                     read += len(page)
                     yield from page
                 url = None
-    if response is not None and counted is not None and read != counted:
-        raise http.malformed(
-            f"malformed list response: `count` is {counted}, but the pages held {read} item(s) "
-            "(the list changed while it was read, or the count is wrong): run again",
-            response,
-            kind=kind,
-        )
+    _check_count(http, read, counted, response, kind=kind)
 
 
 def _next_link(http: HttpClient, next_url: Any, *, kind: str | None, page: requests.Response) -> str | None:
@@ -478,10 +472,17 @@ def header_numbered_pages(
         counted = info.items if info is not None and info.items is not None else counted
         last = response
         yield from items
+    _check_count(http, read, counted, last, kind=kind)
+
+
+def _check_count(
+    http: HttpClient, read: int, counted: int | None, last: requests.Response | None, *, kind: str | None
+) -> None:
+    """A list whose pages held another number of items than the latest `count` it gave is an error."""
     if last is not None and counted is not None and read != counted:
         raise http.malformed(
-            f"malformed list response: `count` is {counted}, but the pages held {read} item(s) (the list "
-            "changed while it was read, or the count is wrong): run again",
+            f"malformed list response: `count` is {counted}, but the pages held {read} item(s) "
+            "(the list changed while it was read, or the count is wrong): run again",
             last,
             kind=kind,
         )

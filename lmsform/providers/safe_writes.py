@@ -176,6 +176,23 @@ class NewObjects:
         self._lock = threading.Lock()
         self._live: dict[Hashable, list[str]] | None = None
 
+    def create(
+        self,
+        key: Hashable,
+        send: Callable[[], str],
+        find: Callable[[], str | None],
+        *,
+        what: str,
+        attempts: int,
+        take_back: Callable[[str], None],
+    ) -> str:
+        """Make the object of `key` once (`check_absent`, `create_once`, `confirm_alone`); `send` and
+        `find` give its id, `take_back(id)` removes this apply's copy. Returns the id."""
+        self.check_absent(key, what=what)
+        made = create_once(send, find, what=what, vendor_unique=False, attempts=attempts)
+        self.confirm_alone(key, made, what=what, take_back=lambda: take_back(made))
+        return made
+
     def check_absent(self, key: Hashable, *, what: str) -> None:
         """Refuse to create `key` when a live object has it now: it was made after the plan was read."""
         with self._lock:

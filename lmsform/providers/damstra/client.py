@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from requests import PreparedRequest
 from requests.auth import AuthBase
 
 from lmsform.errors import ProviderError
-from lmsform.providers.http import HttpClient
+from lmsform.providers.http import HeaderAuth, HttpClient
 from lmsform.providers.paging import offset_pages
 
 PAGE_SIZE = 100  # the largest page the vendor's document uses; the server may clamp it
@@ -27,15 +26,9 @@ USER_FIELDS = ("id", "userName")
 GROUP_FIELDS = ("id", "name")
 
 
-class AccessKeyAuth(AuthBase):
+def access_key_auth(key: str) -> AuthBase:
     """Damstra authenticates every call with an `AccessKey` header holding the bare key."""
-
-    def __init__(self, key: str) -> None:
-        self._key = key
-
-    def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        request.headers["AccessKey"] = self._key
-        return request
+    return HeaderAuth("AccessKey", key)
 
 
 class DamstraClient:

@@ -26,7 +26,7 @@ from lmsform.batches import chunks
 from lmsform.errors import ProviderError
 from lmsform.kinds import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, USERS
 from lmsform.plan import Action, Change
-from lmsform.providers.base import ApplyContext, Work
+from lmsform.providers.base import ApplyContext, Operation, Work
 from lmsform.providers.damstra.client import DamstraClient
 from lmsform.providers.damstra.reader import ENROLLED_STATUSES, OWNER_ROLE, ROLE_IDS
 from lmsform.providers.damstra.settings import DamstraSettings
@@ -297,24 +297,21 @@ def create_group(
     org: Organisation, change: Change, context: ApplyContext, *, guard: NewObjects | None = None
 ) -> None:
     body = group_body(change, context)
-    guard = guard or new_groups(org)
-    guard.check_absent(body["name"], what=change.address)
     # Damstra does not keep group names unique, so a repeat would make a second group: after a
     # lost answer, look the group up by its exact name first, and never send a create that may
     # still land again.
-    created = create_once(
-        partial(org.api.create_group, body, key=change.address),
-        partial(org.api.find_group, body["name"], key=change.address),
-        what=change.address,
-        vendor_unique=False,
-        attempts=org.api.http.attempts,
-    )
-    group_id = str(created["id"])
-    guard.confirm_alone(
+
+    def find() -> str | None:
+        found = org.api.find_group(body["name"], key=change.address)
+        return None if found is None else str(found["id"])
+
+    group_id = (guard or new_groups(org)).create(
         body["name"],
-        group_id,
+        lambda: str(org.api.create_group(body, key=change.address)["id"]),
+        find,
         what=change.address,
-        take_back=partial(org.api.inactivate_group, int(group_id), key=change.address),
+        attempts=org.api.http.attempts,
+        take_back=lambda made: org.api.inactivate_group(int(made), key=change.address),
     )
     context.record(GROUPS.name, change.key, group_id)
 
@@ -464,15 +461,12 @@ def _depths(changes: Sequence[Change]) -> dict[str, int]:
     return depths
 
 
-Operation = Callable[[Organisation, Change, ApplyContext], None]
-
-
-def _one(batched: Callable[[Organisation, Sequence[Change], ApplyContext], None]) -> Operation:
+def _one(batched: Callable[[Organisation, Sequence[Change], ApplyContext], None]) -> Operation[Organisation]:
     """A call that takes several changes, made for one (`work` batches these whenever it can)."""
     return lambda org, change, context: batched(org, (change,), context)
 
 
-OPERATIONS: Mapping[tuple[str, Action], Operation] = {
+OPERATIONS: Mapping[tuple[str, Action], Operation[Organisation]] = {
     (USERS.name, Action.CREATE): create_user,
     (USERS.name, Action.UPDATE): update_user,
     (USERS.name, Action.DEACTIVATE): deactivate_user,

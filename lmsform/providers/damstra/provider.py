@@ -12,7 +12,7 @@ from lmsform.plan import Action, Change, Plan
 from lmsform.project_config import ManageConfig
 from lmsform.providers.base import ApiProvider, KindSupport, Prerequisite, ProviderSettings, Removal, Work
 from lmsform.providers.damstra import operations
-from lmsform.providers.damstra.client import AccessKeyAuth, DamstraClient
+from lmsform.providers.damstra.client import DamstraClient, access_key_auth
 from lmsform.providers.damstra.operations import Organisation
 from lmsform.providers.damstra.reader import ROLE_IDS, read_state
 from lmsform.providers.damstra.settings import DamstraSettings
@@ -121,7 +121,7 @@ class DamstraProvider(ApiProvider[DamstraSettings, Organisation]):
         self._parents: dict[str, str | None] = {}
 
     def authentication(self, credential: str) -> AuthBase:
-        return AccessKeyAuth(credential)
+        return access_key_auth(credential)
 
     def connect(self, http: HttpClient) -> Organisation:
         return Organisation(DamstraClient(http), self.settings)
@@ -179,6 +179,5 @@ class DamstraProvider(ApiProvider[DamstraSettings, Organisation]):
             "(provider.send_welcome_email: false)"
         ]
 
-    def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
-        batched = operations.work(self.client, kind, action, changes, parents=self._parents)
-        return batched if batched is not None else super().work(kind, action, changes)
+    def batched_work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work] | None:
+        return operations.work(self.client, kind, action, changes, parents=self._parents)

@@ -15,6 +15,7 @@ from typing import Any
 
 from lmsform.kinds import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, USERS, Key
 from lmsform.project_config import ManageConfig
+from lmsform.providers.base import Reading
 from lmsform.providers.damstra.client import DamstraClient
 from lmsform.providers.vendor_answers import malformed_items
 from lmsform.state import Resource, State
@@ -34,17 +35,7 @@ def read_state(
         return _Reader(client, desired, manage, parallelism, everything).read()
 
 
-class _Reader:
-    def __init__(
-        self, client: DamstraClient, desired: State, manage: ManageConfig, parallelism: int, everything: bool
-    ) -> None:
-        self.client = client
-        self.desired = desired
-        self.manage = manage
-        self.parallelism = parallelism
-        self.everything = everything
-        self.live = State()
-
+class _Reader(Reading[DamstraClient]):
     def read(self) -> State:
         users = list(self.client.list_users())
         groups = self._read_groups()

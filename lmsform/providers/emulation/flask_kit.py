@@ -5,8 +5,9 @@ related resources with one handler method per operation; the vendor's `app` modu
 area's routes (`add_rule`) with a view of its own, which checks credentials as the vendor does and runs
 the handler in one store transaction (`run_in_transaction`), so that a request failing half-way leaves
 nothing behind. What differs between vendors (credentials, error shapes, paging) stays in the vendor's
-emulator; what does not is here: JSON answers, the store kept on the app, trailing slashes, request
-counts per route.
+emulator; what does not is here: the error type and its JSON answer, the answers to unknown paths,
+wrong methods and crashes (in the vendor's words), the context areas share, JSON bodies and their
+fields, the store kept on the app, trailing slashes, request counts per route.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import flask
+from werkzeug.exceptions import InternalServerError, MethodNotAllowed, NotFound
 
 Handler = Callable[..., flask.Response]
 """A route's handler for one method, called with the path parameters by name."""
@@ -36,21 +39,42 @@ class Transactional(Protocol):
 
 StoreT = TypeVar("StoreT")
 OptionsT = TypeVar("OptionsT")
+RouteT = TypeVar("RouteT")
 
 
-class ApiArea(ABC, Generic[StoreT, OptionsT]):
+class ApiError(Exception):
+    """An HTTP error answered with a JSON body (and perhaps extra headers); the vendor's `errors`
+    module builds each one in the vendor's words."""
+
+    def __init__(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+
+@dataclass(frozen=True)
+class EmulatorContext(Generic[StoreT, OptionsT]):
+    """What every area of one emulator shares; a vendor's subclass adds what it keeps in memory
+    (request counts, faults, background jobs)."""
+
+    store: StoreT
+    options: OptionsT
+
+
+class ApiArea(ABC, Generic[StoreT, OptionsT, RouteT]):
     """A few related resources: one handler method per operation, each run inside one store transaction.
 
     `routes()` lists URL rules (relative to where the vendor mounts its API) with what serves each
-    method; its exact type is the vendor's (rules with a handler, or with an operation carrying the
+    method; `RouteT` is the vendor's (a rule with a handler, or with an operation carrying the
     vendor's rules, per method)."""
 
-    def __init__(self, store: StoreT, options: OptionsT) -> None:
-        self.store = store
-        self.options = options
+    def __init__(self, context: EmulatorContext[StoreT, OptionsT]) -> None:
+        self.store = context.store
+        self.options = context.options
 
     @abstractmethod
-    def routes(self) -> Sequence[Any]: ...
+    def routes(self) -> Sequence[RouteT]: ...
 
 
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> flask.Response:
@@ -75,6 +99,105 @@ def run_in_transaction(
         raise wrong_method()
     with store.transaction():
         return handler(**path_params)
+
+
+def answer_errors(
+    app: flask.Flask,
+    *,
+    unknown_path: Callable[[], ApiError],
+    wrong_method: Callable[[], ApiError],
+    crashed: Callable[[], ApiError],
+) -> None:
+    """Answer every `ApiError` as JSON, and Flask's own 404, 405 and 500 with the vendor's errors."""
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> flask.Response:
+        return json_response(error.body, error.status, error.headers)
+
+    @app.errorhandler(NotFound)
+    def not_found(_: NotFound) -> flask.Response:
+        return api_error(unknown_path())
+
+    @app.errorhandler(MethodNotAllowed)
+    def method_not_allowed(_: MethodNotAllowed) -> flask.Response:
+        return api_error(wrong_method())
+
+    @app.errorhandler(InternalServerError)
+    def crash(_: InternalServerError) -> flask.Response:
+        return api_error(crashed())
+
+
+def json_object(
+    raw: bytes, malformed: Callable[[ValueError], Exception], not_an_object: Callable[[Any], Exception]
+) -> dict[str, Any]:
+    """`raw` decoded as a JSON object; `malformed(error)` or `not_an_object(value)` is raised otherwise."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise malformed(error) from None
+    if not isinstance(data, dict):
+        raise not_an_object(data)
+    return data
+
+
+def request_object(
+    malformed: Callable[[ValueError], Exception], not_an_object: Callable[[Any], Exception]
+) -> dict[str, Any]:
+    """The request's body as a JSON object whatever its content type (see `json_object`); empty is `{}`."""
+    raw = flask.request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    return json_object(raw, malformed, not_an_object)
+
+
+class JsonFields:
+    """Typed access to a JSON object's fields: `None` from a getter means "not sent"; a field of another
+    type is refused with `refuse(message)`, the vendor's 400. `where` prefixes the names in messages."""
+
+    def __init__(
+        self, data: Mapping[str, Any], refuse: Callable[[str], Exception], *, where: str = ""
+    ) -> None:
+        self._data = data
+        self._refuse = refuse
+        self._where = where
+
+    def has(self, name: str) -> bool:
+        return name in self._data
+
+    def raw(self, name: str) -> Any:
+        return self._data.get(name)
+
+    def label(self, name: str) -> str:
+        return f"{self._where}{name}"
+
+    def refused(self, name: str, problem: str) -> Exception:
+        """The vendor's 400 for field `name`, e.g. `refused("email", "is required")`."""
+        return self._refuse(f"{self.label(name)} {problem}")
+
+    def typed(self, name: str, accepts: Callable[[Any], bool], wanted: str) -> Any:
+        """The field's value as sent (None when not sent); "… must be `wanted`" unless `accepts` it."""
+        if name not in self._data:
+            return None
+        value = self._data[name]
+        if not accepts(value):
+            raise self.refused(name, f"must be {wanted}")
+        return value
+
+    def text(self, name: str) -> str | None:
+        text: str | None = self.typed(name, _is_str, "a string")
+        return text
+
+    def boolean(self, name: str) -> bool | None:
+        flag: bool | None = self.typed(name, _is_bool, "true or false")
+        return flag
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
 
 
 def add_rule(app: flask.Flask, rule: str, view: Handler, *, endpoint: str | None = None) -> None:

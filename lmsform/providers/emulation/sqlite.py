@@ -14,10 +14,10 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 COUNTER_TABLE = """CREATE TABLE IF NOT EXISTS counters (
     kind TEXT PRIMARY KEY,
@@ -26,8 +26,39 @@ COUNTER_TABLE = """CREATE TABLE IF NOT EXISTS counters (
 """The table behind `SqliteDatabase.next_id`; include it in a store's schema to use counters."""
 
 
+RecordT = TypeVar("RecordT")
+
+
+def read_back(record: RecordT | None) -> RecordT:
+    """A record read again that is known to be there (written or found earlier in the same transaction)."""
+    assert record is not None
+    return record
+
+
 def placeholders(count: int) -> str:
     return ", ".join("?" * count)
+
+
+@dataclass
+class Conditions:
+    """WHERE clauses and their parameters, built up one filter at a time."""
+
+    clauses: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def add(self, clause: str, *params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.extend(params)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) if self.clauses else "1"
+
+
+def _only(columns: Iterable[str], allowed: Iterable[str], what: str) -> None:
+    unknown = set(columns) - set(allowed)
+    if unknown:
+        raise ValueError(f"not {what}: {sorted(unknown)}")
 
 
 @dataclass(frozen=True)
@@ -125,6 +156,33 @@ class SqliteDatabase:
     def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.transaction():
             self._db.executemany(sql, rows)
+
+    def _insert(
+        self,
+        table: str,
+        own: Mapping[str, Any],
+        given: Mapping[str, Any] | None = None,
+        writable: Iterable[str] = (),
+    ) -> None:
+        """Insert a row's own columns (ids, stamps) plus the given writable ones; the rest take defaults."""
+        given = given or {}
+        _only(given, writable, "writable")
+        values = {**own, **given}
+        self._run(
+            f"INSERT INTO {table} ({', '.join(values)}) VALUES ({placeholders(len(values))})",
+            tuple(values.values()),
+        )
+
+    def _update(
+        self, table: str, changes: Mapping[str, Any], allowed: Iterable[str], key: Mapping[str, Any]
+    ) -> None:
+        """`UPDATE table SET …` for the given columns of the row(s) matching `key`; no-op without changes."""
+        _only(changes, allowed, "updatable")
+        if not changes:
+            return
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        where = " AND ".join(f"{column} = ?" for column in key)
+        self._run(f"UPDATE {table} SET {assignments} WHERE {where}", (*changes.values(), *key.values()))
 
     def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self._one(sql, params)

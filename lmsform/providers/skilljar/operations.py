@@ -37,7 +37,7 @@ from lmsform.kinds import (
     WEBHOOKS,
 )
 from lmsform.plan import Action, Change
-from lmsform.providers.base import ApplyContext, Work
+from lmsform.providers.base import ApplyContext, Operation, Work
 from lmsform.providers.safe_writes import NewObjects, answer_lost, create_once
 from lmsform.providers.skilljar.client import BULK_CREATE_LIMIT, SkilljarClient
 from lmsform.providers.skilljar.reader import OWNER_LABEL, PUBLICATION_SETTINGS
@@ -61,7 +61,22 @@ BULK_THRESHOLD = 10
 _FIRST_POLL_SECONDS = 0.2
 _LONGEST_POLL_SECONDS = 5.0
 
-Operation = Callable[[SkilljarClient, Change, ApplyContext], None]
+
+def _create_unique(
+    client: SkilljarClient,
+    change: Change,
+    send: Callable[[], Mapping[str, Any]],
+    find: Callable[[], str | None],
+) -> str:
+    """The id of an object whose key Skilljar keeps unique, made by `send`; after a lost answer it is
+    looked for (`find`) before the create is sent again."""
+    return create_once(
+        lambda: str(send()["id"]),
+        find,
+        what=change.address,
+        vendor_unique=True,
+        attempts=client.http.attempts,
+    )
 
 
 def _after(change: Change) -> Mapping[str, Any]:
@@ -119,13 +134,7 @@ def create_group(client: SkilljarClient, change: Change, context: ApplyContext) 
         found = client.find_group(after["name"])
         return None if found is None else str(found["id"])
 
-    group_id = create_once(
-        lambda: str(client.create_group(body, key=change.address)["id"]),
-        find,
-        what=change.address,
-        vendor_unique=True,
-        attempts=client.http.attempts,
-    )
+    group_id = _create_unique(client, change, lambda: client.create_group(body, key=change.address), find)
     context.record(GROUPS.name, change.key, group_id)
 
 
@@ -212,20 +221,13 @@ def create_course(
         newest = max(made, key=lambda item: str(item.get("created_at") or ""), default=None)
         return None if newest is None else str(newest["id"])
 
-    guard = guard or new_courses(client)
-    guard.check_absent(body["title"], what=change.address)
-    course_id = create_once(
+    course_id = (guard or new_courses(client)).create(
+        body["title"],
         lambda: str(client.create_course(body, key=change.address)["id"]),
         find,
         what=change.address,
-        vendor_unique=False,
         attempts=client.http.attempts,
-    )
-    guard.confirm_alone(
-        body["title"],
-        course_id,
-        what=change.address,
-        take_back=lambda: client.delete_course(course_id, key=change.address),
+        take_back=partial(client.delete_course, key=change.address),
     )
     context.record(COURSES.name, change.key, course_id)
 
@@ -257,12 +259,8 @@ def publish_course(client: SkilljarClient, change: Change, context: ApplyContext
                 return str(item["id"])
         return None
 
-    publication_id = create_once(
-        lambda: str(client.publish_course(body, key=change.address)["id"]),
-        find,
-        what=change.address,
-        vendor_unique=True,
-        attempts=client.http.attempts,
+    publication_id = _create_unique(
+        client, change, lambda: client.publish_course(body, key=change.address), find
     )
     context.record(PUBLICATIONS.name, change.key, publication_id)
 
@@ -383,20 +381,13 @@ def create_webhook(
         # Skilljar allows duplicate webhooks, but the plan creates only a (url, event) no live webhook had.
         return next((found for made, found in _webhook_ids(client) if made == key), None)
 
-    guard = guard or new_webhooks(client)
-    guard.check_absent(key, what=change.address)
-    webhook_id = create_once(
+    webhook_id = (guard or new_webhooks(client)).create(
+        key,
         lambda: str(client.create_webhook(body, key=change.address)["id"]),
         find,
         what=change.address,
-        vendor_unique=False,
         attempts=client.http.attempts,
-    )
-    guard.confirm_alone(
-        key,
-        webhook_id,
-        what=change.address,
-        take_back=lambda: client.delete_webhook(webhook_id, key=change.address),
+        take_back=partial(client.delete_webhook, key=change.address),
     )
     context.record(WEBHOOKS.name, change.key, webhook_id)
 
@@ -522,7 +513,7 @@ def _finish_lost_bulk(
         future.result()  # the first failure, if any
 
 
-OPERATIONS: Mapping[tuple[str, Action], Operation] = {
+OPERATIONS: Mapping[tuple[str, Action], Operation[SkilljarClient]] = {
     (USERS.name, Action.CREATE): create_user,
     (USERS.name, Action.UPDATE): update_user,
     (USERS.name, Action.DEACTIVATE): deactivate_user,

@@ -183,6 +183,5 @@ class SkilljarProvider(ApiProvider[SkilljarSettings, SkilljarClient]):
             self.client, live, removals, parallelism=self.settings.parallelism, listed=self._listed
         )
 
-    def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
-        batched = operations.work(self.client, self.settings, kind, action, changes)
-        return batched if batched is not None else super().work(kind, action, changes)
+    def batched_work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work] | None:
+        return operations.work(self.client, self.settings, kind, action, changes)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from lmsform.errors import ProviderError
@@ -31,6 +32,7 @@ from lmsform.kinds import (
 )
 from lmsform.plan import Change
 from lmsform.project_config import ManageConfig
+from lmsform.providers.base import Reading
 from lmsform.providers.skilljar.client import SkilljarClient
 from lmsform.providers.vendor_answers import malformed_items
 from lmsform.specs import canonical_instant
@@ -68,7 +70,10 @@ def read_state(
     """The live objects the manifests can affect; with `everything`, the whole readable account (export).
     `listed` receives the groups and targets whose members or enrollments were read."""
     with malformed_items(client.http.vendor):
-        return _Reader(client, desired, manage, parallelism, everything, listed).read()
+        reader = _Reader(
+            client, desired, manage, parallelism, everything, listed=set() if listed is None else listed
+        )
+        return reader.read()
 
 
 def read_taken(
@@ -120,28 +125,14 @@ def _lists_taken(
     )
 
 
-class _Reader:
+@dataclass(eq=False)
+class _Reader(Reading[SkilljarClient]):
     """Reads in one pool of `parallelism` threads: the independent lists (users, groups, the catalogue,
     webhooks) at once, then each group's members and each target's enrollments as soon as their
     group or target is known; the same requests as one list after another, without waiting for each
     list to end before the next begins. Objects go into the State in the order of the lists."""
 
-    def __init__(
-        self,
-        client: SkilljarClient,
-        desired: State,
-        manage: ManageConfig,
-        parallelism: int,
-        everything: bool,
-        listed: Listed | None,
-    ) -> None:
-        self.listed: Listed = listed if listed is not None else set()
-        self.everything = everything
-        self.client = client
-        self.desired = desired
-        self.manage = manage
-        self.parallelism = parallelism
-        self.live = State()
+    listed: Listed = field(default_factory=set)
 
     def read(self) -> State:
         _check_domain(self.client)

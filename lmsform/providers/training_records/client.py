@@ -12,11 +12,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from requests import PreparedRequest
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from lmsform.errors import ProviderError
-from lmsform.providers.http import HttpClient
+from lmsform.providers.http import HeaderAuth, HttpClient
 from lmsform.providers.paging import limit_offset_list
 from lmsform.providers.training_records.settings import AuthScheme
 from lmsform.providers.vendor_answers import item_fields_missing, shape_of
@@ -27,21 +26,11 @@ RECORD_FIELDS = ("api_id", "person_api_id", "package_api_id")  # what every reco
 NOT_FOUND = 404
 
 
-class HeaderAuth(AuthBase):
-    """`Authorization: <scheme> <key>` (DRF's `Token`, or `Bearer`)."""
-
-    def __init__(self, scheme: str, key: str) -> None:
-        self._value = f"{scheme} {key}"
-
-    def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        request.headers["Authorization"] = self._value
-        return request
-
-
 def make_auth(scheme: AuthScheme, username: str, key: str) -> AuthBase:
+    """Basic (the API user name and key), or `Authorization: <scheme> <key>` (DRF's `Token`, or `Bearer`)."""
     if scheme == "basic":
         return HTTPBasicAuth(username, key)
-    return HeaderAuth("Token" if scheme == "token" else "Bearer", key)
+    return HeaderAuth("Authorization", f"{'Token' if scheme == 'token' else 'Bearer'} {key}")
 
 
 def record_path(api_id: str) -> str:

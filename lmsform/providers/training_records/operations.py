@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from lmsform.errors import ProviderError
 from lmsform.kinds import COURSES, ENROLLMENTS, USERS
 from lmsform.plan import Action, Change
-from lmsform.providers.base import ApplyContext
+from lmsform.providers.base import ApplyContext, Operation
 from lmsform.providers.training_records.client import TrainingRecordsClient
 from lmsform.providers.training_records.reader import DATES, instant
 from lmsform.specs import canonical_instant
@@ -88,8 +88,7 @@ def delete_records(client: TrainingRecordsClient, change: Change, context: Apply
             log.info("%s: record %s was already gone", change.address, api_id)
 
 
-Operation = Callable[[TrainingRecordsClient, Change, ApplyContext], None]
-OPERATIONS: Mapping[tuple[str, Action], Operation] = {
+OPERATIONS: Mapping[tuple[str, Action], Operation[TrainingRecordsClient]] = {
     (ENROLLMENTS.name, Action.CREATE): create_record,
     (ENROLLMENTS.name, Action.UPDATE): update_record,
     (ENROLLMENTS.name, Action.DELETE): delete_records,

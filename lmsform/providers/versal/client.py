@@ -11,22 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from requests import PreparedRequest
 from requests.auth import AuthBase
 
-from lmsform.providers.http import HttpClient
+from lmsform.providers.http import HeaderAuth, HttpClient
 from lmsform.providers.paging import NumberedPage, Spread, checked_items, header_numbered_pages
 
 
-class SidAuth(AuthBase):
+def sid_auth(sid: str) -> AuthBase:
     """Versal authenticates every call with a `SID` header: an API key or a session id."""
-
-    def __init__(self, sid: str) -> None:
-        self._sid = sid
-
-    def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        request.headers["SID"] = self._sid
-        return request
+    return HeaderAuth("SID", sid)
 
 
 class VersalClient:

@@ -8,7 +8,7 @@ PUT, PATCH and DELETE are idempotent and re-sent by the HTTP layer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -16,7 +16,7 @@ from lmsform.batches import chunks
 from lmsform.errors import ProviderError
 from lmsform.kinds import ENROLLMENTS, ORG_COURSES, USERS
 from lmsform.plan import Action, Change
-from lmsform.providers.base import ApplyContext, Work
+from lmsform.providers.base import ApplyContext, Operation, Work
 from lmsform.providers.safe_writes import create_once
 from lmsform.providers.versal.client import VersalClient
 from lmsform.providers.versal.reader import COURSE_ROLES, NO_ROLE
@@ -130,9 +130,7 @@ def remove_enrollment(client: VersalClient, change: Change, context: ApplyContex
     )
 
 
-Operation = Callable[[VersalClient, Change, ApplyContext], None]
-
-OPERATIONS: Mapping[tuple[str, Action], Operation] = {
+OPERATIONS: Mapping[tuple[str, Action], Operation[VersalClient]] = {
     (USERS.name, Action.CREATE): create_user,
     (USERS.name, Action.UPDATE): update_user,
     (USERS.name, Action.REASSERT): update_user,

@@ -13,7 +13,7 @@ from lmsform.project_config import ManageConfig
 from lmsform.providers.base import ApiProvider, KindSupport, ProviderSettings, Removal, Work, write_only
 from lmsform.providers.http import HttpClient
 from lmsform.providers.versal import operations
-from lmsform.providers.versal.client import SidAuth, VersalClient
+from lmsform.providers.versal.client import VersalClient, sid_auth
 from lmsform.providers.versal.reader import EDITING, EDITING_ROLES, NO_ROLE, ORG_ROLES, read_state
 from lmsform.providers.versal.settings import VersalSettings
 from lmsform.state import State
@@ -101,7 +101,7 @@ class VersalProvider(ApiProvider[VersalSettings, VersalClient]):
     HEADERS: ClassVar[Mapping[str, str]] = {"Content-Type": "application/json"}
 
     def authentication(self, credential: str) -> AuthBase:
-        return SidAuth(credential)
+        return sid_auth(credential)
 
     def connect(self, http: HttpClient) -> VersalClient:
         return VersalClient(http, self.settings.organisation, page_size=self.settings.page_size)
@@ -133,6 +133,5 @@ class VersalProvider(ApiProvider[VersalSettings, VersalClient]):
             "(`previously:` on a user says it replaces one)"
         ]
 
-    def work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work]:
-        batched = operations.work(self.client, self.settings, kind, action, changes)
-        return batched if batched is not None else super().work(kind, action, changes)
+    def batched_work(self, kind: str, action: Action, changes: Sequence[Change]) -> list[Work] | None:
+        return operations.work(self.client, self.settings, kind, action, changes)

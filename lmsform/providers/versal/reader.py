@@ -17,6 +17,7 @@ from typing import Any
 from lmsform.errors import Issue, ManifestError
 from lmsform.kinds import ENROLLMENTS, ORG_COURSES, USERS, Key
 from lmsform.project_config import ManageConfig
+from lmsform.providers.base import Reading
 from lmsform.providers.paging import reading_ahead
 from lmsform.providers.vendor_answers import malformed_items
 from lmsform.providers.versal.client import VersalClient
@@ -44,17 +45,7 @@ def org_role(roles: Iterable[str]) -> list[str]:
     return held or [NO_ROLE]
 
 
-class _Reader:
-    def __init__(
-        self, client: VersalClient, desired: State, manage: ManageConfig, parallelism: int, everything: bool
-    ) -> None:
-        self.client = client
-        self.desired = desired
-        self.manage = manage
-        self.parallelism = parallelism
-        self.everything = everything
-        self.live = State()
-
+class _Reader(Reading[VersalClient]):
     def read(self) -> State:
         emails: dict[str, str] = {}
         for item in self.client.members(spread=reading_ahead(self.parallelism)):

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import flask
-from werkzeug.exceptions import InternalServerError, MethodNotAllowed, NotFound
 
 from lmsform.providers.damstra.emulator.auth import ACCESS_KEY_HEADER, AccessKeyCheck
 from lmsform.providers.damstra.emulator.bulk_import import BulkImportApi
@@ -41,7 +41,7 @@ from lmsform.providers.damstra.emulator.users import UserApi
 from lmsform.providers.emulation.flask_kit import (
     Handler,
     add_rule,
-    json_response,
+    answer_errors,
     keep_store,
     run_in_transaction,
     store_of,
@@ -76,32 +76,16 @@ def _wrong_method() -> ApiError:
     return method_not_allowed(flask.request.method, flask.request.path)
 
 
+def _unknown_path(keys: AccessKeyCheck) -> ApiError:
+    request = flask.request
+    if request.path.startswith(API_PREFIX + "/") and not keys.accepts(request.headers.get(ACCESS_KEY_HEADER)):
+        return invalid_access_key(terse=False)
+    return no_such_path(request.method, request.path)
+
+
 def _register(app: flask.Flask, prefix: str, area: ApiArea, keys: AccessKeyCheck | None) -> None:
     for rule, operations in area.routes():
         add_rule(app, prefix + rule, _view(area.store, operations, keys))
-
-
-def _register_error_handlers(app: flask.Flask, keys: AccessKeyCheck) -> None:
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> flask.Response:
-        return json_response(error.body, error.status)
-
-    @app.errorhandler(NotFound)
-    def unknown_path(_: NotFound) -> flask.Response:
-        request = flask.request
-        if request.path.startswith(API_PREFIX + "/") and not keys.accepts(
-            request.headers.get(ACCESS_KEY_HEADER)
-        ):
-            return api_error(invalid_access_key(terse=False))
-        return api_error(no_such_path(request.method, request.path))
-
-    @app.errorhandler(MethodNotAllowed)
-    def wrong_method(_: MethodNotAllowed) -> flask.Response:
-        return api_error(_wrong_method())
-
-    @app.errorhandler(InternalServerError)
-    def crashed(_: InternalServerError) -> flask.Response:
-        return api_error(server_error())
 
 
 def create_app(
@@ -126,7 +110,9 @@ def create_app(
     for area_type in _API_AREAS:
         _register(app, API_PREFIX, area_type(context), keys)
     _register(app, HOOK_PREFIX, HookApi(context), None)
-    _register_error_handlers(app, keys)
+    answer_errors(
+        app, unknown_path=partial(_unknown_path, keys), wrong_method=_wrong_method, crashed=server_error
+    )
     app.wsgi_app = strip_trailing_slash(app.wsgi_app)  # type: ignore[method-assign]
     return app
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -22,25 +21,15 @@ class Operation:
     """A bad `AccessKey` answers E806S instead of E806L (damstra.md Errors)."""
 
 
-Routes = Sequence[tuple[str, Mapping[str, Operation]]]
-"""URL rules (under the app's prefix) and the operation for each method."""
+Route = tuple[str, Mapping[str, Operation]]
+"""A URL rule (under the app's prefix) and the operation for each method."""
+
+Routes = Sequence[Route]
+
+EmulatorContext = flask_kit.EmulatorContext[DamstraStore, DamstraEmulatorOptions]
 
 
-@dataclass(frozen=True)
-class EmulatorContext:
-    store: DamstraStore
-    options: DamstraEmulatorOptions
-
-
-class ApiArea(flask_kit.ApiArea[DamstraStore, DamstraEmulatorOptions]):
-    """A few related resources: one handler method per operation, each run inside one store transaction."""
-
-    def __init__(self, context: EmulatorContext) -> None:
-        super().__init__(context.store, context.options)
-
-    @abstractmethod
-    def routes(self) -> Routes: ...
-
+class ApiArea(flask_kit.ApiArea[DamstraStore, DamstraEmulatorOptions, Route]):
     def window(self) -> Window:
         return requested_window(self.options.default_page_size, self.options.max_page_size)
 

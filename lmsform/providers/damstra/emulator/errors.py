@@ -18,17 +18,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-
-class ApiError(Exception):
-    """An HTTP error answered with a JSON body."""
-
-    def __init__(self, status: int, body: Mapping[str, Any]) -> None:
-        super().__init__(status, body)
-        self.status = status
-        self.body = dict(body)
+from lmsform.providers.emulation.flask_kit import ApiError as ApiError
 
 
 def invalid_access_key(*, terse: bool) -> ApiError:
@@ -51,28 +41,16 @@ def not_authorised() -> ApiError:
 
 def not_found(kind: str, ident: int) -> ApiError:
     """A6: `kind` as it reads in a sentence, e.g. "User" or "Lesson version"."""
-    return ApiError(
-        404,
-        {
-            "message": f"{kind} with id {ident} not found",
-            "reason": f"{kind} not found",
-            "internalCode": 404,
-            "error": "Not found",
-            "statusCode": 404,
-        },
-    )
+    return _a8_shaped(404, f"{kind} with id {ident} not found", f"{kind} not found", "Not found")
 
 
 def schedule_not_found(ident: int) -> ApiError:
-    return ApiError(
+    return _a8_shaped(
         404,
-        {
-            "message": f"Lesson Schedule with id {ident} not found",
-            "reason": "Lesson Schedule not found",
-            "internalCode": 840,
-            "error": "Lesson Schedule does not exist",
-            "statusCode": 404,
-        },
+        f"Lesson Schedule with id {ident} not found",
+        "Lesson Schedule not found",
+        "Lesson Schedule does not exist",
+        internal_code=840,
     )
 
 
@@ -118,16 +96,7 @@ def listed_user_not_found(ident: int) -> ApiError:
 
 def bad_request(message: str, *, error: str = "Bad Request") -> ApiError:
     """A8."""
-    return ApiError(
-        400,
-        {
-            "message": message,
-            "reason": "Invalid request",
-            "internalCode": 400,
-            "error": error,
-            "statusCode": 400,
-        },
-    )
+    return _a8_shaped(400, message, "Invalid request", error)
 
 
 def user_name_taken(user_name: str) -> ApiError:
@@ -145,30 +114,28 @@ def schedule_exists() -> ApiError:
 
 
 def no_such_path(method: str, path: str) -> ApiError:
-    return ApiError(
-        404,
-        {
-            "message": f"No endpoint {method} {path}",
-            "reason": "Not found",
-            "internalCode": 404,
-            "error": "Not found",
-            "statusCode": 404,
-        },
-    )
+    return _a8_shaped(404, f"No endpoint {method} {path}", "Not found", "Not found")
 
 
 def method_not_allowed(method: str, path: str) -> ApiError:
-    return ApiError(
-        405,
-        {
-            "message": f"Method {method} is not supported on {path}",
-            "reason": "Method not allowed",
-            "internalCode": 405,
-            "error": "Method Not Allowed",
-            "statusCode": 405,
-        },
+    return _a8_shaped(
+        405, f"Method {method} is not supported on {path}", "Method not allowed", "Method Not Allowed"
     )
 
 
 def server_error() -> ApiError:
     return ApiError(503, {"internalCode": 500, "error": "Internal Server Error"})
+
+
+def _a8_shaped(
+    status: int, message: str, reason: str, error: str, *, internal_code: int | None = None
+) -> ApiError:
+    """The A8 key set most errors answer with; `internalCode` repeats the status unless given."""
+    body = {
+        "message": message,
+        "reason": reason,
+        "internalCode": status if internal_code is None else internal_code,
+        "error": error,
+        "statusCode": status,
+    }
+    return ApiError(status, body)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from lmsform.providers.damstra.emulator.base_store import Database
 from lmsform.providers.damstra.emulator.user_store import ACTIVE_STATUS
-from lmsform.providers.emulation.sqlite import TableDump, placeholders
+from lmsform.providers.emulation.sqlite import TableDump, placeholders, read_back
 
 Relation = Literal["memberships", "supervisions"]
 
@@ -82,9 +82,7 @@ class GroupStore(Database):
         return None if row is None else _group_from_row(row)
 
     def require_group(self, group_id: int) -> GroupRecord:
-        group = self.get_group(group_id)
-        assert group is not None, f"group {group_id} vanished"
-        return group
+        return read_back(self.get_group(group_id))
 
     def find_groups(
         self, name_part: str | None, offset: int = 0, limit: int = -1

@@ -12,7 +12,6 @@ Every problem answers 400 with the A8 body naming the field (damstra.md A8). Rul
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
@@ -20,63 +19,59 @@ from typing import Any
 import flask
 
 from lmsform.providers.damstra.emulator.dates import parse_instant
-from lmsform.providers.damstra.emulator.errors import bad_request
+from lmsform.providers.damstra.emulator.errors import ApiError, bad_request
+from lmsform.providers.emulation.flask_kit import JsonFields, request_object
 
 
 def request_body() -> dict[str, Any]:
     """The request's JSON object; 400 for malformed JSON or anything but an object."""
-    raw = flask.request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise bad_request(f"Malformed JSON body: {error}") from None
-    if not isinstance(data, dict):
-        raise bad_request("The request body must be a JSON object")
-    return data
+    return request_object(_malformed, _not_an_object)
+
+
+def _malformed(error: ValueError) -> ApiError:
+    return bad_request(f"Malformed JSON body: {error}")
+
+
+def _not_an_object(_: object) -> ApiError:
+    return bad_request("The request body must be a JSON object")
 
 
 def is_integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-class Body:
+def _is_integer_list(value: Any) -> bool:
+    return isinstance(value, list) and all(is_integer(item) for item in value)
+
+
+def _is_id_object_list(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(item, dict) and is_integer(item.get("id")) for item in value
+    )
+
+
+class Body(JsonFields):
     """Typed access to a JSON object's fields; `None` from an optional getter means "not sent"."""
 
     def __init__(self, data: Mapping[str, Any], *, where: str = "") -> None:
-        self._data = data
-        self._where = where
-
-    def has(self, name: str) -> bool:
-        return name in self._data
-
-    def raw(self, name: str) -> Any:
-        return self._data.get(name)
-
-    def _label(self, name: str) -> str:
-        return f"{self._where}{name}"
+        super().__init__(data, bad_request, where=where)
 
     def missing(self, names: Collection[str]) -> list[str]:
-        return [name for name in names if name not in self._data]
+        return [name for name in names if not self.has(name)]
 
     def require(self, names: Collection[str]) -> None:
         missing = self.missing(names)
         if missing:
-            listed = ", ".join(self._label(name) for name in missing)
+            listed = ", ".join(self.label(name) for name in missing)
             raise bad_request(f"Missing required field(s): {listed}")
 
     def text(self, name: str, *, blank: bool = True, nullable: bool = False) -> str | None:
         """A string field; `nullable` turns an explicit null into "" (unset)."""
-        if name not in self._data:
-            return None
-        value = self._data[name]
-        if value is None and nullable:
+        if nullable and self.has(name) and self.raw(name) is None:
             return ""
-        if not isinstance(value, str):
-            raise bad_request(f"{self._label(name)} must be a string")
-        if not blank and not value.strip():
-            raise bad_request(f"{self._label(name)} must not be blank")
+        value = super().text(name)
+        if value is not None and not blank and not value.strip():
+            raise self.refused(name, "must not be blank")
         return value
 
     def required_text(self, name: str, *, blank: bool = True) -> str:
@@ -88,52 +83,33 @@ class Body:
     def integer(self, name: str, *, nullable: bool = True) -> int | None:
         """An integer field; an explicit null reads as "not sent" unless `nullable` is False, when it is
         refused like any other non-number."""
-        if name not in self._data or (nullable and self._data[name] is None):
+        if nullable and self.raw(name) is None:
             return None
-        value = self._data[name]
-        if not is_integer(value):
-            raise bad_request(f"{self._label(name)} must be an integer")
-        number: int = value
+        number: int | None = self.typed(name, is_integer, "an integer")
         return number
-
-    def boolean(self, name: str) -> bool | None:
-        if name not in self._data:
-            return None
-        value = self._data[name]
-        if not isinstance(value, bool):
-            raise bad_request(f"{self._label(name)} must be true or false")
-        return value
 
     def integers(self, name: str) -> list[int] | None:
         """An array of integers (`userIds`, `lessonVersionIds`)."""
-        if name not in self._data:
-            return None
-        value = self._data[name]
-        if not isinstance(value, list) or not all(is_integer(item) for item in value):
-            raise bad_request(f"{self._label(name)} must be an array of integer ids")
-        return list(value)
+        value = self.typed(name, _is_integer_list, "an array of integer ids")
+        return None if value is None else list(value)
 
     def id_objects(self, name: str) -> list[int] | None:
         """An array of `{"id": n}` objects (`groups`, `groupsSupervised`), as the ids in the order sent."""
-        if name not in self._data:
-            return None
-        value = self._data[name]
-        if not isinstance(value, list) or not all(
-            isinstance(item, dict) and is_integer(item.get("id")) for item in value
-        ):
-            raise bad_request(f'{self._label(name)} must be an array of {{"id": <integer>}} objects')
-        return [item["id"] for item in value]
+        value = self.typed(name, _is_id_object_list, 'an array of {"id": <integer>} objects')
+        return None if value is None else [item["id"] for item in value]
 
     def instant(self, name: str) -> datetime | None:
-        if name not in self._data:
+        value = self.typed(name, _is_str, "an ISO 8601 date-time string")
+        if value is None:
             return None
-        value = self._data[name]
-        if not isinstance(value, str):
-            raise bad_request(f"{self._label(name)} must be an ISO 8601 date-time string")
         try:
             return parse_instant(value)
         except ValueError:
-            raise bad_request(f"{self._label(name)} is not an ISO 8601 date-time: {value!r}") from None
+            raise self.refused(name, f"is not an ISO 8601 date-time: {value!r}") from None
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
 
 
 def query_text(name: str) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmsform.providers.damstra.emulator.base_store import Database
-from lmsform.providers.emulation.sqlite import TableDump, placeholders
+from lmsform.providers.emulation.sqlite import TableDump, placeholders, read_back
 
 SCHEDULE_TABLES = (
     """CREATE TABLE IF NOT EXISTS lesson_schedules (
@@ -63,9 +63,7 @@ class ScheduleStore(Database):
             f"INSERT INTO lesson_schedules ({', '.join(values)}) VALUES ({placeholders(len(values))})",
             tuple(values.values()),
         )
-        schedule = self.get_schedule(schedule_id)
-        assert schedule is not None
-        return schedule
+        return read_back(self.get_schedule(schedule_id))
 
     def get_schedule(self, schedule_id: int) -> ScheduleRecord | None:
         row = self._one(f"SELECT {_COLUMNS} FROM lesson_schedules WHERE id = ?", (schedule_id,))
@@ -76,11 +74,5 @@ class ScheduleStore(Database):
         return [ScheduleRecord(*row) for row in rows]
 
     def update_schedule(self, schedule_id: int, changes: dict[str, Any]) -> ScheduleRecord:
-        unknown = set(changes) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
-        assignments = ", ".join(f"{column} = ?" for column in changes)
-        self._run(f"UPDATE lesson_schedules SET {assignments} WHERE id = ?", (*changes.values(), schedule_id))
-        schedule = self.get_schedule(schedule_id)
-        assert schedule is not None
-        return schedule
+        self._update("lesson_schedules", changes, _UPDATABLE, {"id": schedule_id})
+        return read_back(self.get_schedule(schedule_id))

@@ -44,6 +44,7 @@ from lmsform.providers.damstra.emulator.schedule_writes import (
 from lmsform.providers.damstra.emulator.store import DamstraStore
 from lmsform.providers.damstra.emulator.user_store import INACTIVE_STATUS, UserRecord
 from lmsform.providers.damstra.emulator.user_writes import create_user, read_user_input
+from lmsform.providers.emulation.sqlite import read_back
 
 SECTIONS = ("users", "groups", "lessons", "schedules")
 PUBLISHED_BY_DEFAULT = ("active", "inactive")
@@ -185,9 +186,7 @@ def _seed_lesson(store: DamstraStore, body: Body) -> LessonRecord:
         _seed_version(
             store, lesson_id, Body(item, where=f"lesson {name!r} versions[{index}]."), index + 1, status
         )
-    lesson = store.get_lesson(lesson_id)
-    assert lesson is not None
-    return lesson
+    return read_back(store.get_lesson(lesson_id))
 
 
 def _number(body: Body, name: str, default: int) -> int:

@@ -12,11 +12,11 @@ import hmac
 import json
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from lmsform.providers.damstra.emulator.base_store import Database
-from lmsform.providers.emulation.sqlite import TableDump, placeholders
+from lmsform.providers.emulation.sqlite import Conditions, TableDump, placeholders, read_back
 
 ACTIVE_STATUS = 56
 INACTIVE_STATUS = 57
@@ -145,22 +145,8 @@ class UserFilter:
     status_ids: tuple[int, ...] = (ACTIVE_STATUS,)
 
 
-@dataclass
-class _Where:
-    clauses: list[str] = field(default_factory=list)
-    params: list[Any] = field(default_factory=list)
-
-    def add(self, clause: str, *params: Any) -> None:
-        self.clauses.append(clause)
-        self.params.extend(params)
-
-    @property
-    def sql(self) -> str:
-        return " AND ".join(self.clauses) if self.clauses else "1"
-
-
-def _where(user_filter: UserFilter) -> _Where:
-    where = _Where()
+def _where(user_filter: UserFilter) -> Conditions:
+    where = Conditions()
     where.add(f"client_status_id IN ({placeholders(len(user_filter.status_ids))})", *user_filter.status_ids)
     if user_filter.text is not None:
         needle = user_filter.text.casefold()
@@ -182,10 +168,8 @@ def _where(user_filter: UserFilter) -> _Where:
 
 class UserStore(Database):
     def insert_user(self, user_id: int, columns: Mapping[str, Any]) -> UserRecord:
-        values = {"id": user_id, **columns, "user_name_key": user_name_key(columns["user_name"])}
-        self._run(
-            f"INSERT INTO users ({', '.join(values)}) VALUES ({placeholders(len(values))})",
-            tuple(values.values()),
+        self._insert(
+            "users", {"id": user_id, **columns, "user_name_key": user_name_key(columns["user_name"])}
         )
         return self.require_user(user_id)
 
@@ -194,9 +178,7 @@ class UserStore(Database):
         return None if row is None else _user_from_row(row)
 
     def require_user(self, user_id: int) -> UserRecord:
-        user = self.get_user(user_id)
-        assert user is not None, f"user {user_id} vanished"
-        return user
+        return read_back(self.get_user(user_id))
 
     def get_users(self, user_ids: Sequence[int]) -> dict[int, UserRecord]:
         rows = self._all(
@@ -225,15 +207,10 @@ class UserStore(Database):
         return None if row is None else _user_from_row(row)
 
     def update_user(self, user_id: int, changes: Mapping[str, Any]) -> UserRecord:
-        unknown = set(changes) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
-        if changes:
-            values = dict(changes)
-            if "user_name" in values:
-                values["user_name_key"] = user_name_key(values["user_name"])
-            assignments = ", ".join(f"{column} = ?" for column in values)
-            self._run(f"UPDATE users SET {assignments} WHERE id = ?", (*values.values(), user_id))
+        values = dict(changes)
+        if "user_name" in values:
+            values["user_name_key"] = user_name_key(values["user_name"])
+        self._update("users", values, _UPDATABLE | {"user_name_key"}, {"id": user_id})
         return self.require_user(user_id)
 
     def delete_users_except(self, user_id: int | None) -> None:

@@ -7,12 +7,14 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 
 import flask
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import BaseConverter
 
 from lmsform.providers.emulation.flask_kit import (
+    HTTP_METHODS,
     Handler,
     add_rule,
+    answer_errors,
     json_response,
     keep_store,
     run_in_transaction,
@@ -23,7 +25,7 @@ from lmsform.providers.skilljar.emulator.auth import Authenticator
 from lmsform.providers.skilljar.emulator.context import ApiArea, EmulatorContext
 from lmsform.providers.skilljar.emulator.courses import CourseApi
 from lmsform.providers.skilljar.emulator.enrollments import EnrollmentApi
-from lmsform.providers.skilljar.emulator.errors import ApiError
+from lmsform.providers.skilljar.emulator.errors import ApiError, not_found
 from lmsform.providers.skilljar.emulator.hooks import HookApi
 from lmsform.providers.skilljar.emulator.jobs import BackgroundJobs
 from lmsform.providers.skilljar.emulator.managers import ManagerAccessApi
@@ -77,26 +79,21 @@ def _register(app: flask.Flask, area: ApiArea, authenticator: Authenticator | No
         add_rule(app, rule, _view(area.store, handlers, authenticator))
 
 
-def _register_error_handlers(app: flask.Flask) -> None:
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> flask.Response:
-        return json_response(error.body, error.status, error.headers)
-
-    @app.errorhandler(NotFound)
-    def not_found(_: NotFound) -> flask.Response:
-        return json_response({"detail": "Not found."}, 404)
-
-    @app.errorhandler(MethodNotAllowed)
-    def method_not_allowed(error: MethodNotAllowed) -> flask.Response:
-        return json_response(
-            {"detail": f'Method "{flask.request.method}" not allowed.'},
-            405,
-            {"Allow": ", ".join(error.valid_methods or [])},
-        )
+def _answer_errors(app: flask.Flask) -> None:
+    answer_errors(app, unknown_path=not_found, wrong_method=_unrouted_method, crashed=_crashed)
 
     @app.errorhandler(HTTPException)
     def other_http_error(error: HTTPException) -> flask.Response:
         return json_response({"detail": error.description}, error.code or 500)
+
+
+def _unrouted_method() -> ApiError:
+    """A method no rule takes (every rule takes all of `HTTP_METHODS`)."""
+    return _method_not_allowed(flask.request.method, HTTP_METHODS)
+
+
+def _crashed() -> ApiError:
+    return ApiError(500, {"detail": InternalServerError.description})
 
 
 def create_app(
@@ -124,7 +121,7 @@ def create_app(
     for area_type in _API_AREAS:
         _register(app, area_type(context), authenticator)
     _register(app, HookApi(context), None)
-    _register_error_handlers(app)
+    _answer_errors(app)
     if options.accept_trailing_slash:
         app.wsgi_app = strip_trailing_slash(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from lmsform.providers.emulation.sqlite import SqliteDatabase, TableDump, placeholders
+from lmsform.providers.emulation.sqlite import Conditions, SqliteDatabase, TableDump
 
 ID_LENGTH = 13
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -68,31 +68,8 @@ class Slice(Generic[T]):
     items: list[T]
 
 
-@dataclass
-class Conditions:
-    """WHERE clauses and their parameters, built up one filter at a time."""
-
-    clauses: list[str] = field(default_factory=list)
-    params: list[Any] = field(default_factory=list)
-
-    def add(self, clause: str, *params: Any) -> None:
-        self.clauses.append(clause)
-        self.params.extend(params)
-
-    @property
-    def sql(self) -> str:
-        return " AND ".join(self.clauses) if self.clauses else "1"
-
-
-def set_clause(changes: Mapping[str, Any], allowed: Iterable[str]) -> str:
-    unknown = set(changes) - set(allowed)
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
-    return ", ".join(f"{column} = ?" for column in changes)
-
-
 class Database(SqliteDatabase):
-    """The shared store plumbing plus schema versions, generic inserts and updates, and windowed lists."""
+    """The shared store plumbing plus schema versions and windowed lists."""
 
     def _migrate(self, statements: Sequence[str], version: int) -> None:
         with self.transaction():
@@ -102,31 +79,6 @@ class Database(SqliteDatabase):
     def schema_version(self) -> int:
         version: int = self._scalar("PRAGMA user_version")
         return version
-
-    def _update(
-        self, table: str, changes: Mapping[str, Any], allowed: Iterable[str], key: Mapping[str, Any]
-    ) -> None:
-        """`UPDATE table SET …` for the given columns of the row(s) matching `key`; no-op without changes."""
-        if not changes:
-            return
-        where = " AND ".join(f"{column} = ?" for column in key)
-        self._run(
-            f"UPDATE {table} SET {set_clause(changes, allowed)} WHERE {where}",
-            (*changes.values(), *key.values()),
-        )
-
-    def _insert(
-        self, table: str, own: Mapping[str, Any], given: Mapping[str, Any], writable: Iterable[str]
-    ) -> None:
-        """Insert a row's own columns (ids, stamps) plus the given writable ones; the rest take defaults."""
-        unknown = set(given) - set(writable)
-        if unknown:
-            raise ValueError(f"not writable: {sorted(unknown)}")
-        values = {**own, **given}
-        self._run(
-            f"INSERT INTO {table} ({', '.join(values)}) VALUES ({placeholders(len(values))})",
-            tuple(values.values()),
-        )
 
     def _slice(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -13,24 +12,20 @@ from lmsform.providers.skilljar.emulator.options import SkilljarEmulatorOptions
 from lmsform.providers.skilljar.emulator.paging import Pager
 from lmsform.providers.skilljar.emulator.store import SkilljarStore
 
-Routes = Sequence[tuple[str, Mapping[str, Handler]]]
-"""URL rules (with the `domain` and `oid` converters) and the handler for each method."""
+Route = tuple[str, Mapping[str, Handler]]
+"""A URL rule (with the `domain` and `oid` converters) and the handler for each method."""
+
+
+Routes = Sequence[Route]
 
 
 @dataclass(frozen=True)
-class EmulatorContext:
-    store: SkilljarStore
-    options: SkilljarEmulatorOptions
+class EmulatorContext(flask_kit.EmulatorContext[SkilljarStore, SkilljarEmulatorOptions]):
     jobs: BackgroundJobs
 
 
-class ApiArea(flask_kit.ApiArea[SkilljarStore, SkilljarEmulatorOptions]):
-    """A few related resources: one handler method per operation, each run inside one store transaction."""
-
+class ApiArea(flask_kit.ApiArea[SkilljarStore, SkilljarEmulatorOptions, Route]):
     def __init__(self, context: EmulatorContext) -> None:
-        super().__init__(context.store, context.options)
+        super().__init__(context)
         self.jobs = context.jobs
         self.pager = Pager(context.options.clamp_page_size)
-
-    @abstractmethod
-    def routes(self) -> Routes: ...

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lmsform.providers.emulation.sqlite import Conditions, read_back
 from lmsform.providers.skilljar.emulator.base_store import (
     ALL_ROWS,
-    Conditions,
     Database,
     Slice,
     Window,
@@ -144,9 +144,7 @@ class CourseStore(Database):
         with self.transaction():
             own = {"id": course_id, "created_at": now, "modified_at": now}
             self._insert("courses", own, values, WRITABLE_COURSE_COLUMNS)
-            created = self.get_course(course_id)
-            assert created is not None
-            return created
+            return read_back(self.get_course(course_id))
 
     def update_course(self, course_id: str, changes: Mapping[str, Any]) -> CourseRecord | None:
         """Apply column changes; `modified_at` moves on every update, as Django's `auto_now` does."""

@@ -9,6 +9,7 @@ from typing import Any
 import flask
 
 from lmsform.providers.emulation.flask_kit import empty_response, json_response
+from lmsform.providers.emulation.sqlite import read_back
 from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
 from lmsform.providers.skilljar.emulator.course_store import CourseRecord, LabelRecord
 from lmsform.providers.skilljar.emulator.errors import field_error, not_found
@@ -122,9 +123,7 @@ def change_course(store: SkilljarStore, course_id: str, changes: Mapping[str, An
 
 
 def _reloaded(store: SkilljarStore, course_id: str) -> CourseRecord:
-    course = store.get_course(course_id)
-    assert course is not None
-    return course
+    return read_back(store.get_course(course_id))
 
 
 # --- the API ----------------------------------------------------------------------------------------

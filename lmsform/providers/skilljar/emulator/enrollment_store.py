@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from lmsform.providers.emulation.sqlite import Conditions, read_back
 from lmsform.providers.skilljar.emulator.base_store import (
     ALL_ROWS,
-    Conditions,
     Database,
     Slice,
     Window,
@@ -144,9 +144,7 @@ class EnrollmentStore(Database):
                     None if purchase is None else json.dumps(purchase),
                 ),
             )
-            created = self.get_enrollment(offering, enrollment_id)
-            assert created is not None
-            return created
+            return read_back(self.get_enrollment(offering, enrollment_id))
 
     def update_enrollment(
         self, offering: Offering, enrollment_id: str, changes: Mapping[str, Any]

@@ -9,6 +9,7 @@ from typing import Any
 import flask
 
 from lmsform.providers.emulation.flask_kit import json_response
+from lmsform.providers.emulation.sqlite import read_back
 from lmsform.providers.skilljar.emulator.base_store import new_id, now_timestamp
 from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
 from lmsform.providers.skilljar.emulator.enrollment_store import EnrollmentRecord, Offering, OfferingKind
@@ -195,6 +196,5 @@ class EnrollmentApi(ApiArea):
     ) -> flask.Response:
         enrollment = self._enrollment(kind, domain_name, offering_id, enrollment_id)
         changes = validate_object(request_body(), ENROLLMENT_UPDATE)
-        updated = self.store.update_enrollment(enrollment.offering, enrollment.id, changes)
-        assert updated is not None
+        updated = read_back(self.store.update_enrollment(enrollment.offering, enrollment.id, changes))
         return json_response(enrollment_json(updated, as_update=True))

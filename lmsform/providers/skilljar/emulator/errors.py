@@ -9,18 +9,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-
-class ApiError(Exception):
-    """An HTTP error answered with a JSON body."""
-
-    def __init__(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(status, body)
-        self.status = status
-        self.body = body
-        self.headers = dict(headers or {})
+from lmsform.providers.emulation.flask_kit import ApiError as ApiError
 
 
 class ValidationFailed(ApiError):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lmsform.providers.emulation.sqlite import read_back
 from lmsform.providers.skilljar.emulator.base_store import Database, now_timestamp, table_dump
 
 MANAGER_TABLES = (
@@ -97,9 +98,7 @@ class ManagerAccessStore(Database):
                     now_timestamp(),
                 ),
             )
-            stored = self.get_manager_access(access.domain_name, access.user_id)
-            assert stored is not None
-            return stored
+            return read_back(self.get_manager_access(access.domain_name, access.user_id))
 
     def revoke_manager_access(self, domain_name: str, user_id: str) -> bool:
         return (

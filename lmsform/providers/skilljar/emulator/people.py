@@ -9,6 +9,7 @@ from typing import Any
 import flask
 
 from lmsform.providers.emulation.flask_kit import empty_response, json_response
+from lmsform.providers.emulation.sqlite import read_back
 from lmsform.providers.skilljar.emulator.base_store import Slice, Window
 from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
 from lmsform.providers.skilljar.emulator.errors import FieldInvalid, field_error, not_found
@@ -368,8 +369,7 @@ class PeopleApi(ApiArea):
         self._domain_user(domain_name, user_id)
         changes = validate_object(request_body(), DOMAIN_USER_UPDATE)
         changes.pop("access_code", None)  # only null gets through, and nobody has a code to clear
-        updated = self.store.update_domain_user(domain_name, user_id, changes)
-        assert updated is not None
+        updated = read_back(self.store.update_domain_user(domain_name, user_id, changes))
         return json_response(domain_user_detail_json(updated))
 
     # --- global users ------------------------------------------------------------------------------
@@ -419,8 +419,7 @@ class PeopleApi(ApiArea):
         changes = validate_object(request_body(), USER_UPDATE)
         if "email" in changes:
             self._ensure_unique_email(changes["email"], user_id)
-        updated = self.store.update_user(user_id, changes)
-        assert updated is not None
+        updated = read_back(self.store.update_user(user_id, changes))
         return json_response(user_update_json(updated))
 
     def _ensure_unique_email(self, email_address: str, user_id: str) -> None:
@@ -458,8 +457,7 @@ class PeopleApi(ApiArea):
             self._ensure_unique_group_name(changes["name"], group_id)
         if "sign_up_field_rule" in changes:
             changes["sign_up_field_rule"] = sign_up_field_rule(changes["sign_up_field_rule"])
-        updated = self.store.update_group(group_id, changes)
-        assert updated is not None
+        updated = read_back(self.store.update_group(group_id, changes))
         return json_response(group_json(updated))
 
     def delete_group(self, group_id: str) -> flask.Response:

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lmsform.providers.emulation.sqlite import Conditions, read_back
 from lmsform.providers.skilljar.emulator.base_store import (
     ALL_ROWS,
-    Conditions,
     Database,
     Slice,
     Window,
@@ -137,18 +137,29 @@ class GroupMemberRecord:
 
 
 @dataclass(frozen=True)
-class DomainUserFilter:
+class PersonFilter:
+    """The filters both user lists take: e-mail (ignoring case), first and last name (exact)."""
+
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+
+    def add_to(self, where: Conditions) -> None:
+        if self.email is not None:
+            where.add("u.email_key = ?", email_key(self.email))
+        if self.first_name is not None:
+            where.add("u.first_name = ?", self.first_name)
+        if self.last_name is not None:
+            where.add("u.last_name = ?", self.last_name)
+
+
+@dataclass(frozen=True)
+class DomainUserFilter(PersonFilter):
     active: bool | None = None
 
 
 @dataclass(frozen=True)
-class UserFilter:
-    email: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
+class UserFilter(PersonFilter):
     is_inactive: bool | None = None
 
 
@@ -193,9 +204,7 @@ class PeopleStore(Database):
             if existing is not None:
                 return existing
             self._run("INSERT INTO domains (id, name) VALUES (?, ?)", (new_id(), name))
-            created = self.get_domain(name)
-            assert created is not None
-            return created
+            return read_back(self.get_domain(name))
 
     def get_domain(self, name: str) -> DomainRecord | None:
         row = self._one(f"SELECT {_DOMAIN_COLUMNS} FROM domains WHERE name = ?", (name,))
@@ -224,9 +233,7 @@ class PeopleStore(Database):
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (user_id, email, email_key(email), first_name, last_name, now_timestamp()),
             )
-            created = self.get_user(user_id)
-            assert created is not None
-            return created
+            return read_back(self.get_user(user_id))
 
     def update_user(self, user_id: str, changes: Mapping[str, Any]) -> UserRecord | None:
         """Apply column changes (`email`, `first_name`, `last_name`, `inactive_at`); None if unknown."""
@@ -241,12 +248,7 @@ class PeopleStore(Database):
         """Users registered on at least one domain, as the vendor's global user list shows them."""
         where = Conditions()
         where.add("EXISTS (SELECT 1 FROM domain_users du WHERE du.user_id = u.id)")
-        if filters.email is not None:
-            where.add("u.email_key = ?", email_key(filters.email))
-        if filters.first_name is not None:
-            where.add("u.first_name = ?", filters.first_name)
-        if filters.last_name is not None:
-            where.add("u.last_name = ?", filters.last_name)
+        filters.add_to(where)
         if filters.is_inactive is not None:
             where.add("u.inactive_at IS NOT NULL" if filters.is_inactive else "u.inactive_at IS NULL")
         return self._slice(USER_COLUMNS, "users u", where, "u.seq", window, user_from_row)
@@ -292,9 +294,7 @@ class PeopleStore(Database):
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (domain_name, user_id, active, marketing_optin, now_timestamp(), expires_at),
             )
-            created = self.get_domain_user(domain_name, user_id)
-            assert created is not None
-            return created
+            return read_back(self.get_domain_user(domain_name, user_id))
 
     def update_domain_user(
         self, domain_name: str, user_id: str, changes: Mapping[str, Any]
@@ -310,12 +310,7 @@ class PeopleStore(Database):
     ) -> Slice[DomainUserRecord]:
         where = Conditions()
         where.add("du.domain_name = ?", domain_name)
-        if filters.email is not None:
-            where.add("u.email_key = ?", email_key(filters.email))
-        if filters.first_name is not None:
-            where.add("u.first_name = ?", filters.first_name)
-        if filters.last_name is not None:
-            where.add("u.last_name = ?", filters.last_name)
+        filters.add_to(where)
         if filters.active is not None:
             where.add("du.active = ?", filters.active)
         return self._slice(
@@ -361,9 +356,7 @@ class PeopleStore(Database):
                     now_timestamp(),
                 ),
             )
-            created = self.get_group(group_id)
-            assert created is not None
-            return created
+            return read_back(self.get_group(group_id))
 
     def update_group(self, group_id: str, changes: Mapping[str, Any]) -> GroupRecord | None:
         """Apply column changes (`name`, `discount_percent`, `group_category_id`, `sign_up_field_rule`)."""
@@ -406,9 +399,7 @@ class PeopleStore(Database):
                 "INSERT INTO group_users (group_id, user_id, created_at) VALUES (?, ?, ?)",
                 (group_id, user_id, now_timestamp()),
             )
-            created = self.get_group_member(group_id, user_id)
-            assert created is not None
-            return created
+            return read_back(self.get_group_member(group_id, user_id))
 
     def remove_group_member(self, group_id: str, user_id: str) -> bool:
         return (

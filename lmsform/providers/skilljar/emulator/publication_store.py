@@ -6,10 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.emulation.sqlite import placeholders
+from lmsform.providers.emulation.sqlite import Conditions, placeholders, read_back
 from lmsform.providers.skilljar.emulator.base_store import (
     ALL_ROWS,
-    Conditions,
     Database,
     Slice,
     Window,
@@ -282,9 +281,7 @@ class PublicationStore(Database):
         }
         with self.transaction():
             self._insert("published_courses", own, settings, PUBLISHED_COURSE_SETTINGS)
-            created = self.get_published_course(domain_name, published_course_id)
-            assert created is not None
-            return created
+            return read_back(self.get_published_course(domain_name, published_course_id))
 
     def update_published_course(
         self, domain_name: str, published_course_id: str, changes: Mapping[str, Any]
@@ -361,9 +358,7 @@ class PublicationStore(Database):
         with self.transaction():
             writable = (*PATH_FIELDS, *PUBLISHED_PATH_SETTINGS)
             self._insert("published_paths", own, {**path, **settings}, writable)
-            created = self.get_published_path(domain_name, published_path_id)
-            assert created is not None
-            return created
+            return read_back(self.get_published_path(domain_name, published_path_id))
 
     def update_published_path(
         self, domain_name: str, published_path_id: str, changes: Mapping[str, Any]

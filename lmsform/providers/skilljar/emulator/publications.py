@@ -8,6 +8,7 @@ from typing import Any
 import flask
 
 from lmsform.providers.emulation.flask_kit import empty_response, json_response
+from lmsform.providers.emulation.sqlite import read_back
 from lmsform.providers.skilljar.emulator.base_store import Slice
 from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
 from lmsform.providers.skilljar.emulator.errors import field_error, not_found
@@ -290,8 +291,9 @@ class PublicationApi(ApiArea):
         changes = validate_object(request_body(), PUBLISHED_COURSE_UPDATE)
         if "slug" in changes:
             _ensure_free_course_slug(self.store, publication.domain_name, changes["slug"], publication.id)
-        updated = self.store.update_published_course(publication.domain_name, publication.id, changes)
-        assert updated is not None
+        updated = read_back(
+            self.store.update_published_course(publication.domain_name, publication.id, changes)
+        )
         return json_response(published_course_json(updated))
 
     def unpublish_course(self, domain_name: str, published_course_id: str) -> flask.Response:
@@ -331,8 +333,7 @@ class PublicationApi(ApiArea):
         changes = validate_object(request_body(), PUBLISHED_PATH_UPDATE)
         if "slug" in changes:
             _ensure_free_path_slug(self.store, published.domain_name, changes["slug"], published.id)
-        updated = self.store.update_published_path(published.domain_name, published.id, changes)
-        assert updated is not None
+        updated = read_back(self.store.update_published_path(published.domain_name, published.id, changes))
         return json_response(published_path_json(updated))
 
     def delete_published_path(self, domain_name: str, published_path_id: str) -> flask.Response:

@@ -100,15 +100,7 @@ def text(max_length: int | None = None, *, allow_blank: bool = True) -> Parser:
 
 
 def email(max_length: int = 254) -> Parser:
-    as_text = text(max_length, allow_blank=False)
-
-    def parse(value: Any) -> str:
-        result: str = as_text(value)
-        if not _EMAIL.fullmatch(result):
-            raise FieldInvalid(["Enter a valid email address."])
-        return result
-
-    return parse
+    return _text_matching(_EMAIL, "Enter a valid email address.", max_length)
 
 
 def boolean() -> Parser:
@@ -175,12 +167,17 @@ def choice(options: Collection[str]) -> Parser:
 
 def matching(pattern: re.Pattern[str], max_length: int | None = None) -> Parser:
     """Text that must match `pattern` whole (DRF's RegexField)."""
+    return _text_matching(pattern, "This value does not match the required pattern.", max_length)
+
+
+def _text_matching(pattern: re.Pattern[str], message: str, max_length: int | None) -> Parser:
+    """Non-blank text that must match `pattern` whole, refused with `message` otherwise."""
     as_text = text(max_length, allow_blank=False)
 
     def parse(value: Any) -> str:
         result: str = as_text(value)
         if not pattern.fullmatch(result):
-            raise FieldInvalid(["This value does not match the required pattern."])
+            raise FieldInvalid([message])
         return result
 
     return parse

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lmsform.providers.emulation.sqlite import Conditions, read_back
 from lmsform.providers.skilljar.emulator.base_store import (
     ALL_ROWS,
-    Conditions,
     Database,
     Slice,
     Window,
@@ -91,9 +91,7 @@ class WebhookStore(Database):
         webhook_id = new_id()
         with self.transaction():
             self._insert("webhooks", {"id": webhook_id}, _encoded(settings), WEBHOOK_SETTINGS)
-            created = self.get_webhook(webhook_id)
-            assert created is not None
-            return created
+            return read_back(self.get_webhook(webhook_id))
 
     def update_webhook(self, webhook_id: str, changes: Mapping[str, Any]) -> WebhookRecord | None:
         with self.transaction():

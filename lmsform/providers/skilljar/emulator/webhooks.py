@@ -9,6 +9,7 @@ from typing import Any
 import flask
 
 from lmsform.providers.emulation.flask_kit import empty_response, json_response
+from lmsform.providers.emulation.sqlite import read_back
 from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
 from lmsform.providers.skilljar.emulator.errors import not_found
 from lmsform.providers.skilljar.emulator.requests_in import (
@@ -121,8 +122,7 @@ class WebhookApi(ApiArea):
         return self._updated(webhook_id, validate_object(request_body(), WEBHOOK_PATCH))
 
     def _updated(self, webhook_id: str, changes: Mapping[str, Any]) -> flask.Response:
-        updated = self.store.update_webhook(webhook_id, changes)
-        assert updated is not None
+        updated = read_back(self.store.update_webhook(webhook_id, changes))
         return json_response(webhook_json(updated))
 
     def delete_webhook(self, webhook_id: str) -> flask.Response:

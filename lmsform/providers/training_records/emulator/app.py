@@ -19,12 +19,12 @@ import os
 from collections.abc import Mapping
 
 import flask
-from werkzeug.exceptions import InternalServerError, MethodNotAllowed, NotFound
 
 from lmsform.providers.emulation.flask_kit import (
     Handler,
     RouteCounts,
     add_rule,
+    answer_errors,
     json_response,
     keep_store,
     run_in_transaction,
@@ -96,23 +96,7 @@ def _add_rule(app: flask.Flask, path: str, view: Handler) -> None:
         add_rule(app, rule, view, endpoint=path)
 
 
-def _register_error_handlers(app: flask.Flask) -> None:
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> flask.Response:
-        return json_response(error.body, error.status, error.headers)
-
-    @app.errorhandler(NotFound)
-    def unknown_path(_: NotFound) -> flask.Response:
-        return api_error(not_found())
-
-    @app.errorhandler(MethodNotAllowed)
-    def wrong_method(_: MethodNotAllowed) -> flask.Response:
-        return api_error(_wrong_method())
-
-    @app.errorhandler(InternalServerError)
-    def crashed(_: InternalServerError) -> flask.Response:
-        return api_error(server_error())
-
+def _answer_allow(app: flask.Flask) -> None:
     @app.after_request
     def allow_header(response: flask.Response) -> flask.Response:
         allowed = flask.g.get(_ALLOW)
@@ -146,7 +130,8 @@ def create_app(
         _add_rule(app, options.mount + route.rule, _api_view(context, auth, route))
     for route in HookApi(context).routes():
         _add_rule(app, HOOK_ROOT + route.rule, _hook_view(store, route))
-    _register_error_handlers(app)
+    answer_errors(app, unknown_path=not_found, wrong_method=_wrong_method, crashed=server_error)
+    _answer_allow(app)
     return app
 
 

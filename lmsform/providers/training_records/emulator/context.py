@@ -6,7 +6,6 @@ API path counts, failed ones included; test hooks and unknown paths do not.
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -34,18 +33,11 @@ Routes = Sequence[Route]
 
 
 @dataclass(frozen=True)
-class EmulatorContext:
-    store: TrainingRecordsStore
-    options: TrainingRecordsEmulatorOptions
+class EmulatorContext(flask_kit.EmulatorContext[TrainingRecordsStore, TrainingRecordsEmulatorOptions]):
     counts: RouteCounts
 
 
-class ApiArea(flask_kit.ApiArea[TrainingRecordsStore, TrainingRecordsEmulatorOptions]):
-    """A few related routes: one handler method per operation, each run inside one store transaction."""
-
+class ApiArea(flask_kit.ApiArea[TrainingRecordsStore, TrainingRecordsEmulatorOptions, Route]):
     def __init__(self, context: EmulatorContext) -> None:
-        super().__init__(context.store, context.options)
+        super().__init__(context)
         self.counts = context.counts
-
-    @abstractmethod
-    def routes(self) -> Routes: ...

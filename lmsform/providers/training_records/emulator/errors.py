@@ -11,7 +11,8 @@ The messages are DRF's own wording where DRF has one for the case.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+
+from lmsform.providers.emulation.flask_kit import ApiError as ApiError
 
 AUTH_CHALLENGE = {"WWW-Authenticate": 'Basic realm="api"'}
 
@@ -19,18 +20,6 @@ REQUIRED = "This field is required."
 NOT_NULL = "This field may not be null."
 NOT_BLANK = "This field may not be blank."
 NOT_A_STRING = "Not a valid string."
-
-
-class ApiError(Exception):
-    """An HTTP error answered with a JSON body (and perhaps extra headers)."""
-
-    def __init__(
-        self, status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(status, body)
-        self.status = status
-        self.body = dict(body)
-        self.headers = dict(headers or {})
 
 
 class FieldErrors:

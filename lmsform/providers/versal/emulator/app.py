@@ -16,14 +16,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import flask
-from werkzeug.exceptions import InternalServerError, MethodNotAllowed, NotFound
 
 from lmsform.providers.emulation.faults import RETRY_LATER_STATUSES, RetryLaterFaults
 from lmsform.providers.emulation.flask_kit import (
     Handler,
     RouteCounts,
     add_rule,
-    json_response,
+    answer_errors,
     keep_store,
     run_in_transaction,
     store_of,
@@ -92,22 +91,8 @@ def _wrong_method() -> ApiError:
     return method_not_allowed(flask.request.method, flask.request.path)
 
 
-def _register_error_handlers(app: flask.Flask) -> None:
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> flask.Response:
-        return json_response(error.body, error.status, error.headers)
-
-    @app.errorhandler(NotFound)
-    def unknown_path(_: NotFound) -> flask.Response:
-        return api_error(no_such_path(flask.request.method, flask.request.path))
-
-    @app.errorhandler(MethodNotAllowed)
-    def wrong_method(_: MethodNotAllowed) -> flask.Response:
-        return api_error(_wrong_method())
-
-    @app.errorhandler(InternalServerError)
-    def crashed(_: InternalServerError) -> flask.Response:
-        return api_error(server_error())
+def _unknown_path() -> ApiError:
+    return no_such_path(flask.request.method, flask.request.path)
 
 
 def create_app(
@@ -135,7 +120,7 @@ def create_app(
             add_rule(app, API_PREFIX + rule, _api_view(context, auth, rule, operations))
     for rule, operations in HookApi(context).routes():
         add_rule(app, HOOK_PREFIX + rule, _hook_view(store, operations))
-    _register_error_handlers(app)
+    answer_errors(app, unknown_path=_unknown_path, wrong_method=_wrong_method, crashed=server_error)
     return app
 
 

@@ -10,7 +10,6 @@ requests. The reset hook clears both.
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,28 +32,24 @@ class Operation:
     rights: Rights = "any"
 
 
-Routes = Sequence[tuple[str, Mapping[str, Operation]]]
-"""URL rules (under the app's prefix, Flask syntax) and the operation for each method."""
+Route = tuple[str, Mapping[str, Operation]]
+"""A URL rule (under the app's prefix, Flask syntax) and the operation for each method."""
+
+
+Routes = Sequence[Route]
 
 
 @dataclass(frozen=True)
-class EmulatorContext:
-    store: VersalStore
-    options: VersalEmulatorOptions
+class EmulatorContext(flask_kit.EmulatorContext[VersalStore, VersalEmulatorOptions]):
     faults: RetryLaterFaults
     counts: RouteCounts
 
 
-class ApiArea(flask_kit.ApiArea[VersalStore, VersalEmulatorOptions]):
-    """A few related operations: one handler method each, run inside one store transaction."""
-
+class ApiArea(flask_kit.ApiArea[VersalStore, VersalEmulatorOptions, Route]):
     def __init__(self, context: EmulatorContext) -> None:
-        super().__init__(context.store, context.options)
+        super().__init__(context)
         self.faults = context.faults
         self.counts = context.counts
-
-    @abstractmethod
-    def routes(self) -> Routes: ...
 
     def page(self) -> PageRequest:
         return requested_page(self.options.per_page_cap)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmsform.providers.emulation.sqlite import TableDump
+from lmsform.providers.emulation.sqlite import TableDump, read_back
 from lmsform.providers.versal.emulator.base_store import Database
 
 EDITOR_ROLES = ("author", "contributor", "publisher")
@@ -229,9 +229,7 @@ class CourseStore(Database):
                 fields.get("last_published"),
             ),
         )
-        course = self.course(course_id)
-        assert course is not None
-        return course
+        return read_back(self.course(course_id))
 
     def insert_lesson(self, course_id: int, position: int, title: str) -> LessonRecord:
         lesson = LessonRecord(self.next_content_id("l"), position, title)

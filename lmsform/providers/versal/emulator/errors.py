@@ -7,21 +7,17 @@ one for the case; clients key on the status only.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+
+from lmsform.providers.emulation import flask_kit
 
 
-class ApiError(Exception):
+class ApiError(flask_kit.ApiError):
     """An HTTP error answered with an `Error_View_Model` body (and perhaps extra headers)."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(status, message)
-        self.status = status
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(status, {"error": status, "message": message}, headers)
         self.message = message
-        self.headers = dict(headers or {})
-
-    @property
-    def body(self) -> dict[str, Any]:
-        return {"error": self.status, "message": self.message}
 
 
 def bad_request(message: str = "Bad request") -> ApiError:

@@ -15,28 +15,13 @@ Hook bodies are read as JSON whatever their content type; an empty body is `{}`.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import flask
 
 from lmsform.providers.emulation.flask_kit import empty_response, json_response
 from lmsform.providers.versal.emulator.context import ApiArea, Operation, Routes
 from lmsform.providers.versal.emulator.errors import bad_request
+from lmsform.providers.versal.emulator.requests_in import hook_body
 from lmsform.providers.versal.emulator.seeding import seed
-
-
-def hook_body() -> dict[str, Any]:
-    raw = flask.request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise bad_request("Malformed JSON body") from None
-    if not isinstance(data, dict):
-        raise bad_request("The request body must be a JSON object")
-    return data
 
 
 class HookApi(ApiArea):

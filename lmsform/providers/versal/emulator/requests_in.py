@@ -9,13 +9,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
 import flask
 
-from lmsform.providers.versal.emulator.errors import bad_request
+from lmsform.providers.emulation.flask_kit import JsonFields, json_object, request_object
+from lmsform.providers.versal.emulator.errors import ApiError, bad_request
 
 JSON = "application/json"
 
@@ -24,14 +24,20 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object; 400 for another content type, malformed JSON or a non-object."""
     if flask.request.mimetype != JSON:
         raise bad_request("Content-Type must be application/json")
-    raw = flask.request.get_data(cache=True)
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise bad_request("Malformed JSON body") from None
-    if not isinstance(data, dict):
-        raise bad_request("The request body must be a JSON object")
-    return data
+    return json_object(flask.request.get_data(cache=True), _malformed, _not_an_object)
+
+
+def hook_body() -> dict[str, Any]:
+    """A test hook's JSON object, whatever its content type; an empty body reads as `{}`."""
+    return request_object(_malformed, _not_an_object)
+
+
+def _malformed(_: ValueError) -> ApiError:
+    return bad_request("Malformed JSON body")
+
+
+def _not_an_object(_: object) -> ApiError:
+    return bad_request("The request body must be a JSON object")
 
 
 def path_integer(text: str) -> int:
@@ -62,68 +68,32 @@ def is_email(value: str) -> bool:
     return bool(at and local and domain) and not any(char.isspace() for char in value)
 
 
-class Body:
+class Body(JsonFields):
     """Typed access to a JSON object's fields; `None` from a getter means "not sent"."""
 
     def __init__(self, data: Mapping[str, Any], *, where: str = "") -> None:
-        self._data = data
-        self._where = where
-
-    def has(self, name: str) -> bool:
-        return name in self._data
-
-    def raw(self, name: str) -> Any:
-        return self._data.get(name)
-
-    def label(self, name: str) -> str:
-        return f"{self._where}{name}"
-
-    def text(self, name: str) -> str | None:
-        if name not in self._data:
-            return None
-        value = self._data[name]
-        if not isinstance(value, str):
-            raise bad_request(f"{self.label(name)} must be a string")
-        return value
+        super().__init__(data, bad_request, where=where)
 
     def required_text(self, name: str) -> str:
         value = self.text(name)
         if value is None:
-            raise bad_request(f"{self.label(name)} is required")
+            raise self.refused(name, "is required")
         return value
 
     def email(self, name: str) -> str:
         value = self.required_text(name).strip()
         if not is_email(value):
-            raise bad_request(f"{self.label(name)} must be an e-mail address")
-        return value
-
-    def boolean(self, name: str) -> bool | None:
-        if name not in self._data:
-            return None
-        value = self._data[name]
-        if not isinstance(value, bool):
-            raise bad_request(f"{self.label(name)} must be true or false")
+            raise self.refused(name, "must be an e-mail address")
         return value
 
     def object(self, name: str, *, required: bool = False) -> dict[str, Any] | None:
-        if name not in self._data:
-            if required:
-                raise bad_request(f"{self.label(name)} is required")
-            return None
-        value = self._data[name]
-        if not isinstance(value, dict):
-            raise bad_request(f"{self.label(name)} must be an object")
+        self._require_if(required, name)
+        value: dict[str, Any] | None = self.typed(name, _is_object, "an object")
         return value
 
     def strings(self, name: str, *, required: bool = False) -> list[str] | None:
-        if name not in self._data:
-            if required:
-                raise bad_request(f"{self.label(name)} is required")
-            return None
-        value = self._data[name]
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise bad_request(f"{self.label(name)} must be an array of strings")
+        self._require_if(required, name)
+        value: list[str] | None = self.typed(name, _is_string_list, "an array of strings")
         return value
 
     def roles(self, name: str, allowed: Collection[str], *, required: bool = False) -> list[str] | None:
@@ -133,3 +103,15 @@ class Body:
             if role not in allowed:
                 raise bad_request(f"Invalid role: {role}")
         return roles
+
+    def _require_if(self, required: bool, name: str) -> None:
+        if required and not self.has(name):
+            raise self.refused(name, "is required")
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _is_string_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)

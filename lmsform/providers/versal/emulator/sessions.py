@@ -17,6 +17,7 @@ import uuid
 import flask
 
 from lmsform.providers.emulation.flask_kit import json_response
+from lmsform.providers.emulation.sqlite import read_back
 from lmsform.providers.versal.emulator.auth import Caller
 from lmsform.providers.versal.emulator.context import ApiArea, Operation, Routes
 from lmsform.providers.versal.emulator.dates import later_stored, now_stored
@@ -61,8 +62,7 @@ class SessionApi(ApiArea):
 
     def session_user(self, caller: Caller) -> flask.Response:
         assert caller.user_id is not None
-        user = self.store.user(caller.user_id)
-        assert user is not None
+        user = read_back(self.store.user(caller.user_id))
         return json_response(user_view(user))
 
     def update_user(self, caller: Caller, user_ref: str) -> flask.Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from lmsform.providers.emulation.sqlite import TableDump, placeholders
+from lmsform.providers.emulation.sqlite import TableDump, placeholders, read_back
 from lmsform.providers.versal.emulator.base_store import Database
 
 ORG_ROLES = ("admin", "instructor", "learner")
@@ -132,9 +132,7 @@ class UserStore(Database):
             self._run(
                 f"UPDATE users SET {assignments} WHERE id = ?", (*(changes[c] for c in columns), user_id)
             )
-        user = self.user(user_id)
-        assert user is not None
-        return user
+        return read_back(self.user(user_id))
 
     # --- memberships ---
 
@@ -185,9 +183,7 @@ class UserStore(Database):
             "UPDATE memberships SET roles = ? WHERE org_id = ? AND user_id = ?",
             (encode_roles(roles), org_id, user_id),
         )
-        member = self.member(org_id, user_id)
-        assert member is not None
-        return member
+        return read_back(self.member(org_id, user_id))
 
     def delete_memberships(self, org_id: int, user_ids: Sequence[int]) -> None:
         self._run_many(
