@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from lmsform.providers.damstra.emulator import DamstraEmulatorOptions
-from tests.emulators.damstra_harness import E831, Damstra, start_damstra
-from tests.emulators.damstra_harness import damstra as damstra
+from tests.emulators.vendors import E831, Damstra, start_damstra
 
 
 def _item(user_name: str, **fields: Any) -> dict[str, Any]:

@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from tests.emulators.damstra_harness import E806L, F3, Damstra, page_ids
-from tests.emulators.damstra_harness import damstra as damstra
+from tests.emulators.vendors import E806L, F3, Damstra, page_ids
 
 A7 = {
     "message": "No group found for that Id",

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulators.damstra_harness import F1, Damstra, page_ids
-from tests.emulators.damstra_harness import damstra as damstra
+from tests.emulators.vendors import F1, Damstra, page_ids
 
 LESSONS: dict[str, Any] = {
     "lessons": [

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulators.damstra_harness import F2, Damstra
-from tests.emulators.damstra_harness import damstra as damstra
+from tests.emulators.vendors import F2, Damstra
 
 SEED: dict[str, Any] = {
     "users": [

@@ -11,8 +11,7 @@ import pytest
 
 from lmsform.providers.damstra.emulator import DamstraEmulatorOptions, DamstraStore, seed
 from lmsform.providers.damstra.emulator.errors import ApiError
-from tests.emulators.damstra_harness import Damstra, page_ids, start_damstra
-from tests.emulators.damstra_harness import damstra as damstra
+from tests.emulators.vendors import Damstra, page_ids, start_damstra
 
 DOCUMENT: dict[str, Any] = {
     "users": [

@@ -9,8 +9,9 @@ import pytest
 import requests
 
 from lmsform.providers.damstra.emulator import DamstraEmulatorOptions, DamstraStore
-from tests.emulators.damstra_harness import API, E806L, E806S, KEY, Damstra, page_ids, start_damstra
-from tests.emulators.damstra_harness import damstra as damstra
+from tests.emulators.vendors import DAMSTRA_API as API
+from tests.emulators.vendors import DAMSTRA_KEY as KEY
+from tests.emulators.vendors import E806L, E806S, Damstra, page_ids, start_damstra
 
 TERSE_ENDPOINTS = ["/group", "/group/{group}", "/lesson", "/lessondetails"]
 LONG_ENDPOINTS = [

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulators.damstra_harness import E831, F1, F2, Damstra, page_ids
-from tests.emulators.damstra_harness import damstra as damstra
+from tests.emulators.vendors import E831, F1, F2, Damstra, page_ids
 
 ADA = {
     "userName": "ada.l",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.emulators.harness import DOMAIN, OBJECT_ID, OTHER_DOMAIN, TIMESTAMP, Emulator
+from tests.emulators.vendors import DOMAIN, OBJECT_ID, OTHER_DOMAIN, TIMESTAMP, Emulator
 
 
 def _label_names(emulator: Emulator, course_id: str) -> list[str]:

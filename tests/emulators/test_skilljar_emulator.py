@@ -12,9 +12,8 @@ import pytest
 import requests
 
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions
-from tests.emulators.harness import (
+from tests.emulators.vendors import (
     DOMAIN,
-    KEY,
     OBJECT_ID,
     OTHER_DOMAIN,
     TIMESTAMP,
@@ -23,6 +22,7 @@ from tests.emulators.harness import (
     collect_pages,
     seed_members,
 )
+from tests.emulators.vendors import SKILLJAR_KEY as KEY
 
 # --- authentication ------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.emulators.harness import DOMAIN, OBJECT_ID, OTHER_DOMAIN, TIMESTAMP, Emulator
+from tests.emulators.vendors import DOMAIN, OBJECT_ID, OTHER_DOMAIN, TIMESTAMP, Emulator
 
 ENROLLED_AT = "2030-01-02T03:04:05.000000Z"
 

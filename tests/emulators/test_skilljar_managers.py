@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.emulators.harness import DOMAIN, OTHER_DOMAIN, Emulator
+from tests.emulators.vendors import DOMAIN, OTHER_DOMAIN, Emulator
 
 GRANT = {"group_name": "Team", "course_access_level": "SELECTED", "path_access_level": "ALL"}
 

@@ -3,7 +3,7 @@ against Skilljar's spec."""
 
 from __future__ import annotations
 
-from tests.emulators.harness import DOMAIN, OBJECT_ID, OTHER_DOMAIN, TIMESTAMP, Emulator
+from tests.emulators.vendors import DOMAIN, OBJECT_ID, OTHER_DOMAIN, TIMESTAMP, Emulator
 
 PUBLISHED = f"/v1/domains/{DOMAIN}/published-courses"
 PATHS = f"/v1/domains/{DOMAIN}/published-paths"

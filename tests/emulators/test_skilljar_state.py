@@ -13,7 +13,7 @@ import requests
 from lmsform.providers.skilljar.emulator import SkilljarStore, seed
 from lmsform.providers.skilljar.emulator.errors import ValidationFailed
 from lmsform.providers.skilljar.emulator.people_store import PEOPLE_TABLES
-from tests.emulators.harness import DOMAIN, OTHER_DOMAIN, Emulator, StartEmulator
+from tests.emulators.vendors import DOMAIN, OTHER_DOMAIN, Emulator, StartEmulator
 
 DOCUMENT: dict[str, Any] = {
     "users": [

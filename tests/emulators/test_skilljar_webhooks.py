@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.emulators.harness import OBJECT_ID, Emulator
+from tests.emulators.vendors import OBJECT_ID, Emulator
 
 HOOK_URL = "https://hooks.example.com/skilljar"
 

@@ -9,16 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from lmsform.providers.training_records.emulator import TrainingRecordsEmulatorOptions
-from tests.emulators.training_records_harness import (
-    RECORDS,
-    WORLD,
-    StartRecordsApi,
-    TrainingRecordsApi,
-    assert_invalid,
-    seed_world,
-)
-from tests.emulators.training_records_harness import records_api as records_api
-from tests.emulators.training_records_harness import start_records_api as start_records_api
+from tests.emulators.vendors import RECORDS, StartRecordsApi, TrainingRecordsApi, assert_invalid
+from tests.emulators.vendors import RECORDS_WORLD as WORLD
+from tests.emulators.vendors import seed_records_world as seed_world
 
 PAIRS = [("p-ada", "pkg-fire"), ("p-bob", "pkg-first-aid"), ("p-cy", "pkg-gdpr")]
 

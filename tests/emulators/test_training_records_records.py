@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulators.training_records_harness import (
+from tests.emulators.vendors import (
     GENERATED_ID,
     RECORDS,
     UTC_SECONDS,
@@ -17,9 +17,8 @@ from tests.emulators.training_records_harness import (
     TrainingRecordsApi,
     assert_detail,
     assert_invalid,
-    seed_world,
 )
-from tests.emulators.training_records_harness import records_api as records_api
+from tests.emulators.vendors import seed_records_world as seed_world
 
 REQUIRED = ["This field is required."]
 ADA_FIRE = {"person_api_id": "p-ada", "package_api_id": "pkg-fire"}

@@ -15,19 +15,17 @@ import requests
 
 from lmsform.providers.training_records.emulator import create_app, emulator_store, seed
 from lmsform.providers.training_records.emulator.errors import ApiError
-from tests.emulators.training_records_harness import (
+from tests.emulators.vendors import (
     GENERATED_ID,
     RECORDS,
-    WORLD,
     WRONG_DATE,
     StartRecordsApi,
     TrainingRecordsApi,
     assert_detail,
     assert_invalid,
-    seed_world,
 )
-from tests.emulators.training_records_harness import records_api as records_api
-from tests.emulators.training_records_harness import start_records_api as start_records_api
+from tests.emulators.vendors import RECORDS_WORLD as WORLD
+from tests.emulators.vendors import seed_records_world as seed_world
 
 ADA_FIRE = {"person_api_id": "p-ada", "package_api_id": "pkg-fire"}
 

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from lmsform.providers.training_records.emulator import TrainingRecordsEmulatorOptions, create_app
-from tests.emulators.training_records_harness import (
-    KEY,
+from tests.emulators.vendors import (
     RECORDS,
     USERNAME,
     StartRecordsApi,
@@ -19,10 +18,9 @@ from tests.emulators.training_records_harness import (
     assert_detail,
     assert_invalid,
     basic,
-    seed_world,
 )
-from tests.emulators.training_records_harness import records_api as records_api
-from tests.emulators.training_records_harness import start_records_api as start_records_api
+from tests.emulators.vendors import TRAINING_RECORDS_KEY as KEY
+from tests.emulators.vendors import seed_records_world as seed_world
 
 INVALID = "Invalid username/password."
 NOT_PROVIDED = "Authentication credentials were not provided."

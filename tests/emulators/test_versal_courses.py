@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tests.emulators.versal_harness import DATE, OTHER_KEY, OTHER_ORG, Versal, assert_error, seed_world
-from tests.emulators.versal_harness import versal as versal
+from tests.emulators.vendors import DATE, OTHER_KEY, OTHER_ORG, Versal, assert_error
+from tests.emulators.vendors import seed_versal_world as seed_world
 
 
 def test_the_listing_shows_the_orgs_courses_with_their_editors(versal: Versal) -> None:

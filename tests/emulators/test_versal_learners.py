@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.emulators.versal_harness import OTHER_KEY, Versal, assert_error, seed_world
-from tests.emulators.versal_harness import versal as versal
+from tests.emulators.vendors import OTHER_KEY, Versal, assert_error
+from tests.emulators.vendors import seed_versal_world as seed_world
 
 
 def _roles(versal: Versal, course_id: str, user_id: str) -> list[str]:

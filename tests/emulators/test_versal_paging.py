@@ -10,9 +10,8 @@ import pytest
 import requests
 
 from lmsform.providers.versal.emulator import VersalEmulatorOptions
-from tests.emulators.versal_harness import ORG, StartVersal, Versal, assert_error, seed_world
-from tests.emulators.versal_harness import start as start
-from tests.emulators.versal_harness import versal as versal
+from tests.emulators.vendors import ORG, StartVersal, Versal, assert_error
+from tests.emulators.vendors import seed_versal_world as seed_world
 
 SEPARATE = ("count", "page", "pageCount", "perPage")
 

@@ -11,20 +11,10 @@ import pytest
 
 from lmsform.providers.versal.emulator import VersalEmulatorOptions, create_app, emulator_store, seed
 from lmsform.providers.versal.emulator.errors import ApiError
-from tests.emulators.versal_harness import (
-    DATETIME_MS,
-    KEY,
-    ORG,
-    OTHER_KEY,
-    OTHER_ORG,
-    WORLD,
-    StartVersal,
-    Versal,
-    assert_error,
-    seed_world,
-)
-from tests.emulators.versal_harness import start as start
-from tests.emulators.versal_harness import versal as versal
+from tests.emulators.vendors import DATETIME_MS, ORG, OTHER_KEY, OTHER_ORG, StartVersal, Versal, assert_error
+from tests.emulators.vendors import VERSAL_KEY as KEY
+from tests.emulators.vendors import VERSAL_WORLD as WORLD
+from tests.emulators.vendors import seed_versal_world as seed_world
 
 
 def _reads(emulator: Versal, ids: dict[str, Any]) -> dict[str, Any]:

@@ -11,18 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.emulators.versal_harness import (
-    KEY,
-    ORG,
-    OTHER_KEY,
-    OTHER_ORG,
-    StartVersal,
-    Versal,
-    assert_error,
-    seed_world,
-)
-from tests.emulators.versal_harness import start as start
-from tests.emulators.versal_harness import versal as versal
+from tests.emulators.vendors import ORG, OTHER_KEY, OTHER_ORG, StartVersal, Versal, assert_error
+from tests.emulators.vendors import VERSAL_KEY as KEY
+from tests.emulators.vendors import seed_versal_world as seed_world
 
 # Every operation of the spec, with a valid body where it takes one.
 OPERATIONS: list[tuple[str, str, Any]] = [

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.emulators.versal_harness import ORG, OTHER_KEY, OTHER_ORG, Versal, assert_error, seed_world
-from tests.emulators.versal_harness import versal as versal
+from tests.emulators.vendors import ORG, OTHER_KEY, OTHER_ORG, Versal, assert_error
+from tests.emulators.vendors import seed_versal_world as seed_world
 
 # --- POST /orgs/{orgId}/users ---
 
