@@ -4,10 +4,9 @@ Adding a user to the organisation is Versal's one create (`POST /orgs/{orgId}/us
 is refused once the first went through (400 "User already exists in organization"). A lost answer to it
 is the contract's, for every vendor alike (tests/providers/test_lost_answers.py): the member is looked
 up by e-mail, never added twice. What is Versal's own is an e-mail Versal knows from before, which
-joins with the names it had. (The batch removal, the other POST, is re-sent: tests/test_versal.py
-covers it.)
+joins with the names it had. (The batch removal, the other POST, is re-sent: test_versal.py covers it.)
 
-Every exchange is validated against Versal's own Swagger 2.0 spec, as in tests/test_versal.py.
+Every exchange is validated against Versal's own Swagger 2.0 spec, as in test_versal.py.
 """
 
 from __future__ import annotations
