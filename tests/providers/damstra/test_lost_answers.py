@@ -27,6 +27,7 @@ from lmsform.providers import safe_writes
 from lmsform.providers.damstra.emulator import DamstraEmulatorOptions, create_app
 from lmsform.providers.emulation.server import EmulatorServer, RecordedRequest
 from tests.conftest import CANARY_KEY, CliRunnerCall, ProjectDir, api_calls
+from tests.providers.lost_answer import apply_losing_one_answer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -108,17 +109,9 @@ def _apply_losing_one_answer(
 ) -> tuple[RecordedRequest, list[RecordedRequest]]:
     """Apply while the first POST to `path` (a regex, without /api/v2) loses its answer: that call, and
     the apply's calls after it. The next plan must be empty."""
-    server.recorder.drop_answers("POST", API + path, 1)
-    before = len(server.requests)
-    result = cli("apply", project.root, "--auto-approve")
-    assert result.exit_code == 0, result.output
-    calls = api_calls(server, since=before)
-    [dropped] = [index for index, call in enumerate(calls) if call.dropped]
-    assert calls[dropped].method == "POST" and re.fullmatch(API + path, calls[dropped].path)
-    assert calls[dropped].status == 200  # Damstra did the work; only the answer was lost
-    plan = cli("plan", project.root, "--detailed-exitcode")
-    assert plan.exit_code == 0, plan.output
-    return calls[dropped], calls[dropped + 1 :]
+    lost = apply_losing_one_answer(server, project.root, cli, "POST", API + path)
+    assert lost.lost.status == 200  # Damstra answers a write 200
+    return lost.lost, lost.after
 
 
 def _posts(calls: list[RecordedRequest], path: str) -> list[RecordedRequest]:

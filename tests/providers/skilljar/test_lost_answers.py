@@ -9,7 +9,6 @@ exist, and the recovery must cost the requests the tests name.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from lmsform.providers.emulation.server import EmulatorServer, RecordedRequest
 from lmsform.providers.skilljar.emulator import SkilljarEmulatorOptions, create_app
 from tests.conftest import CANARY_KEY, DOMAIN, CliRunnerCall, ProjectDir, api_calls
 from tests.oracle import exchange_errors, skilljar_spec
+from tests.providers.lost_answer import apply_losing_one_answer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -53,17 +53,10 @@ def _apply_losing_one_answer(
     server: EmulatorServer, project: ProjectDir, cli: CliRunnerCall, method: str, path: str
 ) -> tuple[RecordedRequest, list[RecordedRequest]]:
     """Apply while the first `method path` (a regex) loses its answer: that call, and the apply's calls
-    after it."""
-    server.recorder.drop_answers(method, path, 1)
-    before = len(server.requests)
-    result = cli("apply", project.root, "--auto-approve")
-    assert result.exit_code == 0, result.output
-    calls = api_calls(server, since=before)
-    assert exchange_errors(skilljar_spec(), calls) == []
-    [dropped] = [index for index, call in enumerate(calls) if call.dropped]
-    assert calls[dropped].method == method and re.fullmatch(path, calls[dropped].path)
-    assert cli("plan", project.root, "--detailed-exitcode").exit_code == 0
-    return calls[dropped], calls[dropped + 1 :]
+    after it. The next plan must be empty."""
+    lost = apply_losing_one_answer(server, project.root, cli, method, path)
+    assert exchange_errors(skilljar_spec(), lost.calls) == []
+    return lost.lost, lost.after
 
 
 def _gets(calls: Iterable[RecordedRequest]) -> list[str]:

@@ -22,7 +22,8 @@ import requests
 
 from lmsform.providers.emulation.server import EmulatorServer, RecordedRequest
 from lmsform.providers.versal.emulator import VersalEmulatorOptions, create_app
-from tests.conftest import CliRunnerCall, ProjectDir, api_calls
+from tests.conftest import CliRunnerCall, ProjectDir
+from tests.providers.lost_answer import apply_losing_one_answer
 from tests.versal_oracle import exchange_errors
 
 KEY = "ca4a1a7e-5eed-4c0d-9e11-0000c0ffee42"
@@ -82,17 +83,9 @@ def _apply_losing_one_answer(
 ) -> tuple[RecordedRequest, list[RecordedRequest]]:
     """Apply while the first POST to `path` (without /api2) loses its answer: that call, and the apply's
     calls after it. The next plan must be empty."""
-    server.recorder.drop_answers("POST", re.escape(API + path), 1)
-    before = len(server.requests)
-    result = cli("apply", project.root, "--auto-approve")
-    assert result.exit_code == 0, result.output
-    calls = api_calls(server, since=before)
-    [dropped] = [index for index, call in enumerate(calls) if call.dropped]
-    assert (calls[dropped].method, calls[dropped].path) == ("POST", API + path)
-    assert calls[dropped].status == 201  # Versal added the user; only the answer was lost
-    plan = cli("plan", project.root, "--detailed-exitcode")
-    assert plan.exit_code == 0, plan.output
-    return calls[dropped], calls[dropped + 1 :]
+    lost = apply_losing_one_answer(server, project.root, cli, "POST", re.escape(API + path))
+    assert lost.lost.status == 201  # Versal added the user; only the answer was lost
+    return lost.lost, lost.after
 
 
 def _writes(calls: list[RecordedRequest]) -> list[tuple[str, str, Any]]:
