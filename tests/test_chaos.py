@@ -136,7 +136,7 @@ def test_an_apply_through_faults_converges_with_every_object_once(
 ) -> None:
     org = make_org(vendor, "chaos", size=SIZES[vendor])
     for variable, value in CREDENTIALS[vendor].items():
-        # Marked for tests/test_zz_secrets.py, which searches every output of the run for it; Versal's
+        # Marked for the run-wide search of tests/guards.py, which looks for it in every output; Versal's
         # keys must be UUIDs, so its key cannot carry the mark.
         secret = variable.endswith(("_KEY", "_PASSWORD")) and vendor != "versal"
         monkeypatch.setenv(variable, f"{value}-CANARY" if secret else value)
