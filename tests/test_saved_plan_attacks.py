@@ -277,6 +277,12 @@ def _without_signature(plan: dict[str, Any]) -> None:
     del plan["signature"]
 
 
+def _one_digit_changed(plan: dict[str, Any]) -> None:
+    """The signature with its last digit changed (to another digit: one in sixteen ends in 0 already)."""
+    signature = plan["signature"]
+    plan["signature"] = signature[:-1] + ("1" if signature.endswith("0") else "0")
+
+
 def _resigned_with_another_key(plan: dict[str, Any]) -> None:
     from lmsform.plan import sign_document
 
@@ -289,7 +295,7 @@ def _resigned_with_another_key(plan: dict[str, Any]) -> None:
         (_without_signature, "the plan is not signed, and LMSFORM_PLAN_KEY is set"),
         (lambda plan: plan["existing"].update(users=1000), "the plan's signature does not match it"),
         (lambda plan: plan.update(warnings=["all clear"]), "the plan's signature does not match it"),
-        (lambda plan: plan.update(signature=plan["signature"][:-1] + "0"), "signature does not match"),
+        (_one_digit_changed, "signature does not match"),
         (lambda plan: plan.update(signature=["not", "text"]), "the plan's signature does not match it"),
         (_resigned_with_another_key, "the plan's signature does not match it"),
     ],
