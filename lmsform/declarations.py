@@ -24,6 +24,7 @@ from lmsform.kinds import (
     KINDS_BY_NAME,
     MEMBERSHIPS,
     PUBLICATIONS,
+    SESSIONS,
     SUPERVISORS,
     WEBHOOKS,
     Key,
@@ -35,15 +36,18 @@ from lmsform.providers.base import KindSupport, Provider
 from lmsform.references import Reference
 from lmsform.secrets import register as register_secret
 from lmsform.specs import (
+    SECRET_SHOWN,
     CourseSpec,
     DeclarationModel,
     EnrollmentSpec,
     GroupSpec,
     PublicationSpec,
+    SessionSpec,
     SupervisorSpec,
     UserSpec,
     WebhookSpec,
     declared_values,
+    secret_of_map,
 )
 from lmsform.state import GroupExpansion, Resource, State
 from lmsform.yamlmessages import shortened, what_it_is
@@ -109,10 +113,25 @@ class _Entry:
             always = always & self.allowed
         chosen = (self.spec.model_fields_set | always) - spec.RELATIONS - spec.IDENTITY - spec.SECRETS
         fields = {name: value for name, value in self.values.items() if name in chosen}
+        for name in spec.SECRET_MAPS & set(fields):
+            fields[name] = dict.fromkeys(fields[name] or {}, SECRET_SHOWN)
         if self.support is not None:
             for name, value in self.support.implied(fields).items():
                 fields.setdefault(name, value)
         return fields
+
+    def secrets(self) -> dict[str, str]:
+        """The declared write-only values, each registered to be masked in all output: the `SECRETS`
+        fields by name, the values of the `SECRET_MAPS` fields by `secret_of_map`."""
+        spec = type(self.spec)
+        found = {name: self.values[name] for name in spec.SECRETS if self.values.get(name)}
+        for field in spec.SECRET_MAPS:
+            found.update(
+                (secret_of_map(field, name), value) for name, value in (self.values.get(field) or {}).items()
+            )
+        for value in found.values():
+            register_secret(value)
+        return found
 
 
 class DesiredStateBuilder:
@@ -132,6 +151,8 @@ class DesiredStateBuilder:
         self._former: dict[tuple[str, Key], Resource] = {}
         # Per kind: the provider's support and the fields it allows, looked up once.
         self._support: dict[str, tuple[KindSupport | None, frozenset[str] | None]] = {}
+        # (lesson, user, where, session): the sessions' attendees, each enrolled in the session's lesson.
+        self._attendees: list[tuple[str, str, Location, str]] = []
         # The one place a declarable kind's entries become resources (ARCHITECTURE.md, add a kind).
         self.builders: Mapping[str, Callable[[_Entry], None]] = {
             "users": self._user,
@@ -139,6 +160,7 @@ class DesiredStateBuilder:
             "courses": self._course,
             "enrollments": self._enrollment,
             "supervisors": self._supervisor,
+            "sessions": self._session,
             "webhooks": self._webhook,
         }
 
@@ -357,15 +379,39 @@ class DesiredStateBuilder:
         assert isinstance(spec, WebhookSpec)
         fields = entry.managed_fields()
         fields.pop("events", None)
-        secrets = {"basic_auth_password": spec.basic_auth_password} if spec.basic_auth_password else {}
-        for value in secrets.values():
-            register_secret(value)
+        secrets = entry.secrets()
         events = spec.events or [ALL_EVENTS]
         for index, event in enumerate(events):
             source = entry.at("events", index) if spec.events else entry.source
             per_event = {**fields, "event": event}
             key = WEBHOOKS.key_of(per_event)
             self._declare(Resource(WEBHOOKS.name, key, per_event, source=source, secrets=secrets))
+
+    def _session(self, entry: _Entry) -> None:
+        spec = entry.spec
+        assert isinstance(spec, SessionSpec)
+        fields = entry.managed_fields()
+        if spec.instructor is not None:
+            fields["instructor"] = spec.instructor.lower()
+        if "attendees" in spec.model_fields_set:  # omitted: the registrations are left as they are
+            fields["attendees"] = sorted({user.lower() for user in spec.attendees})
+        session = Resource(SESSIONS.name, SESSIONS.key_of(fields), fields, source=entry.source)
+        self._declare(session, entry=entry)
+        places = entry.each_at("attendees", len(spec.attendees))
+        for user, where in zip(spec.attendees, places, strict=True):
+            self._attendees.append((spec.lesson, user.lower(), where, session.address))
+
+    def _enrol_attendees(self) -> None:
+        """Each attendee is enrolled in the session's lesson, as a vendor that keeps sessions (Damstra)
+        registers only users scheduled for it: declared by the session unless the manifests enroll them.
+        A group's enrollment of the same user with other settings is an error at plan time, as between
+        two groups: enroll the user directly to say which settings hold."""
+        word = (self.provider.enrollment_targets if self.provider else {}).get("course", "course")
+        for lesson, user, where, session in self._attendees:
+            fields = {"type": word, "target": lesson, "user": user}
+            key = ENROLLMENTS.key_of(fields)
+            if self.state.get(ENROLLMENTS.name, key) is None:
+                self._declare(Resource(ENROLLMENTS.name, key, fields, source=where, origin=session))
 
     # --- shared steps ---------------------------------------------------------------------------
 
@@ -452,6 +498,7 @@ class DesiredStateBuilder:
 
         Returns those to check against the live account at plan time.
         """
+        self._enrol_attendees()
         unresolved: dict[tuple[str, Key], Reference] = {}
         seen: set[tuple[str, Key, Location | None]] = set()
         for kind_name, key, source, by in self._references:

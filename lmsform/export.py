@@ -28,6 +28,7 @@ from lmsform.kinds import (
     GROUPS,
     MEMBERSHIPS,
     PUBLICATIONS,
+    SESSIONS,
     USERS,
     Kind,
 )
@@ -43,6 +44,7 @@ FILES: Mapping[str, str] = {
     "groups": "groups.yaml",
     "courses": "courses.yaml",
     "enrollments": "enrollments.yaml",
+    "sessions": "sessions.yaml",
     "webhooks": "webhooks.yaml",
 }
 _PUBLICATION_SETTINGS_SKIPPED = frozenset({"course"})
@@ -224,11 +226,22 @@ def _webhooks(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
     return entries
 
 
+def _sessions(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
+    entries = []
+    for session in _sorted(live.of(SESSIONS.name).values()):
+        entry = _declared(SESSIONS, session, provider)
+        if session.fields.get("attendees"):
+            entry["attendees"] = list(session.fields["attendees"])
+        entries.append(entry)
+    return entries
+
+
 _BUILDERS = {
     "users": _users,
     "groups": _groups,
     "courses": _courses,
     "enrollments": _enrollments,
+    "sessions": _sessions,
     "webhooks": _webhooks,
 }
 _NOTES: Mapping[str, str] = {

@@ -20,9 +20,11 @@ from lmsform.specs import (
     DeclarationModel,
     EnrollmentSpec,
     GroupSpec,
+    SessionSpec,
     SupervisorSpec,
     UserSpec,
     WebhookSpec,
+    canonical_instant,
 )
 
 Key = tuple[str, ...]
@@ -237,6 +239,29 @@ SUPERVISORS = Kind(
     key_refs=lambda key: ((0, "users"),),
     field_refs=_supervisor_field_refs,
 )
+
+
+def _session_key(fields: Mapping[str, Any]) -> Key:
+    lesson, starts_at, ends_at = fields["lesson"], fields["starts_at"], fields["ends_at"]
+    return (str(lesson), canonical_instant(starts_at), canonical_instant(ends_at))
+
+
+def _session_field_refs(fields: Mapping[str, Any]) -> tuple[tuple[str, Key], ...]:
+    instructor = (("users", (str(fields["instructor"]),)),) if fields.get("instructor") else ()
+    return instructor + tuple(("users", (str(user),)) for user in fields.get("attendees") or ())
+
+
+# An instructor-led session has no name at the vendors that keep them (Damstra): it is known by what
+# cannot change once it is made, its lesson, start and end. Moving it makes another session.
+SESSIONS = Kind(
+    name="sessions",
+    singular="session",
+    spec=SessionSpec,
+    key_fields=("lesson", "starts_at", "ends_at"),
+    normalise_key=_session_key,
+    key_refs=lambda key: ((0, "lessons"),),
+    field_refs=_session_field_refs,
+)
 WEBHOOKS = Kind(
     name="webhooks",
     singular="webhook",
@@ -246,7 +271,8 @@ WEBHOOKS = Kind(
 )
 
 # Dependency order: creates run in this order, removals in reverse. Supervisors come after the
-# courses and paths they may be given; enrollments after the users and publications they name.
+# courses and paths they may be given; enrollments after the users and publications they name;
+# sessions after the enrollments their attendees need (Damstra registers only scheduled users).
 KINDS: tuple[Kind, ...] = (
     USERS,
     GROUPS,
@@ -259,6 +285,7 @@ KINDS: tuple[Kind, ...] = (
     PATHS,
     PLANS,
     ENROLLMENTS,
+    SESSIONS,
     SUPERVISORS,
     WEBHOOKS,
 )

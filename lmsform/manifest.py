@@ -340,7 +340,8 @@ def _holds_secret(model: type[ProviderSettings], name: str) -> bool:
 
 
 def _secret_values(document: Document) -> Iterator[tuple[CommentedMap, str]]:
-    """The write-only secrets (passwords) the entries of a manifest file declare: (entry, field)."""
+    """The write-only secrets the entries of a manifest file declare (passwords; each value of a map of
+    secrets, such as webhook headers): (the mapping holding it, its name)."""
     data = document.root
     if not isinstance(data, CommentedMap):
         return
@@ -349,13 +350,16 @@ def _secret_values(document: Document) -> Iterator[tuple[CommentedMap, str]]:
         if (
             kind is None
             or kind.spec is None
-            or not kind.spec.SECRETS
+            or not (kind.spec.SECRETS or kind.spec.SECRET_MAPS)
             or not isinstance(entries, CommentedSeq)
         ):
             continue
         for entry in entries:
             if isinstance(entry, CommentedMap):
                 yield from ((entry, name) for name in sorted(kind.spec.SECRETS & set(entry)))
+                for field in sorted(kind.spec.SECRET_MAPS & set(entry)):
+                    if isinstance(entry[field], CommentedMap):
+                        yield from ((entry[field], name) for name in entry[field])
 
 
 def _secrets_not_from_environment(document: Document) -> list[Issue]:

@@ -3,7 +3,8 @@
 Field policy lives on the model: `RELATIONS` are fields that declare other resources (a user's
 groups become memberships), `ALWAYS_MANAGED` fields are managed with their default even when the
 manifest omits them, `IDENTITY` fields help match a live object and are never compared, `SECRETS`
-are write-only values that must come from the environment and never reach a plan or a log.
+are write-only values that must come from the environment and never reach a plan or a log;
+`SECRET_MAPS` are maps of names to such values (webhook headers), whose names are compared.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class DeclarationModel(StrictModel):
     ALWAYS_MANAGED: ClassVar[frozenset[str]] = frozenset()
     IDENTITY: ClassVar[frozenset[str]] = frozenset()
     SECRETS: ClassVar[frozenset[str]] = frozenset()
+    SECRET_MAPS: ClassVar[frozenset[str]] = frozenset()
 
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -99,6 +101,7 @@ ApiId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r
 Text = Annotated[str, StringConstraints(min_length=1)]
 WebUrl = Annotated[str, AfterValidator(_check_web_url)]
 HttpsUrl = Annotated[str, AfterValidator(_check_https_url)]
+AccessCode = Annotated[str, StringConstraints(min_length=1, pattern=r"^\S+$")]
 
 _INSTANT = TypeAdapter(AwareDatetime)
 
@@ -168,6 +171,17 @@ class UserSpec(DeclarationModel):
         None, description="The user's roles, the whole set (which roles exist depends on the vendor)."
     )
     active: Flag = Field(True, description="false deactivates the user's access (default true).")
+    expires_at: Instant | None = Field(
+        None, description="When the user's access ends (a contractor's end date); null: never."
+    )
+    access_code: AccessCode | None = Field(
+        None, description="The access code the user joined with, as people type it; null: none."
+    )
+    attributes: dict[Name, Text] | None = Field(
+        None,
+        description="Sign-up field values by the field's label (department, region). Only the labels "
+        "declared are managed; others are left as they are.",
+    )
     password: str | None = Field(
         None, description="Initial password: only as ${ENVIRONMENT_VARIABLE}; set on create, never compared."
     )
@@ -347,11 +361,41 @@ class SupervisorSpec(DeclarationModel):
         return self
 
 
+# RFC 7230's `token`: what an HTTP header name may be made of.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# How a secret value of a `SECRET_MAPS` field is shown and compared: never the value itself.
+SECRET_SHOWN = "(secret)"
+
+
+def _check_header_names(headers: dict[str, str]) -> dict[str, str]:
+    seen: dict[str, str] = {}
+    for name in headers:
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(
+                f"{name!r} is not an HTTP header name: use letters, digits and !#$%&'*+-.^_`|~ only "
+                "(no spaces or colons)"
+            )
+        if name.lower() in seen:
+            raise ValueError(f"{seen[name.lower()]!r} and {name!r} are one header: HTTP names ignore case")
+        seen[name.lower()] = name
+    return headers
+
+
+def secret_of_map(field: str, name: str) -> str:
+    """The name a `SECRET_MAPS` field's value for `name` has among a resource's secrets."""
+    return f"{field}.{name}"
+
+
+HeaderValue = Annotated[str, StringConstraints(min_length=1)]
+Headers = Annotated[dict[str, HeaderValue], AfterValidator(_check_header_names)]
+
+
 class WebhookSpec(DeclarationModel):
     """Event notifications to a URL; a list of events makes one webhook per event."""
 
     ALWAYS_MANAGED = frozenset({"active"})
     SECRETS = frozenset({"basic_auth_password"})
+    SECRET_MAPS = frozenset({"additional_headers"})
 
     url: HttpsUrl = Field(description="Where events are posted (https:// only).")
     events: list[Name] = Field(
@@ -362,6 +406,39 @@ class WebhookSpec(DeclarationModel):
     basic_auth_password: str | None = Field(
         None, description="HTTP Basic password: only as ${ENVIRONMENT_VARIABLE}; write-only, never compared."
     )
+    additional_headers: Headers | None = Field(
+        None,
+        description="HTTP headers sent with every delivery, name: ${ENVIRONMENT_VARIABLE}. The names are "
+        "compared; the values are secrets, never shown, and sent again when they differ from the live ones.",
+    )
+
+
+class SessionSpec(DeclarationModel):
+    """An instructor-led session of a lesson, identified by the lesson and its start and end (what the
+    vendor cannot change once it is made), with the users registered for it."""
+
+    RELATIONS = frozenset({"attendees"})
+
+    lesson: Name = Field(description="The lesson the session teaches, by name; part of the key.")
+    starts_at: Instant = Field(description="When the session starts, with its offset; part of the key.")
+    ends_at: Instant = Field(description="When the session ends, with its offset; part of the key.")
+    instructor: Name | None = Field(None, description="The instructor, by user key.")
+    location: Text | None = Field(None, description="Where the session is held.")
+    notes: str | None = Field(None, description="Notes shown with the session.")
+    capacity: int | None = Field(None, ge=1, description="How many places the session has.")
+    attendees: list[Name] = Field(
+        default_factory=list,
+        description="The users registered for it, by user key: the whole list for a session lmsform manages.",
+    )
+    completed: Flag | None = Field(None, description="Completing a session is not desired state (refused).")
+    attended: list[Name] | None = Field(None, description="Attendance is not desired state (refused).")
+    passed: list[Name] | None = Field(None, description="Results are not desired state (refused).")
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> SessionSpec:
+        if self.ends_at < self.starts_at:
+            raise ValueError("ends_at is before starts_at")
+        return self
 
 
 def declared_values(spec: BaseModel) -> dict[str, Any]:

@@ -190,7 +190,7 @@ def test_the_damstra_example_converges_on_the_sandbox(tmp_path: Path) -> None:
     applied, planned = _apply_then_plan_example("damstra", tmp_path, LMSFORM_DAVE_PASSWORD=PASSWORD)
 
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert "Apply complete: 42 added, 0 changed, 0 removed." in applied.stdout
+    assert "Apply complete: 46 added, 0 changed, 0 removed." in applied.stdout
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert "No changes. Damstra Acme Safety matches the manifests." in planned.stdout
     assert PASSWORD not in applied.stdout + applied.stderr + planned.stdout + planned.stderr

@@ -43,7 +43,8 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
             {"users.yaml": "users:\n  - email: jane@acme.com\n    frist_name: Jane\n"},
             [
                 "project/users.yaml:3:5: unknown field 'frist_name' "
-                "(expected one of: email, first_name, last_name, active, groups)"
+                "(expected one of: email, first_name, last_name, active, expires_at, access_code, "
+                "attributes, groups)"
             ],
             id="unknown-field",
         ),
@@ -84,7 +85,7 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
             },
             [
                 "project/users.yaml:1:1: unknown kind 'defaults' "
-                "(expected one of: users, groups, courses, enrollments, supervisors, webhooks)",
+                "(expected one of: users, groups, courses, enrollments, sessions, supervisors, webhooks)",
                 "project/users.yaml:5:17: first_name: Input should be a valid string",
             ],
             id="merge-key-positions",
@@ -101,7 +102,7 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
             {"courses.yaml": "webinars:\n  - title: Intro\n"},
             [
                 "project/courses.yaml:1:1: unknown kind 'webinars' "
-                "(expected one of: users, groups, courses, enrollments, supervisors, webhooks)"
+                "(expected one of: users, groups, courses, enrollments, sessions, supervisors, webhooks)"
             ],
             id="unknown-kind",
         ),

@@ -84,7 +84,7 @@ def test_paths_are_served_with_and_without_a_trailing_slash(damstra: Damstra) ->
 
 
 def test_unknown_paths_and_methods_answer_404_and_405(damstra: Damstra) -> None:
-    for path in ("/ilt_session", "/embed_player", "/user/abc", "/webhook"):
+    for path in ("/embed_player", "/user/abc", "/webhook"):
         response = damstra.get(path)
         assert response.status_code == 404 and response.json()["statusCode"] == 404, path
     for method in ("DELETE", "PUT", "PATCH"):

@@ -47,7 +47,11 @@ class ContractCase:
 
 
 def _seed_skilljar(url: str) -> None:
-    seed = {"paths": [{"domain": "acme.skilljar.com", "slug": "onboarding", "title": "Onboarding"}]}
+    seed = {
+        "paths": [{"domain": "acme.skilljar.com", "slug": "onboarding", "title": "Onboarding"}],
+        "signup_fields": [{"domain": "acme.skilljar.com", "label": "Department"}],
+        "access_codes": [{"domain": "acme.skilljar.com", "pool": "Crew", "code": "CREW-2026"}],
+    }
     requests.post(f"{url}/_emulator/seed", json=seed, timeout=10).raise_for_status()
 
 
@@ -62,6 +66,9 @@ users:
   - email: ann@acme.com
     first_name: Ann
     groups: [crew]
+    expires_at: 2027-01-31T00:00:00Z
+    access_code: CREW-2026
+    attributes: {Department: Rigging}
   - email: bob@acme.com
     first_name: Bob
     groups: [crew]
@@ -88,6 +95,9 @@ users:
   - email: ann@acme.com
     first_name: Annabel
     groups: [crew]
+    expires_at: 2027-06-30T00:00:00Z
+    access_code: null
+    attributes: {Department: Lifting}
   - email: cy@acme.com
     first_name: Cy
     groups: [crew]
@@ -149,8 +159,28 @@ enrollments:
   - course: Fire Safety
     users: [ann.lee]
 """,
+        "sessions.yaml": """
+sessions:
+  - lesson: Fire Safety
+    starts_at: 2030-05-04T09:00:00+08:00
+    ends_at: 2030-05-04T12:00:00+08:00
+    instructor: ann.lee
+    location: Perth depot
+    capacity: 8
+    attendees: [bob.ray, cy.ng]
+""",
     },
     changed={
+        "sessions.yaml": """
+sessions:
+  - lesson: Fire Safety
+    starts_at: 2030-05-04T09:00:00+08:00
+    ends_at: 2030-05-04T12:00:00+08:00
+    instructor: ann.lee
+    location: Perth yard
+    capacity: 8
+    attendees: [cy.ng]
+""",
         "people.yaml": """
 users:
   - username: ann.lee

@@ -137,6 +137,8 @@ def test_kinds_the_vendor_cannot_manage_are_refused_before_any_call(
         "courses": "courses:\n  - title: X\n",
         "supervisors": "supervisors:\n  - user: someone\n    revoke: true\n",
         "groups": "groups:\n  - name: crew\n",
+        "sessions": "sessions:\n  - lesson: X\n    starts_at: 2030-01-01T09:00:00Z\n"
+        "    ends_at: 2030-01-01T10:00:00Z\n",
     }
     provider = running.case.provider_class
     refused = {

@@ -218,6 +218,15 @@ def _damstra_schedules(store: Store) -> list[Key]:
     ]
 
 
+def _damstra_sessions(store: Store) -> list[Key]:
+    lessons = _by_id(store["lessons"], "name")
+    return [
+        (lessons[row["lesson_id"]], row["start_at"], row["end_at"])
+        for row in store["iltSessions"]
+        if row["status_id"] != 3  # cancelled
+    ]
+
+
 DAMSTRA_API = "/api/v2"
 DAMSTRA_WRITES = VendorLostWrites(
     DAMSTRA,
@@ -261,11 +270,21 @@ DAMSTRA_WRITES = VendorLostWrites(
             _damstra_schedules,
             (
                 ("lesson", "Fire Safety", "ann.lee"),
+                ("lesson", "Fire Safety", "bob.ray"),  # the session's attendees (tests/providers/cases.py)
+                ("lesson", "Fire Safety", "cy.ng"),
                 ("lesson", "Site Induction", "ann.lee"),
                 ("lesson", "Site Induction", "bob.ray"),
                 ("lesson", "Site Induction", "cy.ng"),
             ),
             resent=True,  # refused (409) as already held, then the user's schedules are read
+        ),
+        LostWrite(
+            "sessions",
+            "POST",
+            f"{DAMSTRA_API}/ilt_session",
+            _damstra_sessions,
+            (("Fire Safety", "2030-05-04T01:00:00.000000+00:00", "2030-05-04T04:00:00.000000+00:00"),),
+            resent=False,  # Damstra keeps no key for sessions: found in the list, never sent again
         ),
     ),
 )

@@ -24,6 +24,7 @@ LESSON_STATES = "active,inactive,never,rendering,error"
 # What every user, and every group, in a list or a create's answer must hold.
 USER_FIELDS = ("id", "userName")
 GROUP_FIELDS = ("id", "name")
+SESSION_FIELDS = ("id", "startDatetime", "endDatetime")
 
 
 def access_key_auth(key: str) -> AuthBase:
@@ -217,3 +218,43 @@ class DamstraClient:
             "POST", path, json_body=dict(body), kind="enrollments", key=key, idempotent=True
         )
         return created
+
+    # Instructor-led sessions (damstra.md Sessions)
+
+    def list_sessions(self) -> Iterator[dict[str, Any]]:
+        return offset_pages(
+            self.http, "/ilt_session", size=PAGE_SIZE, kind="sessions", item_fields=SESSION_FIELDS
+        )
+
+    def list_attendees(self, session_id: int) -> Iterator[dict[str, Any]]:
+        # Documented with `meta` and no paging parameters (damstra.md P5): paged like every list anyway.
+        path = f"/ilt_session/{session_id}/attendees"
+        return offset_pages(self.http, path, size=PAGE_SIZE, kind="sessions", item_fields=("id", "userId"))
+
+    def create_session(self, body: Mapping[str, Any], *, key: str) -> dict[str, Any]:
+        created: dict[str, Any] = self._post(
+            "/ilt_session", dict(body), kind="sessions", key=key, fields=("id",)
+        )
+        return created
+
+    def update_session(self, session_id: int, body: Mapping[str, Any], *, key: str) -> None:
+        # Idempotent: the body sets the same values again.
+        self.http.json(
+            "PATCH",
+            f"/ilt_session/{session_id}",
+            json_body=dict(body),
+            kind="sessions",
+            key=key,
+            idempotent=True,
+        )
+
+    def cancel_session(self, session_id: int, body: Mapping[str, Any], *, key: str) -> None:
+        """Re-sent after a lost answer: cancelling a cancelled session changes nothing (damstra.md I16)."""
+        path = f"/ilt_session/{session_id}/cancel_session"
+        self._post(path, dict(body), kind="sessions", key=key, idempotent=True)
+
+    def change_attendees(self, session_id: int, action: str, user_ids: Sequence[int], *, key: str) -> None:
+        """`action`: bulk_register or bulk_deregister. Idempotent: registering a registered user, or
+        deregistering one who is not, changes nothing (damstra.md I9, I10)."""
+        path = f"/ilt_session/{session_id}/{action}"
+        self._post(path, {"userIds": list(user_ids)}, kind="sessions", key=key, idempotent=True)

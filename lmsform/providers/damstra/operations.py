@@ -24,11 +24,17 @@ from typing import Any
 
 from lmsform.batches import chunks
 from lmsform.errors import ProviderError
-from lmsform.kinds import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, USERS
+from lmsform.kinds import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, SESSIONS, USERS
 from lmsform.plan import Action, Change
 from lmsform.providers.base import ApplyContext, Operation, Work
 from lmsform.providers.damstra.client import DamstraClient
-from lmsform.providers.damstra.reader import ENROLLED_STATUSES, OWNER_ROLE, ROLE_IDS
+from lmsform.providers.damstra.reader import (
+    ATTENDEE,
+    ENROLLED_STATUSES,
+    OWNER_ROLE,
+    ROLE_IDS,
+    SESSION_CANCELLED,
+)
 from lmsform.providers.damstra.settings import DamstraSettings
 from lmsform.providers.safe_writes import NewObjects, create_once
 
@@ -108,6 +114,9 @@ def work(
             options = (after.get("starts_at"), after.get("grace_period"), after.get("grace_period_unit"))
             by_call[(change.key[2], *options)].append(change)
         return [Work(tuple(batch), partial(schedule, org, tuple(batch))) for batch in by_call.values()]
+    if kind == SESSIONS.name and action is Action.CREATE:
+        guard = new_sessions(org)
+        return [Work((change,), partial(create_session, org, change, guard=guard)) for change in changes]
     return None
 
 
@@ -382,6 +391,142 @@ def schedule(org: Organisation, batch: Sequence[Change], context: ApplyContext) 
             pending = missing
 
 
+# --- instructor-led sessions ---------------------------------------------------------------------------
+
+# What `PATCH /ilt_session/{id}` takes besides the two fields it always needs (damstra.md Sessions).
+_PATCHED = frozenset({"instructor", "location", "notes", "capacity"})
+# Who hears of a cancelled session (damstra.md I17): everyone, as when a person cancels it.
+_CANCEL_NOTICES = {
+    "iltSessionCancellationTraineeNotificationEnabled": True,
+    "iltSessionCancellationInstructorNotificationEnabled": True,
+}
+
+
+def _session_identity(lesson_id: Any, starts_at: Any, ends_at: Any) -> tuple[str, str, str]:
+    return (str(lesson_id), _utc(str(starts_at)), _utc(str(ends_at)))
+
+
+def _live_sessions(org: Organisation) -> list[tuple[tuple[str, str, str], str]]:
+    """(lesson id, start, end) and id of every session that is not cancelled."""
+    return [
+        (_session_identity(item.get("lessonId"), item["startDatetime"], item["endDatetime"]), str(item["id"]))
+        for item in org.api.list_sessions()
+        if item.get("statusId") != SESSION_CANCELLED
+    ]
+
+
+def _sessions_at(org: Organisation, identity: Any) -> list[str]:
+    return [found for key, found in _live_sessions(org) if key == identity]
+
+
+def new_sessions(org: Organisation) -> NewObjects:
+    """The guard of one phase of session creates: Damstra keeps no key for sessions, so one read of the
+    list finds those made since the plan, and another those made at the same moment."""
+    return NewObjects(
+        vendor=org.api.http.vendor,
+        kind=SESSIONS.name,
+        listing=partial(_live_sessions, org),
+        twins=partial(_sessions_at, org),
+    )
+
+
+def create_session(
+    org: Organisation, change: Change, context: ApplyContext, *, guard: NewObjects | None = None
+) -> None:
+    after = _after(change)
+    lesson_id = int(context.id_of(LESSONS.name, (str(after["lesson"]),)))
+    body: dict[str, Any] = {
+        "lessonId": lesson_id,
+        "startDatetime": _f4(str(after["starts_at"])),
+        "endDatetime": _f4(str(after["ends_at"])),
+        "location": after["location"],
+        "instructorId": int(context.id_of(USERS.name, (str(after["instructor"]),))),
+    }
+    if after.get("notes") is not None:
+        body["notes"] = after["notes"]
+    identity = _session_identity(lesson_id, after["starts_at"], after["ends_at"])
+    guard = guard or new_sessions(org)
+
+    def find() -> str | None:
+        found = _sessions_at(org, identity)
+        return found[0] if len(found) == 1 else None
+
+    session_id = guard.create(
+        identity,
+        lambda: str(org.api.create_session(body, key=change.address)["id"]),
+        find,
+        what=change.address,
+        attempts=org.api.http.attempts,
+        # This apply's own copy: nobody is registered for it yet, so nobody is told.
+        take_back=lambda made: org.api.cancel_session(int(made), _quiet_cancel(), key=change.address),
+    )
+    context.record(SESSIONS.name, change.key, session_id)
+    if after.get("capacity") is not None:  # the create takes no capacity (damstra.md Sessions)
+        org.api.update_session(int(session_id), _patch_body(change, context), key=change.address)
+    _register(org, int(session_id), change, context, after.get("attendees") or [])
+
+
+def update_session(org: Organisation, change: Change, context: ApplyContext) -> None:
+    session_id = int(change.ids["id"])
+    if _PATCHED & set(change.changed):
+        org.api.update_session(session_id, _patch_body(change, context), key=change.address)
+    if "attendees" in change.changed:
+        before = set((change.before or {}).get("attendees") or [])
+        after = set(_after(change).get("attendees") or [])
+        gone = sorted(before - after)
+        if gone:
+            user_ids = [int(change.ids[f"{ATTENDEE}{name}"]) for name in gone]
+            org.api.change_attendees(session_id, "bulk_deregister", user_ids, key=change.address)
+        _register(org, session_id, change, context, sorted(after - before))
+
+
+def cancel_session(org: Organisation, change: Change, context: ApplyContext) -> None:
+    org.api.cancel_session(int(change.ids["id"]), _CANCEL_NOTICES, key=change.address)
+
+
+def _register(
+    org: Organisation, session_id: int, change: Change, context: ApplyContext, users: Sequence[str]
+) -> None:
+    """Register every new attendee of one session in one call."""
+    if users:
+        user_ids = [int(context.id_of(USERS.name, (name,))) for name in users]
+        org.api.change_attendees(session_id, "bulk_register", user_ids, key=change.address)
+
+
+def _patch_body(change: Change, context: ApplyContext) -> dict[str, Any]:
+    """The PATCH body: `instructorId` and `location` always (Damstra requires them), the rest as
+    declared or live."""
+    after = _after(change)
+    instructor = str(after["instructor"])
+    same_instructor = "instructor" not in change.changed and "instructor" in change.ids
+    body: dict[str, Any] = {
+        "instructorId": int(
+            change.ids["instructor"] if same_instructor else context.id_of(USERS.name, (instructor,))
+        ),
+        "location": after["location"],
+    }
+    if after.get("notes") is not None:
+        body["notes"] = after["notes"]
+    if after.get("capacity") is not None:
+        body["numberOfPlaces"] = after["capacity"]
+    return body
+
+
+def _quiet_cancel() -> dict[str, bool]:
+    return dict.fromkeys(_CANCEL_NOTICES, False)
+
+
+def _utc(instant: str) -> str:
+    return (
+        datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    )
+
+
+def _f4(instant: str) -> str:
+    """Damstra's session date format (F4): `2018-05-19T01:00:06.000+0800`, sent in UTC."""
+    return _utc(instant) + ".000+0000"
+
+
 def _f1(instant: str) -> str:
     """Damstra's request date format: `2015-10-29T15:28:59+0000`."""
     moment = datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(UTC)
@@ -478,4 +623,7 @@ OPERATIONS: Mapping[tuple[str, Action], Operation[Organisation]] = {
     (GROUP_SUPERVISORS.name, Action.CREATE): _one(change_relations),
     (GROUP_SUPERVISORS.name, Action.DELETE): _one(change_relations),
     (ENROLLMENTS.name, Action.CREATE): _one(schedule),
+    (SESSIONS.name, Action.CREATE): create_session,
+    (SESSIONS.name, Action.UPDATE): update_session,
+    (SESSIONS.name, Action.DELETE): cancel_session,
 }

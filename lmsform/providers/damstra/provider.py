@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from requests.auth import AuthBase
 
-from lmsform.kinds import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, USERS, Key
+from lmsform.kinds import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, SESSIONS, USERS, Key
 from lmsform.plan import Action, Change, Plan
 from lmsform.project_config import ManageConfig
 from lmsform.providers.base import ApiProvider, KindSupport, Prerequisite, ProviderSettings, Removal, Work
@@ -55,6 +55,9 @@ class DamstraProvider(ApiProvider[DamstraSettings, Organisation]):
                 "full_name": "Damstra keeps first and last names only",
                 "short_description": "Damstra users have no descriptions",
                 "long_description": "Damstra users have no descriptions",
+                "expires_at": "Damstra users have no end date: set `active: false` when access ends",
+                "access_code": "Damstra has no access codes",
+                "attributes": "Damstra's API has no custom user fields",
             },
         ),
         GROUPS.name: KindSupport(
@@ -89,6 +92,9 @@ class DamstraProvider(ApiProvider[DamstraSettings, Organisation]):
             unsupported_fields={
                 "expires_at": "Damstra schedules end after their grace period: use grace_period",
                 "active": "Damstra's API can only add lesson schedules",
+                "completed": "a manual completion records training done, once, and cannot be changed or "
+                "taken back: not desired state; load history with a one-off import (damstra.md I18)",
+                "started": "Damstra records when a learner starts a lesson; the API cannot set it",
             },
             create_requires=(
                 Prerequisite(
@@ -100,6 +106,21 @@ class DamstraProvider(ApiProvider[DamstraSettings, Organisation]):
                     "(it refuses others with HTTP 400)",
                 ),
             ),
+        ),
+        SESSIONS.name: KindSupport(
+            fields=frozenset({"instructor", "location", "notes", "capacity"}),
+            relations=frozenset({"attendees"}),
+            # The API's create needs these (damstra.md Sessions).
+            required=frozenset({"instructor", "location"}),
+            removal=Removal.DELETE,
+            removal_note="cancels the session (Damstra cannot delete one; it tells the attendees and the "
+            "instructor): irreversible, a cancelled session cannot be re-opened",
+            unsupported_fields={
+                "completed": "completing a session completes every attendee's lesson schedule, a record "
+                "of training done: complete it in Damstra's web app once it has happened",
+                "attended": "attendance is recorded after the session, in Damstra's web app, not declared",
+                "passed": "results are recorded after the session, in Damstra's web app, not declared",
+            },
         ),
     }
     unsupported_kinds: ClassVar[Mapping[str, str]] = {

@@ -3,7 +3,9 @@
 One paged list of users (every status) carries their roles, their groups and the groups they
 supervise, so memberships and supervision cost no extra request. Lessons are read when the
 manifests name any; lesson schedules, one request per user, only for the users whose enrollments
-matter, concurrently within the provider's parallelism.
+matter, concurrently within the provider's parallelism. Instructor-led sessions, only when the
+manifests declare any or manage them authoritatively: one paged list, then one attendee list per
+declared session found (damstra.md Floor).
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from lmsform.kinds import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, USERS, Key
+from lmsform.kinds import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBERSHIPS, SESSIONS, USERS, Key
 from lmsform.project_config import ManageConfig
 from lmsform.providers.base import Reading
 from lmsform.providers.damstra.client import DamstraClient
 from lmsform.providers.vendor_answers import malformed_items
+from lmsform.specs import canonical_instant
 from lmsform.state import Resource, State
 
 ROLE_IDS: Mapping[str, int] = {"admin": 3, "editor": 4, "supervisor": 5, "trainee": 6, "instructor": 8}
@@ -26,6 +31,11 @@ OWNER_ROLE = 7
 ACTIVE_STATUS = 56
 # Schedules that count as "enrolled": open ones, and completed ones (the learner took it).
 ENROLLED_STATUSES = frozenset({"scheduled", "due", "overdue", "completed"})
+# Session `statusId`s (damstra.md Sessions): a cancelled session is gone for good, a completed one is history.
+SESSION_COMPLETED = 2
+SESSION_CANCELLED = 3
+# A live session's `ids` entry for each attendee's user id: `attendee:<user key>`.
+ATTENDEE = "attendee:"
 
 
 def read_state(
@@ -48,9 +58,23 @@ class _Reader(Reading[DamstraClient]):
                     group_name = names.get(str(group["id"]))
                     if group_name is not None:  # inactive groups are gone; Damstra may still list them
                         self.live.add(_relation(kind.name, group_name, user))
-        if self.everything or self.desired.scopes.get(ENROLLMENTS.name):
-            self._read_lessons_and_schedules()
+        self._read_learning()
         return self.live
+
+    def _read_learning(self) -> None:
+        """Lessons, when anything names them; then schedules and sessions, each only when it matters."""
+        enrollments = bool(
+            self.everything or self.desired.scopes.get(ENROLLMENTS.name) or self.desired.of(ENROLLMENTS.name)
+        )
+        sessions = self._sessions_matter()
+        if not (enrollments or sessions):
+            return
+        lessons_by_id = self._read_lessons()
+        if enrollments:
+            self._read_schedules(lessons_by_id)
+        if sessions:
+            users = {user.ids["id"]: user.key[0] for user in self.live.of(USERS.name).values()}
+            self._read_sessions(lessons_by_id, users)
 
     def _read_groups(self) -> list[Resource]:
         items = list(self.client.list_groups())
@@ -75,8 +99,7 @@ class _Reader(Reading[DamstraClient]):
                 self.live.ambiguous[(GROUPS.name, (name,))] = ids
         return resources
 
-    def _read_lessons_and_schedules(self) -> None:
-        lessons_by_id = self._read_lessons()
+    def _read_schedules(self, lessons_by_id: Mapping[str, str]) -> None:
         learners = self._learners_to_read()
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
             schedules = list(
@@ -111,6 +134,46 @@ class _Reader(Reading[DamstraClient]):
             self.live.ambiguous.setdefault((LESSONS.name, (name,)), [earlier.ids["id"]]).append(ids["id"])
             return
         self.live.add(Resource(LESSONS.name, (name,), fields, ids=ids))
+
+    def _sessions_matter(self) -> bool:
+        """Sessions are read when the manifests declare any, or may cancel those they do not declare."""
+        return bool(
+            self.everything
+            or self.desired.of(SESSIONS.name)
+            or self.manage.mode(SESSIONS.name) == "authoritative"
+        )
+
+    def _read_sessions(self, lessons: Mapping[str, str], users: Mapping[str, str]) -> None:
+        """One list of every session, then the attendees of each session the manifests declare (of
+        every one, for an export): one request per such session."""
+        declared = self.desired.of(SESSIONS.name)
+        wanted: list[Resource] = []
+        for item in self.client.list_sessions():
+            session = _session(item, lessons, users)
+            if session is None:
+                continue
+            if session.key in self.live.of(SESSIONS.name):  # Damstra lets sessions share all of it
+                first = self.live.of(SESSIONS.name)[session.key]
+                self.live.ambiguous.setdefault((SESSIONS.name, session.key), [first.ids["id"]]).append(
+                    session.ids["id"]
+                )
+                continue
+            if item.get("statusId") == SESSION_COMPLETED and session.key not in declared:
+                session = replace(session, protected=COMPLETED_NOTE)
+            self.live.add(session)
+            if self.everything or session.key in declared:
+                wanted.append(session)
+        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+            attendees = list(
+                pool.map(lambda session: list(self.client.list_attendees(int(session.ids["id"]))), wanted)
+            )
+        for session, items in zip(wanted, attendees, strict=True):
+            # Each attendee's user id rides along: deregistering one the manifests dropped needs it.
+            by_name = {
+                users.get(str(item["userId"]), str(item["userId"])): str(item["userId"]) for item in items
+            }
+            ids = {**session.ids, **{f"{ATTENDEE}{name}": user_id for name, user_id in by_name.items()}}
+            self.live.add(replace(session, fields={**session.fields, "attendees": sorted(by_name)}, ids=ids))
 
     def _learners_to_read(self) -> list[Resource]:
         """Whose schedules matter: every user's when enrollments are authoritative (or exported),
@@ -189,3 +252,35 @@ def _enrollments(
         ids = {"id": str(max(int(item["id"]) for item in schedules)), "user": user.ids["id"]}
         resources.append(Resource(ENROLLMENTS.name, ENROLLMENTS.key_of(fields), fields, ids=ids))
     return resources
+
+
+COMPLETED_NOTE = "it is completed, and Damstra cannot cancel a completed session"
+
+
+def _instant(value: Any) -> str:
+    """A session's F4 date (`2018-05-19T01:00:06.000+0800`, damstra.md Dates) in its one UTC spelling."""
+    return canonical_instant(datetime.fromisoformat(str(value)))
+
+
+def _session(
+    item: Mapping[str, Any], lessons: Mapping[str, str], users: Mapping[str, str]
+) -> Resource | None:
+    """A live session, keyed by its lesson's name, start and end; None for a cancelled one (gone for
+    good) and for one without a lesson (the API allows it, damstra.md I1), which nothing can name."""
+    lesson = lessons.get(str(item.get("lessonId")))
+    if item.get("statusId") == SESSION_CANCELLED or lesson is None:
+        return None
+    instructor = item.get("instructorId")
+    fields = {
+        "lesson": lesson,
+        "starts_at": _instant(item["startDatetime"]),
+        "ends_at": _instant(item["endDatetime"]),
+        "instructor": None if instructor is None else users.get(str(instructor), str(instructor)),
+        "location": _text(item.get("location")),
+        "notes": _text(item.get("notes")),
+        "capacity": item.get("numberOfPlaces"),
+    }
+    ids = {"id": str(item["id"])}
+    if instructor is not None:
+        ids["instructor"] = str(instructor)
+    return Resource(SESSIONS.name, SESSIONS.key_of(fields), fields, ids=ids)

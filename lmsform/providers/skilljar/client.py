@@ -61,16 +61,49 @@ class SkilljarClient:
 
     # Domain users: a user's membership of this domain
 
-    def list_domain_users(self) -> Iterator[dict[str, Any]]:
+    def list_domain_users(self, *, signup_fields: bool = False) -> Iterator[dict[str, Any]]:
+        """Every member of the domain; with `signup_fields`, each with its sign-up field values (the
+        same requests: skilljar.md Attributes)."""
+        params: dict[str, Any] = {"page_size": LIST_PAGE_SIZE}
+        if signup_fields:
+            params["include_signup_field_data"] = "true"
         return follow_next(
             self.http,
             f"{self._domain_path}/users",
-            params={"page_size": LIST_PAGE_SIZE},
+            params=params,
             kind="users",
             item_fields=("user.id", "user.email"),
         )
 
-    def create_domain_user(self, user: Mapping[str, Any], *, active: bool, key: str) -> dict[str, Any]:
+    def list_signup_fields(self) -> Iterator[dict[str, Any]]:
+        """The domain's sign-up fields (takes `page` only)."""
+        return follow_next(
+            self.http, f"{self._domain_path}/signup-fields", kind="users", item_fields=("id", "label")
+        )
+
+    def set_signup_fields(self, user_id: str, values: Mapping[str, str], *, key: str) -> None:
+        """Sets (creates or overwrites) the user's values of these sign-up fields, by id: one request."""
+        body = {"signup_fields": [{"id": field_id, "value": value} for field_id, value in values.items()]}
+        path = f"{self._domain_path}/users/{_segment(user_id)}/signup-fields-bulk"
+        self._json("POST", path, body, kind="users", key=key)
+
+    def list_access_code_pools(self) -> Iterator[dict[str, Any]]:
+        return follow_next(
+            self.http, f"{self._domain_path}/access-code-pools", kind="users", item_fields=("id",)
+        )
+
+    def list_access_codes(self, pool_id: str) -> Iterator[dict[str, Any]]:
+        return follow_next(
+            self.http,
+            f"{self._domain_path}/access-code-pools/{_segment(pool_id)}/access-codes",
+            params={"page_size": LIST_PAGE_SIZE},
+            kind="users",
+            item_fields=("id", "code"),
+        )
+
+    def create_domain_user(
+        self, user: Mapping[str, Any], *, active: bool, key: str, expires_at: str | None = None
+    ) -> dict[str, Any]:
         """Adds the user to the domain; for a known e-mail, Skilljar returns the existing user unchanged.
 
         That makes the create idempotent, keyed by e-mail (the spec: "if the provided email address
@@ -78,7 +111,9 @@ class SkilljarClient:
         returned"), so it is re-sent after a lost answer: the second send returns the user the first
         one made. The caller then sets what differs, as for any known e-mail.
         """
-        body = {"user": dict(user), "active": active}
+        body: dict[str, Any] = {"user": dict(user), "active": active}
+        if expires_at is not None:
+            body["expires_at"] = expires_at
         result: dict[str, Any] = self.http.json(
             "POST",
             f"{self._domain_path}/users",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -40,12 +40,20 @@ from lmsform.plan import Action, Change
 from lmsform.providers.base import ApplyContext, Operation, Work
 from lmsform.providers.safe_writes import NewObjects, answer_lost, create_once
 from lmsform.providers.skilljar.client import BULK_CREATE_LIMIT, SkilljarClient
-from lmsform.providers.skilljar.reader import OWNER_LABEL, PUBLICATION_SETTINGS
+from lmsform.providers.skilljar.reader import (
+    OWNER_LABEL,
+    PUBLICATION_SETTINGS,
+    access_code_of,
+    signup_values,
+)
 from lmsform.providers.skilljar.settings import SkilljarSettings
+from lmsform.specs import canonical_instant, secret_of_map
 
 log = logging.getLogger("lmsform.writes")
 
 NAME_FIELDS = ("first_name", "last_name")
+# What a domain user's PATCH takes (skilljar.md Users); sign-up field values have their own endpoint.
+MEMBERSHIP_FIELDS = ("active", "expires_at", "access_code")
 GROUP_FIELDS = ("name", "discount_percent")
 # lmsform's course fields → Skilljar's.
 COURSE_FIELDS = {
@@ -87,17 +95,108 @@ def _after(change: Change) -> Mapping[str, Any]:
 # --- users -------------------------------------------------------------------------------------------
 
 
-def create_user(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+class DomainLookups:
+    """The domain's sign-up field ids by label and access-code ids by code, each read when a change
+    first needs it and then shared by the phase's changes (skilljar.md Attributes and D52)."""
+
+    def __init__(self, client: SkilljarClient) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._fields: dict[str, str] | None = None
+        self._codes: dict[str, str] | None = None
+
+    def signup_field_ids(self, labels: Sequence[str], *, key: str) -> dict[str, str]:
+        with self._lock:
+            if self._fields is None:  # `GET …/signup-fields`: one request per page of 100
+                self._fields = {
+                    str(item["label"]): str(item["id"]) for item in self._client.list_signup_fields()
+                }
+            known = self._fields
+        return {label: self._known(known, label, "sign-up field", key) for label in labels}
+
+    def access_code_id(self, code: str, *, key: str) -> str:
+        with self._lock:
+            if self._codes is None:  # no filter by code: every pool, then each pool's codes
+                self._codes = {
+                    str(item["code"]): str(item["id"])
+                    for pool in list(self._client.list_access_code_pools())
+                    for item in self._client.list_access_codes(str(pool["id"]))
+                }
+            known = self._codes
+        return self._known(known, code, "access code", key)
+
+    def _known(self, known: Mapping[str, str], name: str, what: str, key: str) -> str:
+        if name not in known:
+            raise ProviderError(
+                vendor=self._client.http.vendor,
+                message=f"domain {self._client.domain!r} has no {what} {name!r}",
+                kind=USERS.name,
+                key=key,
+            )
+        return known[name]
+
+
+def _membership_body(change: Change, names: Sequence[str], lookups: DomainLookups) -> dict[str, Any]:
+    """The domain-user PATCH for these fields of the change's target state."""
+    after = _after(change)
+    body: dict[str, Any] = {name: after[name] for name in ("active", "expires_at") if name in names}
+    if "access_code" in names:
+        code = after["access_code"]
+        # Skilljar takes the code's id, or null to take the code away.
+        body["access_code"] = (
+            None if code is None else {"id": lookups.access_code_id(code, key=change.address)}
+        )
+    return body
+
+
+def _write_membership(
+    client: SkilljarClient,
+    change: Change,
+    user_id: str,
+    membership: Sequence[str],
+    attributes: Mapping[str, str],
+    lookups: DomainLookups,
+) -> None:
+    """One PATCH of the domain user and one bulk write of sign-up field values, each only when needed."""
+    if membership:
+        client.update_domain_user(user_id, _membership_body(change, membership, lookups), key=change.address)
+    if attributes:
+        ids = lookups.signup_field_ids(sorted(attributes), key=change.address)
+        client.set_signup_fields(
+            user_id, {ids[label]: value for label, value in attributes.items()}, key=change.address
+        )
+
+
+def _changed_attributes(declared: Mapping[str, str] | None, live: Mapping[str, str]) -> dict[str, str]:
+    """The declared values the user lacks; other labels are left as they are (additive)."""
+    return {label: value for label, value in (declared or {}).items() if live.get(label) != value}
+
+
+def _live_instant(value: Any) -> str | None:
+    return None if value in (None, "") else canonical_instant(str(value))
+
+
+def create_user(
+    client: SkilljarClient, change: Change, context: ApplyContext, *, lookups: DomainLookups | None = None
+) -> None:
     after = _after(change)
     identity = {"email": after["email"], **{name: after[name] for name in NAME_FIELDS if name in after}}
-    created = client.create_domain_user(identity, active=bool(after.get("active", True)), key=change.address)
+    created = client.create_domain_user(
+        identity,
+        active=bool(after.get("active", True)),
+        expires_at=after.get("expires_at"),
+        key=change.address,
+    )
     user_id = str(created["user"]["id"])
     context.record(USERS.name, change.key, user_id)
-    settle_user(client, change, user_id, created)
+    settle_user(client, change, user_id, created, lookups or DomainLookups(client))
 
 
-def settle_user(client: SkilljarClient, change: Change, user_id: str, live: Mapping[str, Any]) -> None:
-    """Skilljar keeps a known e-mail's names and membership as they were: set what differs."""
+def settle_user(
+    client: SkilljarClient, change: Change, user_id: str, live: Mapping[str, Any], lookups: DomainLookups
+) -> None:
+    """Skilljar keeps a known e-mail's names and membership as they were, and takes an access code
+    and sign-up field values only after the create: set what differs."""
     after = _after(change)
     user = live["user"]
     names = {
@@ -105,18 +204,30 @@ def settle_user(client: SkilljarClient, change: Change, user_id: str, live: Mapp
     }
     if names:
         client.update_user(user_id, names, key=change.address)
-    if "active" in after and bool(live.get("active", True)) != after["active"]:
-        client.update_domain_user(user_id, {"active": after["active"]}, key=change.address)
+    now = {
+        "active": bool(live.get("active", True)),
+        "expires_at": _live_instant(live.get("expires_at")),
+        "access_code": access_code_of(live),
+    }
+    membership = [name for name in MEMBERSHIP_FIELDS if name in after and now[name] != after[name]]
+    attributes = _changed_attributes(after.get("attributes"), signup_values(live))
+    _write_membership(client, change, user_id, membership, attributes, lookups)
 
 
-def update_user(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+def update_user(
+    client: SkilljarClient, change: Change, context: ApplyContext, *, lookups: DomainLookups | None = None
+) -> None:
     after = _after(change)
     user_id = change.ids["id"]
     names = {name: after[name] for name in NAME_FIELDS if name in change.changed}
     if names:
         client.update_user(user_id, names, key=change.address)
-    if "active" in change.changed:
-        client.update_domain_user(user_id, {"active": after["active"]}, key=change.address)
+    membership = [name for name in MEMBERSHIP_FIELDS if name in change.changed]
+    attributes: dict[str, str] = {}
+    if "attributes" in change.changed:
+        before = (change.before or {}).get("attributes") or {}
+        attributes = _changed_attributes(after.get("attributes"), before)
+    _write_membership(client, change, user_id, membership, attributes, lookups or DomainLookups(client))
 
 
 def deactivate_user(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
@@ -348,7 +459,21 @@ def _webhook_body(change: Change, context: ApplyContext, names: set[str]) -> dic
     password = context.secret(WEBHOOKS.name, change.key, "basic_auth_password")
     if password is not None:
         body["basic_auth_password"] = password
+    if after.get("additional_headers") is not None:
+        # The whole map, values from the environment, on create and every update like the password:
+        # PATCH replaces the stored map (skilljar.md D41).
+        body["additional_headers"] = _header_values(change, context, after["additional_headers"])
     return body
+
+
+def _header_values(change: Change, context: ApplyContext, names: Iterable[str]) -> dict[str, str]:
+    values = {}
+    for name in names:
+        value = context.secret(WEBHOOKS.name, change.key, secret_of_map("additional_headers", name))
+        if value is None:
+            raise LookupError(f"the value of header {name!r} of {change.address} is not known")
+        values[name] = value
+    return values
 
 
 def _webhook_ids(client: SkilljarClient) -> list[tuple[tuple[object, object], str]]:
@@ -410,10 +535,16 @@ def work(
 ) -> list[Work] | None:
     """The units of work of a phase where they are not one call per change (None: they are)."""
     if kind == USERS.name and action is Action.CREATE and len(changes) >= BULK_THRESHOLD:
+        lookups = DomainLookups(client)
         return [
-            Work(chunk, partial(bulk_create_users, client, settings, chunk))
+            Work(chunk, partial(bulk_create_users, client, settings, chunk, lookups=lookups))
             for chunk in chunks(changes, BULK_CREATE_LIMIT)
         ]
+    if kind == USERS.name and action in (Action.CREATE, Action.UPDATE) and _looks_up(changes):
+        # One read of the domain's sign-up fields and access codes for the whole phase.
+        write = create_user if action is Action.CREATE else update_user
+        shared = DomainLookups(client)
+        return [Work((change,), partial(write, client, change, lookups=shared)) for change in changes]
     if action is Action.CREATE and kind in (COURSES.name, WEBHOOKS.name):
         # Skilljar keeps no unique key for these: one guard per phase against another apply.
         create, guard = (
@@ -425,16 +556,37 @@ def work(
     return None
 
 
+def _looks_up(changes: Sequence[Change]) -> bool:
+    """Whether any change sets an access code or sign-up field values (which are written by id)."""
+    return any(
+        (change.after or {}).get("access_code") is not None or (change.after or {}).get("attributes")
+        for change in changes
+    )
+
+
 def bulk_create_users(
-    client: SkilljarClient, settings: SkilljarSettings, chunk: Sequence[Change], context: ApplyContext
+    client: SkilljarClient,
+    settings: SkilljarSettings,
+    chunk: Sequence[Change],
+    context: ApplyContext,
+    *,
+    lookups: DomainLookups | None = None,
 ) -> None:
-    """One bulk call; Skilljar creates the users later, so wait until they all show in the list."""
+    """One bulk call; Skilljar creates the users later, so wait until they all show in the list.
+
+    A bulk row takes names, `active` and `expires_at` but no access code or sign-up field values:
+    those are set once the user shows, one PATCH and one bulk value write per user that declares
+    them (skilljar.md Attributes), fewer requests than single creates and the same follow-ups.
+    """
+    lookups = lookups or DomainLookups(client)
     label = f"users (bulk of {len(chunk)})"
     rows = []
     for planned in chunk:
         after = planned.after or {}
         row = {"email": after["email"], "active": bool(after.get("active", True))}
         row.update({name: after[name] for name in NAME_FIELDS if name in after})
+        if after.get("expires_at") is not None:
+            row["expires_at"] = after["expires_at"]
         rows.append(row)
     waiting = {change.key[0]: change for change in chunk}
     try:
@@ -442,12 +594,12 @@ def bulk_create_users(
     except ProviderError as error:
         if not answer_lost(error):
             raise
-        _finish_lost_bulk(client, settings, label, waiting, context)
+        _finish_lost_bulk(client, settings, label, waiting, context, lookups)
         return
     deadline = time.monotonic() + settings.bulk_timeout
     pause = _FIRST_POLL_SECONDS
     while True:
-        _take_listed(client, waiting, context)
+        _take_listed(client, waiting, context, lookups)
         if not waiting:
             return
         if time.monotonic() + pause > deadline:
@@ -463,14 +615,17 @@ def bulk_create_users(
         pause = min(pause * 2, _LONGEST_POLL_SECONDS)
 
 
-def _take_listed(client: SkilljarClient, waiting: dict[str, Change], context: ApplyContext) -> None:
+def _take_listed(
+    client: SkilljarClient, waiting: dict[str, Change], context: ApplyContext, lookups: DomainLookups
+) -> None:
     """Record (and settle) the waiting users the domain's user list shows, and stop waiting for them."""
-    for item in client.list_domain_users():
+    with_values = any((change.after or {}).get("attributes") for change in waiting.values())
+    for item in client.list_domain_users(signup_fields=with_values):
         created = waiting.pop(str(item["user"]["email"]).lower(), None)
         if created is not None:
             user_id = str(item["user"]["id"])
             context.record(USERS.name, created.key, user_id)
-            settle_user(client, created, user_id, item)
+            settle_user(client, created, user_id, item, lookups)
 
 
 def _finish_lost_bulk(
@@ -479,6 +634,7 @@ def _finish_lost_bulk(
     label: str,
     waiting: dict[str, Change],
     context: ApplyContext,
+    lookups: DomainLookups,
 ) -> None:
     """The bulk call's answer was lost: it may have been queued, or not.
 
@@ -489,7 +645,7 @@ def _finish_lost_bulk(
     Those run `parallelism` at a time, as the apply's own calls do; after a failure none starts.
     """
     before = len(waiting)
-    _take_listed(client, waiting, context)
+    _take_listed(client, waiting, context, lookups)
     log.info(
         "%s: the answer was lost; %d user(s) are there, %d are created one by one",
         label,
@@ -502,7 +658,7 @@ def _finish_lost_bulk(
         if failed.is_set():
             return
         try:
-            create_user(client, change, context)
+            create_user(client, change, context, lookups=lookups)
         except BaseException:
             failed.set()
             raise

@@ -32,6 +32,7 @@ from lmsform.state import Resource, State
 _MAX_LENGTHS: Mapping[tuple[str, str], int] = {
     (USERS.name, "first_name"): 50,
     (USERS.name, "last_name"): 50,
+    (USERS.name, "access_code"): 40,
     (GROUPS.name, "name"): 100,
     (WEBHOOKS.name, "url"): 1024,
 }
@@ -64,7 +65,9 @@ class SkilljarProvider(ApiProvider[SkilljarSettings, SkilljarClient]):
     settings_model: ClassVar[type[ProviderSettings]] = SkilljarSettings
     supports: ClassVar[Mapping[str, KindSupport]] = {
         USERS.name: KindSupport(
-            fields=frozenset({"first_name", "last_name", "active"}),
+            fields=frozenset(
+                {"first_name", "last_name", "active", "expires_at", "access_code", "attributes"}
+            ),
             relations=frozenset({"groups"}),
             removal=Removal.DEACTIVATE,
             removal_note="Skilljar cannot delete domain users; the user's access is deactivated",
@@ -119,13 +122,17 @@ class SkilljarProvider(ApiProvider[SkilljarSettings, SkilljarClient]):
             readable=False,
         ),
         WEBHOOKS.name: KindSupport(
-            fields=frozenset({"events", "active", "basic_auth_username", "basic_auth_password"}),
+            fields=frozenset(
+                {"events", "active", "basic_auth_username", "basic_auth_password", "additional_headers"}
+            ),
             removal=Removal.DELETE,
         ),
     }
     unsupported_kinds: ClassVar[Mapping[str, str]] = {
         SUPERVISORS.name: "cannot list student-manager access, so it cannot remove grants it does not know; "
         "declare `revoke: true` on a supervisor instead",
+        "sessions": "lmsform does not manage Skilljar's instructor-led sessions (its /v1/ilt-sessions "
+        "API) yet: make them in Skilljar's dashboard",
     }
 
     OPERATIONS = operations.OPERATIONS

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from lmsform.errors import ProviderError
@@ -35,7 +36,7 @@ from lmsform.project_config import ManageConfig
 from lmsform.providers.base import Reading
 from lmsform.providers.skilljar.client import SkilljarClient
 from lmsform.providers.vendor_answers import malformed_items
-from lmsform.specs import canonical_instant
+from lmsform.specs import SECRET_SHOWN, canonical_instant, secret_of_map
 from lmsform.state import Resource, State
 
 OWNER_LABEL = "lmsform"
@@ -52,6 +53,8 @@ PUBLICATION_SETTINGS = (
     "unique_progress_per_enrollment",
     "require_all_prerequisites",
 )
+# How a webhook header's live value shows where the manifests declare another one.
+OTHER_VALUE = "(another value)"
 _INSTANT_FIELDS = frozenset({"registration_starts_at", "registration_ends_at", "expires_at"})
 # The lists of children read so far: ("group", group id) for members, (target type, target id) for
 # enrollments.
@@ -144,7 +147,10 @@ class _Reader(Reading[SkilljarClient]):
         return self.live
 
     def _read(self, pool: ThreadPoolExecutor) -> None:
-        users = _fetch(pool, self.client.list_domain_users)
+        attributes = self._declared_attributes()
+        wants_attributes = self.everything or bool(attributes)
+        users = _fetch(pool, partial(self.client.list_domain_users, signup_fields=wants_attributes))
+        labels = _fetch(pool, self.client.list_signup_fields) if attributes else None
         groups = _fetch(pool, self.client.list_groups)
         scopes = self.desired.scopes.get(ENROLLMENTS.name, set())
         catalogue = (
@@ -182,8 +188,10 @@ class _Reader(Reading[SkilljarClient]):
             for target_type, target in targets
         ]
         self.listed.update((target_type, target.ids["id"]) for target_type, target in targets)
+        if labels is not None:
+            _check_labels(self.client, attributes, labels.result())
         for item in users.result():
-            self.live.add(_user(item))
+            self.live.add(_user(item, attributes, everything=self.everything))
         for group, listed in zip(in_scope, members, strict=True):
             rules = group.fields.get("membership_rules")
             for member in listed.result():
@@ -192,8 +200,12 @@ class _Reader(Reading[SkilljarClient]):
             for resource in _enrollments(target_type, target, listed.result()):
                 self.live.add(resource)
         if webhooks is not None:
-            for resource in _webhooks(webhooks.result()):
+            for resource in _webhooks(webhooks.result(), self.desired):
                 self.live.add(resource)
+
+    def _declared_attributes(self) -> dict[Key, Resource]:
+        """The desired users that declare sign-up field values (`attributes`), by key."""
+        return {key: user for key, user in self.desired.of(USERS.name).items() if "attributes" in user.fields}
 
     def _mentions(self, *kinds: str) -> bool:
         return any(
@@ -323,15 +335,59 @@ def _instant(value: Any) -> str | None:
     return None if value in (None, "") else canonical_instant(str(value))
 
 
-def _user(item: Mapping[str, Any]) -> Resource:
+def _check_labels(
+    client: SkilljarClient, declaring: Mapping[Key, Resource], signup_fields: Iterable[Mapping[str, Any]]
+) -> None:
+    """Every label the manifests give a value must be one of the domain's sign-up fields: found now,
+    not halfway through an apply (skilljar.md Attributes)."""
+    known = {str(item["label"]) for item in signup_fields}
+    for user in declaring.values():
+        unknown = sorted(set(user.fields["attributes"] or {}) - known)
+        if unknown:
+            where = f"{user.source}: " if user.source is not None else ""
+            raise ProviderError(
+                vendor=client.http.vendor,
+                message=f"{where}domain {client.domain!r} has no sign-up field "
+                f"{', '.join(map(repr, unknown))} (its fields: {', '.join(sorted(known)) or 'none'})",
+                kind=USERS.name,
+                key=user.address,
+            )
+
+
+def signup_values(item: Mapping[str, Any]) -> dict[str, str]:
+    """A domain user's sign-up field values by the field's label."""
+    return {
+        str(value["signup_field"]["label"]): str(value["value"])
+        for value in item.get("signup_fields") or []
+        if value.get("signup_field", {}).get("label") is not None
+    }
+
+
+def access_code_of(item: Mapping[str, Any]) -> str | None:
+    code = (item.get("access_code") or {}).get("code")
+    return None if code is None else str(code)
+
+
+def _user(item: Mapping[str, Any], declaring: Mapping[Key, Resource], *, everything: bool) -> Resource:
     user = item["user"]
-    fields = {
+    fields: dict[str, Any] = {
         "email": user["email"],
         "first_name": user.get("first_name") or "",
         "last_name": user.get("last_name") or "",
         "active": bool(item.get("active", True)),
+        "expires_at": _instant(item.get("expires_at")),
+        "access_code": access_code_of(item),
     }
-    return Resource(USERS.name, USERS.key_of(fields), fields, ids={"id": str(user["id"])})
+    key = USERS.key_of(fields)
+    values = signup_values(item)
+    wanted = declaring.get(key)
+    if wanted is not None:
+        # Additive: only the labels the manifests declare are compared; the rest are left alone.
+        declared = wanted.fields["attributes"] or {}
+        fields["attributes"] = {label: values[label] for label in declared if label in values}
+    elif everything and values:
+        fields["attributes"] = values
+    return Resource(USERS.name, key, fields, ids={"id": str(user["id"])})
 
 
 def _group(item: Mapping[str, Any]) -> Resource:
@@ -444,7 +500,18 @@ def _enrollments(target_type: str, target: Resource, items: Iterable[Mapping[str
     return resources
 
 
-def _webhooks(items: Iterable[Mapping[str, Any]]) -> list[Resource]:
+def _headers(item: Mapping[str, Any], declared: Resource | None) -> dict[str, str]:
+    """A webhook's header names, each value shown as `SECRET_SHOWN`, or as `OTHER_VALUE` where the
+    manifests declare another value for it (skilljar.md D41): the value itself never leaves here."""
+    secrets = declared.secrets if declared is not None else {}
+    shown = {}
+    for name, value in dict(item.get("additional_headers") or {}).items():
+        wanted = secrets.get(secret_of_map("additional_headers", str(name)))
+        shown[str(name)] = OTHER_VALUE if wanted is not None and wanted != value else SECRET_SHOWN
+    return shown
+
+
+def _webhooks(items: Iterable[Mapping[str, Any]], desired: State) -> list[Resource]:
     resources = []
     seen: set[Key] = set()
     for item in items:
@@ -456,6 +523,7 @@ def _webhooks(items: Iterable[Mapping[str, Any]]) -> list[Resource]:
             "basic_auth_username": item.get("basic_auth_username") or "",
         }
         key = WEBHOOKS.key_of(fields)
+        fields["additional_headers"] = _headers(item, desired.get(WEBHOOKS.name, key))
         if key in seen:  # Skilljar allows duplicates; a second one is an object of its own
             key = (key[0], f"{event} #{item['id']}")
         seen.add(key)

@@ -86,6 +86,7 @@ class TrainingRecordsProvider(ApiProvider[TrainingRecordsSettings, TrainingRecor
         "groups": "its API has no groups",
         "supervisors": "its API has no supervisors or reporting lines",
         "webhooks": "its API has no webhooks",
+        "sessions": "its API has no instructor-led sessions",
     }
     enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "package"}
 

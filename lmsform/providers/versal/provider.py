@@ -56,6 +56,9 @@ class VersalProvider(ApiProvider[VersalSettings, VersalClient]):
                 "password": "Versal's Partner API takes no passwords",
                 "groups": _NO_GROUPS,
                 "supervises": "Versal's Partner API has no supervisors",
+                "expires_at": "Versal's Partner API has no end date for a user's access",
+                "access_code": "Versal's Partner API has no access codes",
+                "attributes": "Versal's Partner API has no custom user fields",
             },
         ),
         ORG_COURSES.name: KindSupport(fields=frozenset()),
@@ -92,6 +95,7 @@ class VersalProvider(ApiProvider[VersalSettings, VersalClient]):
         "groups": "its Partner API has no groups",
         "supervisors": "its Partner API has no supervisors",
         "webhooks": "its Partner API has no webhooks",
+        "sessions": "its Partner API has no instructor-led sessions",
         "courses": "its API cannot create or edit courses: name existing ones in enrollments "
         "(`course: <exact title or id>`)",
     }

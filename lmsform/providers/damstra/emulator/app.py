@@ -36,6 +36,7 @@ from lmsform.providers.damstra.emulator.lessons import LessonApi
 from lmsform.providers.damstra.emulator.memberships import MembershipApi
 from lmsform.providers.damstra.emulator.options import DamstraEmulatorOptions
 from lmsform.providers.damstra.emulator.schedules import ScheduleApi
+from lmsform.providers.damstra.emulator.sessions import SessionApi
 from lmsform.providers.damstra.emulator.store import DamstraStore
 from lmsform.providers.damstra.emulator.users import UserApi
 from lmsform.providers.emulation.flask_kit import (
@@ -58,6 +59,7 @@ _API_AREAS: Sequence[type[ApiArea]] = (
     MembershipApi,
     LessonApi,
     ScheduleApi,
+    SessionApi,
 )
 
 

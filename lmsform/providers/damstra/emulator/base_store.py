@@ -27,4 +27,6 @@ class Database(SqliteDatabase):
         "lesson_schedule": 500001,
         "custom_field": 600001,
         "custom_field_value": 700001,
+        "ilt_session": 800001,
+        "ilt_attendee": 900001,
     }

@@ -4,6 +4,8 @@
   fields, the `/lessondetails` envelope.
 * F2 `2016-08-24T15:00:00.000Z` — lesson schedules, the create-user response, `lastLoggedInDate`.
 * F3 `2015-10-29 15:28:59` — group `createdDate`, in UTC (damstra.md G7).
+* F4 `2018-05-19T01:00:06.000+0800` — instructor-led sessions and their attendees, in the organisation's
+  time zone (damstra.md I15).
 
 Request dates (`scheduleDate`, `completedDate`, the clock hook, seed documents) may use any ISO 8601
 form `datetime.fromisoformat` reads: `Z`, `+0000`, `+00:00`, with or without a fraction, or a bare date.
@@ -46,6 +48,11 @@ def f2(text: str) -> str:
 
 def f3(text: str) -> str:
     return from_stored(text).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def f4(text: str, time_zone: str) -> str:
+    moment = from_stored(text).astimezone(zoneinfo.ZoneInfo(time_zone))
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}" + moment.strftime("%z")
 
 
 def optional_f2(text: str | None) -> str | None:

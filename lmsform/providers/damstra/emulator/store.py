@@ -1,8 +1,8 @@
 """The emulator's whole state: every area's tables in one SQLite file.
 
 Each area keeps its tables and queries in its own module (`organisation_store`, `user_store`,
-`group_store`, `lesson_store`, `schedule_store`); `DamstraStore` puts them together and owns what spans
-them: creating the schema, the OWNER user, resetting and dumping the state.
+`group_store`, `lesson_store`, `schedule_store`, `session_store`); `DamstraStore` puts them together and
+owns what spans them: creating the schema, the OWNER user, resetting and dumping the state.
 
 The OWNER (damstra.md Roles: exactly one per organisation) is created with a new state file: userName from the
 options, name "Account Owner", e-mail `<userName>@example.com`, roles [3, 7] (ADMIN and OWNER; decision:
@@ -40,6 +40,12 @@ from lmsform.providers.damstra.emulator.schedule_store import (
     SCHEDULE_TABLES,
     ScheduleStore,
 )
+from lmsform.providers.damstra.emulator.session_store import (
+    SESSION_DUMPS,
+    SESSION_RESET_ORDER,
+    SESSION_TABLES,
+    SessionStore,
+)
 from lmsform.providers.damstra.emulator.user_store import (
     ACTIVE_STATUS,
     USER_DUMPS,
@@ -60,15 +66,23 @@ _TABLES = (
     *GROUP_TABLES,
     *LESSON_TABLES,
     *SCHEDULE_TABLES,
+    *SESSION_TABLES,
 )
 # Tables that point at others come first, so no delete trips a foreign key. Users go last, separately.
-_RESET_ORDER = (*SCHEDULE_RESET_ORDER, *LESSON_RESET_ORDER, *GROUP_RESET_ORDER, *ORGANISATION_RESET_ORDER)
+_RESET_ORDER = (
+    *SESSION_RESET_ORDER,
+    *SCHEDULE_RESET_ORDER,
+    *LESSON_RESET_ORDER,
+    *GROUP_RESET_ORDER,
+    *ORGANISATION_RESET_ORDER,
+)
 _DUMPS: tuple[TableDump, ...] = (
     *ORGANISATION_DUMPS,
     *USER_DUMPS,
     *GROUP_DUMPS,
     *LESSON_DUMPS,
     *SCHEDULE_DUMPS,
+    *SESSION_DUMPS,
 )
 
 
@@ -89,7 +103,7 @@ def owner_columns(user_name: str, time_zone: str) -> dict[str, Any]:
     }
 
 
-class DamstraStore(OrganisationStore, UserStore, GroupStore, LessonStore, ScheduleStore):
+class DamstraStore(OrganisationStore, UserStore, GroupStore, LessonStore, ScheduleStore, SessionStore):
     """All emulator state in one SQLite file."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:

@@ -16,6 +16,12 @@ if TYPE_CHECKING:
 # The sandbox's learning paths and plans, which Skilljar's API cannot create.
 SANDBOX_PATHS = (("onboarding", "Onboarding"), ("compliance", "Compliance"))
 SANDBOX_PLANS = (("All Access", "all-access"),)
+# Sign-up fields and access codes are set up in Skilljar's dashboard; the API only reads them.
+SANDBOX_SIGNUP_FIELDS = (
+    {"label": "Department", "type": "TEXT"},
+    {"label": "Region", "type": "PICKLIST", "options": ["APAC", "EMEA", "Americas"]},
+)
+SANDBOX_ACCESS_CODES = (("Contractors", "CONTRACTOR-2026"), ("Partners", "PARTNER-2026"))
 
 
 def build_app(state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool) -> WSGIApplication:
@@ -28,6 +34,10 @@ def build_app(state_path: Path, *, api_key: str | None, target: str | None, sand
         seed(emulator_store(app), {
             "paths": [{"domain": domain, "slug": slug, "title": title} for slug, title in SANDBOX_PATHS],
             "plans": [{"domain": domain, "name": name, "slug": slug} for name, slug in SANDBOX_PLANS],
+            "signup_fields": [{"domain": domain, **field} for field in SANDBOX_SIGNUP_FIELDS],
+            "access_codes": [
+                {"domain": domain, "pool": pool, "code": code} for pool, code in SANDBOX_ACCESS_CODES
+            ],
         })  # fmt: skip
     return app
 

@@ -12,21 +12,23 @@ from lmsform.providers.emulation.flask_kit import empty_response, json_response
 from lmsform.providers.emulation.sqlite import read_back
 from lmsform.providers.skilljar.emulator.base_store import Slice, Window
 from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
-from lmsform.providers.skilljar.emulator.errors import FieldInvalid, field_error, not_found
+from lmsform.providers.skilljar.emulator.errors import ValidationFailed, field_error, not_found
 from lmsform.providers.skilljar.emulator.lookups import require_domain, require_group
 from lmsform.providers.skilljar.emulator.paging import decode_cursor, encode_cursor, link
 from lmsform.providers.skilljar.emulator.people_store import (
+    AccessCodeRecord,
     DomainRecord,
     DomainUserFilter,
     DomainUserRecord,
     GroupMemberRecord,
     GroupRecord,
+    SignupFieldRecord,
+    SignupValueRecord,
     UserFilter,
     UserRecord,
 )
 from lmsform.providers.skilljar.emulator.requests_in import (
     Field,
-    Parser,
     Schema,
     boolean,
     email,
@@ -52,15 +54,10 @@ USERS_PAGE_SIZE = 1000
 BULK_CREATE_MAX_ROWS = 1000
 
 
-def access_code_reference() -> Parser:
-    """`access_code` on a domain-user update: the emulator has no access codes, so only null is valid."""
-    reference = nested({"id": Field(text(allow_blank=False), required=True)})
-
-    def parse(value: Any) -> None:
-        reference(value)
-        raise FieldInvalid({"id": ["Invalid access code id."]})
-
-    return parse
+SIGNUP_FIELDS_PAGE_SIZE = 100
+ACCESS_CODE_POOLS_PAGE_SIZE = 100
+ACCESS_CODES_PAGE_SIZE = 1000
+_REFERENCE: Schema = {"id": Field(text(allow_blank=False), required=True)}
 
 
 USER_CREATE: Schema = {
@@ -88,7 +85,22 @@ BULK_CREATE: Schema = {
 DOMAIN_USER_UPDATE: Schema = {
     "active": Field(boolean()),
     "expires_at": Field(timestamp(), nullable=True),
-    "access_code": Field(access_code_reference(), nullable=True),
+    "access_code": Field(nested(_REFERENCE), nullable=True),
+}
+SIGNUP_VALUE_SET: Schema = {
+    "signup_field": Field(nested(_REFERENCE), required=True),
+    "value": Field(text(allow_blank=False), required=True),
+}
+SIGNUP_VALUES_BULK: Schema = {
+    "signup_fields": Field(
+        many(
+            {
+                "id": Field(text(allow_blank=False), required=True),
+                "value": Field(text(allow_blank=False), required=True),
+            }
+        ),
+        required=True,
+    ),
 }
 USER_UPDATE: Schema = {
     "email": Field(email()),
@@ -142,21 +154,53 @@ def user_json(user: UserRecord) -> dict[str, Any]:
     }
 
 
+def access_code_json(code: AccessCodeRecord) -> dict[str, Any]:
+    return {"id": code.id, "code": code.code, "pool": {"id": code.pool_id, "name": code.pool_name}}
+
+
 def domain_user_list_item_json(membership: DomainUserRecord) -> dict[str, Any]:
-    # `access_code` is left out rather than null: no member of an emulated domain joined with a code,
-    # and the spec's schemas (an `allOf` of the non-nullable AccessCode) reject null.
-    return {
+    # Without a code, `access_code` is left out rather than null: the spec's schemas (an `allOf` of
+    # the non-nullable AccessCode) reject null, though the older reference's example shows it.
+    item = {
         "user": user_json(membership.user),
         "active": membership.active,
         "marketing_optin": membership.marketing_optin,
         "enrolled_at": membership.enrolled_at,
         "expires_at": membership.expires_at,
     }
+    if membership.access_code is not None:
+        item["access_code"] = access_code_json(membership.access_code)
+    return item
+
+
+def signup_value_json(value: SignupValueRecord) -> dict[str, Any]:
+    return {"signup_field": {"id": value.field.id, "label": value.field.label}, "value": value.value}
 
 
 def domain_user_detail_json(membership: DomainUserRecord) -> dict[str, Any]:
     """DomainUserCreate, DomainUserDetail and DomainUserUpdate (no SSO domains, so no `login_token`)."""
-    return {**domain_user_list_item_json(membership), "signup_fields": []}
+    values = [signup_value_json(value) for value in membership.signup_values]
+    return {**domain_user_list_item_json(membership), "signup_fields": values}
+
+
+def signup_field_json(field: SignupFieldRecord) -> dict[str, Any]:
+    return {
+        "id": field.id,
+        "type": field.type,
+        "label": field.label,
+        "required": field.required,
+        "active": field.active,
+        "order": field.order,
+        "options": field.options,
+    }
+
+
+def access_code_pool_json(pool: tuple[str, str, bool]) -> dict[str, Any]:
+    return {"id": pool[0], "name": pool[1], "active": pool[2]}
+
+
+def access_code_item_json(code: AccessCodeRecord) -> dict[str, Any]:
+    return {"id": code.id, "code": code.code, "active": code.active}
 
 
 def user_overview_json(user: UserRecord) -> dict[str, Any]:
@@ -270,6 +314,24 @@ class PeopleApi(ApiArea):
                     "PATCH": self.update_domain_user,
                 },
             ),
+            (
+                "/v1/domains/<domain:domain_name>/users/<oid:user_id>/signup-fields",
+                {"GET": self.list_signup_values, "POST": self.set_signup_value},
+            ),
+            (
+                "/v1/domains/<domain:domain_name>/users/<oid:user_id>/signup-fields-bulk",
+                {"POST": self.set_signup_values},
+            ),
+            (
+                "/v1/domains/<domain:domain_name>/users/<oid:user_id>/signup-fields/<oid:signup_field_id>",
+                {"GET": self.get_signup_value},
+            ),
+            ("/v1/domains/<domain:domain_name>/signup-fields", {"GET": self.list_signup_fields}),
+            ("/v1/domains/<domain:domain_name>/access-code-pools", {"GET": self.list_access_code_pools}),
+            (
+                "/v1/domains/<domain:domain_name>/access-code-pools/<oid:pool_id>/access-codes",
+                {"GET": self.list_access_codes},
+            ),
             ("/v1/users", {"GET": self.list_users}),
             (
                 "/v1/users/<oid:user_id>",
@@ -306,15 +368,6 @@ class PeopleApi(ApiArea):
 
     # --- domain users ------------------------------------------------------------------------------
 
-    _UNSUPPORTED_MEMBER_FILTERS = (
-        "access_code__code",
-        "access_code__id",
-        "access_code__pool__id",
-        "signup_field_id",
-        "signup_field_label",
-        "signup_field_value",
-    )
-
     def list_domain_users(self, domain_name: str) -> flask.Response:
         domain = require_domain(self.store, domain_name)
         filters = DomainUserFilter(
@@ -322,19 +375,27 @@ class PeopleApi(ApiArea):
             first_name=query_text("user__first_name"),
             last_name=query_text("user__last_name"),
             active=query_boolean("active"),
+            without_access_code=self._without_access_code(),
+            access_code=query_text("access_code__code"),
+            access_code_id=query_text("access_code__id"),
+            access_code_pool_id=query_text("access_code__pool__id"),
+            signup_field_id=query_text("signup_field_id"),
+            signup_field_label=query_text("signup_field_label"),
+            signup_field_value=query_text("signup_field_value"),
         )
-        access_code = query_text("access_code")
-        if access_code is not None and access_code != "null":
-            raise field_error("access_code", 'Only the value "null" is accepted.')
         render = domain_user_list_item_json
         if query_boolean("include_signup_field_data"):
             render = domain_user_detail_json
         page = self.pager.requested_page(DOMAIN_USERS_PAGE_SIZE)
         rows = self.store.list_domain_users(domain.name, filters, page.window)
-        # No member has an access code or sign-up field values, so these filters match nobody.
-        if any(query_text(name) is not None for name in self._UNSUPPORTED_MEMBER_FILTERS):
-            rows = Slice(0, [])
         return json_response(self.pager.envelope(page, rows, render))
+
+    @staticmethod
+    def _without_access_code() -> bool:
+        access_code = query_text("access_code")
+        if access_code is not None and access_code != "null":
+            raise field_error("access_code", 'Only the value "null" is accepted.')
+        return access_code == "null"
 
     def create_domain_user(self, domain_name: str) -> flask.Response:
         domain = require_domain(self.store, domain_name)
@@ -368,9 +429,110 @@ class PeopleApi(ApiArea):
     def update_domain_user(self, domain_name: str, user_id: str) -> flask.Response:
         self._domain_user(domain_name, user_id)
         changes = validate_object(request_body(), DOMAIN_USER_UPDATE)
-        changes.pop("access_code", None)  # only null gets through, and nobody has a code to clear
-        updated = read_back(self.store.update_domain_user(domain_name, user_id, changes))
+        with self.store.transaction():
+            if "access_code" in changes:
+                reference = changes.pop("access_code")
+                code_id = None if reference is None else self._access_code_id(domain_name, reference["id"])
+                self.store.set_access_code(domain_name, user_id, code_id)
+            updated = read_back(self.store.update_domain_user(domain_name, user_id, changes))
         return json_response(domain_user_detail_json(updated))
+
+    def _access_code_id(self, domain_name: str, code_id: str) -> str:
+        """An access code of one of this domain's pools (skilljar.md D52)."""
+        code = self.store.get_access_code(code_id.lower())
+        pools = {pool[0] for pool in self.store.list_access_code_pools(domain_name).items}
+        if code is None or code.pool_id not in pools:
+            raise ValidationFailed({"access_code": {"id": ["Invalid access code id."]}})
+        return code.id
+
+    # --- sign-up fields and their values (skilljar.md Attributes, D51) -----------------------------
+
+    def list_signup_fields(self, domain_name: str) -> flask.Response:
+        domain = require_domain(self.store, domain_name)
+        page = self.pager.requested_page(SIGNUP_FIELDS_PAGE_SIZE, size_param=False)
+        rows = self.store.list_signup_fields(domain.name, page.window)
+        return json_response(self.pager.envelope(page, rows, signup_field_json))
+
+    def list_signup_values(self, domain_name: str, user_id: str) -> flask.Response:
+        membership = self._domain_user(domain_name, user_id)
+        page = self.pager.requested_page(SIGNUP_FIELDS_PAGE_SIZE, size_param=False)
+        values = list(membership.signup_values)
+        end = None if page.window.limit is None else page.window.offset + page.window.limit
+        rows = Slice(len(values), values[page.window.offset : end])
+        return json_response(self.pager.envelope(page, rows, signup_value_json))
+
+    def get_signup_value(self, domain_name: str, user_id: str, signup_field_id: str) -> flask.Response:
+        membership = self._domain_user(domain_name, user_id)
+        for value in membership.signup_values:
+            if value.field.id == signup_field_id:
+                return json_response(signup_value_json(value))
+        raise not_found()
+
+    def set_signup_value(self, domain_name: str, user_id: str) -> flask.Response:
+        self._domain_user(domain_name, user_id)
+        clean = validate_object(request_body(), SIGNUP_VALUE_SET)
+        field_id = clean["signup_field"]["id"]
+        self._check_signup_values(domain_name, {field_id: clean["value"]}, "signup_field")
+        self.store.set_signup_values(domain_name, user_id, {field_id: clean["value"]})
+        stored = self._domain_user(domain_name, user_id).signup_values
+        return json_response(
+            next(signup_value_json(value) for value in stored if value.field.id == field_id), 201
+        )
+
+    def set_signup_values(self, domain_name: str, user_id: str) -> flask.Response:
+        self._domain_user(domain_name, user_id)
+        rows = validate_object(request_body(), SIGNUP_VALUES_BULK)["signup_fields"]
+        values = {row["id"]: row["value"] for row in rows}
+        self._check_signup_values(domain_name, values, "signup_fields")
+        changed = set(self.store.set_signup_values(domain_name, user_id, values))
+        stored = self._domain_user(domain_name, user_id).signup_values
+        results = [
+            {"signup_field": {"id": value.field.id, "label": value.field.label}, "value": value.value}
+            for value in stored
+            if value.field.id in changed
+        ]
+        response = json_response({"results": results}, 201)
+        response.headers["Location"] = flask.url_for(
+            flask.request.endpoint or "", domain_name=domain_name, user_id=user_id
+        ).removesuffix("-bulk")
+        return response
+
+    def _check_signup_values(self, domain_name: str, values: Mapping[str, str], where: str) -> None:
+        """Each field must be one of the domain's; a pick-list takes one of its options, a checkbox
+        true or false (skilljar.md D51)."""
+        problems: dict[str, list[str]] = {}
+        for field_id, value in values.items():
+            field = self.store.get_signup_field(domain_name, field_id.lower())
+            if field is None:
+                problems[field_id] = ["Invalid signup field id."]
+            elif field.type == "PICKLIST" and value not in {option["value"] for option in field.options}:
+                problems[field_id] = [f'"{value}" is not a valid choice.']
+            elif field.type == "CHECKBOX" and value not in ("true", "false"):
+                problems[field_id] = ['Must be "true" or "false".']
+        if problems:
+            raise ValidationFailed({where: problems})
+
+    # --- access codes (read here; the codes' own writes are not emulated) --------------------------
+
+    def list_access_code_pools(self, domain_name: str) -> flask.Response:
+        domain = require_domain(self.store, domain_name)
+        page = self.pager.requested_page(ACCESS_CODE_POOLS_PAGE_SIZE, size_param=False)
+        rows = self.store.list_access_code_pools(domain.name, page.window)
+        name = query_text("name")
+        if name is not None:
+            matching = [
+                pool for pool in self.store.list_access_code_pools(domain.name).items if pool[1] == name
+            ]
+            rows = Slice(len(matching), matching)
+        return json_response(self.pager.envelope(page, rows, access_code_pool_json))
+
+    def list_access_codes(self, domain_name: str, pool_id: str) -> flask.Response:
+        domain = require_domain(self.store, domain_name)
+        if pool_id not in {pool[0] for pool in self.store.list_access_code_pools(domain.name).items}:
+            raise not_found()
+        page = self.pager.requested_page(ACCESS_CODES_PAGE_SIZE)
+        rows = self.store.list_access_codes(pool_id, page.window)
+        return json_response(self.pager.envelope(page, rows, access_code_item_json))
 
     # --- global users ------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lmsform.providers.emulation.sqlite import Conditions, read_back
@@ -67,12 +67,65 @@ PEOPLE_TABLES = (
         created_at TEXT NOT NULL,
         UNIQUE (group_id, user_id)
     )""",
+    # A domain's sign-up fields, set up in the dashboard (the API only lists them); `options` is a
+    # JSON list of {id, value} for pick-lists.
+    """CREATE TABLE IF NOT EXISTS signup_fields (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        domain_name TEXT NOT NULL REFERENCES domains(name),
+        type TEXT NOT NULL,
+        label TEXT NOT NULL,
+        required INTEGER NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 1,
+        sort_order INTEGER NOT NULL DEFAULT 0,
+        options TEXT NOT NULL DEFAULT '[]'
+    )""",
+    """CREATE TABLE IF NOT EXISTS signup_values (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        domain_name TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        signup_field_id TEXT NOT NULL REFERENCES signup_fields(id),
+        value TEXT NOT NULL,
+        UNIQUE (domain_name, user_id, signup_field_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS access_code_pools (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        domain_name TEXT NOT NULL REFERENCES domains(name),
+        name TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1
+    )""",
+    """CREATE TABLE IF NOT EXISTS access_codes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        pool_id TEXT NOT NULL REFERENCES access_code_pools(id),
+        code TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1
+    )""",
+    # The code a member joined with (a table of its own, so older state files gain it).
+    """CREATE TABLE IF NOT EXISTS domain_user_access_codes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        domain_name TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        access_code_id TEXT NOT NULL REFERENCES access_codes(id),
+        UNIQUE (domain_name, user_id)
+    )""",
     "CREATE INDEX IF NOT EXISTS group_users_by_user ON group_users(user_id)",
     "CREATE INDEX IF NOT EXISTS domain_users_by_user ON domain_users(user_id)",
     "CREATE INDEX IF NOT EXISTS domain_users_in_order ON domain_users(domain_name, seq)",
 )
 # Children before parents, so deleting in this order never trips a foreign key.
-PEOPLE_RESET_ORDER = ("group_users", "student_groups", "domain_users", "users")
+PEOPLE_RESET_ORDER = (
+    "signup_values",
+    "domain_user_access_codes",
+    "access_codes",
+    "access_code_pools",
+    "signup_fields",
+    "group_users",
+    "student_groups",
+    "domain_users",
+    "users",
+)
 PEOPLE_DUMPS = (
     table_dump("domains", "domains"),
     table_dump("users", "users", hidden=frozenset({"email_key"})),
@@ -81,6 +134,16 @@ PEOPLE_DUMPS = (
         "groups", "student_groups", json_columns=frozenset({"sign_up_field_rule", "rule_email_domains"})
     ),
     table_dump("group_users", "group_users"),
+    table_dump(
+        "signup_fields",
+        "signup_fields",
+        booleans=frozenset({"required", "active"}),
+        json_columns=frozenset({"options"}),
+    ),
+    table_dump("signup_values", "signup_values"),
+    table_dump("access_code_pools", "access_code_pools", booleans=frozenset({"active"})),
+    table_dump("access_codes", "access_codes", booleans=frozenset({"active"})),
+    table_dump("domain_user_access_codes", "domain_user_access_codes"),
 )
 
 
@@ -109,6 +172,32 @@ class UserRecord:
 
 
 @dataclass(frozen=True)
+class AccessCodeRecord:
+    id: str
+    code: str
+    active: bool
+    pool_id: str
+    pool_name: str
+
+
+@dataclass(frozen=True)
+class SignupFieldRecord:
+    id: str
+    type: str
+    label: str
+    required: bool
+    active: bool
+    order: int
+    options: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class SignupValueRecord:
+    field: SignupFieldRecord
+    value: str
+
+
+@dataclass(frozen=True)
 class DomainUserRecord:
     domain_name: str
     user: UserRecord
@@ -116,6 +205,8 @@ class DomainUserRecord:
     marketing_optin: bool | None
     enrolled_at: str
     expires_at: str | None
+    access_code: AccessCodeRecord | None = None
+    signup_values: tuple[SignupValueRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,6 +247,43 @@ class PersonFilter:
 @dataclass(frozen=True)
 class DomainUserFilter(PersonFilter):
     active: bool | None = None
+    without_access_code: bool = False
+    access_code: str | None = None
+    access_code_id: str | None = None
+    access_code_pool_id: str | None = None
+    signup_field_id: str | None = None
+    signup_field_label: str | None = None
+    signup_field_value: str | None = None
+
+    def add_membership_filters(self, where: Conditions) -> None:
+        """The filters on the code a member joined with and on their sign-up field values."""
+        code = "SELECT 1 FROM domain_user_access_codes dc JOIN access_codes c ON c.id = dc.access_code_id "
+        code += "WHERE dc.domain_name = du.domain_name AND dc.user_id = du.user_id"
+        if self.without_access_code:
+            where.add(f"NOT EXISTS ({code})")
+        for clause, value in (
+            (" AND c.code = ?", self.access_code),
+            (" AND c.id = ?", self.access_code_id and self.access_code_id.lower()),
+            (" AND c.pool_id = ?", self.access_code_pool_id and self.access_code_pool_id.lower()),
+        ):
+            if value is not None:
+                where.add(f"EXISTS ({code}{clause})", value)
+        value_clauses = [
+            (clause, value)
+            for clause, value in (
+                (" AND f.id = ?", self.signup_field_id),
+                (" AND f.label = ?", self.signup_field_label),
+                (" AND v.value = ?", self.signup_field_value),
+            )
+            if value is not None
+        ]
+        if value_clauses:
+            values = "SELECT 1 FROM signup_values v JOIN signup_fields f ON f.id = v.signup_field_id "
+            values += "WHERE v.domain_name = du.domain_name AND v.user_id = du.user_id"
+            where.add(
+                f"EXISTS ({values}{''.join(clause for clause, _ in value_clauses)})",
+                *(value for _, value in value_clauses),
+            )
 
 
 @dataclass(frozen=True)
@@ -175,6 +303,25 @@ _GROUP_COLUMNS = (
 _UPDATABLE_USER_COLUMNS = frozenset({"email", "first_name", "last_name", "inactive_at"})
 _UPDATABLE_DOMAIN_USER_COLUMNS = frozenset({"active", "expires_at"})
 _UPDATABLE_GROUP_COLUMNS = frozenset({"name", "discount_percent", "group_category_id", "sign_up_field_rule"})
+
+
+_SIGNUP_FIELD_COLUMNS = "f.id, f.type, f.label, f.required, f.active, f.sort_order, f.options"
+_ACCESS_CODE_SELECT = (
+    "SELECT c.id, c.code, c.active, p.id, p.name FROM access_codes c "
+    "JOIN access_code_pools p ON p.id = c.pool_id"
+)
+
+
+def _signup_field_from_row(row: Sequence[Any]) -> SignupFieldRecord:
+    return SignupFieldRecord(
+        id=row[0],
+        type=row[1],
+        label=row[2],
+        required=bool(row[3]),
+        active=bool(row[4]),
+        order=row[5],
+        options=json.loads(row[6]),
+    )
 
 
 def user_from_row(row: Sequence[Any], start: int = 0) -> UserRecord:
@@ -276,7 +423,28 @@ class PeopleStore(Database):
         row = self._one(
             self._DOMAIN_USER_SELECT + "WHERE du.domain_name = ? AND du.user_id = ?", (domain_name, user_id)
         )
-        return None if row is None else self._domain_user_from_row(row)
+        return None if row is None else self._with_access(self._domain_user_from_row(row))
+
+    def _with_access(self, membership: DomainUserRecord) -> DomainUserRecord:
+        """The member with the code they joined with and their sign-up field values."""
+        key = (membership.domain_name, membership.user.id)
+        row = self._one(
+            "SELECT c.id, c.code, c.active, p.id, p.name FROM domain_user_access_codes dc "
+            "JOIN access_codes c ON c.id = dc.access_code_id JOIN access_code_pools p ON p.id = c.pool_id "
+            "WHERE dc.domain_name = ? AND dc.user_id = ?",
+            key,
+        )
+        code = None if row is None else AccessCodeRecord(row[0], row[1], bool(row[2]), row[3], row[4])
+        values = tuple(
+            SignupValueRecord(_signup_field_from_row(row[:-1]), row[-1])
+            for row in self._all(
+                f"SELECT {_SIGNUP_FIELD_COLUMNS}, v.value FROM signup_values v "
+                "JOIN signup_fields f ON f.id = v.signup_field_id "
+                "WHERE v.domain_name = ? AND v.user_id = ? ORDER BY f.sort_order, f.seq",
+                key,
+            )
+        )
+        return replace(membership, access_code=code, signup_values=values)
 
     def create_domain_user(
         self,
@@ -313,13 +481,161 @@ class PeopleStore(Database):
         filters.add_to(where)
         if filters.active is not None:
             where.add("du.active = ?", filters.active)
-        return self._slice(
+        filters.add_membership_filters(where)
+        rows = self._slice(
             self._DOMAIN_USER_COLUMNS,
             self._DOMAIN_USER_SOURCE,
             where,
             "du.seq",
             window,
             self._domain_user_from_row,
+        )
+        return Slice(rows.total, [self._with_access(row) for row in rows.items])
+
+    def set_access_code(self, domain_name: str, user_id: str, access_code_id: str | None) -> None:
+        """Record the code the member joined with; None takes it away."""
+        with self.transaction():
+            self._run(
+                "DELETE FROM domain_user_access_codes WHERE domain_name = ? AND user_id = ?",
+                (domain_name, user_id),
+            )
+            if access_code_id is not None:
+                self._run(
+                    "INSERT INTO domain_user_access_codes (domain_name, user_id, access_code_id) "
+                    "VALUES (?, ?, ?)",
+                    (domain_name, user_id, access_code_id),
+                )
+
+    # --- sign-up fields and access codes (configured in the dashboard; seeded here) -------------
+
+    def add_signup_field(
+        self,
+        domain_name: str,
+        label: str,
+        *,
+        type_: str = "TEXT",
+        required: bool = False,
+        options: Sequence[str] = (),
+    ) -> SignupFieldRecord:
+        field_id = new_id()
+        with self.transaction():
+            order = self._scalar("SELECT COUNT(*) FROM signup_fields WHERE domain_name = ?", (domain_name,))
+            self._run(
+                "INSERT INTO signup_fields (id, domain_name, type, label, required, sort_order, options) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    field_id,
+                    domain_name,
+                    type_,
+                    label,
+                    required,
+                    7000 + 10 * order,
+                    json.dumps([{"id": new_id(), "value": value} for value in options]),
+                ),
+            )
+            return read_back(self.get_signup_field(domain_name, field_id))
+
+    def get_signup_field(self, domain_name: str, field_id: str) -> SignupFieldRecord | None:
+        row = self._one(
+            f"SELECT {_SIGNUP_FIELD_COLUMNS} FROM signup_fields f WHERE f.domain_name = ? AND f.id = ?",
+            (domain_name, field_id),
+        )
+        return None if row is None else _signup_field_from_row(row)
+
+    def find_signup_field(self, domain_name: str, label: str) -> SignupFieldRecord | None:
+        row = self._one(
+            f"SELECT {_SIGNUP_FIELD_COLUMNS} FROM signup_fields f WHERE f.domain_name = ? AND f.label = ?",
+            (domain_name, label),
+        )
+        return None if row is None else _signup_field_from_row(row)
+
+    def list_signup_fields(self, domain_name: str, window: Window = ALL_ROWS) -> Slice[SignupFieldRecord]:
+        where = Conditions()
+        where.add("f.domain_name = ?", domain_name)
+        return self._slice(
+            _SIGNUP_FIELD_COLUMNS,
+            "signup_fields f",
+            where,
+            "f.sort_order, f.seq",
+            window,
+            _signup_field_from_row,
+        )
+
+    def set_signup_values(self, domain_name: str, user_id: str, values: Mapping[str, str]) -> list[str]:
+        """Create or overwrite the member's values by field id; answers the ids whose value changed."""
+        changed = []
+        with self.transaction():
+            for field_id, value in values.items():
+                old = self._one(
+                    "SELECT value FROM signup_values "
+                    "WHERE domain_name = ? AND user_id = ? AND signup_field_id = ?",
+                    (domain_name, user_id, field_id),
+                )
+                if old is not None and old[0] == value:
+                    continue
+                self._run(
+                    "INSERT INTO signup_values (domain_name, user_id, signup_field_id, value) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (domain_name, user_id, signup_field_id) "
+                    "DO UPDATE SET value = excluded.value",
+                    (domain_name, user_id, field_id, value),
+                )
+                changed.append(field_id)
+        return changed
+
+    def add_access_code_pool(self, domain_name: str, name: str) -> str:
+        pool_id = new_id()
+        self._run(
+            "INSERT INTO access_code_pools (id, domain_name, name) VALUES (?, ?, ?)",
+            (pool_id, domain_name, name),
+        )
+        return pool_id
+
+    def find_access_code_pool(self, domain_name: str, name: str) -> str | None:
+        row = self._one(
+            "SELECT id FROM access_code_pools WHERE domain_name = ? AND name = ?", (domain_name, name)
+        )
+        return None if row is None else str(row[0])
+
+    def list_access_code_pools(
+        self, domain_name: str, window: Window = ALL_ROWS
+    ) -> Slice[tuple[str, str, bool]]:
+        where = Conditions()
+        where.add("domain_name = ?", domain_name)
+        return self._slice(
+            "id, name, active",
+            "access_code_pools",
+            where,
+            "seq",
+            window,
+            lambda row: (row[0], row[1], bool(row[2])),
+        )
+
+    def add_access_code(self, pool_id: str, code: str) -> AccessCodeRecord:
+        code_id = new_id()
+        with self.transaction():
+            self._run(
+                "INSERT INTO access_codes (id, pool_id, code) VALUES (?, ?, ?)", (code_id, pool_id, code)
+            )
+            return read_back(self.get_access_code(code_id))
+
+    def get_access_code(self, code_id: str) -> AccessCodeRecord | None:
+        row = self._one(f"{_ACCESS_CODE_SELECT} WHERE c.id = ?", (code_id,))
+        return None if row is None else AccessCodeRecord(row[0], row[1], bool(row[2]), row[3], row[4])
+
+    def find_access_code(self, domain_name: str, code: str) -> AccessCodeRecord | None:
+        row = self._one(f"{_ACCESS_CODE_SELECT} WHERE p.domain_name = ? AND c.code = ?", (domain_name, code))
+        return None if row is None else AccessCodeRecord(row[0], row[1], bool(row[2]), row[3], row[4])
+
+    def list_access_codes(self, pool_id: str, window: Window = ALL_ROWS) -> Slice[AccessCodeRecord]:
+        where = Conditions()
+        where.add("c.pool_id = ?", pool_id)
+        return self._slice(
+            "c.id, c.code, c.active, p.id, p.name",
+            "access_codes c JOIN access_code_pools p ON p.id = c.pool_id",
+            where,
+            "c.seq",
+            window,
+            lambda row: AccessCodeRecord(row[0], row[1], bool(row[2]), row[3], row[4]),
         )
 
     # --- groups ---------------------------------------------------------------------------------

@@ -16,13 +16,19 @@ from lmsform.providers.skilljar.emulator.enrollment_store import EnrollmentRecor
 from lmsform.providers.skilljar.emulator.enrollments import enroll_user
 from lmsform.providers.skilljar.emulator.errors import field_error
 from lmsform.providers.skilljar.emulator.people import Join, join_domain, sign_up_field_rule
-from lmsform.providers.skilljar.emulator.people_store import GroupRecord, UserRecord
+from lmsform.providers.skilljar.emulator.people_store import (
+    AccessCodeRecord,
+    GroupRecord,
+    SignupFieldRecord,
+    UserRecord,
+)
 from lmsform.providers.skilljar.emulator.publication_store import PlanRecord, PublishedPathRecord
 from lmsform.providers.skilljar.emulator.publications import publish_course, publish_path
 from lmsform.providers.skilljar.emulator.requests_in import (
     Field,
     Schema,
     boolean,
+    choice,
     email,
     list_of,
     many,
@@ -83,7 +89,21 @@ SEED_ENROLLMENT: Schema = {
     "enrolled_at": Field(timestamp()),
     "expires_at": Field(timestamp(), nullable=True),
 }
+SEED_SIGNUP_FIELD: Schema = {
+    "domain": Field(_NAME, required=True),
+    "label": Field(_NAME, required=True),
+    "type": Field(choice(("TEXT", "PICKLIST", "CHECKBOX"))),
+    "required": Field(boolean()),
+    "options": Field(list_of(text(100, allow_blank=False))),
+}
+SEED_ACCESS_CODE: Schema = {
+    "domain": Field(_NAME, required=True),
+    "pool": Field(text(255, allow_blank=False), required=True),
+    "code": Field(text(40, allow_blank=False), required=True),
+}
 SEED: Schema = {
+    "signup_fields": Field(many(SEED_SIGNUP_FIELD)),
+    "access_codes": Field(many(SEED_ACCESS_CODE)),
     "users": Field(many(SEED_USER)),
     "groups": Field(many(SEED_GROUP)),
     "courses": Field(many(SEED_COURSE)),
@@ -102,6 +122,8 @@ def seed(store: SkilljarStore, document: Any) -> dict[str, Any]:
     """
     clean = validate_object(document, SEED)
     with store.transaction():
+        signup_fields = [_seed_signup_field(store, entry) for entry in clean.get("signup_fields", [])]
+        access_codes = [_seed_access_code(store, entry) for entry in clean.get("access_codes", [])]
         users = [_seed_user(store, entry) for entry in clean.get("users", [])]
         groups = [_seed_group(store, entry) for entry in clean.get("groups", [])]
         courses = [_seed_course(store, entry) for entry in clean.get("courses", [])]
@@ -110,6 +132,10 @@ def seed(store: SkilljarStore, document: Any) -> dict[str, Any]:
         enrollments = [_seed_enrollment(store, entry) for entry in clean.get("enrollments", [])]
         webhooks = [add_webhook(store, entry) for entry in clean.get("webhooks", [])]
     return {
+        "signup_fields": [{"id": field.id, "label": field.label} for field in signup_fields],
+        "access_codes": [
+            {"id": code.id, "code": code.code, "pool_id": code.pool_id} for code in access_codes
+        ],
         "users": [{"id": user.id, "email": user.email} for user in users],
         "groups": [{"id": group.id, "name": group.name} for group in groups],
         "courses": courses,
@@ -130,6 +156,30 @@ def _known_domain(store: SkilljarStore, name: str, section: str) -> str:
     if store.get_domain(name) is None:
         raise field_error(section, f"Unknown domain {name!r}.")
     return name
+
+
+def _seed_signup_field(store: SkilljarStore, entry: Mapping[str, Any]) -> SignupFieldRecord:
+    """A sign-up field, reused by label: Skilljar's API cannot create them (the dashboard does)."""
+    domain_name = _known_domain(store, entry["domain"], "signup_fields")
+    return store.find_signup_field(domain_name, entry["label"]) or store.add_signup_field(
+        domain_name,
+        entry["label"],
+        type_=entry.get("type", "TEXT"),
+        required=entry.get("required", False),
+        options=entry.get("options", []),
+    )
+
+
+def _seed_access_code(store: SkilljarStore, entry: Mapping[str, Any]) -> AccessCodeRecord:
+    """An access code in the named pool (made when missing), reused by code."""
+    domain_name = _known_domain(store, entry["domain"], "access_codes")
+    known = store.find_access_code(domain_name, entry["code"])
+    if known is not None:
+        return known
+    pool_id = store.find_access_code_pool(domain_name, entry["pool"]) or store.add_access_code_pool(
+        domain_name, entry["pool"]
+    )
+    return store.add_access_code(pool_id, entry["code"])
 
 
 def _seed_user(store: SkilljarStore, entry: Mapping[str, Any]) -> UserRecord:
