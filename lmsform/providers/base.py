@@ -22,6 +22,7 @@ from lmsform.errors import ProviderError
 from lmsform.kinds import Key, address
 from lmsform.plan import Action, Change, Plan
 from lmsform.project_config import ManageConfig
+from lmsform.providers.endpoints import VendorEndpoints
 from lmsform.providers.http import HttpClient
 from lmsform.providers.origins import ALLOWED_ORIGINS_VARIABLE, canonical_url, is_loopback_literal, origin
 from lmsform.specs import Flag, StrictModel
@@ -393,6 +394,8 @@ class ApiProvider(Provider, Generic[SettingsT, ClientT]):
     """
 
     OPERATIONS: ClassVar[Mapping[tuple[str, Action], Operation[Any]]]
+    # Which endpoints each operation calls and why the others are left alone (docs/coverage.md).
+    ENDPOINTS: ClassVar[VendorEndpoints]
     # Headers every call sends besides authentication.
     HEADERS: ClassVar[Mapping[str, str]] = {}
 

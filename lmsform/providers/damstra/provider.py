@@ -11,7 +11,7 @@ from lmsform.kinds import ENROLLMENTS, GROUP_SUPERVISORS, GROUPS, LESSONS, MEMBE
 from lmsform.plan import Action, Change, Plan
 from lmsform.project_config import ManageConfig
 from lmsform.providers.base import ApiProvider, KindSupport, Prerequisite, ProviderSettings, Removal, Work
-from lmsform.providers.damstra import operations
+from lmsform.providers.damstra import endpoints, operations
 from lmsform.providers.damstra.client import DamstraClient, access_key_auth
 from lmsform.providers.damstra.operations import Organisation
 from lmsform.providers.damstra.reader import ROLE_IDS, read_state
@@ -134,6 +134,7 @@ class DamstraProvider(ApiProvider[DamstraSettings, Organisation]):
     roles: ClassVar[frozenset[str]] = frozenset(ROLE_IDS)
 
     OPERATIONS = operations.OPERATIONS
+    ENDPOINTS = endpoints.ENDPOINTS
     HEADERS: ClassVar[Mapping[str, str]] = {"Content-Type": "application/json"}
 
     def __init__(self, settings: DamstraSettings, *, api_root: str, credential: str) -> None:

@@ -22,7 +22,7 @@ from lmsform.plan import Action, Change
 from lmsform.project_config import ManageConfig
 from lmsform.providers.base import ApiProvider, KindSupport, ProviderSettings, Removal, Work
 from lmsform.providers.http import HttpClient
-from lmsform.providers.skilljar import operations
+from lmsform.providers.skilljar import endpoints, operations
 from lmsform.providers.skilljar.client import SkilljarClient
 from lmsform.providers.skilljar.reader import Listed, read_state, read_taken
 from lmsform.providers.skilljar.settings import SkilljarSettings
@@ -136,6 +136,7 @@ class SkilljarProvider(ApiProvider[SkilljarSettings, SkilljarClient]):
     }
 
     OPERATIONS = operations.OPERATIONS
+    ENDPOINTS = endpoints.ENDPOINTS
 
     def __init__(self, settings: SkilljarSettings, *, api_root: str, credential: str) -> None:
         super().__init__(settings, api_root=api_root, credential=credential)

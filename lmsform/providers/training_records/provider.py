@@ -12,7 +12,7 @@ from lmsform.kinds import COURSES, ENROLLMENTS, USERS
 from lmsform.project_config import ManageConfig
 from lmsform.providers.base import ApiProvider, KindSupport, ProviderSettings, Removal
 from lmsform.providers.http import HttpClient
-from lmsform.providers.training_records import operations
+from lmsform.providers.training_records import endpoints, operations
 from lmsform.providers.training_records.client import TrainingRecordsClient, make_auth
 from lmsform.providers.training_records.operations import vendor_date
 from lmsform.providers.training_records.reader import read_state
@@ -91,6 +91,7 @@ class TrainingRecordsProvider(ApiProvider[TrainingRecordsSettings, TrainingRecor
     enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "package"}
 
     OPERATIONS = operations.OPERATIONS
+    ENDPOINTS = endpoints.ENDPOINTS
     HEADERS: ClassVar[Mapping[str, str]] = {"Content-Type": "application/json"}
 
     def authentication(self, credential: str) -> AuthBase:

@@ -12,7 +12,7 @@ from lmsform.plan import Action, Change, Plan
 from lmsform.project_config import ManageConfig
 from lmsform.providers.base import ApiProvider, KindSupport, ProviderSettings, Removal, Work, write_only
 from lmsform.providers.http import HttpClient
-from lmsform.providers.versal import operations
+from lmsform.providers.versal import endpoints, operations
 from lmsform.providers.versal.client import VersalClient, sid_auth
 from lmsform.providers.versal.reader import EDITING, EDITING_ROLES, NO_ROLE, ORG_ROLES, read_state
 from lmsform.providers.versal.settings import VersalSettings
@@ -102,6 +102,7 @@ class VersalProvider(ApiProvider[VersalSettings, VersalClient]):
     enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "org_course"}
 
     OPERATIONS = operations.OPERATIONS
+    ENDPOINTS = endpoints.ENDPOINTS
     HEADERS: ClassVar[Mapping[str, str]] = {"Content-Type": "application/json"}
 
     def authentication(self, credential: str) -> AuthBase:
