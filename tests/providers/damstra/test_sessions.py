@@ -245,3 +245,25 @@ def test_a_completed_session_the_manifests_do_not_declare_is_left_alone(
     assert "1 live sessions left alone: it is completed, and Damstra cannot cancel a completed session" in (
         planned.output
     )
+
+
+def test_attack_a_pull_request_cannot_cancel_a_session_the_trusted_policy_protects(
+    damstra: EmulatorServer, project: ProjectDir, cli: CliRunnerCall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancel cannot be undone. The pull request drops the session under `authoritative`; the
+    policy in the environment (which a pull request cannot change) protects the lesson's sessions, by a
+    glob over the session's key (lesson/start/end). The session stays, and nothing is sent."""
+    monkeypatch.setenv("LMSFORM_POLICY", "protect:\n  sessions: ['Forklifts/*']\n")
+    _configure(project, damstra, manage="manage:\n  sessions: authoritative\n")
+    project.write("people.yaml", USERS)
+    project.write("sessions.yaml", SESSION)
+    _apply_and_replan(project, cli)
+    project.write("sessions.yaml", "sessions: []\n")
+    since = len(damstra.requests)
+
+    applied = cli("apply", project.root, "--auto-approve")
+
+    assert "protect" in applied.output, applied.output
+    assert _writes(damstra, since) == []
+    [session] = _store(damstra)["iltSessions"]
+    assert session["status_id"] != 3
