@@ -177,7 +177,7 @@ class DesiredStateBuilder:
             where = document.location(data, (kind_name,), at_key=True)
             kind = DECLARABLE.get(kind_name) if isinstance(kind_name, str) else None
             if kind is None:
-                self.issues.append(Issue(where, unknown_kind(kind_name)))
+                self.issues.append(Issue(where, self._not_a_kind(kind_name)))
                 continue
             if self.provider is not None and kind.name not in self.provider.supports:
                 reason = self.provider.unsupported_kinds.get(kind.name, "its API does not manage them")
@@ -193,12 +193,30 @@ class DesiredStateBuilder:
             for index, node in enumerate(entries):
                 self._add_entry(document, kind, entries, index, node)
 
+    def _not_a_kind(self, name: Any) -> str:
+        """What to say of a top-level key that is no kind lmsform declares: the vendor's reason where it
+        has one for that name (a kind its API has that lmsform does not manage), else unknown."""
+        reason = (
+            self.provider.unsupported_kinds.get(name) if self.provider and isinstance(name, str) else None
+        )
+        if self.provider is None or reason is None:
+            return unknown_kind(name)
+        return f"{self.provider.title} cannot manage {name}: {reason}"
+
     def _add_entry(
         self, document: Document, kind: Kind, entries: CommentedSeq, index: int, node: Any
     ) -> None:
         assert kind.spec is not None
         support, allowed = self._support_of(kind)
-        spec = validate_node(kind.spec, node, document, entries, (index,), self.issues, allowed)
+        refused = (
+            {
+                name: f"{self.provider.title} cannot manage {kind.name}.{name}: {reason}"
+                for name, reason in support.unsupported_fields.items()
+            }
+            if support is not None and self.provider is not None
+            else None
+        )
+        spec = validate_node(kind.spec, node, document, entries, (index,), self.issues, allowed, refused)
         if spec is None:
             return
         entry = _Entry(kind, spec, document, node, support, allowed)

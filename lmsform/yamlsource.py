@@ -449,10 +449,12 @@ def validate_node(
     prefix: tuple[str | int, ...],
     issues: list[Issue],
     expected: Iterable[str] | None = None,
+    refused: Mapping[str, str] | None = None,
 ) -> M | None:
     """`data` (a node of `document`, below `node` at `prefix`) as a `model`, or None with the issues.
 
-    `expected` lists the fields to suggest for an unknown one (default: all of the model's).
+    `expected` lists the fields to suggest for an unknown one (default: all of the model's); `refused`
+    gives, for fields the model does not have but a user may reasonably write, what to say instead.
     """
     if not isinstance(data, Mapping):
         where = document.location(node, prefix)
@@ -466,7 +468,8 @@ def validate_node(
             unknown = problem["type"] == "extra_forbidden"
             issues.append(
                 Issue(
-                    document.location(node, loc, at_key=unknown), _describe(problem, prefix, model, expected)
+                    document.location(node, loc, at_key=unknown),
+                    _describe(problem, prefix, model, expected, refused or {}),
                 )
             )
         return None
@@ -477,6 +480,7 @@ def _describe(
     prefix: tuple[str | int, ...],
     model: type[BaseModel],
     expected: Iterable[str] | None,
+    refused: Mapping[str, str],
 ) -> str:
     """A pydantic error in plain words, naming the field but never echoing the value (it may be secret)."""
     named = [str(part) for part in prefix if isinstance(part, str)] + [str(part) for part in problem["loc"]]
@@ -488,6 +492,8 @@ def _describe(
         return f"{dotted}: give the time zone, e.g. 2027-06-30T09:00:00Z or 2027-06-30T09:00:00+02:00"
     if kind == "missing":
         return f"{dotted}: required field is missing"
+    if kind == "extra_forbidden" and len(problem["loc"]) == 1 and problem["loc"][0] in refused:
+        return refused[problem["loc"][0]]
     if kind == "extra_forbidden":
         fields = [name for name in model.model_fields if expected is None or name in set(expected)]
         allowed = ", ".join(fields) if len(problem["loc"]) == 1 else None

@@ -139,6 +139,12 @@ def test_kinds_the_vendor_cannot_manage_are_refused_before_any_call(
         "groups": "groups:\n  - name: crew\n",
         "sessions": "sessions:\n  - lesson: X\n    starts_at: 2030-01-01T09:00:00Z\n"
         "    ends_at: 2030-01-01T10:00:00Z\n",
+        "instructors": "instructors:\n  - email: ian@acme.com\n",
+        "paths": "paths:\n  - slug: onboarding\n",
+        "plans": "plans:\n  - name: All Access\n",
+        "lessons": "lessons:\n  - name: Induction\n",
+        "domain": "domain:\n  - catalog_title: Academy\n",
+        "completions": "completions:\n  - user: ann\n    lesson: Induction\n",
     }
     provider = running.case.provider_class
     refused = {

@@ -129,6 +129,9 @@ class DamstraProvider(ApiProvider[DamstraSettings, Organisation]):
         "courses": "lessons are authored in its web app; name them in enrollments (`course: <lesson name>`)",
         "supervisors": "supervises groups, not single users: list supervisors on the group "
         "(`supervisors:`) or the user (`supervises:`)",
+        "lessons": "lessons are authored in its web app; enrollments and sessions name them",
+        "completions": "a completion records training that happened, once, and its API can neither "
+        "change nor withdraw one: it is history, not configuration (load it with a one-off import)",
     }
     enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "lesson"}
     roles: ClassVar[frozenset[str]] = frozenset(ROLE_IDS)

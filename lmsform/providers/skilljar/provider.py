@@ -88,6 +88,11 @@ class SkilljarProvider(ApiProvider[SkilljarSettings, SkilljarClient]):
             unsupported_fields={
                 "parent": "Skilljar groups are flat",
                 "supervisors": "Skilljar has no group supervisors; use `supervisors:` (student managers)",
+                **dict.fromkeys(
+                    ("rule_email_domains", "sign_up_field_rule", "category"),
+                    "lmsform does not manage a group's membership rules or category yet: set them in "
+                    "Skilljar's dashboard (a plan warns when a group has rules)",
+                ),
             },
         ),
         MEMBERSHIPS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE, updatable=False),
@@ -133,6 +138,15 @@ class SkilljarProvider(ApiProvider[SkilljarSettings, SkilljarClient]):
         "declare `revoke: true` on a supervisor instead",
         "sessions": "lmsform does not manage Skilljar's instructor-led sessions (its /v1/ilt-sessions "
         "API) yet: make them in Skilljar's dashboard",
+        "instructors": "lmsform does not manage Skilljar's instructor-led training (instructors, sessions) "
+        "yet: make them in Skilljar's dashboard",
+        "paths": "lmsform does not make learning paths yet: it reads them, so that enrollments (`path:`) "
+        "and supervisors (`paths:`) can name them; make them in Skilljar's dashboard",
+        "plans": "lmsform reads plans, so that enrollments (`plan:`) can name them; make them in "
+        "Skilljar's dashboard",
+        "lessons": "lessons are a course's content, authored in Skilljar's dashboard: lmsform manages "
+        "courses' settings and publications, not their content",
+        "domain": "lmsform does not manage the domain's settings yet: set them in Skilljar's dashboard",
     }
 
     OPERATIONS = operations.OPERATIONS
