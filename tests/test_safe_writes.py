@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from lmsform.errors import ProviderError
@@ -31,6 +33,17 @@ def test_a_lost_answer_whose_object_exists_carries_on_with_it() -> None:
 
 @pytest.mark.parametrize("status", [None, 429, 500, 503])
 def test_a_lost_answer_whose_object_is_missing_is_sent_again(status: int | None) -> None:
+    send, find, looked = _failing_once_then_made(status)
+
+    assert create_once(send, find, what="things[a]", vendor_unique=True) == "made"
+    assert looked == [1]
+
+
+def _failing_once_then_made(
+    status: int | None,
+) -> tuple[Callable[[], str], Callable[[], str | None], list[int]]:
+    """A create that fails once with `status` (None: the answer is lost), then makes the object; a
+    look-up that finds nothing, and the list of its calls."""
     outcomes: list[ProviderError | str] = [_lost(status), "made"]
     looked: list[int] = []
 
@@ -44,8 +57,7 @@ def test_a_lost_answer_whose_object_is_missing_is_sent_again(status: int | None)
         looked.append(1)
         return None
 
-    assert create_once(send, find, what="things[a]", vendor_unique=True) == "made"
-    assert looked == [1]
+    return send, find, looked
 
 
 def test_a_refusal_is_not_retried_nor_looked_up() -> None:
@@ -201,18 +213,7 @@ def test_attack_a_create_that_never_shows_stops_with_what_to_do(monkeypatch: pyt
 def test_an_answered_refusal_or_server_error_is_looked_up_once_then_sent_again(status: int) -> None:
     """A 429 refused the call; a 500 or 503 is the vendor's own answer, its handling is over: what a
     look finds then is what there is."""
-    outcomes: list[ProviderError | str] = [_lost(status), "made"]
-    looked: list[int] = []
-
-    def send() -> str:
-        outcome = outcomes.pop(0)
-        if isinstance(outcome, ProviderError):
-            raise outcome
-        return outcome
-
-    def find() -> str | None:
-        looked.append(1)
-        return None
+    send, find, looked = _failing_once_then_made(status)
 
     assert create_once(send, find, what="things[a]", vendor_unique=False) == "made"
     assert looked == [1]

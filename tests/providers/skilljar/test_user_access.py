@@ -95,6 +95,14 @@ def _apply(cli: CliRunnerCall, project: ProjectDir) -> str:
     return result.stdout
 
 
+def _apply_contractor(skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall) -> None:
+    """The domain's sign-up fields and codes, and one contractor declared with all three fields, applied."""
+    _seed(skilljar)
+    project.configure(skilljar.url)
+    project.write("people.yaml", CONTRACTOR)
+    _apply(cli, project)
+
+
 def _assert_converged(cli: CliRunnerCall, project: ProjectDir) -> None:
     again = cli("plan", project.root, "--detailed-exitcode")
     assert again.exit_code == 0, again.output
@@ -103,11 +111,7 @@ def _assert_converged(cli: CliRunnerCall, project: ProjectDir) -> None:
 def test_a_new_user_gets_an_end_date_a_code_and_attributes_and_replans_empty(
     skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
 ) -> None:
-    _seed(skilljar)
-    project.configure(skilljar.url)
-    project.write("people.yaml", CONTRACTOR)
-
-    _apply(cli, project)
+    _apply_contractor(skilljar, project, cli)
 
     assert _stored_access(skilljar)["kim@acme.com"] == {
         "expires_at": "2026-12-31T07:00:00Z",
@@ -131,10 +135,7 @@ def _user_id(server: EmulatorServer, email: str) -> str:
 def test_changes_and_clears_are_one_patch_and_undeclared_attributes_are_left_alone(
     skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
 ) -> None:
-    _seed(skilljar)
-    project.configure(skilljar.url)
-    project.write("people.yaml", CONTRACTOR)
-    _apply(cli, project)
+    _apply_contractor(skilljar, project, cli)
     since = len(skilljar.requests)
     project.write(
         "people.yaml",
@@ -213,10 +214,7 @@ def test_many_new_users_go_in_one_bulk_call_with_their_end_dates_then_codes_and_
 def test_export_writes_the_access_fields_and_replans_empty(
     skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
 ) -> None:
-    _seed(skilljar)
-    project.configure(skilljar.url)
-    project.write("people.yaml", CONTRACTOR)
-    _apply(cli, project)
+    _apply_contractor(skilljar, project, cli)
     (project.root / "people.yaml").unlink()
 
     exported = cli("export", project.root, "--to", project.root / "exported")
