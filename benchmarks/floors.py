@@ -13,7 +13,7 @@ A floor is computed from two organisations: `live`, what the account holds befor
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from benchmarks.orgs import Org
@@ -57,7 +57,8 @@ def _skilljar_read(live: Org, desired: Org) -> Floor:
     named_groups = {group.name for group in desired.groups}
     named_targets = {desired.targets[item.target].name for item in desired.enrollments}
     courses = [t for t in live.targets if t.word == "course"]
-    requests = 1  # GET /v1/domains/{d}
+    # GET /v1/domains/{d}: its answer also holds the domain's settings (`domain:` costs no request more).
+    requests = 1
     requests += pages(len(live.people), SKILLJAR_LIST)
     requests += pages(len(live.groups), SKILLJAR_LIST)
     requests += sum(
@@ -71,7 +72,80 @@ def _skilljar_read(live: Org, desired: Org) -> Floor:
     requests += sum(pages(per_target[t.name], SKILLJAR_LIST) for t in live.targets if t.name in named_targets)
     if desired.webhooks:
         requests += pages(len(live.webhooks), SKILLJAR_UNSIZED)
+    # Groups' membership rules come with the group list; the benchmark orgs name no categories or
+    # sign-up rules, so `skilljar_group_rule_reads` adds nothing here; nor catalogue rules
+    # (`skilljar_catalogue_rule_reads`).
     return Floor(requests)
+
+
+def skilljar_group_rule_reads(
+    categories: int, signup_fields: int, *, names_category: bool, names_rule: bool
+) -> int:
+    """What declared groups' categories and sign-up rules add to Skilljar's read floor (skilljar.md D69):
+    ⌈K/100⌉ for the categories (no stated page size: the default), ⌈F/100⌉ for the domain's sign-up
+    fields (`page` only: 100 a page), each only when a declared group names one."""
+    return (pages(categories, SKILLJAR_UNSIZED) if names_category else 0) + (
+        pages(signup_fields, SKILLJAR_UNSIZED) if names_rule else 0
+    )
+
+
+def skilljar_path_reads(
+    paths: int,
+    contents: Mapping[str, tuple[int, int]],
+    *,
+    path_list_read: bool,
+    rules: Mapping[str, Mapping[str, int]] | None = None,
+) -> int:
+    """What declared learning paths add to Skilljar's read floor (skilljar.md D60, D87): the path list
+    (`page` only, 100 a page) unless enrollments already read it, and for each declared path that
+    exists, ⌈i/100⌉ for its items and ⌈l/100⌉ for its labels (`contents`: slug → (items, labels)),
+    plus, for a path that declares tags or visibility overrides, ⌈n/100⌉ per list it declares, as a
+    publication's (`rules`: slug → rule list → the items it holds).
+    The benchmark orgs declare no paths, so it adds nothing to `_skilljar_read`."""
+    path_list = 0 if path_list_read else pages(paths, SKILLJAR_UNSIZED)
+    per_path = (
+        pages(items, SKILLJAR_UNSIZED) + pages(labels, SKILLJAR_UNSIZED)
+        for items, labels in contents.values()
+    )
+    return path_list + sum(per_path) + skilljar_catalogue_rule_reads(rules or {})
+
+
+SKILLJAR_REENROLLMENT_RULE = "reenrollment_rule"  # one object per publication, not a list
+
+
+def skilljar_catalogue_rule_reads(declared: Mapping[str, Mapping[str, int]]) -> int:
+    """What publications' catalogue rules add to Skilljar's read floor (skilljar.md D74): for each
+    existing publication whose `published:` declares rules, ⌈n/100⌉ for each rule list it declares
+    (the lists page at 100; `visible_to` and `hidden_from` share one list) and one GET for the
+    re-enrollment rule (`declared`: course → rule list → the items it holds). Nothing for a publication
+    that declares none, so the benchmark orgs, which declare none, add nothing to `_skilljar_read`."""
+    return sum(
+        1 if rule == SKILLJAR_REENROLLMENT_RULE else pages(items, SKILLJAR_UNSIZED)
+        for lists in declared.values()
+        for rule, items in lists.items()
+    )
+
+
+def skilljar_ilt_reads(
+    instructors: int,
+    sessions: int,
+    lessons: Sequence[int],
+    *,
+    declares_instructors: bool,
+    declares_sessions: bool,
+) -> int:
+    """What declared instructors and sessions add to Skilljar's read floor (skilljar.md D83): ⌈I/100⌉
+    for the instructor list when either is declared; with sessions, ⌈S/100⌉ for the session list and
+    ⌈l/100⌉ for each course they name (`lessons`: each one's lesson count), on top of the catalogue the
+    courses' ids come from. The lists honour page_size only up to 100 (D5). The benchmark orgs declare
+    neither, so it adds nothing to `_skilljar_read`."""
+    if not (declares_instructors or declares_sessions):
+        return 0
+    instructor_list = pages(instructors, SKILLJAR_UNSIZED)
+    if not declares_sessions:
+        return instructor_list
+    per_course = sum(pages(count, SKILLJAR_UNSIZED) for count in lessons)
+    return instructor_list + pages(sessions, SKILLJAR_UNSIZED) + per_course
 
 
 def _damstra_read(live: Org, desired: Org) -> Floor:

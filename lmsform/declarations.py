@@ -13,6 +13,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from lmsform import catalogue_rules
 from lmsform.errors import Issue, Location
 from lmsform.kinds import (
     ALL_EVENTS,
@@ -23,6 +24,7 @@ from lmsform.kinds import (
     GROUP_SUPERVISORS,
     KINDS_BY_NAME,
     MEMBERSHIPS,
+    PATHS,
     PUBLICATIONS,
     SESSIONS,
     SUPERVISORS,
@@ -47,6 +49,7 @@ from lmsform.specs import (
     UserSpec,
     WebhookSpec,
     declared_values,
+    lesson_name,
     secret_of_map,
 )
 from lmsform.state import GroupExpansion, Resource, State
@@ -153,15 +156,20 @@ class DesiredStateBuilder:
         self._support: dict[str, tuple[KindSupport | None, frozenset[str] | None]] = {}
         # (lesson, user, where, session): the sessions' attendees, each enrolled in the session's lesson.
         self._attendees: list[tuple[str, str, Location, str]] = []
+        # (course, prerequisite course) → where `published: prerequisites:` names it.
+        self._prerequisites_at: dict[tuple[str, str], Location] = {}
         # The one place a declarable kind's entries become resources (ARCHITECTURE.md, add a kind).
         self.builders: Mapping[str, Callable[[_Entry], None]] = {
             "users": self._user,
             "groups": self._group,
             "courses": self._course,
             "enrollments": self._enrollment,
+            "paths": self._path,
             "supervisors": self._supervisor,
+            "instructors": self._instructor,
             "sessions": self._session,
             "webhooks": self._webhook,
+            "domain": self._domain,
         }
 
     def add(self, document: Document) -> None:
@@ -185,13 +193,16 @@ class DesiredStateBuilder:
                 continue
             if entries is None:
                 continue
+            if kind.singleton:  # one object, declared as a mapping (`domain: {catalog_title: ...}`)
+                self._add_entry(document, kind, data, (kind_name,), entries)
+                continue
             if not isinstance(entries, CommentedSeq):
                 self.issues.append(
                     Issue(document.location(data, (kind_name,)), f"{kind.name} must be a list")
                 )
                 continue
             for index, node in enumerate(entries):
-                self._add_entry(document, kind, entries, index, node)
+                self._add_entry(document, kind, entries, (index,), node)
 
     def _not_a_kind(self, name: Any) -> str:
         """What to say of a top-level key that is no kind lmsform declares: the vendor's reason where it
@@ -204,8 +215,9 @@ class DesiredStateBuilder:
         return f"{self.provider.title} cannot manage {name}: {reason}"
 
     def _add_entry(
-        self, document: Document, kind: Kind, entries: CommentedSeq, index: int, node: Any
+        self, document: Document, kind: Kind, parent: Any, at: tuple[str | int, ...], node: Any
     ) -> None:
+        """The entry `node`, found in `parent` at `at` (a list's index, or a singleton kind's name)."""
         assert kind.spec is not None
         support, allowed = self._support_of(kind)
         refused = (
@@ -216,7 +228,7 @@ class DesiredStateBuilder:
             if support is not None and self.provider is not None
             else None
         )
-        spec = validate_node(kind.spec, node, document, entries, (index,), self.issues, allowed, refused)
+        spec = validate_node(kind.spec, node, document, parent, at, self.issues, allowed, refused)
         if spec is None:
             return
         entry = _Entry(kind, spec, document, node, support, allowed)
@@ -352,8 +364,15 @@ class DesiredStateBuilder:
             settings = spec.published if isinstance(spec.published, PublicationSpec) else _NO_SETTINGS
             chosen = settings.model_fields_set
             values = {name: value for name, value in declared_values(settings).items() if name in chosen}
-            publication = {"course": fields["title"], **values}
-            self._declare(Resource(PUBLICATIONS.name, key, publication, source=entry.at("published")))
+            publication = {"course": fields["title"], **catalogue_rules.as_sets(values)}
+            places = catalogue_rules.places(settings, entry.at, "published")
+            self._prerequisites_at.update(
+                ((fields["title"], target_key[0]), where)
+                for (target, target_key), where in places.items()
+                if target == PUBLICATIONS.name
+            )
+            resource = Resource(PUBLICATIONS.name, key, publication, source=entry.at("published"))
+            self._declare(resource, named_at=places)
 
     def _enrollment(self, entry: _Entry) -> None:
         spec = entry.spec
@@ -377,6 +396,12 @@ class DesiredStateBuilder:
             self.state.expansions.append(GroupExpansion(ENROLLMENTS.name, common, group, where))
             self._refer("groups", (group,), where, by)
         self._refer(ENROLLMENT_TARGET_KINDS[target_type], (target,), target_source, by)
+
+    def _path(self, entry: _Entry) -> None:
+        fields = catalogue_rules.as_sets(entry.managed_fields())
+        path = Resource(PATHS.name, PATHS.key_of(fields), fields, source=entry.source)
+        # Its courses' publications found at their place in the list, its groups in their rule's.
+        self._declare(path, entry=entry, named_at=catalogue_rules.places(entry.spec, entry.at))
 
     def _supervisor(self, entry: _Entry) -> None:
         spec = entry.spec
@@ -405,10 +430,20 @@ class DesiredStateBuilder:
             key = WEBHOOKS.key_of(per_event)
             self._declare(Resource(WEBHOOKS.name, key, per_event, source=source, secrets=secrets))
 
+    def _domain(self, entry: _Entry) -> None:
+        """The domain's settings: only the declared fields are managed (an omitted one is left alone)."""
+        fields = entry.managed_fields()
+        self._declare(Resource(entry.kind.name, entry.kind.key_of(fields), fields, source=entry.source))
+
+    def _instructor(self, entry: _Entry) -> None:
+        fields = entry.managed_fields()
+        self._declare(Resource(entry.kind.name, entry.kind.key_of(fields), fields, source=entry.source))
+
     def _session(self, entry: _Entry) -> None:
         spec = entry.spec
         assert isinstance(spec, SessionSpec)
         fields = entry.managed_fields()
+        fields["lesson"] = lesson_name(spec.lesson)
         if spec.instructor is not None:
             fields["instructor"] = spec.instructor.lower()
         if "attendees" in spec.model_fields_set:  # omitted: the registrations are left as they are
@@ -417,7 +452,7 @@ class DesiredStateBuilder:
         self._declare(session, entry=entry)
         places = entry.each_at("attendees", len(spec.attendees))
         for user, where in zip(spec.attendees, places, strict=True):
-            self._attendees.append((spec.lesson, user.lower(), where, session.address))
+            self._attendees.append((fields["lesson"], user.lower(), where, session.address))
 
     def _enrol_attendees(self) -> None:
         """Each attendee is enrolled in the session's lesson, as a vendor that keeps sessions (Damstra)
@@ -438,9 +473,10 @@ class DesiredStateBuilder:
         resource: Resource,
         ref_sources: Mapping[int, Location] | None = None,
         entry: _Entry | None = None,
+        named_at: Mapping[tuple[str, Key], Location] | None = None,
     ) -> None:
         """Add a declared object and note what it refers to: by key part at `ref_sources` (default:
-        the object's place), by field value where `entry` names it."""
+        the object's place), by field value where `entry` names it or at `named_at`."""
         existing = self.state.get(resource.kind, resource.key)
         if existing is not None:
             singular = KINDS_BY_NAME[resource.kind].singular
@@ -469,8 +505,12 @@ class DesiredStateBuilder:
         for position, target in kind.key_refs(resource.key):
             where = ref_sources.get(position, resource.source) if ref_sources else resource.source
             self._refer(target, (resource.key[position],), where, resource)
-        for target, target_key in kind.field_refs(resource.fields):
+        support = self.provider.supports.get(kind.name) if self.provider else None
+        named = support.field_refs(kind, resource.fields) if support else kind.field_refs(resource.fields)
+        for target, target_key in named:
             where = entry.where_named(target_key[0]) if entry is not None else resource.source
+            if named_at is not None:
+                where = named_at.get((target, target_key), where)
             self._refer(target, target_key, where, resource)
 
     def _refer(self, kind: str, key: Key, source: Location | None, by: str | Resource) -> None:
@@ -517,6 +557,7 @@ class DesiredStateBuilder:
         Returns those to check against the live account at plan time.
         """
         self._enrol_attendees()
+        self.issues.extend(catalogue_rules.prerequisite_cycles(self._prerequisites_at))
         unresolved: dict[tuple[str, Key], Reference] = {}
         seen: set[tuple[str, Key, Location | None]] = set()
         for kind_name, key, source, by in self._references:

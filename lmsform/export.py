@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,14 @@ from lmsform.kinds import (
     ALL_EVENTS,
     COURSES,
     DECLARABLE,
+    DOMAIN,
+    DOMAIN_SETTINGS_KEY,
     GROUP_SUPERVISORS,
     GROUPS,
+    INSTRUCTORS,
+    LESSONS,
     MEMBERSHIPS,
+    PATHS,
     PUBLICATIONS,
     SESSIONS,
     USERS,
@@ -43,9 +48,12 @@ FILES: Mapping[str, str] = {
     "users": "users.yaml",
     "groups": "groups.yaml",
     "courses": "courses.yaml",
+    "paths": "paths.yaml",
     "enrollments": "enrollments.yaml",
+    "instructors": "instructors.yaml",
     "sessions": "sessions.yaml",
     "webhooks": "webhooks.yaml",
+    "domain": "domain.yaml",
 }
 _PUBLICATION_SETTINGS_SKIPPED = frozenset({"course"})
 
@@ -166,11 +174,17 @@ def _courses(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
             settings = {
                 name: value
                 for name, value in publication.fields.items()
-                if name not in _PUBLICATION_SETTINGS_SKIPPED and value is not None
+                # An empty rule list is left out: undeclared, it is not read, and the re-plan stays empty.
+                if name not in _PUBLICATION_SETTINGS_SKIPPED and value not in (None, [])
             }
             entry["published"] = settings or True
         entries.append(entry)
     return entries
+
+
+def _paths(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
+    """Each learning path with its courses in their order and its labels."""
+    return [_declared(PATHS, path, provider) for path in _sorted(live.of(PATHS.name).values())]
 
 
 def _enrollments(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
@@ -226,23 +240,39 @@ def _webhooks(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
     return entries
 
 
+def _instructors(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
+    return [_declared(INSTRUCTORS, item, provider) for item in _sorted(live.of(INSTRUCTORS.name).values())]
+
+
 def _sessions(live: State, provider: type[Provider]) -> list[dict[str, Any]]:
     entries = []
     for session in _sorted(live.of(SESSIONS.name).values()):
         entry = _declared(SESSIONS, session, provider)
+        lesson = live.get(LESSONS.name, (session.key[0],))
+        if lesson is not None and "course" in lesson.fields:  # named with its course (Skilljar)
+            entry["lesson"] = {"course": lesson.fields["course"], "lesson": lesson.fields["lesson"]}
         if session.fields.get("attendees"):
             entry["attendees"] = list(session.fields["attendees"])
         entries.append(entry)
     return entries
 
 
-_BUILDERS = {
+def _domain(live: State, provider: type[Provider]) -> dict[str, Any]:
+    """The domain's settings: one mapping, not a list (a kind of one object)."""
+    settings = live.get(DOMAIN.name, DOMAIN_SETTINGS_KEY)
+    return {} if settings is None else _declared(DOMAIN, settings, provider)
+
+
+_BUILDERS: Mapping[str, Callable[[State, type[Provider]], list[dict[str, Any]] | dict[str, Any]]] = {
     "users": _users,
     "groups": _groups,
     "courses": _courses,
+    "paths": _paths,
     "enrollments": _enrollments,
+    "instructors": _instructors,
     "sessions": _sessions,
     "webhooks": _webhooks,
+    "domain": _domain,
 }
 _NOTES: Mapping[str, str] = {
     "webhooks": "Passwords cannot be exported: add `basic_auth_password: ${VARIABLE}` where one is needed.",
@@ -255,7 +285,11 @@ def _sorted(resources: Iterable[Resource]) -> list[Resource]:
 
 
 def _write(
-    path: Path, kind_name: KindName | str, entries: list[dict[str, Any]], title: str, notes: list[str]
+    path: Path,
+    kind_name: KindName | str,
+    entries: list[dict[str, Any]] | dict[str, Any],
+    title: str,
+    notes: list[str],
 ) -> None:
     document = CommentedMap({kind_name: entries})
     header = "\n".join([f"Exported from {title} by `lmsform export`.", *notes])

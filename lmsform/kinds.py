@@ -18,8 +18,11 @@ from lmsform.characters import REFUSED, shown_escaped
 from lmsform.specs import (
     CourseSpec,
     DeclarationModel,
+    DomainSpec,
     EnrollmentSpec,
     GroupSpec,
+    InstructorSpec,
+    PathSpec,
     SessionSpec,
     SupervisorSpec,
     UserSpec,
@@ -56,7 +59,7 @@ class Kind:
     # Authoritative removal only touches objects whose key starts with a scope the manifests govern
     # (memberships of declared groups; enrollments in the courses, paths and plans they name).
     scope_length: int | None = None
-    # Reference kinds are only read (paths, plans): the manifests name them, never declare them.
+    # Reference kinds are only read (plans, lessons): the manifests name them, never declare them.
     reference_only: bool = False
     # Whether `manage:` sets how undeclared objects of this kind are treated (additive or
     # authoritative). Publications have no setting of their own: `published:` on a course says it.
@@ -67,6 +70,9 @@ class Kind:
     # The fields an object's key is made of, when that depends on the object (a user's key is its
     # user name where the vendor has one, else its e-mail); None: `key_fields`.
     key_source: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
+    # One object per provider that always exists (the domain's settings): a manifest declares it as a
+    # mapping, not a list, and it is only ever updated, never created or removed.
+    singleton: bool = False
 
     def key_of(self, fields: Mapping[str, Any]) -> Key:
         return self.normalise_key(fields)
@@ -126,6 +132,19 @@ def _supervisor_field_refs(fields: Mapping[str, Any]) -> tuple[tuple[str, Key], 
     return courses + paths
 
 
+# The catalogue rules of a publication (`published:`) that name groups.
+PUBLICATION_GROUP_RULES = ("prerequisite_groups", "visible_to", "hidden_from")
+
+
+def _publication_field_refs(fields: Mapping[str, Any]) -> tuple[tuple[str, Key], ...]:
+    """A publication's prerequisites are other publications; its group rules name groups."""
+    courses = tuple(("publications", (str(title),)) for title in fields.get("prerequisites") or ())
+    groups = tuple(
+        ("groups", (str(name),)) for rule in PUBLICATION_GROUP_RULES for name in fields.get(rule) or ()
+    )
+    return courses + groups
+
+
 def _user_key_source(fields: Mapping[str, Any]) -> tuple[str, ...]:
     """A user's key is its user name, else its e-mail, else (a person only named) its directory id."""
     for name in ("username", "email", "api_id"):
@@ -182,6 +201,7 @@ PUBLICATIONS = Kind(
     key_fields=("course",),
     normalise_key=lambda fields: (str(fields["course"]),),
     key_refs=lambda key: ((0, "courses"),),
+    field_refs=_publication_field_refs,
     missing_hint="publish the course with `published: true`",
     managed_mode=False,
 )
@@ -205,13 +225,25 @@ ORG_COURSES = Kind(
     "or name an existing course by its exact title or its id",
     ambiguous_hint="name the one you mean by its id",
 )
+# A path holds published courses: it is made after them, and names each by its course's title; its
+# visibility overrides name groups (made before it too).
+PATH_GROUP_RULES = ("visible_to", "hidden_from")
+
+
+def _path_field_refs(fields: Mapping[str, Any]) -> tuple[tuple[str, Key], ...]:
+    courses = tuple(("publications", (str(title),)) for title in fields.get("courses") or ())
+    groups = tuple(("groups", (str(name),)) for rule in PATH_GROUP_RULES for name in fields.get(rule) or ())
+    return courses + groups
+
+
 PATHS = Kind(
     name="paths",
     singular="learning path",
-    spec=None,
+    spec=PathSpec,
     key_fields=("slug",),
     normalise_key=lambda fields: (str(fields["slug"]),),
-    reference_only=True,
+    field_refs=_path_field_refs,
+    missing_hint="declare it under `paths:`, or name an existing path by its slug",
 )
 PLANS = Kind(
     name="plans",
@@ -251,6 +283,17 @@ def _session_field_refs(fields: Mapping[str, Any]) -> tuple[tuple[str, Key], ...
     return instructor + tuple(("users", (str(user),)) for user in fields.get("attendees") or ())
 
 
+# Someone who teaches sessions, where the vendor keeps instructors apart from its users (Skilljar).
+INSTRUCTORS = Kind(
+    name="instructors",
+    singular="instructor",
+    spec=InstructorSpec,
+    key_fields=("email",),
+    normalise_key=lambda fields: (str(fields["email"]).lower(),),
+    missing_hint="declare it under `instructors:`",
+)
+
+
 # An instructor-led session has no name at the vendors that keep them (Damstra): it is known by what
 # cannot change once it is made, its lesson, start and end. Moving it makes another session.
 SESSIONS = Kind(
@@ -269,10 +312,23 @@ WEBHOOKS = Kind(
     key_fields=("url", "event"),
     normalise_key=lambda fields: (str(fields["url"]), str(fields["event"])),
 )
+# The domain's settings: one object, which the vendor makes with the domain. Its key is fixed, since
+# the provider's settings already say which domain it is.
+DOMAIN_SETTINGS_KEY: Key = ("settings",)
+DOMAIN = Kind(
+    name="domain",
+    singular="domain",
+    spec=DomainSpec,
+    key_fields=(),
+    normalise_key=lambda fields: DOMAIN_SETTINGS_KEY,
+    managed_mode=False,
+    singleton=True,
+)
 
 # Dependency order: creates run in this order, removals in reverse. Supervisors come after the
 # courses and paths they may be given; enrollments after the users and publications they name;
-# sessions after the enrollments their attendees need (Damstra registers only scheduled users).
+# sessions after the enrollments their attendees need (Damstra registers only scheduled users) and
+# the instructors who teach them.
 KINDS: tuple[Kind, ...] = (
     USERS,
     GROUPS,
@@ -285,9 +341,11 @@ KINDS: tuple[Kind, ...] = (
     PATHS,
     PLANS,
     ENROLLMENTS,
+    INSTRUCTORS,
     SESSIONS,
     SUPERVISORS,
     WEBHOOKS,
+    DOMAIN,
 )
 KINDS_BY_NAME: Mapping[str, Kind] = {kind.name: kind for kind in KINDS}
 DECLARABLE: Mapping[str, Kind] = {kind.name: kind for kind in KINDS if kind.spec is not None}

@@ -263,8 +263,11 @@ def _read_config(
     for kind_name in KINDS_BY_NAME:
         support = provider.supports.get(kind_name)
         cannot_list = support is None or (support.removal is Removal.NONE and not support.readable)
-        if config.manage.mode(kind_name) == "authoritative" and cannot_list:
-            reason = provider.unsupported_kinds.get(kind_name, "its API cannot remove them")
+        refused = cannot_list or bool(support and support.never_authoritative)
+        if config.manage.mode(kind_name) == "authoritative" and refused:
+            reason = (support and support.never_authoritative) or provider.unsupported_kinds.get(
+                kind_name, "its API cannot remove them"
+            )
             issues.append(
                 Issue(
                     document.location(data, ("manage", kind_name)),

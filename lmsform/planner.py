@@ -614,7 +614,10 @@ class _Planner:
 
     def _collect_refs(self, change: Change) -> None:
         kind = KINDS_BY_NAME[change.kind]
-        named = kind.refs_of(change.key) + list(kind.field_refs(change.after or {}))
+        support = self.provider.supports.get(change.kind)
+        after = change.after or {}
+        by_fields = support.field_refs(kind, after) if support else kind.field_refs(after)
+        named = kind.refs_of(change.key) + list(by_fields)
         for target, target_key in named:
             resource = self.present[target].get(target_key)
             if resource is not None and resource.ids:

@@ -112,6 +112,12 @@ else:
     ResourceFile = create_model(
         "ResourceFile",
         __base__=StrictModel,
-        __doc__="A manifest file declaring resources; every top-level key names a kind.",
-        **{name: (list[kind.spec], Field(default_factory=list)) for name, kind in DECLARABLE.items()},
+        __doc__="A manifest file declaring resources; every top-level key names a kind (a list of entries, "
+        "or one mapping for a kind of one object: `domain`).",
+        **{
+            name: (kind.spec | None, None)
+            if kind.singleton
+            else (list[kind.spec], Field(default_factory=list))
+            for name, kind in DECLARABLE.items()
+        },
     )

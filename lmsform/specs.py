@@ -10,6 +10,7 @@ are write-only values that must come from the environment and never reach a plan
 from __future__ import annotations
 
 import re
+import zoneinfo
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -198,6 +199,46 @@ class UserSpec(DeclarationModel):
     )
 
 
+def _check_email_domains(value: list[str]) -> list[str]:
+    """E-mail domains as a set, lower-cased: Skilljar keeps them lower-cased (skilljar.md D65)."""
+    for domain in value:
+        if not domain.isascii() or not _DOMAIN.fullmatch(domain):
+            raise ValueError(
+                f"{domain!r} is not an e-mail domain: write the part after the @, such as acme.com "
+                "(a domain in other letters in its ASCII form, xn--...)"
+            )
+    return sorted({domain.lower() for domain in value})
+
+
+def _check_answers(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each field's answers as a set; the fields in order of their labels."""
+    empty = sorted(label for label, answers in value.items() if not answers)
+    if empty:
+        raise ValueError(f"name at least one answer of {', '.join(map(repr, empty))}")
+    if not value:
+        raise ValueError("name at least one sign-up field and its answers (or write null: no rule)")
+    return {label: sorted(set(value[label])) for label in sorted(value)}
+
+
+EmailDomains = Annotated[list[Name], AfterValidator(_check_email_domains)]
+
+
+class SignUpFieldRuleSpec(StrictModel):
+    """Who joins a group by their sign-up answers: the answers are options of the domain's pick-list
+    sign-up fields, named by the field's label and the option's text."""
+
+    answers: Annotated[dict[Name, list[Name]], AfterValidator(_check_answers)] = Field(
+        description="The answers that put a learner in the group, by the sign-up field's label, "
+        "e.g. {Region: [EMEA, APAC]}."
+    )
+    require_match_all: Flag = Field(
+        False, description="true: a learner must have given every answer listed; false: any one."
+    )
+    enforce: Flag = Field(
+        False, description="true: the vendor also takes out members whose answers stop matching."
+    )
+
+
 class GroupSpec(DeclarationModel):
     """A named group of users, identified by its exact name (or pinned to an existing group by `id`)."""
 
@@ -225,6 +266,29 @@ class GroupSpec(DeclarationModel):
     discount_percent: int | None = Field(
         None, ge=0, le=100, description="A discount applied to purchases by members, in percent."
     )
+    category: Name | None = Field(
+        None,
+        description="The group's category, by name (categories are made in the vendor's dashboard); "
+        "null: none.",
+    )
+    rule_email_domains: EmailDomains = Field(
+        default_factory=list,
+        description="E-mail domains whose learners the vendor puts in the group (compared as a set, "
+        "ignoring case); []: none. Members they bring are not drift.",
+    )
+    sign_up_field_rule: SignUpFieldRuleSpec | None = Field(
+        None,
+        description="Sign-up answers that put learners in the group; null: none. Members they bring "
+        "are not drift.",
+    )
+
+
+class ReenrollmentSpec(StrictModel):
+    """A publication's re-enrollment rule: learners are enrolled again every cycle from `starts_at`."""
+
+    starts_at: Instant = Field(description="When the first cycle starts, at the top of an hour.")
+    cycle_duration: int = Field(ge=1, description="How long a cycle is, in cycle_duration_unit.")
+    cycle_duration_unit: Literal["months", "days"] = Field(description="Unit of cycle_duration.")
 
 
 class PublicationSpec(StrictModel):
@@ -242,6 +306,46 @@ class PublicationSpec(StrictModel):
     allow_self_service_reenroll: Flag | None = None
     unique_progress_per_enrollment: Flag | None = None
     require_all_prerequisites: Flag | None = None
+    prerequisites: list[Name] | None = Field(
+        None,
+        description="Courses, by title, learners must complete first (published too; the whole set, "
+        "order not kept).",
+    )
+    prerequisite_groups: list[Name] | None = Field(
+        None, description="Groups whose members alone may enroll (the whole set, order not kept)."
+    )
+    visible_to: list[Name] | None = Field(
+        None,
+        description="Groups that see the course in the catalogue even when it is hidden (visibility "
+        "overrides; the whole set).",
+    )
+    hidden_from: list[Name] | None = Field(
+        None,
+        description="Groups that do not see the course in the catalogue even when it is shown "
+        "(visibility overrides; the whole set).",
+    )
+    reenrollment: ReenrollmentSpec | None = Field(
+        None,
+        description="Enroll learners again every cycle (annual recertification); null: no rule; "
+        "omitted: left as it is.",
+    )
+    tags: list[Name] | None = Field(
+        None,
+        description="Catalogue tags by name (the whole set, order not kept); a tag the organisation "
+        "lacks is made.",
+    )
+
+    @model_validator(mode="after")
+    def _visible_or_hidden(self) -> PublicationSpec:
+        _check_visible_or_hidden(self.visible_to, self.hidden_from)
+        return self
+
+
+def _check_visible_or_hidden(visible_to: list[str] | None, hidden_from: list[str] | None) -> None:
+    """A group has one visibility override: it shows or hides, not both."""
+    both = sorted(set(visible_to or ()) & set(hidden_from or ()))
+    if both:
+        raise ValueError(f"{', '.join(both)}: a group is in visible_to or in hidden_from, not both")
 
 
 def _check_published(value: Any) -> Any:
@@ -361,6 +465,56 @@ class SupervisorSpec(DeclarationModel):
         return self
 
 
+def _check_distinct(value: list[str]) -> list[str]:
+    repeated = sorted({item for item in value if value.count(item) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(map(repr, repeated))} is listed more than once")
+    return value
+
+
+class PathSpec(DeclarationModel):
+    """A learning path published on the domain: its ordered courses, settings and labels, identified
+    by its slug (the path's URL on the domain)."""
+
+    slug: Name = Field(description="The path's URL path on the domain, e.g. new-hire-onboarding; the key.")
+    title: Text | None = Field(None, description="The path's title (needed to create it).")
+    short_description: str | None = Field(None, description="A brief statement shown on the catalogue tile.")
+    long_description: str | None = Field(None, description="HTML shown on the path's page.")
+    hidden: Flag | None = Field(None, description="Show the path in the catalogue only to its groups.")
+    strict_enforce_group_visibility: Flag | None = Field(
+        None, description="Block the path for learners it is not visible to."
+    )
+    unique_progress_per_enrollment: Flag | None = Field(
+        None, description="Each new enrollment starts a fresh progress record."
+    )
+    courses: Annotated[list[Name], AfterValidator(_check_distinct)] | None = Field(
+        None,
+        description="Titles of the published courses the path holds, in order (the whole list); omitted: "
+        "left as they are.",
+    )
+    labels: list[Name] | None = Field(None, description="Labels of the path (replaces its label set).")
+    visible_to: list[Name] | None = Field(
+        None,
+        description="Groups that see the path in the catalogue even when it is hidden (visibility "
+        "overrides; the whole set).",
+    )
+    hidden_from: list[Name] | None = Field(
+        None,
+        description="Groups that do not see the path in the catalogue even when it is shown "
+        "(visibility overrides; the whole set).",
+    )
+    tags: list[Name] | None = Field(
+        None,
+        description="Catalogue tags by name (the whole set, order not kept); a tag the organisation "
+        "lacks is made.",
+    )
+
+    @model_validator(mode="after")
+    def _visible_or_hidden(self) -> PathSpec:
+        _check_visible_or_hidden(self.visible_to, self.hidden_from)
+        return self
+
+
 # RFC 7230's `token`: what an HTTP header name may be made of.
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # How a secret value of a `SECRET_MAPS` field is shown and compared: never the value itself.
@@ -413,16 +567,59 @@ class WebhookSpec(DeclarationModel):
     )
 
 
+class LessonInCourse(StrictModel):
+    """A lesson named with its course, where lesson titles repeat across courses (Skilljar)."""
+
+    course: Name = Field(description="The course's title.")
+    lesson: Name = Field(description="The lesson's title in that course.")
+
+
+# How a lesson named with its course shows in a session's key: `Course / Lesson`.
+LESSON_IN_COURSE_SEPARATOR = " / "
+
+
+def lesson_name(lesson: str | LessonInCourse) -> str:
+    """A session's lesson as its key holds it: the name, or `Course / Lesson`."""
+    if isinstance(lesson, LessonInCourse):
+        return f"{lesson.course}{LESSON_IN_COURSE_SEPARATOR}{lesson.lesson}"
+    return lesson
+
+
+def _check_time_zone(value: str) -> str:
+    if value not in zoneinfo.available_timezones():
+        raise ValueError(f"{value!r} is not an IANA time zone name, such as Europe/London or UTC")
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_check_time_zone)]
+
+
+class InstructorSpec(DeclarationModel):
+    """Someone who teaches instructor-led sessions, at a vendor that keeps instructors apart from its
+    users (Skilljar)."""
+
+    email: Email = Field(description="The instructor's e-mail address; the key.")
+
+
 class SessionSpec(DeclarationModel):
     """An instructor-led session of a lesson, identified by the lesson and its start and end (what the
     vendor cannot change once it is made), with the users registered for it."""
 
     RELATIONS = frozenset({"attendees"})
 
-    lesson: Name = Field(description="The lesson the session teaches, by name; part of the key.")
+    lesson: Name | LessonInCourse = Field(
+        description="The lesson the session teaches, by name (Damstra), or as {course, lesson} by titles "
+        "(Skilljar); part of the key."
+    )
     starts_at: Instant = Field(description="When the session starts, with its offset; part of the key.")
     ends_at: Instant = Field(description="When the session ends, with its offset; part of the key.")
-    instructor: Name | None = Field(None, description="The instructor, by user key.")
+    display_name: Text | None = Field(None, description="The session's title as learners see it.")
+    timezone: TimeZone | None = Field(
+        None, description="The IANA time zone the session is shown in, e.g. Europe/London."
+    )
+    instructor: Name | None = Field(
+        None, description="The instructor: a user's key (Damstra), or an instructor's e-mail (Skilljar)."
+    )
     location: Text | None = Field(None, description="Where the session is held.")
     notes: str | None = Field(None, description="Notes shown with the session.")
     capacity: int | None = Field(None, ge=1, description="How many places the session has.")
@@ -439,6 +636,24 @@ class SessionSpec(DeclarationModel):
         if self.ends_at < self.starts_at:
             raise ValueError("ends_at is before starts_at")
         return self
+
+
+class DomainSpec(DeclarationModel):
+    """The settings of the provider's domain (on Skilljar: its catalogue and who may see it): one
+    object, which always exists. Only the fields declared are managed; an omitted one is left as it is."""
+
+    catalog_title: Text | None = Field(None, description="HTML shown at the top of the catalogue page.")
+    access: Literal["PUBLIC", "PRIVATE", "PRIVATE_CODE"] | None = Field(
+        None,
+        description="Who sees the catalogue: PUBLIC anyone; PRIVATE users who signed up; PRIVATE_CODE "
+        "users who signed up with an access code.",
+    )
+    access_code_message: Text | None = Field(
+        None, description="HTML shown to people asked for an access code."
+    )
+    marketing_message: str | None = Field(
+        None, description="Replaced by sign-up fields at the vendor (refused)."
+    )
 
 
 def declared_values(spec: BaseModel) -> dict[str, Any]:

@@ -85,7 +85,8 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
             },
             [
                 "project/users.yaml:1:1: unknown kind 'defaults' "
-                "(expected one of: users, groups, courses, enrollments, sessions, supervisors, webhooks)",
+                "(expected one of: users, groups, courses, paths, enrollments, instructors, sessions, "
+                "supervisors, webhooks, domain)",
                 "project/users.yaml:5:17: first_name: Input should be a valid string",
             ],
             id="merge-key-positions",
@@ -102,7 +103,8 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
             {"courses.yaml": "webinars:\n  - title: Intro\n"},
             [
                 "project/courses.yaml:1:1: unknown kind 'webinars' "
-                "(expected one of: users, groups, courses, enrollments, sessions, supervisors, webhooks)"
+                "(expected one of: users, groups, courses, paths, enrollments, instructors, sessions, "
+                "supervisors, webhooks, domain)"
             ],
             id="unknown-kind",
         ),

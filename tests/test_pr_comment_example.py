@@ -53,6 +53,8 @@ PULL_REQUEST = {
             "      hidden: false",
         ),
     ],
+    "catalogue/paths.yaml": [("      - Working at Heights\n", "      - Working at Heights and Ladders\n")],
+    "training.yaml": [("{course: Working at Heights,", "{course: Working at Heights and Ladders,")],
     "enrollments.yaml": [
         ("  - course: Working at Heights\n", "  - course: Working at Heights and Ladders\n"),
         ("expires_at: 2027-06-30T00:00:00Z", "expires_at: 2027-12-31T00:00:00Z"),

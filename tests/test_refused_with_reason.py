@@ -11,24 +11,32 @@ from tests.conftest import CliRunnerCall, ProjectDir
 SETTINGS = {
     "skilljar": "  domain: acme.skilljar.com\n",
     "damstra": "  organisation: Acme Safety\n",
+    "training-records": "  username: lmsform\n",
 }
 
 
 @pytest.mark.parametrize(
     ("vendor", "manifest", "where", "refused"),
     [
-        ("skilljar", "paths:\n  - slug: onboarding\n", "1:1", "paths"),
-        ("skilljar", "domain:\n  - catalog_title: Academy\n", "1:1", "domain"),
-        ("skilljar", "instructors:\n  - email: ian@acme.com\n", "1:1", "instructors"),
+        ("damstra", "paths:\n  - slug: onboarding\n", "1:1", "paths"),
+        ("damstra", "domain:\n  catalog_title: Academy\n", "1:1", "domain"),
+        ("damstra", "instructors:\n  - email: ian@acme.com\n", "1:1", "instructors"),
         (
-            "skilljar",
+            "damstra",
             "groups:\n  - name: crew\n    rule_email_domains: [acme.com]\n",
             "3:5",
             "groups.rule_email_domains",
         ),
-        ("skilljar", "groups:\n  - name: crew\n    category: Partners\n", "3:5", "groups.category"),
+        ("damstra", "groups:\n  - name: crew\n    category: Partners\n", "3:5", "groups.category"),
         ("damstra", "completions:\n  - user: ann\n    lesson: Forklifts\n", "1:1", "completions"),
         ("damstra", "lessons:\n  - name: Forklifts\n", "1:1", "lessons"),
+        (  # a publication's catalogue rules: `published:` is refused as a whole, with the reason
+            "training-records",
+            "courses:\n  - title: Forklifts\n    api_id: pkg-fork\n    published:\n"
+            "      prerequisites: [Basics]\n      tags: [safety]\n",
+            "4:5",
+            "courses.published",
+        ),
     ],
 )
 def test_a_kind_or_field_the_vendor_has_and_lmsform_does_not_manage_is_refused_with_the_reason(

@@ -418,7 +418,8 @@ def test_export_then_validate_then_plan_shows_no_changes(
 
     assert result.exit_code == 0, result.output
     assert sorted(path.name for path in exported.glob("*.yaml")) == [
-        "courses.yaml", "enrollments.yaml", "groups.yaml", "lmsform.yaml", "users.yaml", "webhooks.yaml",
+        "courses.yaml", "domain.yaml", "enrollments.yaml", "groups.yaml", "instructors.yaml",
+        "lmsform.yaml", "paths.yaml", "sessions.yaml", "users.yaml", "webhooks.yaml",
     ]  # fmt: skip
     assert "outsider" not in (exported / "groups.yaml").read_text()
     assert cli("validate", exported).exit_code == 0

@@ -19,7 +19,7 @@ from requests.auth import AuthBase
 
 from lmsform import secrets
 from lmsform.errors import ProviderError
-from lmsform.kinds import Key, address
+from lmsform.kinds import Key, Kind, address
 from lmsform.plan import Action, Change, Plan
 from lmsform.project_config import ManageConfig
 from lmsform.providers.endpoints import VendorEndpoints
@@ -118,6 +118,16 @@ class KindSupport:
     # Fields besides the key that identify the object to people or to the vendor (the e-mail address
     # password resets go to): changing one moves the object's identity, which is a demotion too.
     identity: frozenset[str] = frozenset()
+    # The kind this vendor's objects name where the core's is another, by the core's: a Skilljar
+    # session's instructor is one of its instructors, not a user ({"users": "instructors"}).
+    references: Mapping[str, str] = field(default_factory=dict)
+    # Why `manage.<kind>: authoritative` is refused at this vendor, where its API can list objects of
+    # the kind but never remove one (Skilljar's sessions and instructors); empty: it is allowed.
+    never_authoritative: str = ""
+
+    def field_refs(self, kind: Kind, fields: Mapping[str, Any]) -> tuple[tuple[str, Key], ...]:
+        """The objects `fields` name (`kind.field_refs`), each of the kind this vendor keeps them as."""
+        return tuple((self.references.get(target, target), key) for target, key in kind.field_refs(fields))
 
 
 def write_only(declared: Any, live: Any) -> bool | None:

@@ -49,11 +49,36 @@ class ContractCase:
 def _seed_skilljar(url: str) -> None:
     seed = {
         "paths": [{"domain": "acme.skilljar.com", "slug": "onboarding", "title": "Onboarding"}],
-        "signup_fields": [{"domain": "acme.skilljar.com", "label": "Department"}],
+        # Lessons are authored in the dashboard: the seed makes the one the session names.
+        "courses": [{"title": "Crane operation", "lessons": ["Practical"]}],
+        "signup_fields": [
+            {"domain": "acme.skilljar.com", "label": "Department"},
+            {
+                "domain": "acme.skilljar.com",
+                "label": "Site",
+                "type": "PICKLIST",
+                "options": ["North", "South"],
+            },
+        ],
         "access_codes": [{"domain": "acme.skilljar.com", "pool": "Crew", "code": "CREW-2026"}],
+        "group_categories": ["Crews", "Contractors"],
     }
     requests.post(f"{url}/_emulator/seed", json=seed, timeout=10).raise_for_status()
 
+
+_SKILLJAR_ILT = """
+instructors:
+  - email: ian@acme.com
+sessions:
+  - lesson: {course: Crane operation, lesson: Practical}
+    starts_at: 2031-05-06T09:00:00Z
+    ends_at: 2031-05-06T12:00:00Z
+    display_name: Crane practical
+    timezone: UTC
+    instructor: ian@acme.com
+    location: Yard 2
+    capacity: 8
+"""
 
 SKILLJAR = ContractCase(
     provider="skilljar",
@@ -76,6 +101,8 @@ users:
     first_name: Cy
 groups:
   - name: crew
+    category: Crews
+    rule_email_domains: [crew.example.com]
 """,
         "learning.yaml": """
 courses:
@@ -88,8 +115,61 @@ enrollments:
   - path: onboarding
     users: [cy@acme.com]
 """,
+        "paths.yaml": """
+paths:
+  - slug: crew-induction
+    title: Crew induction
+    courses: [Site Safety]
+    labels: [Crew]
+    tags: [Induction]
+    visible_to: [crew]
+""",
+        "domain.yaml": "domain:\n  catalog_title: Acme Crew\n  access: PRIVATE\n",
+        "ilt.yaml": _SKILLJAR_ILT,
+        "catalogue.yaml": """
+courses:
+  - title: Rigging
+    short_description: Lift loads safely.
+    published:
+      prerequisites: [Site Safety]
+      prerequisite_groups: [crew]
+      visible_to: [crew]
+      reenrollment:
+        starts_at: 2031-01-01T00:00:00Z
+        cycle_duration: 12
+        cycle_duration_unit: months
+      tags: [Crew]
+""",
     },
     changed={
+        "domain.yaml": "domain:\n  access: PRIVATE_CODE\n",
+        "ilt.yaml": _SKILLJAR_ILT.replace("capacity: 8", "capacity: 10").replace("Yard 2", "Yard 3"),
+        "catalogue.yaml": """
+courses:
+  - title: Rigging
+    short_description: Lift loads safely.
+    published:
+      prerequisites: []
+      prerequisite_groups: []
+      visible_to: []
+      hidden_from: [crew]
+      reenrollment:
+        starts_at: 2031-01-01T00:00:00Z
+        cycle_duration: 6
+        cycle_duration_unit: months
+      tags: [Crew, Lifting]
+""",
+        "paths.yaml": """
+paths:
+  - slug: crew-induction
+    title: Crew induction, second edition
+    hidden: true
+    courses: []
+    labels: []
+    tags: [Induction, Crew]
+    visible_to: []
+    hidden_from: [crew]
+""",
         "people.yaml": """
 users:
   - email: ann@acme.com
@@ -103,6 +183,11 @@ users:
     groups: [crew]
 groups:
   - name: crew
+    category: Contractors
+    rule_email_domains: [rigging.example.com]
+    sign_up_field_rule:
+      answers: {Site: [North]}
+      enforce: true
 """,
     },
     seed=_seed_skilljar,

@@ -143,7 +143,7 @@ def test_kinds_the_vendor_cannot_manage_are_refused_before_any_call(
         "paths": "paths:\n  - slug: onboarding\n",
         "plans": "plans:\n  - name: All Access\n",
         "lessons": "lessons:\n  - name: Induction\n",
-        "domain": "domain:\n  - catalog_title: Academy\n",
+        "domain": "domain:\n  catalog_title: Academy\n",
         "completions": "completions:\n  - user: ann\n    lesson: Induction\n",
     }
     provider = running.case.provider_class
@@ -190,7 +190,8 @@ def _plannable(kind_name: str, support: KindSupport) -> set[Action]:
         return set()  # only named by the manifests (lessons, paths, Training Records' people): never planned
     if not support.readable:
         return {Action.REASSERT}  # sent on every apply; a removal is a declared revoke, sent the same way
-    actions = {Action.CREATE}
+    # A singleton (the domain's settings) always exists at the vendor: it is only ever updated.
+    actions = set() if KINDS_BY_NAME[kind_name].singleton else {Action.CREATE}
     if support.updatable:
         actions.add(Action.UPDATE)
     if any(_may_not_tell(readback) for readback in support.readback.values()):

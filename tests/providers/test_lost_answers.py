@@ -121,6 +121,41 @@ def _skilljar_enrollments(store: Store) -> list[Key]:
     ]
 
 
+def _skilljar_publication_titles(store: Store) -> dict[Any, str]:
+    titles = _by_id(store["courses"], "title")
+    return {row["id"]: titles[row["course_id"]] for row in store["published_courses"]}
+
+
+def _skilljar_prerequisites(store: Store) -> list[Key]:
+    titles = _skilljar_publication_titles(store)
+    rows = store["published_course_prerequisites"]
+    return [(titles[row["published_course_id"]], titles[row["prerequisite_id"]]) for row in rows]
+
+
+def _skilljar_publication_tags(store: Store) -> list[Key]:
+    titles, tags = _skilljar_publication_titles(store), _by_id(store["tags"], "name")
+    rows = store["published_course_tags"]
+    return [(titles[row["published_course_id"]], tags[row["tag_id"]]) for row in rows]
+
+
+def _skilljar_path_tags(store: Store) -> list[Key]:
+    slugs, tags = _by_id(store["published_paths"], "slug"), _by_id(store["tags"], "name")
+    return [(slugs[row["published_path_id"]], tags[row["tag_id"]]) for row in store["published_path_tags"]]
+
+
+def _skilljar_paths(store: Store) -> list[Key]:
+    return [(path["slug"],) for path in store["published_paths"]]
+
+
+def _skilljar_instructors(store: Store) -> list[Key]:
+    return [(row["email"],) for row in store["ilt_instructors"]]
+
+
+def _skilljar_sessions(store: Store) -> list[Key]:
+    lessons = _by_id(store["lessons"], "title")
+    return [(lessons[row["lesson"]], row["starts_at"]) for row in store["ilt_sessions"]]
+
+
 def _skilljar_webhooks(store: Store) -> list[Key]:
     return [(hook["target_url"], hook["event_type"]) for hook in store["webhooks"]]
 
@@ -146,14 +181,40 @@ SKILLJAR_WRITES = VendorLostWrites(
             (("crew", "ann@acme.com"), ("crew", "bob@acme.com")),
             resent=False,
         ),
-        LostWrite("courses", "POST", "/v1/courses", _skilljar_courses, (("Site Safety",),), resent=False),
+        LostWrite(
+            "courses",
+            "POST",
+            "/v1/courses",
+            _skilljar_courses,
+            (("Crane operation",), ("Site Safety",), ("Rigging",)),  # the first is seeded (its lessons)
+            resent=False,
+        ),
         LostWrite(
             "publications",
             "POST",
             f"{SKILLJAR_API}/published-courses",
             _skilljar_publications,
-            (("Site Safety",),),
+            (("Site Safety",), ("Rigging",)),
             resent=False,
+        ),
+        # A rule added to a publication is unique there: looked up, never added twice (skilljar.md D70).
+        LostWrite(
+            "publications",
+            "POST",
+            f"{SKILLJAR_API}/published-courses/[^/]+/published-course-prerequisites",
+            _skilljar_prerequisites,
+            (("Rigging", "Site Safety"),),
+            resent=False,
+            variant="prerequisite",
+        ),
+        LostWrite(
+            "publications",
+            "POST",
+            f"{SKILLJAR_API}/published-courses/[^/]+/tags",
+            _skilljar_publication_tags,
+            (("Rigging", "Crew"),),
+            resent=False,
+            variant="tag",
         ),
         *(
             LostWrite(
@@ -175,12 +236,46 @@ SKILLJAR_WRITES = VendorLostWrites(
             )
         ),
         LostWrite(
+            "paths",
+            "POST",
+            f"{SKILLJAR_API}/published-paths",
+            _skilljar_paths,
+            (("onboarding",), ("crew-induction",)),
+            resent=False,  # slugs are unique per domain: looked up in the path list (skilljar.md D60)
+        ),
+        # A path's tag is unique there, as a publication's: looked up, never added twice (skilljar.md D85).
+        LostWrite(
+            "paths",
+            "POST",
+            f"{SKILLJAR_API}/published-paths/[^/]+/tags",
+            _skilljar_path_tags,
+            (("crew-induction", "Induction"),),
+            resent=False,
+            variant="tag",
+        ),
+        LostWrite(
             "webhooks",
             "POST",
             "/v1/webhooks",
             _skilljar_webhooks,
             (("https://hooks.acme.example/lms", "COURSE_COMPLETION"),),
             resent=False,
+        ),
+        LostWrite(
+            "instructors",
+            "POST",
+            "/v1/ilt-instructors",
+            _skilljar_instructors,
+            (("ian@acme.com",),),
+            resent=False,  # one instructor per e-mail: looked up with ?email= (skilljar.md D81)
+        ),
+        LostWrite(
+            "sessions",
+            "POST",
+            "/v1/ilt-sessions",
+            _skilljar_sessions,
+            (("Practical", "2031-05-06T09:00:00.000000Z"),),
+            resent=False,  # two sessions may be alike: looked for in the session list (skilljar.md D79)
         ),
     ),
     files={

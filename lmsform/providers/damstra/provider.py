@@ -78,6 +78,13 @@ class DamstraProvider(ApiProvider[DamstraSettings, Organisation]):
                 "parent": "its API takes a parent group's id only: move the group to the top in "
                 "Damstra's web app, or give it a parent"
             },
+            unsupported_fields={
+                **dict.fromkeys(
+                    ("rule_email_domains", "sign_up_field_rule"),
+                    "Damstra's groups have no membership rules: name the members",
+                ),
+                "category": "Damstra's groups have no categories: place a group under another with `parent`",
+            },
         ),
         MEMBERSHIPS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE, updatable=False),
         GROUP_SUPERVISORS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE, updatable=False),
@@ -120,6 +127,9 @@ class DamstraProvider(ApiProvider[DamstraSettings, Organisation]):
                 "of training done: complete it in Damstra's web app once it has happened",
                 "attended": "attendance is recorded after the session, in Damstra's web app, not declared",
                 "passed": "results are recorded after the session, in Damstra's web app, not declared",
+                "display_name": "a Damstra session is named by its lesson",
+                "timezone": "Damstra shows a session at its start and end as given, in no time zone of "
+                "its own",
             },
         ),
     }
@@ -130,8 +140,11 @@ class DamstraProvider(ApiProvider[DamstraSettings, Organisation]):
         "supervisors": "supervises groups, not single users: list supervisors on the group "
         "(`supervisors:`) or the user (`supervises:`)",
         "lessons": "lessons are authored in its web app; enrollments and sessions name them",
+        "paths": "Damstra has no learning paths: enroll users in each lesson",
         "completions": "a completion records training that happened, once, and its API can neither "
         "change nor withdraw one: it is history, not configuration (load it with a one-off import)",
+        "domain": "its API has no settings of the organisation to change (they are kept in its web app)",
+        "instructors": "a session's instructor is one of its users: name the user (`instructor:`)",
     }
     enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "lesson"}
     roles: ClassVar[frozenset[str]] = frozenset(ROLE_IDS)
@@ -168,6 +181,8 @@ class DamstraProvider(ApiProvider[DamstraSettings, Organisation]):
             fields.get("grace_period_unit") is None
         ):
             return [("grace_period", "give grace_period and grace_period_unit together")]
+        if kind == SESSIONS.name and isinstance(fields.get("lesson"), Mapping):
+            return [("lesson", "a Damstra lesson belongs to no course: name it by its name alone")]
         if kind == ENROLLMENTS.name and (fields.get("path") or fields.get("plan")):
             return [("course", "Damstra schedules lessons: name one with `course:`")]
         return []

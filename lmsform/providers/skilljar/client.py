@@ -18,6 +18,26 @@ from lmsform.providers.paging import follow_next
 LIST_PAGE_SIZE = 1000
 BULK_CREATE_LIMIT = 1000
 GROUP_FIELDS = ("id", "name")  # what every group in a list must hold
+# What carries catalogue rules, by its collection under the domain (skilljar.md D70, D85), and the
+# kind its errors are told as.
+PUBLISHED_COURSES = "published-courses"
+PUBLISHED_PATHS = "published-paths"
+_RULE_PARENT_KINDS = {PUBLISHED_COURSES: "publications", PUBLISHED_PATHS: "paths"}
+# A publication's rule lists (skilljar.md D70); the spec declares `page_size` on all but prerequisites.
+PREREQUISITES = "published-course-prerequisites"
+GROUP_PREREQUISITES = "student-group-prerequisites"
+VISIBILITY_OVERRIDES = "visibility-overrides"
+TAGS = "tags"
+RULE_LISTS_WITH_PAGE_SIZE = frozenset({GROUP_PREREQUISITES, VISIBILITY_OVERRIDES, TAGS})
+# What every item of each rule list must hold: the id of what it names.
+RULE_ITEM_FIELDS = {
+    PREREQUISITES: ("published_course.id",),
+    GROUP_PREREQUISITES: ("student_group.id",),
+    VISIBILITY_OVERRIDES: ("student_group.id",),
+    TAGS: ("tag.id",),
+}
+REENROLLMENT_RULE = "reenrollment_rule"
+REENROLLMENT_FIELDS = ("starts_at", "cycle_duration")  # what a re-enrollment rule must hold
 
 # Enrollment collections by target type: (collection under the domain, enrollment collection).
 _ENROLLMENT_PATHS = {
@@ -58,6 +78,10 @@ class SkilljarClient:
 
     def get_domain(self) -> dict[str, Any]:
         return self._json("GET", self._domain_path, kind="domain", key=self.domain)
+
+    def update_domain(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
+        """Changes only the settings sent (PATCH is partial: skilljar.md Domain)."""
+        return self._json("PATCH", self._domain_path, dict(fields), kind="domain", key=key)
 
     # Domain users: a user's membership of this domain
 
@@ -185,6 +209,18 @@ class SkilljarClient:
     def delete_group(self, group_id: str, *, key: str) -> None:
         self._delete(f"/v1/groups/{_segment(group_id)}", kind="groups", key=key)
 
+    def change_group_email_domains(
+        self, group_id: str, *, add: Sequence[str], remove: Sequence[str], key: str
+    ) -> None:
+        """Adds and removes e-mail domains of the group's rule (skilljar.md D65): one request."""
+        body = {name: list(domains) for name, domains in (("add", add), ("remove", remove)) if domains}
+        path = f"/v1/groups/{_segment(group_id)}/email-domain-rules"
+        self._json("PATCH", path, body, kind="groups", key=key)
+
+    def list_group_categories(self) -> Iterator[dict[str, Any]]:
+        """The organisation's group categories (made in Skilljar's dashboard; skilljar.md D67)."""
+        return follow_next(self.http, "/v1/group-categories", kind="groups", item_fields=("id", "name"))
+
     def list_group_users(self, group_id: str) -> Iterator[dict[str, Any]]:
         return follow_next(
             self.http,
@@ -265,12 +301,156 @@ class SkilljarClient:
         path = f"{self._domain_path}/published-courses/{_segment(publication_id)}"
         self._delete(path, kind="publications", key=key)
 
-    # Learning paths and plans (read here; enrollments below)
+    # Catalogue rules (skilljar.md D70, D85): each a list under a publication or a published path
+    # (`parent`: PUBLISHED_COURSES or PUBLISHED_PATHS), or one rule
+
+    def _rules_path(self, parent: str, parent_id: str, rule: str) -> str:
+        return f"{self._domain_path}/{parent}/{_segment(parent_id)}/{rule}"
+
+    def list_catalogue_rule(self, parent: str, parent_id: str, rule: str) -> Iterator[dict[str, Any]]:
+        """One of the rule lists; `page_size` only where the spec declares it."""
+        params = {"page_size": LIST_PAGE_SIZE} if rule in RULE_LISTS_WITH_PAGE_SIZE else None
+        return follow_next(
+            self.http,
+            self._rules_path(parent, parent_id, rule),
+            params=params,
+            kind=_RULE_PARENT_KINDS[parent],
+            item_fields=RULE_ITEM_FIELDS[rule],
+        )
+
+    def add_catalogue_rule(
+        self, parent: str, parent_id: str, rule: str, body: Mapping[str, Any], *, key: str
+    ) -> dict[str, Any]:
+        path = self._rules_path(parent, parent_id, rule)
+        return self._json("POST", path, dict(body), kind=_RULE_PARENT_KINDS[parent], key=key)
+
+    def holds_catalogue_rule(self, parent: str, parent_id: str, rule: str, item_id: str, *, key: str) -> bool:
+        """Whether the list holds the item (a group or tag; prerequisites have no single read)."""
+        path = f"{self._rules_path(parent, parent_id, rule)}/{_segment(item_id)}"
+        try:
+            self._json("GET", path, kind=_RULE_PARENT_KINDS[parent], key=key)
+        except ProviderError as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
+
+    def remove_catalogue_rule(
+        self, parent: str, parent_id: str, rule: str, item_id: str, *, key: str
+    ) -> None:
+        path = f"{self._rules_path(parent, parent_id, rule)}/{_segment(item_id)}"
+        self._delete(path, kind=_RULE_PARENT_KINDS[parent], key=key)
+
+    def get_reenrollment_rule(self, publication_id: str, *, key: str) -> dict[str, Any] | None:
+        """The publication's re-enrollment rule, or None when it has none (404)."""
+        try:
+            path = self._rules_path(PUBLISHED_COURSES, publication_id, REENROLLMENT_RULE)
+            return self._json("GET", path, kind="publications", key=key, fields=REENROLLMENT_FIELDS)
+        except ProviderError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def write_reenrollment_rule(
+        self, publication_id: str, method: str, body: Mapping[str, Any], *, key: str
+    ) -> dict[str, Any]:
+        """POST a new rule or PATCH the one there."""
+        path = self._rules_path(PUBLISHED_COURSES, publication_id, REENROLLMENT_RULE)
+        return self._json(method, path, dict(body), kind="publications", key=key)
+
+    def delete_reenrollment_rule(self, publication_id: str, *, key: str) -> None:
+        path = self._rules_path(PUBLISHED_COURSES, publication_id, REENROLLMENT_RULE)
+        self._delete(path, kind="publications", key=key)
+
+    def list_tags(self) -> Iterator[dict[str, Any]]:
+        """The organisation's catalogue tags (1000 per page)."""
+        return follow_next(
+            self.http,
+            "/v1/tags",
+            params={"page_size": LIST_PAGE_SIZE},
+            kind="tags",
+            item_fields=("id", "name"),
+        )
+
+    def create_tag(self, name: str, *, key: str) -> dict[str, Any]:
+        return self._json("POST", "/v1/tags", {"name": name}, kind="tags", key=key, fields=("id",))
+
+    # Learning paths (published paths, their items and labels: skilljar.md D60 to D64) and plans
 
     def list_paths(self) -> Iterator[dict[str, Any]]:
         return follow_next(
             self.http, f"{self._domain_path}/published-paths", kind="paths", item_fields=("id", "slug")
         )
+
+    def _published_path(self, published_path_id: str) -> str:
+        return f"{self._domain_path}/published-paths/{_segment(published_path_id)}"
+
+    def create_path(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
+        path = f"{self._domain_path}/published-paths"
+        return self._json("POST", path, dict(fields), kind="paths", key=key, fields=("id", "path.id"))
+
+    def update_published_path(self, published_path_id: str, fields: Mapping[str, Any], *, key: str) -> None:
+        self._json("PATCH", self._published_path(published_path_id), dict(fields), kind="paths", key=key)
+
+    def update_path_definition(self, path_id: str, fields: Mapping[str, Any], *, key: str) -> None:
+        """The Path's own fields (title, descriptions), which the published path's PATCH cannot change."""
+        self._json("PATCH", f"/v1/paths/{_segment(path_id)}", dict(fields), kind="paths", key=key)
+
+    def delete_path(self, published_path_id: str, *, key: str) -> None:
+        self._delete(self._published_path(published_path_id), kind="paths", key=key)
+
+    def list_path_items(self, published_path_id: str) -> Iterator[dict[str, Any]]:
+        """The path's items in their order (takes `page` only)."""
+        return follow_next(
+            self.http,
+            f"{self._published_path(published_path_id)}/path-items",
+            kind="paths",
+            item_fields=("id", "order", "published_course.id"),
+        )
+
+    def add_path_item(self, published_path_id: str, publication_id: str, order: int, *, key: str) -> None:
+        body = {"order": order, "published_course": {"id": publication_id}}
+        path = f"{self._published_path(published_path_id)}/path-items"
+        self._json("POST", path, body, kind="paths", key=key, fields=("id",))
+
+    def move_path_item(self, published_path_id: str, item_id: str, order: int, *, key: str) -> None:
+        path = f"{self._published_path(published_path_id)}/path-items/{_segment(item_id)}"
+        self._json("PATCH", path, {"order": order}, kind="paths", key=key)
+
+    def delete_path_item(self, published_path_id: str, item_id: str, *, key: str) -> None:
+        self._delete(
+            f"{self._published_path(published_path_id)}/path-items/{_segment(item_id)}", kind="paths", key=key
+        )
+
+    def list_path_labels(self, published_path_id: str) -> Iterator[dict[str, Any]]:
+        return follow_next(
+            self.http,
+            f"{self._published_path(published_path_id)}/labels",
+            kind="paths",
+            item_fields=("label.id", "label.name"),
+        )
+
+    def add_path_label(self, published_path_id: str, label_id: str, *, key: str) -> None:
+        path = f"{self._published_path(published_path_id)}/labels"
+        self._json("POST", path, {"label": {"id": label_id}}, kind="paths", key=key)
+
+    def remove_path_label(self, published_path_id: str, label_id: str, *, key: str) -> None:
+        self._delete(
+            f"{self._published_path(published_path_id)}/labels/{_segment(label_id)}", kind="paths", key=key
+        )
+
+    def list_labels(self) -> Iterator[dict[str, Any]]:
+        """The organisation's labels (1000 per page)."""
+        return follow_next(
+            self.http,
+            "/v1/labels",
+            params={"page_size": LIST_PAGE_SIZE},
+            kind="labels",
+            item_fields=("id", "name"),
+        )
+
+    def create_label(self, name: str, *, key: str) -> dict[str, Any]:
+        return self._json("POST", "/v1/labels", {"name": name}, kind="labels", key=key, fields=("id",))
 
     def list_plans(self) -> Iterator[dict[str, Any]]:
         return follow_next(self.http, f"{self._domain_path}/plan", kind="plans", item_fields=("id", "name"))
@@ -322,3 +502,36 @@ class SkilljarClient:
 
     def delete_webhook(self, webhook_id: str, *, key: str) -> None:
         self._delete(f"/v1/webhooks/{_segment(webhook_id)}", kind="webhooks", key=key)
+
+    # Instructor-led training (skilljar.md D79 to D83)
+
+    def list_lessons(self, course_id: str) -> Iterator[dict[str, Any]]:
+        """One course's lessons (`course_id` is required)."""
+        params = {"course_id": course_id, "page_size": LIST_PAGE_SIZE}
+        return follow_next(
+            self.http, "/v1/lessons", params=params, kind="lessons", item_fields=("id", "title")
+        )
+
+    def list_instructors(self, email: str | None = None) -> Iterator[dict[str, Any]]:
+        """The instructors (answered without their ids: skilljar.md D80), or the one with `email`."""
+        params: dict[str, Any] = {"page_size": LIST_PAGE_SIZE}
+        if email is not None:
+            params["email"] = email
+        return follow_next(
+            self.http, "/v1/ilt-instructors", params=params, kind="instructors", item_fields=("email",)
+        )
+
+    def create_instructor(self, email: str, *, key: str) -> dict[str, Any]:
+        body = {"email": email}
+        return self._json("POST", "/v1/ilt-instructors", body, kind="instructors", key=key, fields=("email",))
+
+    def list_sessions(self) -> Iterator[dict[str, Any]]:
+        params = {"page_size": LIST_PAGE_SIZE}
+        return follow_next(self.http, "/v1/ilt-sessions", params=params, kind="sessions", item_fields=("id",))
+
+    def create_session(self, fields: Mapping[str, Any], *, key: str) -> dict[str, Any]:
+        return self._json("POST", "/v1/ilt-sessions", dict(fields), kind="sessions", key=key, fields=("id",))
+
+    def replace_session(self, session_id: str, fields: Mapping[str, Any], *, key: str) -> None:
+        """Every field of the session (PUT: skilljar.md D79)."""
+        self._json("PUT", f"/v1/ilt-sessions/{_segment(session_id)}", dict(fields), kind="sessions", key=key)

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 from lmsform.kinds import (
     COURSES,
+    DOMAIN,
     ENROLLMENTS,
     GROUPS,
+    INSTRUCTORS,
+    LESSONS,
     MEMBERSHIPS,
     PATHS,
     PLANS,
     PUBLICATIONS,
+    SESSIONS,
     SUPERVISORS,
     USERS,
     WEBHOOKS,
 )
 from lmsform.plan import Action
-from lmsform.providers.endpoints import Declared, Handling, Unmanaged, VendorEndpoints
+from lmsform.providers.endpoints import Handling, Unmanaged, VendorEndpoints
 
 _DOMAIN = "/v1/domains/{domain_name}"
 _DOMAIN_USER = f"PATCH {_DOMAIN}/users/{{user_id}}"
@@ -33,7 +37,48 @@ _ENROLLMENT_ITEMS = (
     f"{_ENROLLMENTS[2]}/{{plan_enrollment_id}}",
 )
 _SIGNUP_VALUES = f"POST {_DOMAIN}/users/{{user_id}}/signup-fields-bulk"
+_PUBLISHED_PATH = f"{_DOMAIN}/published-paths/{{published_path_id}}"
+_PATH_ITEMS = f"{_PUBLISHED_PATH}/path-items"
+_PATH_LABELS = f"{_PUBLISHED_PATH}/labels"
+# What a path's items and labels take (skilljar.md D60 to D62): labels by id, made when missing.
+_PATH_CONTENTS = (
+    f"POST {_PATH_ITEMS}",
+    f"PATCH {_PATH_ITEMS}/{{path_item_id}}",
+    f"DELETE {_PATH_ITEMS}/{{path_item_id}}",
+    f"POST {_PATH_LABELS}",
+    f"DELETE {_PATH_LABELS}/{{label_id}}",
+    "GET /v1/labels",
+    "POST /v1/labels",
+    # Its catalogue tags and visibility overrides, as a publication's (skilljar.md D85).
+    f"POST {_PUBLISHED_PATH}/tags",
+    f"DELETE {_PUBLISHED_PATH}/tags/{{tag_id}}",
+    f"POST {_PUBLISHED_PATH}/visibility-overrides",
+    f"DELETE {_PUBLISHED_PATH}/visibility-overrides/{{student_group_id}}",
+    "POST /v1/tags",
+)
 _MANAGER_ACCESS = f"{_DOMAIN}/users/{{user_id}}/manager-access"
+# A publication's catalogue rules (skilljar.md D70): what apply may call to make them what is declared.
+_RULE_LISTS = (
+    f"{_PUBLICATION}/published-course-prerequisites",
+    f"{_PUBLICATION}/student-group-prerequisites",
+    f"{_PUBLICATION}/visibility-overrides",
+    f"{_PUBLICATION}/tags",
+)
+_RULE_ITEMS = (
+    f"{_RULE_LISTS[0]}/{{prerequisite_published_course_id}}",
+    f"{_RULE_LISTS[1]}/{{student_group_id}}",
+    f"{_RULE_LISTS[2]}/{{student_group_id}}",
+    f"{_RULE_LISTS[3]}/{{tag_id}}",
+)
+_REENROLLMENT_RULE = f"{_PUBLICATION}/reenrollment_rule"
+_RULE_WRITES = (
+    *(f"POST {path}" for path in _RULE_LISTS),
+    *(f"DELETE {path}" for path in _RULE_ITEMS),
+    f"POST {_REENROLLMENT_RULE}",
+    f"PATCH {_REENROLLMENT_RULE}",
+    f"DELETE {_REENROLLMENT_RULE}",
+    "POST /v1/tags",
+)
 
 _CONTENT = (
     "course content and catalogue pages are authored in Skilljar's dashboard: lmsform manages who may "
@@ -58,23 +103,37 @@ ENDPOINTS = VendorEndpoints(
         (USERS.name, Action.UPDATE): (_USER, _DOMAIN_USER, _SIGNUP_VALUES),
         (USERS.name, Action.DEACTIVATE): (_DOMAIN_USER,),
         (GROUPS.name, Action.CREATE): ("POST /v1/groups",),
-        (GROUPS.name, Action.UPDATE): ("PATCH /v1/groups/{group_id}",),
+        (GROUPS.name, Action.UPDATE): (
+            "PATCH /v1/groups/{group_id}",
+            "PATCH /v1/groups/{group_id}/email-domain-rules",
+        ),
         (GROUPS.name, Action.DELETE): ("DELETE /v1/groups/{group_id}",),
         (MEMBERSHIPS.name, Action.CREATE): ("POST /v1/groups/{group_id}/users",),
         (MEMBERSHIPS.name, Action.DELETE): ("DELETE /v1/groups/{group_id}/users/{user_id}",),
         (COURSES.name, Action.CREATE): ("POST /v1/courses",),
         (COURSES.name, Action.UPDATE): ("PATCH /v1/courses/{course_id}",),
         (COURSES.name, Action.DELETE): ("DELETE /v1/courses/{course_id}",),
-        (PUBLICATIONS.name, Action.CREATE): (f"POST {_DOMAIN}/published-courses",),
-        (PUBLICATIONS.name, Action.UPDATE): (f"PATCH {_PUBLICATION}",),
+        (PUBLICATIONS.name, Action.CREATE): (f"POST {_DOMAIN}/published-courses", *_RULE_WRITES),
+        (PUBLICATIONS.name, Action.UPDATE): (f"PATCH {_PUBLICATION}", *_RULE_WRITES),
         (PUBLICATIONS.name, Action.DELETE): (f"DELETE {_PUBLICATION}",),
         (ENROLLMENTS.name, Action.CREATE): tuple(f"POST {path}" for path in _ENROLLMENTS),
         (ENROLLMENTS.name, Action.UPDATE): tuple(f"PATCH {path}" for path in _ENROLLMENT_ITEMS),
         (ENROLLMENTS.name, Action.DEACTIVATE): tuple(f"PATCH {path}" for path in _ENROLLMENT_ITEMS),
         (SUPERVISORS.name, Action.REASSERT): (f"PUT {_MANAGER_ACCESS}", f"DELETE {_MANAGER_ACCESS}"),
+        (PATHS.name, Action.CREATE): (f"POST {_DOMAIN}/published-paths", *_PATH_CONTENTS),
+        (PATHS.name, Action.UPDATE): (
+            f"PATCH {_PUBLISHED_PATH}",
+            "PATCH /v1/paths/{path_id}",
+            *_PATH_CONTENTS,
+        ),
+        (PATHS.name, Action.DELETE): (f"DELETE {_PUBLISHED_PATH}",),
         (WEBHOOKS.name, Action.CREATE): ("POST /v1/webhooks",),
         (WEBHOOKS.name, Action.UPDATE): ("PATCH /v1/webhooks/{webhook_id}",),
         (WEBHOOKS.name, Action.DELETE): ("DELETE /v1/webhooks/{webhook_id}",),
+        (DOMAIN.name, Action.UPDATE): (f"PATCH {_DOMAIN}",),
+        (INSTRUCTORS.name, Action.CREATE): ("POST /v1/ilt-instructors",),
+        (SESSIONS.name, Action.CREATE): ("POST /v1/ilt-sessions",),
+        (SESSIONS.name, Action.UPDATE): ("PUT /v1/ilt-sessions/{ilt_session_id}",),
     },
     reads={
         USERS.name: (
@@ -83,13 +142,31 @@ ENDPOINTS = VendorEndpoints(
             f"GET {_DOMAIN}/access-code-pools",
             f"GET {_DOMAIN}/access-code-pools/{{access_code_pool_id}}/access-codes",
         ),
+        GROUPS.name: ("GET /v1/group-categories", "GET /v1/group-categories/{group_category_id}"),
         MEMBERSHIPS.name: ("GET /v1/users/{user_id}/groups",),
         ENROLLMENTS.name: (
             "GET /v1/users/{user_id}/plan-enrollments",
             "GET /v1/users/{user_id}/published-path-enrollments",
         ),
-        PATHS.name: (f"GET {_DOMAIN}/published-paths",),
+        PATHS.name: (
+            f"GET {_DOMAIN}/published-paths",
+            f"GET {_PATH_ITEMS}",
+            f"GET {_PATH_LABELS}",
+            f"GET {_PUBLISHED_PATH}/tags",
+            f"GET {_PUBLISHED_PATH}/tags/{{tag_id}}",
+            f"GET {_PUBLISHED_PATH}/visibility-overrides",
+            f"GET {_PUBLISHED_PATH}/visibility-overrides/{{student_group_id}}",
+        ),
         PLANS.name: (f"GET {_DOMAIN}/plan", f"GET {_DOMAIN}/plan/{{plan_id}}"),
+        LESSONS.name: ("GET /v1/lessons",),
+        INSTRUCTORS.name: ("GET /v1/ilt-instructors",),
+        SESSIONS.name: ("GET /v1/ilt-sessions",),
+        PUBLICATIONS.name: (
+            *(f"GET {path}" for path in _RULE_LISTS),
+            *(f"GET {path}" for path in _RULE_ITEMS[1:]),
+            f"GET {_REENROLLMENT_RULE}",
+            "GET /v1/tags",
+        ),
     },
     unmanaged=(
         Unmanaged(
@@ -121,32 +198,21 @@ ENDPOINTS = VendorEndpoints(
         ),
         Unmanaged(
             Handling.REFUSED,
-            ("/v1/domains", f"{_DOMAIN}"),
-            "lmsform reads the domain only to check the key reaches it; its settings are made in "
-            "Skilljar's dashboard",
+            ("/v1/domains",),
+            "Skilljar makes an organisation's domains: lmsform works on the one lmsform.yaml names and "
+            "manages its settings (`domain:`)",
         ),
         Unmanaged(
             Handling.REFUSED,
-            (f"{_DOMAIN}/published-paths*", "/v1/paths*"),
-            "lmsform does not make or change learning paths: enrollments and supervisors name existing ones",
+            ("/v1/paths", "/v1/paths/{path_id}/path-items*"),
+            "lmsform manages a learning path through its publication on the domain (`paths:`), items "
+            "included; the organisation-wide path list shows the same paths",
         ),
         Unmanaged(
             Handling.REFUSED,
-            (
-                f"{_PUBLICATION}/published-course-prerequisites*",
-                f"{_PUBLICATION}/student-group-prerequisites*",
-                f"{_PUBLICATION}/visibility-overrides*",
-                f"{_PUBLICATION}/reenrollment_rule",
-                f"{_PUBLICATION}/tags*",
-            ),
-            "lmsform does not manage a publication's catalogue rules (prerequisites, visibility, "
-            "re-enrollment, tags)",
-        ),
-        Unmanaged(
-            Handling.REFUSED,
-            ("/v1/groups/{group_id}/email-domain-rules", "/v1/group-categories*"),
-            "lmsform does not manage groups' membership rules or categories: a plan warns that a group "
-            "has rules",
+            ("/v1/tags/{tag_id}",),
+            "lmsform puts tags on publications by name and makes the missing ones (skilljar.md D73); "
+            "renaming or deleting one of the organisation's tags is done in Skilljar's dashboard",
         ),
         Unmanaged(
             Handling.REFUSED,
@@ -161,8 +227,15 @@ ENDPOINTS = VendorEndpoints(
         ),
         Unmanaged(
             Handling.REFUSED,
-            ("/v1/ilt-*",),
-            Declared("sessions"),
+            ("/v1/ilt-instructors/{id}",),
+            "no answer holds the id an instructor's change or removal takes, so lmsform adds instructors "
+            "and never changes or removes one (skilljar.md D80)",
+        ),
+        Unmanaged(
+            Handling.REFUSED,
+            ("/v1/ilt-multi-session-events*",),
+            "lmsform manages sessions of one lesson (`sessions:`), not events of several sessions: make "
+            "those in Skilljar's dashboard (skilljar.md D82)",
         ),
         Unmanaged(
             Handling.REFUSED,
@@ -173,7 +246,6 @@ ENDPOINTS = VendorEndpoints(
                 "/v1/quiz-questions*",
                 "/v1/question-banks*",
                 "/v1/web-packages*",
-                "/v1/tags*",
                 f"{_DOMAIN}/catalog-pages*",
                 f"{_DOMAIN}/course-series*",
             ),

@@ -31,6 +31,7 @@ from lmsform.kinds import (
     ENROLLMENTS,
     GROUPS,
     MEMBERSHIPS,
+    PATHS,
     PUBLICATIONS,
     SUPERVISORS,
     USERS,
@@ -39,7 +40,11 @@ from lmsform.kinds import (
 from lmsform.plan import Action, Change
 from lmsform.providers.base import ApplyContext, Operation, Work
 from lmsform.providers.safe_writes import NewObjects, answer_lost, create_once
+from lmsform.providers.skilljar import group_operations, path_operations
 from lmsform.providers.skilljar.client import BULK_CREATE_LIMIT, SkilljarClient
+from lmsform.providers.skilljar.domain_operations import DOMAIN_OPERATIONS
+from lmsform.providers.skilljar.ilt_operations import ILT_OPERATIONS
+from lmsform.providers.skilljar.publication_rules import TagIds, prerequisite_waves, write_rules
 from lmsform.providers.skilljar.reader import (
     OWNER_LABEL,
     PUBLICATION_SETTINGS,
@@ -54,7 +59,6 @@ log = logging.getLogger("lmsform.writes")
 NAME_FIELDS = ("first_name", "last_name")
 # What a domain user's PATCH takes (skilljar.md Users); sign-up field values have their own endpoint.
 MEMBERSHIP_FIELDS = ("active", "expires_at", "access_code")
-GROUP_FIELDS = ("name", "discount_percent")
 # lmsform's course fields → Skilljar's.
 COURSE_FIELDS = {
     "title": "title",
@@ -237,23 +241,6 @@ def deactivate_user(client: SkilljarClient, change: Change, context: ApplyContex
 # --- groups and memberships ----------------------------------------------------------------------------
 
 
-def create_group(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
-    after = _after(change)
-    body = {name: after[name] for name in GROUP_FIELDS if name in after}
-
-    def find() -> str | None:  # group names are unique: `GET /v1/groups?name=`, one request
-        found = client.find_group(after["name"])
-        return None if found is None else str(found["id"])
-
-    group_id = _create_unique(client, change, lambda: client.create_group(body, key=change.address), find)
-    context.record(GROUPS.name, change.key, group_id)
-
-
-def update_group(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
-    after = _after(change)
-    client.update_group(change.ids["id"], {name: after[name] for name in change.changed}, key=change.address)
-
-
 def delete_group(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
     client.delete_group(change.ids["id"], key=change.address)
 
@@ -356,7 +343,9 @@ def delete_course(client: SkilljarClient, change: Change, context: ApplyContext)
     client.delete_course(change.ids["id"], key=change.address)
 
 
-def publish_course(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+def publish_course(
+    client: SkilljarClient, change: Change, context: ApplyContext, *, tags: TagIds | None = None
+) -> None:
     after = _after(change)
     course_id = context.id_of(COURSES.name, change.key)
     body = {
@@ -374,13 +363,17 @@ def publish_course(client: SkilljarClient, change: Change, context: ApplyContext
         client, change, lambda: client.publish_course(body, key=change.address), find
     )
     context.record(PUBLICATIONS.name, change.key, publication_id)
+    write_rules(client, change, context, publication_id, tags or TagIds(client))
 
 
-def update_publication(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
+def update_publication(
+    client: SkilljarClient, change: Change, context: ApplyContext, *, tags: TagIds | None = None
+) -> None:
     after = _after(change)
     body = {name: after[name] for name in change.changed if name in PUBLICATION_SETTINGS}
     if body:
         client.update_publication(change.ids["id"], body, key=change.address)
+    write_rules(client, change, context, change.ids["id"], tags or TagIds(client))
 
 
 def unpublish_course(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
@@ -425,6 +418,19 @@ def deactivate_enrollment(client: SkilljarClient, change: Change, context: Apply
 # --- supervisors (student-manager access) -----------------------------------------------------------------
 
 
+def _path_definition_id(client: SkilljarClient, context: ApplyContext, slug: str) -> str:
+    """The Path's own id, which grants name; a path this apply made is looked up by its published id
+    (one read of the path list: the apply knows only the published path's id)."""
+    try:
+        return context.id_of(PATHS.name, (slug,), "path")
+    except LookupError:
+        published_path_id = context.id_of(PATHS.name, (slug,))
+    for item in client.list_paths():
+        if str(item["id"]) == published_path_id:
+            return str(item["path"]["id"])
+    raise LookupError(f"learning path {slug!r} was not found after it was made")
+
+
 def reassert_supervisor(client: SkilljarClient, change: Change, context: ApplyContext) -> None:
     after = _after(change)
     user_id = context.id_of(USERS.name, change.key)
@@ -437,7 +443,7 @@ def reassert_supervisor(client: SkilljarClient, change: Change, context: ApplyCo
         "path_access_level": after["path_access"],
         "can_create_users": bool(after.get("can_create_users", False)),
         "course_ids": [context.id_of(COURSES.name, (title,)) for title in after.get("courses") or []],
-        "path_ids": [context.id_of("paths", (slug,), "path") for slug in after.get("paths") or []],
+        "path_ids": [_path_definition_id(client, context, slug) for slug in after.get("paths") or []],
     }
     answer = client.grant_manager_access(user_id, grant, key=change.address)
     invalid = {name: ids for name, ids in (answer.get("invalid_ids") or {}).items() if ids}
@@ -534,6 +540,8 @@ def work(
     client: SkilljarClient, settings: SkilljarSettings, kind: str, action: Action, changes: Sequence[Change]
 ) -> list[Work] | None:
     """The units of work of a phase where they are not one call per change (None: they are)."""
+    if kind == GROUPS.name:
+        return group_operations.work(client, action, changes)
     if kind == USERS.name and action is Action.CREATE and len(changes) >= BULK_THRESHOLD:
         lookups = DomainLookups(client)
         return [
@@ -545,6 +553,8 @@ def work(
         write = create_user if action is Action.CREATE else update_user
         shared = DomainLookups(client)
         return [Work((change,), partial(write, client, change, lookups=shared)) for change in changes]
+    if kind == PUBLICATIONS.name and action in (Action.CREATE, Action.UPDATE):
+        return publication_work(client, action, changes)
     if action is Action.CREATE and kind in (COURSES.name, WEBHOOKS.name):
         # Skilljar keeps no unique key for these: one guard per phase against another apply.
         create, guard = (
@@ -554,6 +564,18 @@ def work(
         )
         return [Work((change,), partial(create, client, change, guard=guard)) for change in changes]
     return None
+
+
+def publication_work(client: SkilljarClient, action: Action, changes: Sequence[Change]) -> list[Work]:
+    """One tag lookup for the phase; a new publication after the phase's new ones it names as
+    prerequisites (skilljar.md D71)."""
+    tags = TagIds(client)
+    write = publish_course if action is Action.CREATE else update_publication
+    waves = prerequisite_waves(changes) if action is Action.CREATE else {}
+    return [
+        Work((change,), partial(write, client, change, tags=tags), wave=waves.get(change.key, 0))
+        for change in changes
+    ]
 
 
 def _looks_up(changes: Sequence[Change]) -> bool:
@@ -673,8 +695,8 @@ OPERATIONS: Mapping[tuple[str, Action], Operation[SkilljarClient]] = {
     (USERS.name, Action.CREATE): create_user,
     (USERS.name, Action.UPDATE): update_user,
     (USERS.name, Action.DEACTIVATE): deactivate_user,
-    (GROUPS.name, Action.CREATE): create_group,
-    (GROUPS.name, Action.UPDATE): update_group,
+    (GROUPS.name, Action.CREATE): group_operations.create_group,
+    (GROUPS.name, Action.UPDATE): group_operations.update_group,
     (GROUPS.name, Action.DELETE): delete_group,
     (MEMBERSHIPS.name, Action.CREATE): add_member,
     (MEMBERSHIPS.name, Action.DELETE): remove_member,
@@ -684,6 +706,9 @@ OPERATIONS: Mapping[tuple[str, Action], Operation[SkilljarClient]] = {
     (PUBLICATIONS.name, Action.CREATE): publish_course,
     (PUBLICATIONS.name, Action.UPDATE): update_publication,
     (PUBLICATIONS.name, Action.DELETE): unpublish_course,
+    (PATHS.name, Action.CREATE): path_operations.create_path,
+    (PATHS.name, Action.UPDATE): path_operations.update_path,
+    (PATHS.name, Action.DELETE): path_operations.delete_path,
     (ENROLLMENTS.name, Action.CREATE): enroll,
     (ENROLLMENTS.name, Action.UPDATE): update_enrollment,
     (ENROLLMENTS.name, Action.DEACTIVATE): deactivate_enrollment,
@@ -691,4 +716,6 @@ OPERATIONS: Mapping[tuple[str, Action], Operation[SkilljarClient]] = {
     (WEBHOOKS.name, Action.CREATE): create_webhook,
     (WEBHOOKS.name, Action.UPDATE): update_webhook,
     (WEBHOOKS.name, Action.DELETE): delete_webhook,
+    **DOMAIN_OPERATIONS,
+    **ILT_OPERATIONS,
 }

@@ -10,10 +10,15 @@ from requests.auth import AuthBase, HTTPBasicAuth
 
 from lmsform.kinds import (
     COURSES,
+    DOMAIN,
     ENROLLMENTS,
     GROUPS,
+    INSTRUCTORS,
+    LESSONS,
     MEMBERSHIPS,
+    PATHS,
     PUBLICATIONS,
+    SESSIONS,
     SUPERVISORS,
     USERS,
     WEBHOOKS,
@@ -24,6 +29,8 @@ from lmsform.providers.base import ApiProvider, KindSupport, ProviderSettings, R
 from lmsform.providers.http import HttpClient
 from lmsform.providers.skilljar import endpoints, operations
 from lmsform.providers.skilljar.client import SkilljarClient
+from lmsform.providers.skilljar.ilt_operations import SESSION_FIELDS
+from lmsform.providers.skilljar.path_operations import PATH_FIELDS
 from lmsform.providers.skilljar.reader import Listed, read_state, read_taken
 from lmsform.providers.skilljar.settings import SkilljarSettings
 from lmsform.state import Resource, State
@@ -35,9 +42,16 @@ _MAX_LENGTHS: Mapping[tuple[str, str], int] = {
     (USERS.name, "access_code"): 40,
     (GROUPS.name, "name"): 100,
     (WEBHOOKS.name, "url"): 1024,
+    (PATHS.name, "slug"): 100,
+    (PATHS.name, "title"): 500,
+    (PATHS.name, "short_description"): 300,
+    (SESSIONS.name, "display_name"): 200,
+    (SESSIONS.name, "location"): 100,
 }
 # The spec's pattern: at least two words (`safety-101`, not `safety`).
 _PUBLISHED_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
+# A published path's slug may be one word (PublishedPathRequest).
+_PATH_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 EVENT_TYPES = frozenset(
     {
         "COURSE_COMPLETION",
@@ -51,6 +65,13 @@ EVENT_TYPES = frozenset(
         "VILT_EVENT_REGISTRATION",
         "DASHBOARD_TASK_CREATED",
     }
+)
+
+
+# skilljar.md D79, D80.
+_NO_SESSION_REMOVAL = "Skilljar's API cannot delete or cancel a session: do it in Skilljar's dashboard"
+_NO_INSTRUCTOR_ID = (
+    "Skilljar's API answers instructors without the id its removal takes: remove them in Skilljar's dashboard"
 )
 
 
@@ -80,7 +101,7 @@ class SkilljarProvider(ApiProvider[SkilljarSettings, SkilljarClient]):
             },
         ),
         GROUPS.name: KindSupport(
-            fields=frozenset({"discount_percent"}),
+            fields=frozenset({"discount_percent", "category", "rule_email_domains", "sign_up_field_rule"}),
             relations=frozenset({"members"}),
             removal=Removal.DELETE,
             removal_note="deletes the group and its {user_count} membership(s); cannot be undone",
@@ -88,11 +109,6 @@ class SkilljarProvider(ApiProvider[SkilljarSettings, SkilljarClient]):
             unsupported_fields={
                 "parent": "Skilljar groups are flat",
                 "supervisors": "Skilljar has no group supervisors; use `supervisors:` (student managers)",
-                **dict.fromkeys(
-                    ("rule_email_domains", "sign_up_field_rule", "category"),
-                    "lmsform does not manage a group's membership rules or category yet: set them in "
-                    "Skilljar's dashboard (a plan warns when a group has rules)",
-                ),
             },
         ),
         MEMBERSHIPS.name: KindSupport(fields=frozenset(), removal=Removal.DELETE, updatable=False),
@@ -112,7 +128,14 @@ class SkilljarProvider(ApiProvider[SkilljarSettings, SkilljarClient]):
             "the enrollments go with this one",
             cascades=(ENROLLMENTS.name,),
         ),
-        "paths": KindSupport(fields=frozenset()),
+        PATHS.name: KindSupport(
+            fields=frozenset(PATH_FIELDS),
+            required=frozenset({"title"}),
+            removal=Removal.DELETE,
+            removal_note="deletes the path and its enrollments; cannot be undone (skilljar.md D63)",
+            cascades=(ENROLLMENTS.name,),
+            readback={"labels": same_labels},
+        ),
         "plans": KindSupport(fields=frozenset()),
         ENROLLMENTS.name: KindSupport(
             fields=frozenset({"active", "expires_at"}),
@@ -132,21 +155,46 @@ class SkilljarProvider(ApiProvider[SkilljarSettings, SkilljarClient]):
             ),
             removal=Removal.DELETE,
         ),
+        LESSONS.name: KindSupport(fields=frozenset()),
+        INSTRUCTORS.name: KindSupport(
+            fields=frozenset(),
+            removal=Removal.NONE,
+            removal_note=_NO_INSTRUCTOR_ID,
+            updatable=False,
+            never_authoritative=_NO_INSTRUCTOR_ID,
+        ),
+        SESSIONS.name: KindSupport(
+            fields=frozenset(SESSION_FIELDS) - {"starts_at", "ends_at"},
+            required=frozenset({"display_name", "timezone", "instructor"}),
+            references={USERS.name: INSTRUCTORS.name},
+            removal=Removal.NONE,
+            removal_note=_NO_SESSION_REMOVAL,
+            never_authoritative=_NO_SESSION_REMOVAL,
+            unsupported_fields={
+                "attendees": "registering for a session is a learner's own action (after enrolling), "
+                "not desired state",
+                "completed": "Skilljar records completions as learners finish: not desired state",
+                "attended": "attendance is recorded after the session, not declared",
+                "passed": "results are recorded after the session, not declared",
+            },
+        ),
+        DOMAIN.name: KindSupport(
+            fields=frozenset({"catalog_title", "access", "access_code_message"}),
+            removal=Removal.NONE,
+            removal_note="a domain's settings always exist; a field the manifests leave out is left as it is",
+            unsupported_fields={
+                "marketing_message": "Skilljar's API marks it deprecated, replaced by sign-up fields: "
+                "set those up in Skilljar's dashboard",
+            },
+        ),
     }
     unsupported_kinds: ClassVar[Mapping[str, str]] = {
         SUPERVISORS.name: "cannot list student-manager access, so it cannot remove grants it does not know; "
         "declare `revoke: true` on a supervisor instead",
-        "sessions": "lmsform does not manage Skilljar's instructor-led sessions (its /v1/ilt-sessions "
-        "API) yet: make them in Skilljar's dashboard",
-        "instructors": "lmsform does not manage Skilljar's instructor-led training (instructors, sessions) "
-        "yet: make them in Skilljar's dashboard",
-        "paths": "lmsform does not make learning paths yet: it reads them, so that enrollments (`path:`) "
-        "and supervisors (`paths:`) can name them; make them in Skilljar's dashboard",
         "plans": "lmsform reads plans, so that enrollments (`plan:`) can name them; make them in "
         "Skilljar's dashboard",
         "lessons": "lessons are a course's content, authored in Skilljar's dashboard: lmsform manages "
         "courses' settings and publications, not their content",
-        "domain": "lmsform does not manage the domain's settings yet: set them in Skilljar's dashboard",
     }
 
     OPERATIONS = operations.OPERATIONS
@@ -177,6 +225,16 @@ class SkilljarProvider(ApiProvider[SkilljarSettings, SkilljarClient]):
         if slug is not None and not _PUBLISHED_SLUG.fullmatch(str(slug)):
             problems.append(
                 ("published", "slug: Skilljar needs lower-case words joined by hyphens, e.g. safety-101")
+            )
+        if kind == PATHS.name and not _PATH_SLUG.fullmatch(str(fields.get("slug"))):
+            problems.append(("slug", "Skilljar needs lower-case letters and digits, words joined by hyphens"))
+        if kind == SESSIONS.name and not isinstance(fields.get("lesson"), Mapping):
+            problems.append(
+                (
+                    "lesson",
+                    "name a Skilljar lesson with its course, as {course: <title>, lesson: <title>}: "
+                    "lesson titles repeat across courses",
+                )
             )
         if kind == WEBHOOKS.name:
             for event in fields.get("events") or []:

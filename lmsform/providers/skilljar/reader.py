@@ -20,12 +20,14 @@ from lmsform.errors import ProviderError
 from lmsform.kinds import (
     ALL_EVENTS,
     COURSES,
+    DOMAIN,
     ENROLLMENTS,
     GROUPS,
     MEMBERSHIPS,
     PATHS,
     PLANS,
     PUBLICATIONS,
+    SESSIONS,
     SUPERVISORS,
     USERS,
     WEBHOOKS,
@@ -34,7 +36,17 @@ from lmsform.kinds import (
 from lmsform.plan import Change
 from lmsform.project_config import ManageConfig
 from lmsform.providers.base import Reading
+from lmsform.providers.skilljar import ilt_reader, path_reader, publication_rules
 from lmsform.providers.skilljar.client import SkilljarClient
+from lmsform.providers.skilljar.course_titles import publication_titles, titles_after_renames
+from lmsform.providers.skilljar.membership_rules import (
+    MembershipRule,
+    check_names,
+    declared_by_live_key,
+    declared_groups,
+    options_by_id,
+    rule_fields,
+)
 from lmsform.providers.vendor_answers import malformed_items
 from lmsform.specs import SECRET_SHOWN, canonical_instant, secret_of_map
 from lmsform.state import Resource, State
@@ -53,6 +65,12 @@ PUBLICATION_SETTINGS = (
     "unique_progress_per_enrollment",
     "require_all_prerequisites",
 )
+# lmsform's domain settings → Skilljar's fields (skilljar.md Domain).
+DOMAIN_FIELDS = {
+    "catalog_title": "catalog_title",
+    "access": "access",
+    "access_code_message": "access_code_message_html",
+}
 # How a webhook header's live value shows where the manifests declare another one.
 OTHER_VALUE = "(another value)"
 _INSTANT_FIELDS = frozenset({"registration_starts_at", "registration_ends_at", "expires_at"})
@@ -93,15 +111,28 @@ def read_taken(
             for publication in publications
         ]
         taken = [
-            _membership(group, member, protected=group.fields.get("membership_rules"))
+            _membership(group, member, protected=_taken_rule(group).protection(member["user"]["email"], None))
             for group, listing in zip(groups, members, strict=True)
             for member in listing.result()
         ]
         for publication, listing in zip(publications, enrolled, strict=True):
             taken += _enrollments("course", publication, listing.result())
+        paths = path_reader.paths_taken(live, removals, listed)
+        for path in paths:
+            taken += _enrollments("path", path, client.list_enrollments("path", path.ids["id"]))
+        listed.update(("path", path.ids["id"]) for path in paths)
     listed.update(("group", group.ids["id"]) for group in groups)
     listed.update(("course", publication.ids["id"]) for publication in publications)
     return taken
+
+
+def _taken_rule(group: Resource) -> MembershipRule:
+    """A live group's rule as its fields hold it (the members go with the group anyway)."""
+    rule = group.fields.get("sign_up_field_rule")
+    answers = None if rule is None else {label: tuple(values) for label, values in rule["answers"].items()}
+    return MembershipRule(
+        str(group.fields["name"]), tuple(group.fields.get("rule_email_domains") or ()), answers
+    )
 
 
 def _lists_taken(
@@ -138,7 +169,10 @@ class _Reader(Reading[SkilljarClient]):
     listed: Listed = field(default_factory=set)
 
     def read(self) -> State:
-        _check_domain(self.client)
+        domain = _check_domain(self.client)
+        if self.everything or self.desired.of(DOMAIN.name):
+            # The domain check's answer holds the settings: no request more (skilljar.md D76).
+            self.live.add(_domain_settings(domain))
         pool = ThreadPoolExecutor(max_workers=self.parallelism)
         try:
             self._read(pool)
@@ -148,21 +182,33 @@ class _Reader(Reading[SkilljarClient]):
 
     def _read(self, pool: ThreadPoolExecutor) -> None:
         attributes = self._declared_attributes()
-        wants_attributes = self.everything or bool(attributes)
+        named_groups = list(self.desired.of(GROUPS.name).values())
+        by_answers = any(group.fields.get("sign_up_field_rule") for group in named_groups)
+        wants_attributes = self.everything or bool(attributes) or by_answers
         users = _fetch(pool, partial(self.client.list_domain_users, signup_fields=wants_attributes))
-        labels = _fetch(pool, self.client.list_signup_fields) if attributes else None
+        # The domain's sign-up fields and the group categories, only when the manifests name them
+        # (skilljar.md D66, D67); an export reads them once a live group needs them.
+        wants_options = bool(attributes) or bool(declared_groups(named_groups, "sign_up_field_rule"))
+        labels = _fetch(pool, self.client.list_signup_fields) if wants_options else None
         groups = _fetch(pool, self.client.list_groups)
+        wants_categories = bool(declared_groups(named_groups, "category"))
+        categories = _fetch(pool, self.client.list_group_categories) if wants_categories else None
         scopes = self.desired.scopes.get(ENROLLMENTS.name, set())
         catalogue = (
             self.everything
             or self._mentions(COURSES.name, PUBLICATIONS.name)
             or bool(scopes)
             or self._supervisors_name("courses", "paths")
+            or self._mentions(PATHS.name)
+            or bool(self.desired.of(SESSIONS.name))
         )
         courses = _fetch(pool, self.client.list_courses) if catalogue else None
         publications = _fetch(pool, self.client.list_publications) if catalogue else None
         wants_paths = (
-            self.everything or any(kind == "path" for kind, _ in scopes) or self._supervisors_name("paths")
+            self.everything
+            or any(kind == "path" for kind, _ in scopes)
+            or self._supervisors_name("paths")
+            or self._mentions(PATHS.name)
         )
         paths = _fetch(pool, self.client.list_paths) if catalogue and wants_paths else None
         wants_plans = self.everything or any(kind == "plan" for kind, _ in scopes)
@@ -174,7 +220,10 @@ class _Reader(Reading[SkilljarClient]):
         )
 
         # Each kind keeps its own order in the State, so lists are taken as their follow-ups need them.
-        by_key = {resource.key: resource for resource in map(_group, groups.result())}
+        group_items = groups.result()
+        names = self._group_names(pool, group_items, labels, categories)
+        by_key = {resource.key: resource for resource in (_group(item, names) for item in group_items)}
+        group_rules = self._membership_rules(group_items, names[1])
         for group in by_key.values():
             self.live.add(group)
         in_scope = self._groups_to_read(by_key)
@@ -188,20 +237,83 @@ class _Reader(Reading[SkilljarClient]):
             for target_type, target in targets
         ]
         self.listed.update((target_type, target.ids["id"]) for target_type, target in targets)
-        if labels is not None:
+        path_reads = path_reader.start_reading(
+            pool, self.client, self.live, self.desired, everything=self.everything
+        )
+        # Paths, rules and sessions name a course by the title a rename in this plan gives it.
+        titles = titles_after_renames(self.live, self.desired)
+        ilt_reads = ilt_reader.start_reading(
+            pool, self.client, self.live, self.desired, titles, everything=self.everything
+        )
+        rules = publication_rules.sources_to_read(self.desired, self.live, everything=self.everything)
+        rule_reads = publication_rules.start_reading(pool, self.client, self.live, rules)
+        if labels is not None and attributes:
             _check_labels(self.client, attributes, labels.result())
+        answers: dict[str, dict[str, str]] | None = {} if wants_attributes else None
         for item in users.result():
             self.live.add(_user(item, attributes, everything=self.everything))
+            if answers is not None:
+                answers[str(item["user"]["email"]).lower()] = signup_values(item)
         for group, listed in zip(in_scope, members, strict=True):
-            rules = group.fields.get("membership_rules")
+            rule = group_rules[group.ids["id"]]
             for member in listed.result():
-                self.live.add(_membership(group, member, protected=rules))
+                email = str(member["user"]["email"])
+                known = None if answers is None else answers.get(email.lower())
+                self.live.add(_membership(group, member, protected=rule.protection(email, known)))
         for (target_type, target), listed in zip(targets, enrollments, strict=True):
             for resource in _enrollments(target_type, target, listed.result()):
                 self.live.add(resource)
         if webhooks is not None:
             for resource in _webhooks(webhooks.result(), self.desired):
                 self.live.add(resource)
+        by_publication = publication_titles(self.live, titles)
+        publication_rules.finish_reading(self.live, rule_reads, by_publication)
+        path_reader.finish_reading(self.live, path_reads, by_publication)
+        ilt_reader.finish_reading(self.live, ilt_reads)
+
+    def _group_names(
+        self,
+        pool: ThreadPoolExecutor,
+        items: list[dict[str, Any]],
+        labels: Future[list[dict[str, Any]]] | None,
+        categories: Future[list[dict[str, Any]]] | None,
+    ) -> tuple[dict[str, str] | None, dict[str, tuple[str, str]] | None]:
+        """The category names by id and the domain's sign-up options by id, where they were read (an
+        export reads each only when a live group has one); the names the manifests give, checked."""
+        has_category = any(item.get("group_category_id") for item in items)
+        if self.everything and categories is None and has_category:
+            categories = _fetch(pool, self.client.list_group_categories)
+        has_options = any((item.get("sign_up_field_rule") or {}).get("options") for item in items)
+        if self.everything and labels is None and has_options:
+            labels = _fetch(pool, self.client.list_signup_fields)
+        category_items = categories.result() if categories is not None else None
+        signup_fields = labels.result() if labels is not None else None
+        declared = self.desired.of(GROUPS.name).values()
+        check_names(
+            self.client.http.vendor,
+            self.client.domain,
+            declared,
+            None if category_items is None else [str(item["name"]) for item in category_items],
+            signup_fields if declared_groups(declared, "sign_up_field_rule") else None,
+        )
+        by_id = None
+        if category_items is not None:
+            by_id = {str(item["id"]): str(item["name"]) for item in category_items}
+        return by_id, None if signup_fields is None else options_by_id(signup_fields)
+
+    def _membership_rules(
+        self,
+        items: list[dict[str, Any]],
+        options: Mapping[str, tuple[str, str]] | None,
+    ) -> dict[str, MembershipRule]:
+        """Each live group's rule, by group id: the declared one where the manifests declare it."""
+        declared = declared_by_live_key(self.desired.of(GROUPS.name))
+        rules = {}
+        for item in items:
+            wanted = declared.get((str(item["name"]),))
+            declared_fields = None if wanted is None else wanted.fields
+            rules[str(item["id"])] = MembershipRule.of(item, declared_fields, options)
+        return rules
 
     def _declared_attributes(self) -> dict[Key, Resource]:
         """The desired users that declare sign-up field values (`attributes`), by key."""
@@ -315,9 +427,9 @@ def _fetch(
     return pool.submit(lambda: list(listing(*args)))
 
 
-def _check_domain(client: SkilljarClient) -> None:
+def _check_domain(client: SkilljarClient) -> dict[str, Any]:
     try:
-        client.get_domain()
+        return client.get_domain()
     except ProviderError as error:
         if error.status == 404:
             raise ProviderError(
@@ -329,6 +441,12 @@ def _check_domain(client: SkilljarClient) -> None:
                 path=error.path,
             ) from None
         raise
+
+
+def _domain_settings(item: Mapping[str, Any]) -> Resource:
+    fields = {ours: item.get(theirs) or "" for ours, theirs in DOMAIN_FIELDS.items()}
+    # Its writes address the domain by name, from the settings: no id of the answer is needed.
+    return Resource(DOMAIN.name, DOMAIN.key_of(fields), fields)
 
 
 def _instant(value: Any) -> str | None:
@@ -390,24 +508,15 @@ def _user(item: Mapping[str, Any], declaring: Mapping[Key, Resource], *, everyth
     return Resource(USERS.name, key, fields, ids={"id": str(user["id"])})
 
 
-def _group(item: Mapping[str, Any]) -> Resource:
-    rule = item.get("sign_up_field_rule") or {}
-    by_domain = item.get("rule_email_domains") or []
-    rules = []
-    if by_domain:
-        rules.append(f"e-mail domains {', '.join(by_domain)}")
-    if rule.get("options"):
-        rules.append("sign-up field answers")
+def _group(
+    item: Mapping[str, Any], names: tuple[Mapping[str, str] | None, Mapping[str, tuple[str, str]] | None]
+) -> Resource:
+    """A group; its category and sign-up rule where `names` holds what names them (skilljar.md D66)."""
     fields = {
         "name": item["name"],
         "discount_percent": item.get("discount_percent"),
         "user_count": item.get("user_count"),
-        "membership_rules": (
-            f"Skilljar adds members to group {item['name']!r} by {' and '.join(rules)}"
-            + (" and removes those who stop matching" if rule.get("enforce") else "")
-        )
-        if rules
-        else None,
+        **rule_fields(item, names[0], names[1]),
     }
     return Resource(GROUPS.name, GROUPS.key_of(fields), fields, ids={"id": str(item["id"])})
 
@@ -451,11 +560,7 @@ def _publication(item: Mapping[str, Any], course: Resource) -> Resource:
 
 
 def _path(item: Mapping[str, Any]) -> Resource:
-    path = item.get("path") or {}
-    fields = {"slug": item["slug"], "title": path.get("title")}
-    # The published path's id addresses its enrollments; the path's own id goes in manager grants.
-    ids = {"id": str(item["id"]), "path": str(path.get("id", ""))}
-    return Resource(PATHS.name, PATHS.key_of(fields), fields, ids=ids)
+    return path_reader.path_resource(item)
 
 
 def _plan(item: Mapping[str, Any]) -> Resource:

@@ -87,6 +87,9 @@ class TrainingRecordsProvider(ApiProvider[TrainingRecordsSettings, TrainingRecor
         "supervisors": "its API has no supervisors or reporting lines",
         "webhooks": "its API has no webhooks",
         "sessions": "its API has no instructor-led sessions",
+        "instructors": "its API has no instructor-led sessions, so no instructors",
+        "paths": "Training Records has no learning paths: name each package with `course:`",
+        "domain": "its API has no settings of the account to change",
     }
     enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "package"}
 

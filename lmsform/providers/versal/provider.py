@@ -96,8 +96,11 @@ class VersalProvider(ApiProvider[VersalSettings, VersalClient]):
         "supervisors": "its Partner API has no supervisors",
         "webhooks": "its Partner API has no webhooks",
         "sessions": "its Partner API has no instructor-led sessions",
+        "instructors": "its Partner API has no instructor-led sessions, so no instructors",
+        "paths": "Versal has no learning paths",
         "courses": "its API cannot create or edit courses: name existing ones in enrollments "
         "(`course: <exact title or id>`)",
+        "domain": "its Partner API has no organisation settings to change",
     }
     enrollment_targets: ClassVar[Mapping[str, str]] = {"course": "org_course"}
 

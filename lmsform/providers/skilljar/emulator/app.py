@@ -22,14 +22,18 @@ from lmsform.providers.emulation.flask_kit import (
     strip_trailing_slash,
 )
 from lmsform.providers.skilljar.emulator.auth import Authenticator
+from lmsform.providers.skilljar.emulator.catalogue_rules import CatalogueRuleApi
 from lmsform.providers.skilljar.emulator.context import ApiArea, EmulatorContext
 from lmsform.providers.skilljar.emulator.courses import CourseApi
 from lmsform.providers.skilljar.emulator.enrollments import EnrollmentApi
 from lmsform.providers.skilljar.emulator.errors import ApiError, not_found
+from lmsform.providers.skilljar.emulator.group_rules import GroupRuleApi
 from lmsform.providers.skilljar.emulator.hooks import HookApi
+from lmsform.providers.skilljar.emulator.ilt import IltApi
 from lmsform.providers.skilljar.emulator.jobs import BackgroundJobs
 from lmsform.providers.skilljar.emulator.managers import ManagerAccessApi
 from lmsform.providers.skilljar.emulator.options import SkilljarEmulatorOptions
+from lmsform.providers.skilljar.emulator.paths import PathApi
 from lmsform.providers.skilljar.emulator.people import PeopleApi
 from lmsform.providers.skilljar.emulator.publications import PublicationApi
 from lmsform.providers.skilljar.emulator.store import SkilljarStore
@@ -40,9 +44,13 @@ _API_AREAS: Sequence[type[ApiArea]] = (
     PeopleApi,
     CourseApi,
     PublicationApi,
+    CatalogueRuleApi,
+    PathApi,
     EnrollmentApi,
     WebhookApi,
     ManagerAccessApi,
+    GroupRuleApi,
+    IltApi,
 )
 
 

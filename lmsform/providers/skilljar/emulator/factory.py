@@ -13,7 +13,8 @@ from lmsform.providers.skilljar.emulator.seeding import seed
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-# The sandbox's learning paths and plans, which Skilljar's API cannot create.
+# The sandbox's plans, which Skilljar's API cannot create, and two learning paths made in the dashboard,
+# which manifests may name without declaring them.
 SANDBOX_PATHS = (("onboarding", "Onboarding"), ("compliance", "Compliance"))
 SANDBOX_PLANS = (("All Access", "all-access"),)
 # Sign-up fields and access codes are set up in Skilljar's dashboard; the API only reads them.
@@ -22,6 +23,10 @@ SANDBOX_SIGNUP_FIELDS = (
     {"label": "Region", "type": "PICKLIST", "options": ["APAC", "EMEA", "Americas"]},
 )
 SANDBOX_ACCESS_CODES = (("Contractors", "CONTRACTOR-2026"), ("Partners", "PARTNER-2026"))
+# So are group categories (skilljar.md D67).
+SANDBOX_GROUP_CATEGORIES = ("Regions", "Partners")
+# And a course's lessons: the sandbox has the lesson the example's sessions teach (skilljar.md D80).
+SANDBOX_LESSONS = (("Working at Heights", ("Practical",)),)
 
 
 def build_app(state_path: Path, *, api_key: str | None, target: str | None, sandbox: bool) -> WSGIApplication:
@@ -35,6 +40,8 @@ def build_app(state_path: Path, *, api_key: str | None, target: str | None, sand
             "paths": [{"domain": domain, "slug": slug, "title": title} for slug, title in SANDBOX_PATHS],
             "plans": [{"domain": domain, "name": name, "slug": slug} for name, slug in SANDBOX_PLANS],
             "signup_fields": [{"domain": domain, **field} for field in SANDBOX_SIGNUP_FIELDS],
+            "group_categories": list(SANDBOX_GROUP_CATEGORIES),
+            "courses": [{"title": title, "lessons": list(lessons)} for title, lessons in SANDBOX_LESSONS],
             "access_codes": [
                 {"domain": domain, "pool": pool, "code": code} for pool, code in SANDBOX_ACCESS_CODES
             ],

@@ -59,6 +59,13 @@ class HookApi(ApiArea):
         domain = require_domain(self.store, clean["domain"])
         membership = join_domain(self.store, domain.name, Join.from_row(clean))
         chosen_options = set(clean.get("signup_field_option_ids", []))
+        # The answers picked are the new member's sign-up field values, as on Skilljar's sign-up page.
+        answers = {
+            link.field_id: link.value
+            for link in self.store.option_links(chosen_options).values()
+            if link.domain_name == domain.name
+        }
+        self.store.set_signup_values(domain.name, membership.user.id, answers)
         added, removed = self._apply_group_rules(membership.user, chosen_options)
         return json_response(
             {"user": read_only_user_json(membership.user), "groups_added": added, "groups_removed": removed},

@@ -12,7 +12,9 @@ from lmsform.providers.emulation.flask_kit import empty_response, json_response
 from lmsform.providers.emulation.sqlite import read_back
 from lmsform.providers.skilljar.emulator.base_store import Slice, Window
 from lmsform.providers.skilljar.emulator.context import ApiArea, Routes
+from lmsform.providers.skilljar.emulator.domains import update_domain
 from lmsform.providers.skilljar.emulator.errors import ValidationFailed, field_error, not_found
+from lmsform.providers.skilljar.emulator.group_rules import check_category, linked_rule
 from lmsform.providers.skilljar.emulator.lookups import require_domain, require_group
 from lmsform.providers.skilljar.emulator.paging import decode_cursor, encode_cursor, link
 from lmsform.providers.skilljar.emulator.people_store import (
@@ -300,7 +302,10 @@ class PeopleApi(ApiArea):
         return (
             ("/v1/ping", {"GET": self.ping}),
             ("/v1/domains", {"GET": self.list_domains}),
-            ("/v1/domains/<domain:domain_name>", {"GET": self.get_domain}),
+            (
+                "/v1/domains/<domain:domain_name>",
+                {"GET": self.get_domain, "PUT": self.update_domain, "PATCH": self.update_domain},
+            ),
             (
                 "/v1/domains/<domain:domain_name>/users",
                 {"GET": self.list_domain_users, "POST": self.create_domain_user},
@@ -365,6 +370,9 @@ class PeopleApi(ApiArea):
 
     def get_domain(self, domain_name: str) -> flask.Response:
         return json_response(domain_json(require_domain(self.store, domain_name)))
+
+    def update_domain(self, domain_name: str) -> flask.Response:
+        return json_response(domain_json(update_domain(self.store, domain_name)))
 
     # --- domain users ------------------------------------------------------------------------------
 
@@ -599,11 +607,12 @@ class PeopleApi(ApiArea):
     def create_group(self) -> flask.Response:
         clean = validate_object(request_body(), GROUP_CREATE)
         self._ensure_unique_group_name(clean["name"])
+        check_category(self.store, clean.get("group_category_id"))
         group = self.store.create_group(
             clean["name"],
             discount_percent=clean.get("discount_percent"),
             group_category_id=clean.get("group_category_id"),
-            sign_up_field_rule=sign_up_field_rule(clean.get("sign_up_field_rule")),
+            sign_up_field_rule=linked_rule(self.store, sign_up_field_rule(clean.get("sign_up_field_rule"))),
             # E-mail domains are compared case-insensitively, so they are kept lower-cased.
             rule_email_domains=[domain.lower() for domain in clean.get("rule_email_domains", [])],
         )
@@ -617,8 +626,10 @@ class PeopleApi(ApiArea):
         changes = validate_object(request_body(), GROUP_UPDATE)
         if "name" in changes:
             self._ensure_unique_group_name(changes["name"], group_id)
+        check_category(self.store, changes.get("group_category_id"))
         if "sign_up_field_rule" in changes:
-            changes["sign_up_field_rule"] = sign_up_field_rule(changes["sign_up_field_rule"])
+            rule = sign_up_field_rule(changes["sign_up_field_rule"])
+            changes["sign_up_field_rule"] = linked_rule(self.store, rule)
         updated = read_back(self.store.update_group(group_id, changes))
         return json_response(group_json(updated))
 

@@ -66,6 +66,8 @@ SEED_COURSE: Schema = {
     "short_description": Field(_NAME),
     "labels": Field(list_of(LABEL_NAME)),
     "published_on": Field(list_of(_NAME)),
+    # Lessons are authored in the dashboard; the seed makes them, reused by title (skilljar.md D80).
+    "lessons": Field(list_of(text(500, allow_blank=False))),
 }
 SEED_PATH: Schema = {
     "domain": Field(_NAME, required=True),
@@ -102,6 +104,7 @@ SEED_ACCESS_CODE: Schema = {
     "code": Field(text(40, allow_blank=False), required=True),
 }
 SEED: Schema = {
+    "group_categories": Field(list_of(text(allow_blank=False))),
     "signup_fields": Field(many(SEED_SIGNUP_FIELD)),
     "access_codes": Field(many(SEED_ACCESS_CODE)),
     "users": Field(many(SEED_USER)),
@@ -122,6 +125,11 @@ def seed(store: SkilljarStore, document: Any) -> dict[str, Any]:
     """
     clean = validate_object(document, SEED)
     with store.transaction():
+        # Categories, like sign-up fields, are made in the dashboard; reused by name.
+        categories = [
+            store.find_group_category(name) or store.add_group_category(name)
+            for name in clean.get("group_categories", [])
+        ]
         signup_fields = [_seed_signup_field(store, entry) for entry in clean.get("signup_fields", [])]
         access_codes = [_seed_access_code(store, entry) for entry in clean.get("access_codes", [])]
         users = [_seed_user(store, entry) for entry in clean.get("users", [])]
@@ -132,6 +140,7 @@ def seed(store: SkilljarStore, document: Any) -> dict[str, Any]:
         enrollments = [_seed_enrollment(store, entry) for entry in clean.get("enrollments", [])]
         webhooks = [add_webhook(store, entry) for entry in clean.get("webhooks", [])]
     return {
+        "group_categories": [{"id": category.id, "name": category.name} for category in categories],
         "signup_fields": [{"id": field.id, "label": field.label} for field in signup_fields],
         "access_codes": [
             {"id": code.id, "code": code.code, "pool_id": code.pool_id} for code in access_codes
@@ -221,7 +230,11 @@ def _seed_course(store: SkilljarStore, entry: Mapping[str, Any]) -> dict[str, An
             store, domain_name, course.id, {}
         )
         published[domain_name] = publication.id
-    return {"id": course.id, "title": course.title, "published": published}
+    lessons = {
+        title: (store.find_lesson(course.id, title) or store.add_lesson(course.id, title)).id
+        for title in entry.get("lessons", [])
+    }
+    return {"id": course.id, "title": course.title, "published": published, "lessons": lessons}
 
 
 def _course_body(entry: Mapping[str, Any]) -> dict[str, Any]:

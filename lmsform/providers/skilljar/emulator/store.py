@@ -14,23 +14,48 @@ import os
 from typing import Any
 
 from lmsform.providers.emulation.sqlite import TableDump
+from lmsform.providers.skilljar.emulator.catalogue_rule_store import (
+    CATALOGUE_RULE_DUMPS,
+    CATALOGUE_RULE_RESET_ORDER,
+    CATALOGUE_RULE_TABLES,
+    CatalogueRuleStore,
+)
 from lmsform.providers.skilljar.emulator.course_store import (
     COURSE_DUMPS,
     COURSE_RESET_ORDER,
     COURSE_TABLES,
     CourseStore,
 )
+from lmsform.providers.skilljar.emulator.domain_store import DomainSettingsStore
 from lmsform.providers.skilljar.emulator.enrollment_store import (
     ENROLLMENT_DUMPS,
     ENROLLMENT_RESET_ORDER,
     ENROLLMENT_TABLES,
     EnrollmentStore,
 )
+from lmsform.providers.skilljar.emulator.group_rule_store import (
+    GROUP_RULE_DUMPS,
+    GROUP_RULE_RESET_ORDER,
+    GROUP_RULE_TABLES,
+    GroupRuleStore,
+)
+from lmsform.providers.skilljar.emulator.ilt_store import (
+    ILT_DUMPS,
+    ILT_RESET_ORDER,
+    ILT_TABLES,
+    IltStore,
+)
 from lmsform.providers.skilljar.emulator.manager_store import (
     MANAGER_DUMPS,
     MANAGER_RESET_ORDER,
     MANAGER_TABLES,
     ManagerAccessStore,
+)
+from lmsform.providers.skilljar.emulator.path_store import (
+    PATH_DUMPS,
+    PATH_RESET_ORDER,
+    PATH_TABLES,
+    PathStore,
 )
 from lmsform.providers.skilljar.emulator.people_store import (
     PEOPLE_DUMPS,
@@ -58,31 +83,53 @@ _TABLES = (
     *PEOPLE_TABLES,
     *COURSE_TABLES,
     *PUBLICATION_TABLES,
+    *CATALOGUE_RULE_TABLES,
+    *PATH_TABLES,
     *ENROLLMENT_TABLES,
     *WEBHOOK_TABLES,
     *MANAGER_TABLES,
+    *GROUP_RULE_TABLES,
+    *ILT_TABLES,
 )
 # Tables that point at others come first, so no delete trips a foreign key.
 _RESET_ORDER = (
+    *ILT_RESET_ORDER,
     *ENROLLMENT_RESET_ORDER,
     *MANAGER_RESET_ORDER,
+    *PATH_RESET_ORDER,
+    *CATALOGUE_RULE_RESET_ORDER,
     *PUBLICATION_RESET_ORDER,
     *COURSE_RESET_ORDER,
     *WEBHOOK_RESET_ORDER,
     *PEOPLE_RESET_ORDER,
+    *GROUP_RULE_RESET_ORDER,
 )
 _DUMPS: tuple[TableDump, ...] = (
     *PEOPLE_DUMPS,
     *COURSE_DUMPS,
     *PUBLICATION_DUMPS,
+    *CATALOGUE_RULE_DUMPS,
+    *PATH_DUMPS,
     *ENROLLMENT_DUMPS,
     *WEBHOOK_DUMPS,
     *MANAGER_DUMPS,
+    *GROUP_RULE_DUMPS,
+    *ILT_DUMPS,
 )
 
 
 class SkilljarStore(
-    PeopleStore, CourseStore, PublicationStore, EnrollmentStore, WebhookStore, ManagerAccessStore
+    PeopleStore,
+    DomainSettingsStore,
+    CourseStore,
+    PublicationStore,
+    CatalogueRuleStore,
+    PathStore,
+    EnrollmentStore,
+    WebhookStore,
+    ManagerAccessStore,
+    GroupRuleStore,
+    IltStore,
 ):
     """All emulator state in one SQLite file."""
 
