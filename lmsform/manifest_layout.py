@@ -162,6 +162,8 @@ def _order_resources(root: CommentedMap) -> None:
     _put_first(root, tuple(DECLARABLE))
     for kind_name, kind in DECLARABLE.items():
         entries = root.get(kind_name)
+        if kind.spec is not None and kind.singleton and isinstance(entries, CommentedMap):
+            _order_entry(entries, kind.spec)
         if kind.spec is None or not isinstance(entries, CommentedSeq):
             continue
         for entry in entries:

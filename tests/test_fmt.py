@@ -191,6 +191,21 @@ def test_published_settings_follow_the_publication_model(tmp_path: Path) -> None
     )
 
 
+def test_the_settings_of_a_kind_of_one_object_follow_its_model(tmp_path: Path) -> None:
+    text = """
+    domain:
+      access: PRIVATE  # login required
+      catalog_title: Acme Academy
+    """
+    assert formatted(tmp_path, text, name="domain.yaml") == expected(
+        """
+        domain:
+          catalog_title: Acme Academy
+          access: PRIVATE  # login required
+        """
+    )
+
+
 def test_a_comment_before_the_next_key_is_told_apart_from_the_end_of_a_block_by_its_indentation(
     tmp_path: Path,
 ) -> None:
