@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lmsform.equality import same_value
-from lmsform.errors import Issue, ManifestError, PlanFileError, StalePlanError
+from lmsform.errors import Issue, ManifestError, PlanFileError, StalePlanError, relative
 from lmsform.ignoring import ignored_declarations, without_ignored
 from lmsform.journal import Cause, History, JournalSummary, Written, history
 from lmsform.kinds import KINDS_BY_NAME, Key, address, parse_address
@@ -23,6 +23,7 @@ from lmsform.plan import (
     Action,
     Change,
     Plan,
+    Targets,
     canonical_json,
     sign_document,
     signature_is_valid,
@@ -33,6 +34,7 @@ from lmsform.providers.base import KindSupport, Provider
 from lmsform.safety import Guard, check_plan, make_guard
 from lmsform.sandbox import start_sandbox
 from lmsform.state import Resource, State
+from lmsform.targeting import TargetError, selection, targeted
 from lmsform.variables import PLAN_KEY
 
 
@@ -109,7 +111,9 @@ def _reading(project: Project, provider: Provider, read: State) -> Reading:
     return Reading(live, guard, ignored)
 
 
-def plan(project: Project, provider: Provider) -> tuple[Plan, Reading]:
+def plan(project: Project, provider: Provider, targets: Targets | None = None) -> tuple[Plan, Reading]:
+    """The plan of the whole account, or of what `targets` select and what they need (a partial plan,
+    `lmsform.targeting`): always made whole first, so what is left out is decided on the full picture."""
     reading = read(project, provider)
     # What earlier applies wrote, for the values the vendor cannot report back: the plan calls one
     # "sent again" only when the journals show lmsform last sent that very value.
@@ -148,7 +152,17 @@ def plan(project: Project, provider: Provider) -> tuple[Plan, Reading]:
         reading = widened
         made = planned_from(reading)
     made = _sparing_ignored(made, reading.ignored, project.provider.supports)
-    return replace(made, manifest_digest=project.digest, notices=tuple(provider.notices(made))), reading
+    if targets is not None and targets.partial:
+        made = targeted(
+            made,
+            selection(targets),
+            supports=project.provider.supports,
+            known=(project.desired, reading.live),
+            ignored=reading.ignored,
+            title=project.provider.title,
+        )
+    made = replace(made, manifest_digest=project.digest, environment=project.config.environment or "")
+    return replace(made, notices=tuple(provider.notices(made))), reading
 
 
 def _sparing_ignored(made: Plan, ignored: State, supports: Mapping[str, KindSupport]) -> Plan:
@@ -334,6 +348,10 @@ def open_saved_plan(path: Path, *, within: Path) -> SavedPlan:
     """A plan file to apply: signed, when the environment has a key; naming a project inside `within`."""
     saved, document = read_plan_file(path)
     _check_signature(path, document)
+    try:
+        selection(saved.targets)
+    except TargetError as error:
+        raise PlanFileError(f"{path}: the plan's targets are malformed: {error}") from None
     return SavedPlan(saved, document, project_of_plan(path, document, within=within))
 
 
@@ -386,7 +404,7 @@ def plan_again(
     other manifests, or (not resuming) from live objects that have changed since, is reported stale
     rather than the failure: that is what its reviewers need to hear."""
     try:
-        return plan(project, provider)
+        return plan(project, provider, saved.plan.targets)
     except ManifestError:
         reasons = _made_for(saved.plan, project)
         if not resuming and not reasons:
@@ -411,14 +429,35 @@ def check_unchanged(saved: SavedPlan, fresh: Plan, project: Project, live: State
 
 def _made_for(saved: Plan, project: Project) -> list[str]:
     reasons = []
+    other_environment = _environment_refusal(saved, project)
+    if other_environment is not None:
+        reasons.append(other_environment)
     if (saved.provider, saved.target) != (project.provider.name, project.settings.target()):
         reasons.append(
             f"it was made for {json.dumps(saved.provider)} {json.dumps(saved.target)}, the project is for "
             f"{project.provider.name} {project.settings.target()}"
         )
-    if saved.manifest_digest != project.digest:
+    if saved.manifest_digest != project.digest and other_environment is None:
         reasons.append("the manifests changed since the plan was made")
     return reasons
+
+
+def check_environment(saved: SavedPlan, project: Project) -> None:
+    """Refuse, before connecting, a saved plan made for another environment than the project it names
+    (a staging plan in the production folder): its changes were reviewed for the other one."""
+    refusal = _environment_refusal(saved.plan, project)
+    if refusal is not None:
+        raise PlanFileError(f"{refusal}; nothing was changed: apply it in the project it was made for")
+
+
+def _environment_refusal(saved: Plan, project: Project) -> str | None:
+    ours = project.config.environment or ""
+    if saved.environment == ours:
+        return None
+    # json.dumps: the plan file's text may hold terminal escapes (ours is plain words, by its pattern).
+    theirs = f"environment {json.dumps(saved.environment)}" if saved.environment else "no environment"
+    is_ours = f"environment {json.dumps(ours)}" if ours else "for no environment"
+    return f"the plan was made for {theirs}, and the project {relative(project.root)} is {is_ours}"
 
 
 def _fingerprint_reasons(saved: Plan, project: Project, live: State) -> list[str]:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import StrEnum
 
 from lmsform.errors import LmsformError, ProviderError
-from lmsform.kinds import Key
-from lmsform.plan import Change, Plan
+from lmsform.kinds import KINDS, Key
+from lmsform.plan import Action, Change, Plan
 from lmsform.providers.base import ApplyContext, Provider, Work
 from lmsform.secrets import redact
 
@@ -40,6 +41,39 @@ class ApplyResult:
 
     def with_outcome(self, outcome: Outcome) -> list[ChangeResult]:
         return [result for result in self.results if result.outcome is outcome]
+
+    def by_kind(self) -> dict[str, KindCounts]:
+        """What happened to each kind, kinds in plan order."""
+        tallies: dict[str, Counter[str]] = {}
+        for result in self.results:
+            tallies.setdefault(result.change.kind, Counter())[_counted_as(result)] += 1
+        ordered = sorted(tallies, key=lambda name: (_KIND_ORDER.get(name, len(_KIND_ORDER)), name))
+        return {name: KindCounts(**tallies[name]) for name in ordered}
+
+
+@dataclass(frozen=True)
+class KindCounts:
+    """An apply's changes to one kind, by what became of them (a value sent again counts as updated)."""
+
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    failed: int = 0
+    not_attempted: int = 0
+
+
+_KIND_ORDER = {kind.name: index for index, kind in enumerate(KINDS)}
+
+
+def _counted_as(result: ChangeResult) -> str:
+    if result.outcome is Outcome.FAILED:
+        return "failed"
+    if result.outcome is Outcome.NOT_ATTEMPTED:
+        return "not_attempted"
+    action = result.change.action
+    if action is Action.CREATE:
+        return "created"
+    return "removed" if action.is_removal else "updated"
 
 
 def apply_plan(

@@ -18,41 +18,48 @@ from lmsform.characters import shown_inline
 from lmsform.console import (
     EXIT_CHANGES,
     EXIT_ERROR,
+    ColourChoosingGroup,
     apply_progress,
     configure_logging,
     confirm,
     errors_exit,
     fail,
+    log_options,
+    report_applied,
 )
 from lmsform.errors import PlanFileError, relative
 from lmsform.expansion import expand_declared
-from lmsform.export import export_project
+from lmsform.export import check_exportable, export_project
 from lmsform.gc_tuning import fewer_collections
 from lmsform.journal import Cause, Journal, journal_dir, read_journal, unfinished_applies
-from lmsform.kinds import DECLARABLE, KINDS_BY_NAME, kind
+from lmsform.kinds import DECLARABLE, KIND_NAMES, KINDS_BY_NAME, kind
 from lmsform.lock import ApplyLock, describe
 from lmsform.lock import unlock as remove_lock
 from lmsform.manifest import Project
 from lmsform.output import FORMATS, Report, render
+from lmsform.output.markdown import CommentLimit
 from lmsform.output.redaction import Redactor
-from lmsform.output.text import apply_summary
-from lmsform.plan import Change, Plan
+from lmsform.plan import Change, Plan, Targets
 from lmsform.providers import registry
 from lmsform.providers.base import Provider
 from lmsform.providers.emulation.faults import MALFORMED_KINDS, Faults, parse_duration, parse_rate
 from lmsform.sandbox import sandbox_state_path
+from lmsform.scaffold import init_project
 from lmsform.secrets import redact as mask_secrets
+from lmsform.targeting import TargetError, parse_target
+from lmsform.yamlmessages import did_you_mean
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _verbose(command: _F) -> _F:
+    """-v, and where and how the log is written (--log-file, --log-format)."""
     return click.option(
         "-v",
         "--verbose",
         is_flag=True,
-        help="Log every HTTP call (method, path, status, time); secrets masked.",
-    )(command)
+        help="Log every HTTP call (method, path, status, time) and retry; secrets masked.",
+    )(log_options(command))
 
 
 def _directory(command: _F) -> _F:
@@ -66,8 +73,42 @@ def _output(command: _F) -> _F:
     return click.option(
         "--redact",
         type=click.Choice(["none", "emails"]),
-        help="Mask e-mail local parts and names in text and Markdown (default: output.redact).",
+        help="Show e-mail addresses as pseudonyms and mask names in text and Markdown (default: "
+        "output.redact); LMSFORM_REDACT_KEY keeps the pseudonyms from run to run.",
     )(command)
+
+
+def _comment_size(command: _F) -> _F:
+    """--max-chars and --full-plan-url: Markdown that fits a pull-request comment."""
+    command = click.option(
+        "--full-plan-url",
+        metavar="URL",
+        help="With --max-chars: where the full plan is (an http(s) URL, such as the CI run's), for the "
+        "line that says what was left out.",
+    )(command)
+    return click.option(
+        "--max-chars",
+        type=click.IntRange(min=1000),
+        metavar="N",
+        help="Make --format markdown fit N characters (a GitHub comment holds 65536): a section that does "
+        "not fit is summarised, and a last line says what was left out.",
+    )(command)
+
+
+def _comment_limit(
+    output_format: str, max_chars: int | None, full_plan_url: str | None
+) -> CommentLimit | None:
+    """The size Markdown must fit; misuse is an error in the arguments (exit 2), before anything starts."""
+    if max_chars is None and full_plan_url is None:
+        return None
+    if output_format != "markdown" or max_chars is None:
+        raise click.UsageError(
+            "--max-chars and --full-plan-url go with --format markdown, and --full-plan-url with --max-chars"
+        )
+    try:
+        return CommentLimit(max_chars, full_plan_url)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--full-plan-url") from None
 
 
 def _force(command: _F) -> _F:
@@ -76,7 +117,36 @@ def _force(command: _F) -> _F:
     )(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _addresses(context: click.Context, parameter: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """--target values, each an address; one that is not is an error in the arguments (exit 2)."""
+    for text in value:
+        try:
+            parse_target(text)
+        except TargetError as error:
+            raise click.BadParameter(str(error), context, parameter) from None
+    return tuple(dict.fromkeys(value))
+
+
+def _targeting(command: _F) -> _F:
+    """--target and --kind: a partial plan of what they select and what it needs (`lmsform.targeting`)."""
+    command = click.option(
+        "--kind",
+        "kinds",
+        multiple=True,
+        type=click.Choice(KIND_NAMES),
+        help="Plan only objects of this kind, and what they need (repeatable).",
+    )(command)
+    return click.option(
+        "--target",
+        "addresses",
+        multiple=True,
+        metavar="ADDRESS",
+        callback=_addresses,
+        help='Plan only this object, and what it needs (repeatable; globs allowed): users["*@acme.com"].',
+    )(command)
+
+
+@click.group(cls=ColourChoosingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lmsform")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -118,7 +188,9 @@ def _declared(project: Project) -> str:
 @_directory
 @_verbose
 @_output
+@_comment_size
 @_force
+@_targeting
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -133,16 +205,21 @@ def plan(
     output_format: str,
     redact: str | None,
     force: bool,
+    addresses: tuple[str, ...],
+    kinds: tuple[str, ...],
     detailed_exitcode: bool,
     out: Path | None,
+    max_chars: int | None,
+    full_plan_url: str | None,
 ) -> None:
     """Show what apply would change (and save it with --out)."""
+    limit = _comment_limit(output_format, max_chars, full_plan_url)
     configure_logging(verbose)
     with errors_exit():
         project = app.load(directory)
         with _connected(project) as provider:
-            planned, reading = app.plan(project, provider)
-        _show(project, planned, output_format, redact)
+            planned, reading = app.plan(project, provider, Targets(addresses, kinds))
+        _show(project, planned, output_format, redact, limit=limit)
         app.check_safety(project, planned, reading, force=force)
         if out is not None:
             app.save_plan(planned, project, out)
@@ -155,15 +232,24 @@ def plan(
 @_directory
 @_verbose
 @_output
-def drift(directory: Path, verbose: bool, output_format: str, redact: str | None) -> None:
+@_comment_size
+def drift(
+    directory: Path,
+    verbose: bool,
+    output_format: str,
+    redact: str | None,
+    max_chars: int | None,
+    full_plan_url: str | None,
+) -> None:
     """Report where the live account differs from the manifests, and why when the apply journals tell.
     Exit 0 in sync, 2 drift, 1 error."""
+    limit = _comment_limit(output_format, max_chars, full_plan_url)
     configure_logging(verbose)
     with errors_exit():
         project = app.load(directory)
         with _connected(project) as provider:
             found = app.drift(project, provider)
-        _show(project, found.plan, output_format, redact, report="drift", causes=found.causes)
+        _show(project, found.plan, output_format, redact, report="drift", causes=found.causes, limit=limit)
     if not found.plan.is_empty:
         sys.exit(EXIT_CHANGES)
 
@@ -172,24 +258,41 @@ def drift(directory: Path, verbose: bool, output_format: str, redact: str | None
 @click.argument("target", default=".", type=click.Path(path_type=Path))
 @_verbose
 @_force
+@_targeting
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
-def apply(target: Path, verbose: bool, force: bool, auto_approve: bool) -> None:
+def apply(
+    target: Path,
+    verbose: bool,
+    force: bool,
+    addresses: tuple[str, ...],
+    kinds: tuple[str, ...],
+    auto_approve: bool,
+) -> None:
     """Apply a saved plan (TARGET is a plan file) once a fresh plan shows exactly its changes, or plan
     and apply a project directory."""
+    targets = Targets(addresses, kinds)
+    if targets.partial and target.is_file():
+        raise click.UsageError(
+            "a saved plan keeps the targets it was made with: apply it without --target and --kind"
+        )
     configure_logging(verbose)
     with errors_exit():
         result = (
-            _apply_saved(target, force) if target.is_file() else _apply_directory(target, force, auto_approve)
+            _apply_saved(target, force)
+            if target.is_file()
+            else _apply_directory(target, force, auto_approve, targets)
         )
     if result is not None and not result.ok:
         sys.exit(EXIT_ERROR)
 
 
-def _apply_directory(directory: Path, force: bool, auto_approve: bool) -> ApplyResult | None:
+def _apply_directory(
+    directory: Path, force: bool, auto_approve: bool, targets: Targets
+) -> ApplyResult | None:
     project = app.load(directory)
     with ApplyLock(project.root) as lock, _connected(project) as provider:
         _warn_if_taken_over(project, lock)
-        planned, reading = app.plan(project, provider)
+        planned, reading = app.plan(project, provider, targets)
         _show(project, planned, "text", None)
         app.check_safety(project, planned, reading, force=force)
         if not planned.changes:
@@ -205,6 +308,7 @@ def _apply_saved(path: Path, force: bool) -> ApplyResult | None:
     opened = app.open_saved_plan(path, within=Path.cwd())
     saved = opened.plan
     project = app.load(opened.project)
+    app.check_environment(opened, project)
     with ApplyLock(project.root) as lock, _connected(project) as provider:
         _warn_if_taken_over(project, lock)
         begun = unfinished_applies(project.root, saved)
@@ -294,10 +398,7 @@ def _run(
             on_batch=finished,
             secrets=app.secrets_of(project),
         )
-    click.echo()
-    click.echo(apply_summary(result, redactor), err=not result.ok)
-    if not result.ok:
-        click.echo(shown_inline(f"What was done is in {relative(journal.path)}."), err=True)
+    report_applied(result, journal.path, redactor)
     return result
 
 
@@ -320,8 +421,12 @@ def unlock(directory: Path, force: bool) -> None:
 @main.command()
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_output
-def show(plan_file: Path, output_format: str, redact: str | None) -> None:
+@_comment_size
+def show(
+    plan_file: Path, output_format: str, redact: str | None, max_chars: int | None, full_plan_url: str | None
+) -> None:
     """Render a saved plan."""
+    limit = _comment_limit(output_format, max_chars, full_plan_url)
     with errors_exit():
         saved, document = app.read_plan_file(plan_file)
         if saved.provider not in registry():
@@ -332,7 +437,20 @@ def show(plan_file: Path, output_format: str, redact: str | None) -> None:
             )
         title = registry()[saved.provider].title
         mode = redact or str(document.get("redact", "none"))
-        click.echo(render(saved, output_format, title=title, redact=mode, document=document), nl=False)
+        text = render(saved, output_format, title=title, redact=mode, document=document, limit=limit)
+        click.echo(text, nl=False)
+
+
+def _kind_names(context: click.Context, parameter: click.Parameter, value: str | None) -> list[str] | None:
+    """--kinds as a list of kinds; a name that is no kind is an error in the arguments (exit 2)."""
+    if not value:
+        return None
+    names = [name.strip() for name in value.split(",")]
+    unknown = [name for name in names if name not in DECLARABLE]
+    if unknown:
+        hints = "; ".join(f"{name!r} is not a kind{did_you_mean(name, DECLARABLE)}" for name in unknown)
+        raise click.BadParameter(f"{hints} (choose from {', '.join(DECLARABLE)})", context, parameter)
+    return names
 
 
 @main.command(name="export")
@@ -340,24 +458,39 @@ def show(plan_file: Path, output_format: str, redact: str | None) -> None:
 @_verbose
 @click.option(
     "--kinds",
+    callback=_kind_names,
     help=f"Comma-separated kinds to export (default: all the provider can read): {', '.join(DECLARABLE)}.",
 )
 @click.option(
     "--to",
     "to",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write (default: DIRECTORY).",
+    help="Folder to write (default: DIRECTORY); a new folder also gets lmsform.yaml and the schemas.",
 )
-def export_command(directory: Path, verbose: bool, kinds: str | None, to: Path | None) -> None:
+def export_command(directory: Path, verbose: bool, kinds: list[str] | None, to: Path | None) -> None:
     """Write manifests for the live account, to bring an existing LMS under lmsform."""
     configure_logging(verbose)
     with errors_exit():
         project = app.load(directory)
-        chosen = [name.strip() for name in kinds.split(",")] if kinds else None
+        check_exportable(project.provider, kinds)
         with _connected(project) as provider:
-            written = export_project(project, provider, chosen, to or directory)
+            written = export_project(project, provider, kinds, to or directory)
         for path in written:
             click.echo(shown_inline(f"wrote {relative(path)}"))
+
+
+@main.command()
+@click.option(
+    "--provider", "vendor", required=True, type=click.Choice(sorted(registry())), help="The vendor."
+)
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(vendor: str, directory: Path) -> None:
+    """Start a project in DIRECTORY: a commented lmsform.yaml, .gitignore, a first resource file and
+    the schemas editors use. Never overwrites a file."""
+    with errors_exit():
+        written = init_project(registry()[vendor], directory)
+    for path in written:
+        click.echo(shown_inline(f"wrote {relative(path)}"))
 
 
 @main.command()
@@ -378,10 +511,30 @@ def fmt(directory: Path, check: bool) -> None:
 
 
 @main.command(name="schema")
-@click.argument("directory", default="schemas", type=click.Path(file_okay=False, path_type=Path))
-def schema_command(directory: Path) -> None:
-    """Write the JSON Schemas of the manifest format (one set per provider) for editors."""
-    for path in schema.write(directory):
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--provider",
+    "vendor",
+    type=click.Choice(sorted(registry())),
+    help="Print this vendor's schema of resource files to stdout instead of writing files.",
+)
+@click.option(
+    "--config",
+    "project_file",
+    is_flag=True,
+    help="Print the schema of lmsform.yaml: the vendor's with --provider, else the one for every vendor.",
+)
+def schema_command(directory: Path | None, vendor: str | None, project_file: bool) -> None:
+    """Write the JSON Schemas of the manifest format (one set per provider, and lmsform.yaml's for
+    every provider) to DIRECTORY (default: schemas), or print one with --provider or --config."""
+    if vendor is not None or project_file:
+        if directory is not None:
+            raise click.UsageError(
+                "give DIRECTORY to write every schema, or --provider/--config to print one"
+            )
+        click.echo(schema.one(vendor, project_file), nl=False)
+        return
+    for path in schema.write(directory or Path("schemas")):
         click.echo(f"wrote {relative(path)}")
 
 
@@ -491,6 +644,7 @@ def _show(
     redact: str | None,
     report: Report = "plan",
     causes: Mapping[str, Cause] | None = None,
+    limit: CommentLimit | None = None,
 ) -> None:
     document = (
         app.plan_document(planned, project, relative_to=Path.cwd()) if output_format == "json" else None
@@ -504,6 +658,7 @@ def _show(
         report=report,
         document=document,
         causes=causes,
+        limit=limit,
     )
     # No plan holds a secret; should a value ever equal one, it is masked here as in every log line.
     click.echo(mask_secrets(text), nl=False)

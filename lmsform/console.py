@@ -1,4 +1,5 @@
-"""Talking to the person (or CI log) running lmsform: errors, confirmation, apply progress, logging.
+"""Talking to the person (or CI log) running lmsform: errors, confirmation, apply progress and what
+stays on screen after it, colours (NO_COLOR, --no-color), logging (set up by `logs`).
 
 Errors and log lines quote manifests, file names and vendors' answers, none of them trusted: each
 line is printed with control and bidi characters and line breaks shown as escapes (`shown_inline`),
@@ -7,23 +8,26 @@ so quoted text can neither restyle the terminal nor start a line a CI runner wou
 
 from __future__ import annotations
 
-import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
-from lmsform.apply import ChangeResult, Outcome
+from lmsform import logs
+from lmsform.apply import ApplyResult, ChangeResult, KindCounts, Outcome
 from lmsform.characters import shown_escaped, shown_inline
-from lmsform.errors import LmsformError, ManifestError
+from lmsform.errors import LmsformError, ManifestError, relative
 from lmsform.output.redaction import Redactor
-from lmsform.output.text import batch_line
-from lmsform.secrets import RedactingFormatter, redact
+from lmsform.output.text import apply_summary, batch_line
+from lmsform.secrets import redact
 
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
@@ -92,36 +96,133 @@ def apply_progress(total: int, redactor: Redactor) -> Iterator[Callable[[list[Ch
         yield lambda batch: click.echo(batch_line(batch, redactor))
         return
     columns = (TextColumn("Applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(), transient=True) as progress:
+    console = Console(no_color=True if colours_off() else None)  # rich reads NO_COLOR itself
+    with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("apply", total=total)
+
+        def above_the_bar(line: str) -> None:
+            # The line is escaped already; from_ansi keeps its styling as rich's, dropped without colour.
+            # Never wrapped: a line copied from the terminal (a JSON log record) stays one line.
+            progress.console.print(
+                Text.from_ansi(line), markup=False, highlight=False, emoji=False, soft_wrap=True
+            )
 
         def advance(batch: list[ChangeResult]) -> None:
             progress.advance(task, len(batch))
             for result in batch:
                 if result.outcome is Outcome.FAILED:
-                    progress.console.print(batch_line([result], redactor), markup=False, highlight=False)
+                    above_the_bar(batch_line([result], redactor))
 
-        yield advance
+        with logs.printing_above(above_the_bar):
+            yield advance
+
+
+def report_applied(result: ApplyResult, journal: Path, redactor: Redactor) -> None:
+    """What stays on screen once the progress bar is gone: the summary, a table of what was done to
+    each kind, and where the journal is. On stderr when the apply failed."""
+    failed = not result.ok
+    click.echo()
+    click.echo(apply_summary(result, redactor), err=failed)
+    click.echo(applied_table(result.by_kind()), err=failed)
+    where = "What was done is in" if failed else "The journal of this apply is"
+    click.echo(shown_inline(f"{where} {relative(journal)}."), err=failed)
+
+
+_COLUMNS = ("created", "updated", "removed", "failed")
+
+
+def applied_table(counts: dict[str, KindCounts]) -> str:
+    """One row per kind, a column per outcome; "not attempted" only when a change was not."""
+    columns = [*_COLUMNS, "not attempted"] if any(row.not_attempted for row in counts.values()) else _COLUMNS
+    rows = [["kind", *columns]] + [
+        [shown_inline(kind), *(str(getattr(row, column.replace(" ", "_"))) for column in columns)]
+        for kind, row in counts.items()
+    ]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
+    return "\n".join("  ".join(_aligned(row, widths)) for row in rows)
+
+
+def _aligned(row: list[str], widths: list[int]) -> list[str]:
+    """The kind to the left, counts to the right."""
+    cells = [cell.rjust(width) for cell, width in zip(row, widths, strict=True)]
+    return [row[0].ljust(widths[0]), *cells[1:]]
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_LOG_CHOICE = "lmsform.log"
+
+
+def colours_off() -> bool:
+    """Whether output is plain: NO_COLOR is set to anything but "" (no-color.org), or --no-color."""
+    context = click.get_current_context(silent=True)
+    return bool(os.environ.get("NO_COLOR")) or (context is not None and context.color is False)
+
+
+def _no_colour(context: click.Context, parameter: click.Parameter, value: bool) -> None:
+    if value or os.environ.get("NO_COLOR"):
+        context.color = False  # click.echo drops styles; colours_off() tells rich
+
+
+def no_color_option() -> click.Option:
+    return click.Option(
+        ["--no-color"],
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_no_colour,
+        help="Print without colours (as the NO_COLOR environment variable does).",
+    )
+
+
+class ColourChoosingGroup(click.Group):
+    """A command group where the group and every command take --no-color, so a command added later
+    has it too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(no_color_option())
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not any("--no-color" in parameter.opts for parameter in cmd.params):
+            cmd.params.append(no_color_option())
+        super().add_command(cmd, name)
+
+
+def log_options(command: _F) -> _F:
+    """--log-file and --log-format, kept for `configure_logging` (the commands need not name them)."""
+
+    def keep(context: click.Context, parameter: click.Parameter, value: Any) -> None:
+        context.meta.setdefault(_LOG_CHOICE, {})[parameter.name] = value
+
+    command = click.option(
+        "--log-format",
+        type=click.Choice(logs.LOG_FORMATS),
+        default="text",
+        show_default=True,
+        expose_value=False,
+        callback=keep,
+        help="Format of the log: text, or json (one object per line).",
+    )(command)
+    return click.option(
+        "--log-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        expose_value=False,
+        callback=keep,
+        help=f"Append the log to this file instead of stderr (its level: -v or {logs.LEVEL_VARIABLE}).",
+    )(command)
 
 
 def configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_OneLineFormatter("%(name)s: %(message)s"))
-    root = logging.getLogger("lmsform")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
-    root.propagate = False
-
-
-class _OneLineFormatter(RedactingFormatter):
-    """A record on one line whatever its arguments hold (a vendor's id, a name); a traceback keeps its
-    lines, with control and bidi characters as escapes."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:
-        return shown_inline(redact(super().formatMessage(record)))
-
-    def formatException(self, ei: Any) -> str:
-        return shown_escaped(redact(super().formatException(ei)))
-
-    def formatStack(self, stack_info: str) -> str:
-        return shown_escaped(redact(super().formatStack(stack_info)))
+    """Set up the log as -v, LMSFORM_LOG and the command's --log-file and --log-format ask; a level or
+    file that cannot be used is an error in the arguments (exit 2) before anything starts."""
+    context = click.get_current_context(silent=True)
+    given = context.meta.get(_LOG_CHOICE, {}) if context is not None else {}
+    choice = logs.LogChoice(
+        verbose=verbose, file=given.get("log_file"), format=given.get("log_format") or "text"
+    )
+    try:
+        logs.configure(choice, os.environ, sys.stderr)
+    except logs.LogSetupError as error:
+        raise click.BadParameter(shown_inline(str(error)), param_hint=error.option) from None
+    if context is not None and choice.file is not None:
+        context.call_on_close(logs.close_log_files)

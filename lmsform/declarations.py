@@ -28,6 +28,7 @@ from lmsform.kinds import (
     PUBLICATIONS,
     SESSIONS,
     SUPERVISORS,
+    USERS,
     WEBHOOKS,
     Key,
     Kind,
@@ -53,7 +54,7 @@ from lmsform.specs import (
     secret_of_map,
 )
 from lmsform.state import GroupExpansion, Resource, State
-from lmsform.yamlmessages import shortened, what_it_is
+from lmsform.yamlmessages import did_you_mean, shortened, what_it_is
 from lmsform.yamlsource import Document, validate_node
 
 _NO_SETTINGS = PublicationSpec.model_validate({})
@@ -276,8 +277,12 @@ class DesiredStateBuilder:
         for index, role in enumerate(declared_roles or []):
             if role not in self.provider.roles:
                 offered = ", ".join(sorted(self.provider.roles))
+                hint = did_you_mean(role, self.provider.roles) if isinstance(role, str) else ""
                 self.issues.append(
-                    Issue(entry.at("roles", index), f"{self.provider.title} has no role {role!r} ({offered})")
+                    Issue(
+                        entry.at("roles", index),
+                        f"{self.provider.title} has no role {role!r} ({offered}){hint}",
+                    )
                 )
                 ok = False
         for name, message in self.provider.check_fields(entry.kind.name, entry.values):
@@ -551,10 +556,12 @@ class DesiredStateBuilder:
             f"{found.source}); refer to it by its new name",
         )
 
-    def check_references(self) -> list[Reference]:
+    def check_references(self, *, every_file_read: bool = True) -> list[Reference]:
         """References must name declared objects, or (for additive kinds) objects that may exist live.
 
-        Returns those to check against the live account at plan time.
+        Returns those to check against the live account at plan time. When a file could not be read
+        (a YAML syntax error), what it declares is unknown: a name no other file declares is then no
+        error of its own, which would only send the reader to the wrong place.
         """
         self._enrol_attendees()
         self.issues.extend(catalogue_rules.prerequisite_cycles(self._prerequisites_at))
@@ -578,26 +585,51 @@ class DesiredStateBuilder:
                 self.issues.append(
                     Issue(reference.source, f"{name} is declared not to exist (at {declared_at})")
                 )
+            elif not every_file_read:
+                continue
             elif support is not None and support.names_only:
                 assert self.provider is not None
                 self.issues.append(
                     Issue(
                         reference.source,
                         f"{name} is not declared; {self.provider.title} cannot look {reference.kind} up, so "
-                        f"name each one once under {reference.kind} with its api_id",
+                        f"name each one once under {reference.kind} with its api_id"
+                        + self._closest(reference.kind, reference.key),
                     )
                 )
-            elif target.spec is not None and self.manage.mode(reference.kind) == "authoritative":
+            elif self._authoritative_owner(reference) is not None:
+                owner = KINDS_BY_NAME[str(self._authoritative_owner(reference))]
                 self.issues.append(
                     Issue(
                         reference.source,
-                        f"{name} is not declared; with manage.{reference.kind}: authoritative "
-                        f"every {target.singular} referred to must be declared",
+                        f"{owner.singular} {reference.key[0]!r} is not declared; with manage.{owner.name}: "
+                        f"authoritative every {owner.singular} referred to must be declared"
+                        + self._closest(owner.name, reference.key),
                     )
                 )
             else:
                 unresolved.setdefault((reference.kind, reference.key), reference)
         return list(unresolved.values())
+
+    def _authoritative_owner(self, reference: Reference) -> str | None:
+        """The authoritative kind that must declare what `reference` names: its own kind, or for a kind
+        `manage:` does not name, the kind it stands for (a publication's course); None if additive.
+        A course the manifests declare unpublished may be published live: the plan checks it."""
+        kind = KINDS_BY_NAME[reference.kind]
+        owner = kind if kind.managed_mode else None
+        if owner is None and len(reference.key) == 1:
+            owner = next((KINDS_BY_NAME[to] for at, to in kind.key_refs(reference.key) if at == 0), None)
+        if owner is None or owner.spec is None or self.manage.mode(owner.name) != "authoritative":
+            return None
+        return owner.name if self.state.get(owner.name, reference.key) is None else None
+
+    def _closest(self, kind_name: str, key: Key) -> str:
+        """`; did you mean ...?` with the declared names of the kind closest to `key`'s. Never for
+        users: an address one letter from another is another person's (x@acme.com, b@acme.com)."""
+        if kind_name == USERS.name:
+            return ""
+        names = [str(declared[0]) for declared in self.state.of(kind_name) if len(declared) == 1]
+        return did_you_mean(str(key[0]), names) if len(key) == 1 else ""
 
 
 def allowed_fields(kind: Kind, support: KindSupport) -> set[str]:

@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from lmsform.characters import EscapingEmitter
-from lmsform.errors import LmsformError
+from lmsform.errors import LmsformError, relative
 from lmsform.ignoring import without_ignored
 from lmsform.kinds import (
     ALL_EVENTS,
@@ -37,11 +37,13 @@ from lmsform.kinds import (
     USERS,
     Kind,
 )
-from lmsform.manifest import Project
+from lmsform.manifest import CONFIG_FILE, Project
 from lmsform.project_config import KindName
 from lmsform.providers.base import Provider
+from lmsform.scaffold import exported_config, modeline, write_missing_schemas
 from lmsform.specs import EnrollmentSpec
 from lmsform.state import Resource, State
+from lmsform.yamlsource import load, plain
 
 # Which file each kind goes to, in writing order.
 FILES: Mapping[str, str] = {
@@ -80,7 +82,8 @@ def _refuse_addresses_manifests_refuse(live: State, title: str) -> None:
         )
 
 
-def export_project(project: Project, provider: Provider, kinds: Sequence[str] | None, to: Path) -> list[Path]:
+def check_exportable(provider: type[Provider], kinds: Sequence[str] | None) -> list[str]:
+    """The kinds to export, in writing order; ExportError for one the provider cannot read back."""
     chosen = list(kinds) if kinds else [name for name in FILES if name in provider.supports]
     unknown = [name for name in chosen if name not in DECLARABLE]
     if unknown:
@@ -93,8 +96,19 @@ def export_project(project: Project, provider: Provider, kinds: Sequence[str] | 
         raise ExportError(
             f"{provider.title} cannot export {', '.join(skipped)}: its API cannot read them back"
         )
+    return exportable
+
+
+def export_project(project: Project, provider: Provider, kinds: Sequence[str] | None, to: Path) -> list[Path]:
+    """Write the live account's manifests to `to`. A folder outside the project gets an lmsform.yaml
+    too (the project's provider settings), so that it plans on its own; a folder inside the project is
+    part of it, where a second lmsform.yaml would be an error."""
+    exportable = check_exportable(type(provider), kinds)
     targets = [to / FILES[name] for name in exportable]
-    existing = [path for path in targets if path.exists()]
+    new_project = not _inside(to, project.root)
+    if new_project:
+        targets.insert(0, to / CONFIG_FILE)
+    existing = [path for path in targets if path.exists() or path.is_symlink()]
     if existing:
         raise ExportError(
             f"export would overwrite {', '.join(map(str, existing))}; choose another folder with --to"
@@ -103,7 +117,10 @@ def export_project(project: Project, provider: Provider, kinds: Sequence[str] | 
     if "users" in exportable:
         _refuse_addresses_manifests_refuse(live, provider.title)
     to.mkdir(parents=True, exist_ok=True)
-    for name, path in zip(exportable, targets, strict=True):
+    if new_project:
+        _write_config(project, to / CONFIG_FILE)
+    for name in exportable:
+        path = to / FILES[name]
         notes = [_NOTES[name]] if name in _NOTES else []
         unread = sorted(provider.supports[name].readback)
         if unread:
@@ -111,8 +128,28 @@ def export_project(project: Project, provider: Provider, kinds: Sequence[str] | 
                 f"{provider.title} cannot read back {', '.join(unread)}: left out (not managed) "
                 "until you declare them."
             )
-        _write(path, name, _BUILDERS[name](live, type(provider)), provider.title, notes)
-    return targets
+        entries = _BUILDERS[name](live, type(provider))
+        _write(path, name, entries, provider.title, notes, schema_line=modeline(project.provider, path, to))
+    return targets + write_missing_schemas(project.provider, to)
+
+
+def _inside(folder: Path, root: Path) -> bool:
+    """Whether `folder` is `root` or under it (as it will be once made)."""
+    return folder.resolve().is_relative_to(root.resolve())
+
+
+def _write_config(project: Project, path: Path) -> None:
+    """lmsform.yaml for the exported project: the provider settings as the project's own lmsform.yaml
+    writes them (read again: the loaded ones hold the variables' values, which must not be written)."""
+    document = load(project.root / CONFIG_FILE, relative(project.root / CONFIG_FILE), project.root)
+    written = plain(document.root)["provider"]
+    header = [
+        modeline(project.provider, path, path.parent),
+        f"Exported from {project.provider.title} by `lmsform export`, with the provider settings of "
+        f"{relative(project.root / CONFIG_FILE)}.",
+    ]
+    with path.open("x", encoding="utf-8") as handle:
+        handle.write(exported_config(written, project.provider, header))
 
 
 def _declared(kind: Kind, resource: Resource, provider: type[Provider]) -> dict[str, Any]:
@@ -290,10 +327,12 @@ def _write(
     entries: list[dict[str, Any]] | dict[str, Any],
     title: str,
     notes: list[str],
+    *,
+    schema_line: str | None = None,
 ) -> None:
     document = CommentedMap({kind_name: entries})
-    header = "\n".join([f"Exported from {title} by `lmsform export`.", *notes])
-    document.yaml_set_start_comment(header)
+    header = [*filter(None, [schema_line]), f"Exported from {title} by `lmsform export`.", *notes]
+    document.yaml_set_start_comment("\n".join(header))
     yaml = YAML(typ="rt")
     yaml.Emitter = EscapingEmitter  # a name the vendor holds in NFD, or with a zero-width space, as escapes
     yaml.indent(mapping=2, sequence=4, offset=2)

@@ -22,16 +22,19 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from lmsform.declarations import DesiredStateBuilder
 from lmsform.errors import Issue, Location, ManifestError, relative
 from lmsform.hierarchy import parent_cycles
+from lmsform.includes import included_paths
 from lmsform.kinds import DECLARABLE, KINDS_BY_NAME
 from lmsform.policy import strictest, trusted_policy
 from lmsform.prerequisites import declared_conflicts
 from lmsform.project_config import ManageConfig, ProjectConfig
-from lmsform.providers.base import Provider, ProviderSettings, Removal
+from lmsform.providers.base import SANDBOX, Provider, ProviderSettings, Removal
 from lmsform.providers.origins import allowed_origins
 from lmsform.references import Reference
 from lmsform.sourcefile import find_manifests
 from lmsform.state import State
-from lmsform.variables import VariableAccess, listed_variables
+from lmsform.variables import VariableAccess, VariableReference, listed_variables
+from lmsform.yamllimits import ProjectValues
+from lmsform.yamlmessages import did_you_mean, shortened
 from lmsform.yamlsource import (
     Document,
     checked_texts,
@@ -43,7 +46,9 @@ from lmsform.yamlsource import (
 )
 
 CONFIG_FILE = "lmsform.yaml"
+_BASE_URL = ("provider", "base_url")
 _WHOLE_ENV_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+_ANY_ENV_REFERENCE = re.compile(r"\$\{")
 
 
 @dataclass(frozen=True)
@@ -86,19 +91,25 @@ def load_project(
         raise ManifestError(
             [Issue(None, f"{where}: no {CONFIG_FILE} here; a project directory holds {CONFIG_FILE}")]
         )
-    # Every file is found, and checked against the project's bounds, before any tree is built.
-    found, link_issues = find_manifests(root, CONFIG_FILE)
-    files = [config_path, *found]
-    texts = checked_texts(files, root)
+    # Every file is checked against the project's bounds before its tree is built. lmsform.yaml's
+    # tree comes first: its `include:` says where else to search.
+    values = ProjectValues()
+    texts = checked_texts([config_path], root, values)
     issues: list[Issue] = []
     variables = _Variables(os.environ if environ is None else environ, offline)
     config_doc = _load_collecting(config_path, texts, issues)
     settings_result = None
     credentials: dict[str, str] = {}
+    declared: dict[str, str | None] = {}
     allowed: frozenset[str] = frozenset()
+    included: list[Path] = []
     if config_doc is not None:
         credentials, unrestricted = _credential_references(config_doc, providers)
-        variables.interpolate(config_doc, VariableAccess(variables.listed, credentials, unrestricted))
+        declared = _declared_variables(config_doc, issues)
+        access = VariableAccess(variables.listed, credentials, unrestricted, declared)
+        variables.interpolate(config_doc, access)
+        included, include_issues = included_paths(config_doc, root, CONFIG_FILE)
+        issues.extend(include_issues)
         settings_result = _read_config(config_doc, providers, issues, variables.unset)
         if settings_result is not None and not offline:
             allowed = variables.allowed_origins()
@@ -116,16 +127,21 @@ def load_project(
             issues.extend(error.issues)
     manage = config.manage if config is not None else ManageConfig()
 
+    found, link_issues = find_manifests(root, CONFIG_FILE, included)
+    files = [config_path, *found]
+    texts = checked_texts(found, root, values)
     builder = DesiredStateBuilder(provider, manage, issues)
     issues.extend(link_issues)
-    for path in files[1:]:
+    every_file_read = True
+    for path in found:
         document = _load_collecting(path, texts, issues)
+        every_file_read = every_file_read and document is not None
         if document is not None:
             issues.extend(_secrets_not_from_environment(document))
-            variables.interpolate(document, VariableAccess(variables.listed, credentials))
+            variables.interpolate(document, VariableAccess(variables.listed, credentials, declared=declared))
             _stand_in_for_unset_secrets(document, variables.unset)
             builder.add(document)
-    unresolved = builder.check_references()
+    unresolved = builder.check_references(every_file_read=every_file_read)
     if provider is not None:
         issues.extend(declared_conflicts(builder.state, provider))
     issues.extend(parent_cycles(builder.state))
@@ -189,10 +205,11 @@ def _stand_in() -> str:
 
 
 def manifest_digest(root: Path, files: list[Path]) -> str:
-    """sha256 over the project's manifest files: their paths (relative) and their bytes."""
+    """sha256 over the project's manifest files: their paths (relative to the project folder, which
+    an included file may be outside of) and their bytes."""
     digest = hashlib.sha256()
     for path in sorted(files):
-        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        digest.update(Path(os.path.relpath(path, root)).as_posix().encode("utf-8") + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return "sha256:" + digest.hexdigest()
 
@@ -277,6 +294,29 @@ def _read_config(
     return config, settings, provider
 
 
+def _declared_variables(document: Document, issues: list[Issue]) -> dict[str, str | None]:
+    """lmsform.yaml's `variables:` block as written (the model checks its names and types). A value is
+    taken as it is: one that reads a variable itself is an issue, and is read by nothing."""
+    data = document.root
+    block = data.get("variables") if isinstance(data, CommentedMap) else None
+    if not isinstance(block, CommentedMap):
+        return {}
+    declared: dict[str, str | None] = {}
+    for name, value in block.items():
+        if isinstance(value, str) and "${" in value:
+            issues.append(
+                Issue(
+                    document.location(block, (name,)),
+                    f"variables.{name} reads a variable: a value of `variables:` is written as it is; the "
+                    f"environment gives another with LMSFORM_VAR_{name}",
+                )
+            )
+            block[name] = ""
+        elif isinstance(value, str) or value is None:
+            declared[str(name)] = value
+    return declared
+
+
 def _credential_references(
     document: Document, providers: Mapping[str, type[Provider]]
 ) -> tuple[dict[str, str], frozenset[Location]]:
@@ -295,7 +335,11 @@ def _credential_references(
     places: set[Location] = set()
     for name, value in data.items():
         if str(name) in held and isinstance(value, str):
-            variables.update((variable, f"provider.{name}") for variable in environment_names(value))
+            variables.update(
+                (reference.name, f"provider.{name}")
+                for reference in map(VariableReference.parse, environment_names(value))
+                if reference is not None
+            )
             places.add(document.location(data, (name,)))
     return variables, frozenset(places)
 
@@ -326,7 +370,7 @@ def _settings(
             data[name] = _stand_in()
     found: list[Issue] = []
     settings = validate_node(model, data, document, config, ("provider",), found)
-    issues.extend(found)
+    issues.extend(_base_url_explained(found, data.get("base_url"), document.location(config, _BASE_URL)))
     if settings is None and found and all(issue.location in unset for issue in found):
         values: dict[str, Any] = {
             str(name): SecretStr(value) if _holds_secret(model, str(name)) else value
@@ -334,6 +378,19 @@ def _settings(
         }
         return model.model_construct(None, **values)
     return settings
+
+
+def _base_url_explained(found: list[Issue], base_url: Any, where: Location) -> list[Issue]:
+    """`found`, where a base_url that is no URL (`sandbx`) is said to be neither `sandbox` nor a URL."""
+    if not isinstance(base_url, str) or "://" in base_url:
+        return found
+    hint = did_you_mean(base_url, [SANDBOX])
+    explained = Issue(
+        where,
+        f"provider.base_url: {shortened(base_url)!r} is neither `sandbox` (the built-in emulator) nor an "
+        f"https:// URL of the vendor's API{hint}",
+    )
+    return [explained if issue.location == where else issue for issue in found]
 
 
 def _holds_secret(model: type[ProviderSettings], name: str) -> bool:
@@ -366,11 +423,18 @@ def _secret_values(document: Document) -> Iterator[tuple[CommentedMap, str]]:
 
 
 def _secrets_not_from_environment(document: Document) -> list[Issue]:
-    """Write-only secrets (webhook passwords) may only be written as ${VARIABLE}, never inline."""
+    """Write-only secrets (webhook passwords) may only be written as ${VARIABLE}, never inline, and
+    neither with a default nor from `variables:` (either would be the secret, written in the repository)."""
     return [
         Issue(
             document.location(entry, (name,)),
-            f"{name} must come from the environment: write ${{VARIABLE_NAME}}, not the value",
+            f"{name} must come from the environment: write ${{VARIABLE_NAME}}, "
+            + (
+                "without a default or a value of `variables:`, which would be a secret written in the "
+                "repository"
+                if isinstance(entry[name], str) and _ANY_ENV_REFERENCE.search(entry[name])
+                else "not the value"
+            ),
         )
         for entry, name in _secret_values(document)
         if entry[name] is not None

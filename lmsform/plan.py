@@ -15,7 +15,7 @@ from typing import Any
 
 from lmsform import __version__
 from lmsform.errors import PlanFileError
-from lmsform.kinds import KINDS, KINDS_BY_NAME, Key, address
+from lmsform.kinds import KIND_NAMES, KINDS, KINDS_BY_NAME, Key, address
 
 
 class Action(StrEnum):
@@ -152,6 +152,44 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class Targets:
+    """What a partial plan is limited to (`--target ADDRESS`, `--kind KIND`), as given; both empty: the
+    whole account. A saved plan keeps them, and apply plans again with them (`lmsform.targeting`)."""
+
+    addresses: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.addresses or self.kinds)
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """As the command line gives them: `--target users["*@acme.com"]`, `--kind groups`."""
+        return tuple(f"--target {text}" for text in self.addresses) + tuple(
+            f"--kind {name}" for name in self.kinds
+        )
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {"addresses": list(self.addresses), "kinds": list(self.kinds)}
+
+    @staticmethod
+    def from_json(data: object) -> Targets:
+        """Targets read back from a plan file: lists of strings, and kinds lmsform plans (each address
+        is checked where it is used, `lmsform.targeting.selection`)."""
+        if not isinstance(data, Mapping) or set(data) - {"addresses", "kinds"}:
+            raise ValueError("targets are an object of addresses and kinds")
+        addresses, kinds = data.get("addresses", []), data.get("kinds", [])
+        for values in (addresses, kinds):
+            if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+                raise ValueError("a plan's targets are lists of strings")
+        unknown = [name for name in kinds if name not in KIND_NAMES]
+        if unknown:
+            raise ValueError(f"unknown kind {unknown[0]!r} in the plan's targets")
+        return Targets(tuple(addresses), tuple(kinds))
+
+
+@dataclass(frozen=True)
 class Plan:
     """Ordered changes for one provider target, with the vendor ids of live objects they refer to."""
 
@@ -171,6 +209,10 @@ class Plan:
     existing: Mapping[str, int] = field(default_factory=dict)
     # What the vendor will do besides the changes, for reviewers (a welcome e-mail, or none).
     notices: tuple[str, ...] = ()
+    # What a partial plan is limited to; empty for a plan of the whole account.
+    targets: Targets = field(default_factory=Targets)
+    # The environment lmsform.yaml names (`environment: production`); "" when it names none.
+    environment: str = ""
 
     @staticmethod
     def build(
@@ -254,6 +296,10 @@ class Plan:
                 for (kind, key), digest in sorted(self.live_fingerprint.items())
             ],
             "checksum": self.checksum,
+            # Only in a partial plan: plans of the whole account keep the form they always had.
+            **({"targets": self.targets.to_json()} if self.targets.partial else {}),
+            # Only when lmsform.yaml names one, likewise.
+            **({"environment": self.environment} if self.environment else {}),
         }
 
     def refs_json(self) -> list[dict[str, Any]]:
@@ -288,9 +334,17 @@ class Plan:
                     for item in data["live_fingerprint"]
                 },
                 existing={str(name): int(count) for name, count in data["existing"].items()},
+                targets=Targets.from_json(data["targets"]) if "targets" in data else Targets(),
+                environment=_environment(data.get("environment", "")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise PlanFileError(f"malformed plan file: {type(error).__name__}: {error}") from None
+
+
+def _environment(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("a plan's environment is a string")
+    return value
 
 
 def _kind_name(value: object) -> str:

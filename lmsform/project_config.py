@@ -4,9 +4,9 @@ per kind, so that a new kind is declared once (in `kinds`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, create_model
+from pydantic import Field, StringConstraints, create_model
 
 from lmsform.kinds import DECLARABLE, KIND_NAMES, KINDS
 from lmsform.specs import StrictModel
@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 else:
     KindName = Literal[KIND_NAMES]
 Patterns = dict[KindName, list[str]]
+# Shown in plan headers and compared on apply: plain words only, so no format needs to escape it.
+EnvironmentName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
+VariableName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
 class OutputConfig(StrictModel):
@@ -85,6 +88,21 @@ class ProjectConfig(StrictModel):
     """The contents of lmsform.yaml. `provider` is validated by the chosen provider's own settings model."""
 
     version: Literal[1] = Field(1, description="Manifest format version.")
+    environment: EnvironmentName | None = Field(
+        None,
+        description="Which environment this project is (staging, production): plans name it, and a saved "
+        "plan applies only to a project of the same environment.",
+    )
+    include: list[str] = Field(
+        default_factory=list,
+        description="Files or folders of manifests, relative to this folder and inside its git repository "
+        "(e.g. ../shared/people), loaded with the project's own. Never through a symbolic link.",
+    )
+    variables: dict[VariableName, str | None] = Field(
+        default_factory=dict,
+        description="Values that are not secrets, read as ${var.NAME}. LMSFORM_VAR_NAME in the environment "
+        "wins over the value here; a null value must come from it. Never a credential or a password.",
+    )
     provider: dict[str, Any] = Field(description="Which vendor, and its settings.")
     manage: ManageConfig = Field(default_factory=ManageConfig)
     output: OutputConfig = Field(default_factory=lambda: OutputConfig.model_validate({}))

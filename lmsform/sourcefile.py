@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +83,9 @@ class LinkBoundary:
         return next((part for part in parts[shared:] if part.startswith(".")), None)
 
 
-def find_manifests(root: Path, config_name: str) -> tuple[list[Path], list[Issue]]:
+def find_manifests(
+    root: Path, config_name: str, included: Sequence[Path] = ()
+) -> tuple[list[Path], list[Issue]]:
     """Every YAML file below the project but its `config_name` (lmsform.yaml), skipping hidden files
     and folders (.lmsform, .git), and the problems with the links on the way.
 
@@ -95,9 +97,17 @@ def find_manifests(root: Path, config_name: str) -> tuple[list[Path], list[Issue
     The search holds the project's bounds (`yamllimits`): the names it looks at, how deep folders nest,
     and how many manifest files there are and their bytes together, lmsform.yaml's included. It stops
     with a ProjectLimitError at the file or folder that crosses one, before any file is read.
+
+    `included` are the folders and files lmsform.yaml's `include:` names, as `includes` checked them
+    (real ones, inside the repository): searched the same way, within the same bounds.
     """
     search = _FileSearch(root, config_name)
     search.run(root)
+    for path in included:
+        if path.is_dir():
+            search.run(path)
+        else:
+            search.file(path, path.resolve(), linked=False)
     return sorted(search.found), search.issues
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from lmsform.errors import Issue, Location
 
+# How alike a name must be to one lmsform knows to be suggested (difflib's ratio): a letter left out or
+# doubled in a word, not another word that shares most of its letters.
+_CLOSE = 0.85
 _LONGEST_KEY = 1024  # libyaml's limit on a key written without `?`
 # libyaml's words for problems people make often, and what to say instead.
 _CLEARER = {
@@ -65,6 +69,15 @@ def shown_key(key: Any) -> str:
 def shortened(text: str, limit: int = 60) -> str:
     """`text`, cut to `limit` characters: a name echoed in a message need not be a megabyte long."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """`; did you mean 'x'?` naming the choices closest to `name`, one that differs only in case
+    first, or nothing when none is close."""
+    by_case = {choice.casefold(): choice for choice in choices if choice != name}
+    close = get_close_matches(name.casefold(), list(by_case), n=3, cutoff=_CLOSE)
+    found = [repr(shortened(by_case[choice])) for choice in close]
+    return f"; did you mean {' or '.join(found)}?" if found else ""
 
 
 def what_it_is(value: Any) -> str:

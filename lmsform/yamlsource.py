@@ -21,13 +21,12 @@ from lmsform import secrets
 from lmsform.characters import REFUSED, describe, text_issues
 from lmsform.errors import Issue, Location, ManifestError, relative
 from lmsform.sourcefile import read_text
-from lmsform.variables import VariableAccess
+from lmsform.variables import VariableAccess, VariableReference
 from lmsform.yamllimits import ProjectLimitError, ProjectValues, check_shape
-from lmsform.yamlmessages import shortened, shown_key, syntax_issue, what_it_is
+from lmsform.yamlmessages import did_you_mean, shortened, shown_key, syntax_issue, what_it_is
 
 M = TypeVar("M", bound=BaseModel)
 _ENV_REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A line break in a variable is nearly always a stray one, and would end up in an HTTP header or a name.
 _REFUSED_IN_VARIABLES = re.compile(f"{REFUSED.pattern}|[\r\n]")
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -193,11 +192,14 @@ def parsed(text: str, path: Path, shown_as: Path) -> Document:
     return Document(path=path, shown_as=shown_as, root=root_node)
 
 
-def checked_texts(paths: Iterable[Path], root: Path) -> dict[Path, str | ManifestError]:
+def checked_texts(
+    paths: Iterable[Path], root: Path, values: ProjectValues | None = None
+) -> dict[Path, str | ManifestError]:
     """`checked_text` of each of a project's manifest files (`root`: the project folder): its text, or
-    why it cannot be a manifest. The files' values count together against the project's bound, so
-    ProjectLimitError stops the load here, before any tree is built."""
-    values = ProjectValues()
+    why it cannot be a manifest. The files' values count together against the project's bound (with
+    `values`, those of the files checked before too), so ProjectLimitError stops the load here, before
+    any tree is built."""
+    values = ProjectValues() if values is None else values
     checked: dict[Path, str | ManifestError] = {}
     for path in paths:
         try:
@@ -283,39 +285,46 @@ def interpolate_environment(
         def replace(match: re.Match[str]) -> str:
             if match.group(0) == "$$":
                 return "$"
-            name = match.group(1)
-            if not _ENV_NAME.fullmatch(name):
+            reference = VariableReference.parse(match.group(1))
+            if reference is None:
                 issues.append(
-                    Issue(where, f"invalid environment reference ${{{name}}}: write ${{NAME}}, nothing else")
+                    Issue(
+                        where,
+                        f"invalid environment reference ${{{match.group(1)}}}: write ${{NAME}}, "
+                        "${NAME:-default} or ${var.NAME}, nothing else",
+                    )
                 )
                 return ""
-            refused = rules.refusal(name, where)
+            refused = rules.refusal(reference, where)
             if refused is not None:
                 issues.append(Issue(where, refused))
                 return ""
+            name = reference.name
             readable = rules.may_read(name, where)
-            if unset is not None and not (readable and name in env):
+            value = rules.value(reference, env)
+            if unset is not None and not (readable and value is not None):
                 unset.add(where)
                 return match.group(0)
             if not readable:
                 issues.append(Issue(where, rules.not_listed(name)))
                 return ""
-            if name not in env:
-                issues.append(Issue(where, f"environment variable {name} is not set"))
+            if value is None:
+                issues.append(Issue(where, rules.unset(reference)))
                 return ""
-            stray = _REFUSED_IN_VARIABLES.search(env[name])
+            stray = _REFUSED_IN_VARIABLES.search(value)
             if stray is not None:  # never quote the value: it may be a secret
                 issues.append(
                     Issue(
                         where,
-                        f"environment variable {name} holds {describe(stray.group())}, which is not "
-                        "allowed in a variable (is there a stray line break at its end?)",
+                        f"{f'environment variable {name}' if reference.is_plain else reference.written} "
+                        f"holds {describe(stray.group())}, which is not allowed in a variable (is there a "
+                        "stray line break at its end?)",
                     )
                 )
                 return ""
             if where in rules.unrestricted:  # a credential setting: whatever it reads is a secret
-                secrets.register(env[name])
-            return env[name]
+                secrets.register(value)
+            return value
 
         return _ENV_REFERENCE.sub(replace, text)
 
@@ -497,6 +506,9 @@ def _describe(
     if kind == "extra_forbidden":
         fields = [name for name in model.model_fields if expected is None or name in set(expected)]
         allowed = ", ".join(fields) if len(problem["loc"]) == 1 else None
-        return f"unknown field {shortened(dotted)!r}" + (f" (expected one of: {allowed})" if allowed else "")
+        hint = did_you_mean(str(problem["loc"][-1]), fields) if len(problem["loc"]) == 1 else ""
+        return f"unknown field {shortened(dotted)!r}{hint}" + (
+            f" (expected one of: {allowed})" if allowed else ""
+        )
     message = str(problem["msg"]).removeprefix("Value error, ")
     return f"{dotted}: {message}" if dotted else message

@@ -24,9 +24,19 @@ VENDORS = tuple(path.name for path in (PACKAGE / "providers").iterdir() if (path
 # Core modules by layer (module names below `lmsform.`). Imports point one way: the loader turns
 # manifests into a desired State; the planner diffs it against the live State into a Plan; apply
 # carries a plan out; output shows plans and results. Entry points (cli, app) wire them together.
-LOADER = {"manifest", "declarations", "yamlsource", "yamllimits", "yamlmessages", "sourcefile", "variables"}
+LOADER = {
+    "manifest",
+    "declarations",
+    "includes",
+    "yamlsource",
+    "yamllimits",
+    "yamlmessages",
+    "sourcefile",
+    "variables",
+}
 PLANNER = {
     "planner",
+    "targeting",
     "expansion",
     "equality",
     "safety",
@@ -36,7 +46,7 @@ PLANNER = {
     "references",
 }
 APPLY = {"apply", "journal", "lock"}
-ENTRY = {"cli", "app", "console", "sandbox", "export", "schema", "manifest_layout"}
+ENTRY = {"cli", "app", "console", "sandbox", "export", "schema", "manifest_layout", "scaffold"}
 
 
 def _module_name(path: Path) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from lmsform import console
 from lmsform.apply import ChangeResult, Outcome
-from lmsform.output.redaction import Redactor
+from lmsform.output.redaction import Redactor, pseudonym
 from lmsform.plan import Action, Change
 
 
@@ -25,13 +25,14 @@ class _Terminal(io.StringIO):
 
 
 def test_without_a_terminal_each_batch_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    with console.apply_progress(5, Redactor("emails")) as report:
+    key = b"a key for the test run"
+    with console.apply_progress(5, Redactor("emails", key)) as report:
         report(_results(4))
         report(_results(1))
 
     assert capsys.readouterr().out.splitlines() == [
         "users: 4 created in one call",
-        'users["u***@acme.com"]: created',
+        f'users["{pseudonym("u0@acme.com", key)}"]: created',
     ]
 
 

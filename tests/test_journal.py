@@ -250,7 +250,10 @@ def test_resuming_finishes_a_create_an_apply_was_killed_inside(now: dict[str, An
     saved = app.SavedPlan(plan, plan.to_json(), Path("."))
     fresh = Plan("damstra", "Acme", (_leaver(Action.UPDATE, now, ("active",)),), manifest_digest="d")
     project = SimpleNamespace(
-        digest="d", provider=SimpleNamespace(name="damstra"), settings=SimpleNamespace(target=lambda: "Acme")
+        digest="d",
+        provider=SimpleNamespace(name="damstra"),
+        settings=SimpleNamespace(target=lambda: "Acme"),
+        config=SimpleNamespace(environment=None),
     )
 
     if resumable:

@@ -42,7 +42,7 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
         pytest.param(
             {"users.yaml": "users:\n  - email: jane@acme.com\n    frist_name: Jane\n"},
             [
-                "project/users.yaml:3:5: unknown field 'frist_name' "
+                "project/users.yaml:3:5: unknown field 'frist_name'; did you mean 'first_name'? "
                 "(expected one of: email, first_name, last_name, active, expires_at, access_code, "
                 "attributes, groups)"
             ],
@@ -74,7 +74,8 @@ def _errors_of(cli: CliRunnerCall, project: ProjectDir, command: str = "validate
             },
             [
                 "project/users.yaml:4:14: group 'enginering' is not declared; "
-                "with manage.groups: authoritative every group referred to must be declared"
+                "with manage.groups: authoritative every group referred to must be declared; "
+                "did you mean 'engineering'?"
             ],
             id="unknown-group-reference",
         ),

@@ -92,7 +92,8 @@ def test_validate_still_checks_every_reference_without_its_value(
     assert _invalid(cli, project) == [
         "Error: project/hooks.yaml:2:10: ${SKILLJAR_API_KEY} holds provider.api_key: a credential cannot be "
         "used in a manifest value, where lmsform would send it to the vendor as data",
-        "Error: project/hooks.yaml:4:10: invalid environment reference ${1ST}: write ${NAME}, nothing else",
+        "Error: project/hooks.yaml:4:10: invalid environment reference ${1ST}: write ${NAME}, "
+        "${NAME:-default} or ${var.NAME}, nothing else",
         "Error: project/hooks.yaml:6:26: basic_auth_password must come from the environment: write "
         "${VARIABLE_NAME}, not the value",
     ]

@@ -9,6 +9,7 @@ webhook event. Regenerate the file with
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.conftest import CliRunnerCall
 from tests.examples import copy_example
 
 ROOT = Path(__file__).parent.parent
+REDACT_KEY = "example-key-of-the-committed-comment"
 EXPECTED = ROOT / "examples" / "pr-comment" / "plan.md"
 
 PULL_REQUEST = {
@@ -78,6 +80,7 @@ def test_the_committed_pull_request_comment_is_what_lmsform_renders(
     cli: CliRunnerCall, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LMSFORM_ACME_HOOK_PASSWORD", "example-password")
+    monkeypatch.setenv("LMSFORM_REDACT_KEY", REDACT_KEY)  # a CI secret; pseudonyms then hold across runs
     project = tmp_path / "acme"
     copy_example("skilljar", project)
     assert cli("apply", project, "--auto-approve").exit_code == 0
@@ -96,3 +99,10 @@ def test_the_committed_pull_request_comment_is_what_lmsform_renders(
         EXPECTED.write_text(result.stdout, encoding="utf-8")
     assert result.stdout == EXPECTED.read_text(encoding="utf-8")
     assert "tom.berg@" not in result.stdout and "Nadia" not in result.stdout
+    assert REDACT_KEY not in result.stdout
+    # Twelve interns, twelve pseudonyms, each the same in users and in memberships.
+    new_users = re.findall(r'^\+ users\["(user-[0-9a-f]{8}@acme\.com)"\]', result.stdout, re.MULTILINE)
+    interns = set(
+        re.findall(r'^\+ memberships\["interns", "(user-[0-9a-f]{8}@acme\.com)"\]', result.stdout, re.M)
+    )
+    assert len(interns) == 12 and interns < set(new_users)

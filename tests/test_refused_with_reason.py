@@ -62,4 +62,7 @@ def test_a_misspelt_field_is_still_unknown_with_the_fields_to_choose_from(
 
     result = cli("validate", project.root)
 
-    assert "project/things.yaml:3:5: unknown field 'categry' (expected one of:" in result.stderr
+    assert (
+        "project/things.yaml:3:5: unknown field 'categry'; did you mean 'category'? (expected one of:"
+        in result.stderr
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -116,6 +117,26 @@ def summary(plan: Plan, report: str) -> str:
     )
     label = "Plan" if report == "plan" else "Drift"
     return f"{label}: {counts.add} to add, {counts.change} to change, {counts.remove} to remove{resend}."
+
+
+def counted(counts: Mapping[str, int]) -> str:
+    """One kind's counts (a `counts_by_kind` row) in words: "12 to add, 1 to remove"."""
+    words = {"add": "to add", "change": "to change", "remove": "to remove", "reassert": "to send"}
+    return ", ".join(f"{counts[name]} {word}" for name, word in words.items() if counts.get(name))
+
+
+def resend_note(plan: Plan, title: str) -> str:
+    """For a plan whose only changes send values the vendor cannot report back (`Plan.is_empty`): what
+    apply sends, in one sentence that lists no change; "" when it sends nothing."""
+    if not plan.changes:
+        return ""
+    kinds = ", ".join(f"{number} {name}" for name, number in Counter(c.kind for c in plan.changes).items())
+    sends = (
+        "apply sends them again (idempotent)"
+        if not plan.unproven
+        else f"apply sends them (idempotent); lmsform cannot tell whether {title} holds them"
+    )
+    return f"Not a change: {title} cannot report back the values of {kinds}; {sends}."
 
 
 def counts_by_kind(plan: Plan) -> Mapping[str, Mapping[str, int]]:

@@ -33,6 +33,8 @@ def plan_text(
 ) -> str:
     """`causes`: a drift report's known causes, by address."""
     title, target = shown_inline(title), shown_inline(plan.target)  # a saved plan's, for `show`
+    if plan.environment:
+        target += f" (environment {shown_inline(plan.environment)})"
     warnings = [click.style(f"Warning: {redactor.text(warning)}", fg="yellow") for warning in plan.warnings]
     warnings += [f"Note: {redactor.text(notice)}" for notice in plan.notices]
     if plan.is_empty:
@@ -41,7 +43,7 @@ def plan_text(
             if report == "plan"
             else f"No drift. {title} {target} matches the manifests."
         )
-        lines = [*warnings, verdict]
+        lines = [*_partial_header(plan, redactor), *warnings, verdict]
         if plan.changes and report == "plan":
             shown = ", ".join(redactor.text(change.address) for change in plan.changes[:5])
             more = f" and {len(plan.changes) - 5} more" if len(plan.changes) > 5 else ""
@@ -64,7 +66,7 @@ def plan_text(
         if report == "plan"
         else f"{title} {target} differs from the manifests:"
     )
-    lines = [heading, ""]
+    lines = [*_partial_header(plan, redactor), heading, ""]
     for change in plan.changes:
         if report == "drift" and change.action is Action.REASSERT:
             continue
@@ -74,6 +76,16 @@ def plan_text(
     lines.extend(warnings)
     lines.append(summary(plan, report))
     return "\n".join(lines) + "\n"
+
+
+def _partial_header(plan: Plan, redactor: Redactor) -> list[str]:
+    """A partial plan says so first, with its targets as the command line gives them (a saved plan's:
+    untrusted, so escaped)."""
+    if not plan.targets.partial:
+        return []
+    limited = " ".join(redactor.text(option) for option in plan.targets.options)
+    line = f"Partial plan: only {limited} and what they need; a plan without them shows the rest."
+    return [click.style(line, bold=True), ""]
 
 
 def _lines(change: ChangeView) -> list[str]:

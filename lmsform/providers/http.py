@@ -23,6 +23,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
@@ -35,6 +36,7 @@ from urllib3.util.retry import Retry
 
 from lmsform import __version__
 from lmsform.errors import ProviderError
+from lmsform.logs import TRACE
 from lmsform.providers.deadline import DEADLINE_FACTOR, DeadlinePassed, with_deadlines
 from lmsform.providers.vendor_answers import (
     describe_body,
@@ -73,6 +75,9 @@ class BoundedRetry(Retry):
     failure. A status answer then comes back to the caller as it is (a 429 asking to wait an hour
     is reported, not slept through); a failed connection ends in the usual MaxRetryError. An
     unreadable `Retry-After` counts as absent (exponential backoff applies).
+
+    Each retry is logged at INFO (method, path, status or error, the wait and why): never a header
+    or a body.
     """
 
     def __init__(
@@ -81,6 +86,7 @@ class BoundedRetry(Retry):
         super().__init__(*args, **kwargs)
         self.budget = budget
         self.first_failure = first_failure
+        self._backoff: float | None = None
 
     def new(self, **kw: Any) -> BoundedRetry:
         kw.setdefault("budget", self.budget)
@@ -93,6 +99,12 @@ class BoundedRetry(Retry):
             return super().get_retry_after(response)
         except InvalidHeader:
             return None
+
+    def get_backoff_time(self) -> float:
+        """The backoff, jitter drawn once: the budget check, the log and the sleep see the same wait."""
+        if self._backoff is None:
+            self._backoff = super().get_backoff_time()
+        return self._backoff
 
     def increment(
         self,
@@ -109,9 +121,74 @@ class BoundedRetry(Retry):
         retried.first_failure = first_failure
         asked = self.get_retry_after(response) if response is not None else None
         wait = asked if asked is not None else retried.get_backoff_time()
+        retry = _Retry(method or "", _path_of(url or ""), response, error, len(retried.history), asked)
         if now + wait > first_failure + self.budget:
+            retry.log_not_retried(wait, self.budget)
             raise MaxRetryError(_pool, url or "", error or ResponseError("out of retry time"))  # type: ignore[arg-type]
+        # urllib3 sleeps for a Retry-After only when it is above zero, for the backoff otherwise.
+        retry.log(asked if asked else retried.get_backoff_time())
         return retried
+
+
+@dataclass(frozen=True)
+class _Retry:
+    """One retry as the log tells it: the call, what went wrong (a status, or the error's type: its text
+    may hold a host or a header) and the wait."""
+
+    method: str
+    path: str
+    response: BaseHTTPResponse | None
+    error: Exception | None
+    number: int
+    asked: float | None
+
+    @property
+    def what(self) -> str:
+        if self.response is not None:
+            return f"-> {self.response.status}"
+        return f"got no answer ({type(self.error).__name__})" if self.error else "got no answer"
+
+    def fields(self, wait: float) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "status": self.response.status if self.response is not None else None,
+            "error": type(self.error).__name__ if self.error else None,
+            "retry": self.number,
+            "wait_seconds": round(wait, 3),
+            "retry_after": self.asked,
+        }
+
+    def log(self, wait: float) -> None:
+        why = "as Retry-After asks" if self.asked else "backing off"
+        log.info(
+            "%s %s %s; retry %d in %.1f s (%s)",
+            self.method,
+            self.path,
+            self.what,
+            self.number,
+            wait,
+            why,
+            extra=self.fields(wait),
+        )
+
+    def log_not_retried(self, wait: float, budget: float) -> None:
+        log.info(
+            "%s %s %s; not retried: the wait of %.1f s would end past lmsform's %g s of retrying",
+            self.method,
+            self.path,
+            self.what,
+            wait,
+            budget,
+            extra=self.fields(wait),
+        )
+
+
+def _path_of(url: str) -> str:
+    """A URL as logs show it: path and query, secrets masked (urllib3 hands retries the path, or the
+    whole URL through a proxy)."""
+    parts = urlsplit(url)
+    return redact(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 class Pacer:
@@ -129,6 +206,9 @@ class Pacer:
             start = max(now, self._next)
             self._next = start + self._interval
         if start > now:
+            log.debug(
+                "pacing to the rate limit: waiting %.2f s", start - now, extra={"wait_seconds": start - now}
+            )
             time.sleep(start - now)
 
 
@@ -288,6 +368,8 @@ class HttpClient:
         headers a redirect would carry along, reach only the configured origin.
         """
         url = self._url(path, method=method, kind=kind, key=key)
+        if log.isEnabledFor(TRACE):
+            log.log(TRACE, "%s %s: sending", method, self.shown(url, params))
         started = time.monotonic()
         retried = self.retries > 0 and (idempotent or method in IDEMPOTENT_METHODS)
         try:
@@ -316,7 +398,19 @@ class HttpClient:
         elapsed = time.monotonic() - started
         if log.isEnabledFor(logging.INFO):
             shown = self.shown(url, params)
-            log.info("%s %s -> %s (%.0f ms)", method, shown, response.status_code, elapsed * 1000)
+            log.info(
+                "%s %s -> %s (%.0f ms)",
+                method,
+                shown,
+                response.status_code,
+                elapsed * 1000,
+                extra={
+                    "method": method,
+                    "path": shown,
+                    "status": response.status_code,
+                    "elapsed_ms": round(elapsed * 1000),
+                },
+            )
         if 300 <= response.status_code < 400:
             raise ProviderError(
                 vendor=self.vendor,
