@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lmsform.characters import shown_inline
 from lmsform.equality import same_value
 from lmsform.errors import Issue, ManifestError, PlanFileError, StalePlanError, relative
 from lmsform.ignoring import ignored_declarations, without_ignored
@@ -36,6 +38,7 @@ from lmsform.sandbox import start_sandbox
 from lmsform.state import Resource, State
 from lmsform.targeting import TargetError, selection, targeted
 from lmsform.variables import PLAN_KEY
+from lmsform.yamlmessages import shortened
 
 
 def load(directory: Path, *, offline: bool = False) -> Project:
@@ -161,7 +164,12 @@ def plan(project: Project, provider: Provider, targets: Targets | None = None) -
             ignored=reading.ignored,
             title=project.provider.title,
         )
-    made = replace(made, manifest_digest=project.digest, environment=project.config.environment or "")
+    made = replace(
+        made,
+        manifest_digest=project.digest,
+        manifest_files=project.file_digests,
+        environment=project.config.environment or "",
+    )
     return replace(made, notices=tuple(provider.notices(made))), reading
 
 
@@ -438,8 +446,46 @@ def _made_for(saved: Plan, project: Project) -> list[str]:
             f"{project.provider.name} {project.settings.target()}"
         )
     if saved.manifest_digest != project.digest and other_environment is None:
-        reasons.append("the manifests changed since the plan was made")
+        reasons.append(_manifests_changed(saved, project))
     return reasons
+
+
+# How many files the reason for a stale plan names; the rest are counted.
+_FILES_NAMED = 10
+# A file name in it: plain names as they are; any other quoted, with what a terminal acts on escaped.
+_PLAIN_FILE_NAME = re.compile(r"[A-Za-z0-9._/+@-]{1,200}")
+
+
+def _manifests_changed(saved: Plan, project: Project) -> str:
+    """Why the manifests no longer match the plan, naming the files that differ. The overall digest
+    decides (it and the signature cover the files' list too); the list is the file's word, used only
+    to say which: a list edited to hide a change, or a plan saved before it existed, gives no names."""
+    reason = "the manifests changed since the plan was made"
+    differing = _differing_files(saved.manifest_files, project.file_digests) if saved.manifest_files else []
+    if not differing:
+        return reason
+    more = len(differing) - _FILES_NAMED
+    return f"{reason}: {', '.join(differing[:_FILES_NAMED])}" + (f", and {more} more" if more > 0 else "")
+
+
+def _differing_files(made_from: Mapping[str, str], now: Mapping[str, str]) -> list[str]:
+    differing = []
+    for name in sorted(made_from.keys() | now.keys()):
+        if name not in now:
+            differing.append(f"{_file_shown(name)} was removed")
+        elif name not in made_from:
+            differing.append(f"{_file_shown(name)} was added")
+        elif made_from[name] != now[name]:
+            differing.append(f"{_file_shown(name)} changed")
+    return differing
+
+
+def _file_shown(name: str) -> str:
+    """A manifest file's name for the message: both the plan file and the checkout may come from a pull
+    request, so a name must not pass for more of the message, nor act on the terminal."""
+    if _PLAIN_FILE_NAME.fullmatch(name):
+        return name
+    return shown_inline(json.dumps(shortened(name, 200), ensure_ascii=False))
 
 
 def check_environment(saved: SavedPlan, project: Project) -> None:

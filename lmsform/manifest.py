@@ -59,8 +59,10 @@ class Project:
     provider: type[Provider]
     desired: State
     unresolved: tuple[Reference, ...] = ()
-    # A digest of every manifest file, so a saved plan can tell the manifests changed since.
+    # A digest of every manifest file, so a saved plan can tell the manifests changed since; and one of
+    # each file's bytes, by its path relative to the project folder, so it can say which did.
     digest: str = ""
+    file_digests: Mapping[str, str] = field(default_factory=dict)
     # Loaded without the values of variables that are not set (`load_project(offline=True)`): its
     # settings may hold stand-ins, so it must never connect to the vendor.
     offline: bool = False
@@ -149,6 +151,7 @@ def load_project(
     issues = variables.judged(issues)
     if issues or config is None or settings is None or provider is None:
         raise ManifestError(issues)
+    digest, file_digests = manifest_digests(root, files)
     return Project(
         root=root,
         config=config,
@@ -156,7 +159,8 @@ def load_project(
         provider=provider,
         desired=builder.state,
         unresolved=tuple(unresolved),
-        digest=manifest_digest(root, files),
+        digest=digest,
+        file_digests=file_digests,
         offline=offline,
         allowed_origins=allowed,
         trusted_protect=trusted_protect,
@@ -204,14 +208,20 @@ def _stand_in() -> str:
     return str(uuid.uuid4())
 
 
-def manifest_digest(root: Path, files: list[Path]) -> str:
+def manifest_digests(root: Path, files: list[Path]) -> tuple[str, dict[str, str]]:
     """sha256 over the project's manifest files: their paths (relative to the project folder, which
-    an included file may be outside of) and their bytes."""
-    digest = hashlib.sha256()
+    an included file may be outside of) and their bytes; and the sha256 of each file's bytes, by that
+    path. The first decides whether a saved plan is stale; the others only say which files changed.
+    Each file is read once, so both describe the same bytes."""
+    whole = hashlib.sha256()
+    each: dict[str, str] = {}
     for path in sorted(files):
-        digest.update(Path(os.path.relpath(path, root)).as_posix().encode("utf-8") + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return "sha256:" + digest.hexdigest()
+        name = Path(os.path.relpath(path, root)).as_posix()
+        data = path.read_bytes()
+        whole.update(name.encode("utf-8") + b"\0")
+        whole.update(data + b"\0")
+        each[name] = "sha256:" + hashlib.sha256(data).hexdigest()
+    return "sha256:" + whole.hexdigest(), each
 
 
 def _load_collecting(

@@ -205,6 +205,10 @@ class Plan:
     # the manifest files, and one of each live object it depends on (ABSENT for objects it creates).
     manifest_digest: str = ""
     live_fingerprint: Mapping[tuple[str, Key], str] = field(default_factory=dict)
+    # A digest of each manifest file, by its path relative to the project folder: only to say which
+    # files changed when `manifest_digest`, which alone decides, no longer matches. Empty in plans
+    # saved before it existed.
+    manifest_files: Mapping[str, str] = field(default_factory=dict)
     # Live objects per kind when the plan was made, for the safety thresholds.
     existing: Mapping[str, int] = field(default_factory=dict)
     # What the vendor will do besides the changes, for reviewers (a welcome e-mail, or none).
@@ -291,6 +295,8 @@ class Plan:
             "notices": list(self.notices),
             "existing": dict(sorted(self.existing.items())),
             "manifest_digest": self.manifest_digest,
+            # Only when known: a plan not made from a project's files keeps the form it always had.
+            **({"manifest_files": dict(sorted(self.manifest_files.items()))} if self.manifest_files else {}),
             "live_fingerprint": [
                 {"kind": kind, "key": list(key), "digest": digest}
                 for (kind, key), digest in sorted(self.live_fingerprint.items())
@@ -329,6 +335,7 @@ class Plan:
                 notices=tuple(data.get("notices", ())),
                 created_at=str(data["created_at"]),
                 manifest_digest=str(data["manifest_digest"]),
+                manifest_files=_manifest_files(data.get("manifest_files", {})),
                 live_fingerprint={
                     (_kind_name(item["kind"]), _key(item["key"])): str(item["digest"])
                     for item in data["live_fingerprint"]
@@ -345,6 +352,14 @@ def _environment(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("a plan's environment is a string")
     return value
+
+
+def _manifest_files(value: object) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(name, str) and isinstance(digest, str) for name, digest in value.items()
+    ):
+        raise ValueError("a plan's manifest_files map file names to digests (strings)")
+    return dict(value)
 
 
 def _kind_name(value: object) -> str:
