@@ -556,6 +556,31 @@ def test_zizmor() -> None:
     assert "No findings to report" in result.stdout, result.stdout
 
 
+# --- check-jsonschema, with the schemas of GitHub and GitLab it carries (SchemaStore's, offline) ---------
+
+
+@pytest.mark.parametrize(
+    ("schema", "files"),
+    [
+        ("vendor.github-actions", [ACTION]),
+        ("vendor.github-workflows", list(WORKFLOWS.values())),
+        ("vendor.gitlab-ci", [GITLAB]),
+    ],
+    ids=["action", "workflows", "gitlab"],
+)
+def test_the_ci_files_are_valid_for_the_tools_that_run_them(schema: str, files: list[Path]) -> None:
+    """What actionlint would check first, and GitLab's own schema: a misspelt key or a wrong type in
+    action.yml, a workflow or .gitlab-ci.yml fails here instead of in the user's CI."""
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 # --- pre-commit ---------------------------------------------------------------------------------------
 
 
