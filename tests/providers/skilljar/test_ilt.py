@@ -68,12 +68,23 @@ def _declared(project: ProjectDir, session: str = SESSION) -> None:
     project.write("sessions.yaml", session)
 
 
+def _set_up(server: EmulatorServer, project: ProjectDir, session: str = SESSION) -> None:
+    """The lessons Skilljar's dashboard would have made, and a project declaring an instructor and
+    `session` on them."""
+    _seed_lessons(server)
+    project.configure(server.url)
+    _declared(project, session)
+
+
+def _set_up_and_applied(server: EmulatorServer, project: ProjectDir, cli: CliRunnerCall) -> None:
+    _set_up(server, project)
+    _apply(cli, project)
+
+
 def test_an_instructor_and_a_session_are_created_once_and_replan_empty(
     skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
 ) -> None:
-    _seed_lessons(skilljar)
-    project.configure(skilljar.url)
-    _declared(project)
+    _set_up(skilljar, project)
 
     plan = cli("plan", project.root, "--detailed-exitcode")
     assert plan.exit_code == 2, plan.output
@@ -102,10 +113,7 @@ def test_an_instructor_and_a_session_are_created_once_and_replan_empty(
 def test_a_change_is_one_put_of_every_field(
     skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
 ) -> None:
-    _seed_lessons(skilljar)
-    project.configure(skilljar.url)
-    _declared(project)
-    _apply(cli, project)
+    _set_up_and_applied(skilljar, project, cli)
     [before] = _stored_sessions(skilljar)
     since = len(skilljar.requests)
     _declared(project, SESSION.replace("capacity: 12", "capacity: 20"))
@@ -122,10 +130,7 @@ def test_a_change_is_one_put_of_every_field(
 def test_a_dropped_session_is_left_alone_and_authoritative_is_refused(
     skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
 ) -> None:
-    _seed_lessons(skilljar)
-    project.configure(skilljar.url)
-    _declared(project)
-    _apply(cli, project)
+    _set_up_and_applied(skilljar, project, cli)
     stored = _stored_sessions(skilljar)
     project.write("sessions.yaml", "sessions: []\n")
     since = len(skilljar.requests)
@@ -150,9 +155,7 @@ def test_a_dropped_session_is_left_alone_and_authoritative_is_refused(
 def test_an_unknown_lesson_or_course_is_refused_at_its_place_with_no_write(
     skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall, lesson: str, where: str
 ) -> None:
-    _seed_lessons(skilljar)
-    project.configure(skilljar.url)
-    _declared(project, SESSION.replace("{course: Forklift safety, lesson: Practical}", lesson))
+    _set_up(skilljar, project, SESSION.replace("{course: Forklift safety, lesson: Practical}", lesson))
 
     result = cli("apply", project.root, "--auto-approve")
 
@@ -188,10 +191,7 @@ def test_attendees_are_refused_with_the_reason(project: ProjectDir, cli: CliRunn
 def test_export_writes_instructors_and_sessions_and_replans_empty(
     skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
 ) -> None:
-    _seed_lessons(skilljar)
-    project.configure(skilljar.url)
-    _declared(project)
-    _apply(cli, project)
+    _set_up_and_applied(skilljar, project, cli)
     (project.root / "instructors.yaml").unlink()
     (project.root / "sessions.yaml").unlink()
 
@@ -220,10 +220,7 @@ def test_any_change_to_a_session_converges_in_one_put(
     timezone: str,
 ) -> None:
     requests.post(f"{skilljar.url}/_emulator/reset", timeout=10)
-    _seed_lessons(skilljar)
-    project.configure(skilljar.url)
-    _declared(project)
-    _apply(cli, project)
+    _set_up_and_applied(skilljar, project, cli)
     since = len(skilljar.requests)
     changed = (
         SESSION.replace("capacity: 12", f"capacity: {capacity}")
@@ -243,10 +240,7 @@ def test_any_change_to_a_session_converges_in_one_put(
 def test_a_plan_reads_instructor_led_training_at_the_floor(
     skilljar: EmulatorServer, project: ProjectDir, cli: CliRunnerCall
 ) -> None:
-    _seed_lessons(skilljar)
-    project.configure(skilljar.url)
-    _declared(project)
-    _apply(cli, project)
+    _set_up_and_applied(skilljar, project, cli)
     since = len(skilljar.requests)
 
     _assert_converged(cli, project)
